@@ -1,0 +1,49 @@
+package io.danmaku.protocol;
+
+import static java.util.Objects.requireNonNull;
+
+import com.fasterxml.jackson.databind.node.JsonNodeFactory;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+
+/**
+ * A stamped room message, as logic hands it to the bus. Two kinds share the shape:
+ * <ul>
+ *   <li>a danmaku post ({@code cmd == null}): {@code user}, {@code text}, {@code color} (0xRRGGBB),
+ *       {@code mode} (1 scroll, 4 bottom, 5 top, as in Bilibili's layout);</li>
+ *   <li>a custom event from the server API ({@code cmd} set, e.g. {@code GIFT}, {@code NOTICE}): the fields
+ *       the backend sent are kept as they are in {@code extra}; {@code user} and {@code text} may be absent.</li>
+ * </ul>
+ * Both carry the server stamp: {@code id} (unique), {@code room} and {@code timeMillis} (server time). Fields
+ * the server does not model are kept in {@code extra} and written back out unchanged. The position in the
+ * room's stream (offset, epoch) is not part of the message: the bus assigns it, see {@link RoomRecord}.
+ */
+public record RoomMessage(String id, String room, long timeMillis, UserRef user, String text, int color, int mode,
+                          String cmd, ObjectNode extra) {
+    public static final int DEFAULT_COLOR = 0xFFFFFF;
+    public static final int MODE_SCROLL = 1;
+    public static final int MODE_BOTTOM = 4;
+    public static final int MODE_TOP = 5;
+    public static final int DEFAULT_MODE = MODE_SCROLL;
+
+    public RoomMessage {
+        requireNonNull(id, "id");
+        requireNonNull(room, "room");
+        extra = extra == null ? JsonNodeFactory.instance.objectNode() : extra;
+    }
+
+    public static RoomMessage danmaku(String id, String room, long timeMillis, UserRef user, String text, int color,
+                                      int mode, ObjectNode extra) {
+        requireNonNull(text, "text");
+        return new RoomMessage(id, room, timeMillis, user, text, color, mode, null, extra);
+    }
+
+    public static RoomMessage event(String id, String room, long timeMillis, String cmd, ObjectNode fields) {
+        requireNonNull(cmd, "cmd");
+        return new RoomMessage(id, room, timeMillis, null, null, DEFAULT_COLOR, DEFAULT_MODE, cmd, fields);
+    }
+
+    /** True for a danmaku post, false for a custom event with a {@code cmd}. */
+    public boolean isDanmaku() {
+        return cmd == null;
+    }
+}

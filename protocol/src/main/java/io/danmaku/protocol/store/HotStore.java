@@ -1,0 +1,57 @@
+package io.danmaku.protocol.store;
+
+import io.danmaku.protocol.RoomRecord;
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+
+/**
+ * Hot, shared state. Every method is non-blocking and safe from any thread; results complete on a store
+ * thread (callers hop back to their own thread). Failures complete the future exceptionally with a
+ * {@link io.danmaku.protocol.DanmakuException} whose {@code retriable()} is true when the store is
+ * unreachable.
+ */
+public interface HotStore extends AutoCloseable {
+
+    /**
+     * Appends records (ascending offsets, one room) to the room's capped history. Idempotent: a record whose
+     * offset is not above the room's top offset in the same epoch is skipped, so a replay is a no-op. A record
+     * of another epoch starts the room's history anew.
+     */
+    CompletableFuture<Void> appendHistory(String room, List<RoomRecord> records);
+
+    /** Reads history; see {@link HistoryQuery}. A room without history gives {@link HistoryPage#empty()}. */
+    CompletableFuture<HistoryPage> history(HistoryQuery query);
+
+    /**
+     * Replaces gateway {@code gatewayId}'s online counts for the given rooms; a count of 0 removes the room's
+     * entry. Entries expire after {@code ttl} unless reported again, so a dead gateway's counts vanish.
+     */
+    CompletableFuture<Void> reportOnline(String gatewayId, Map<String, Integer> counts, Duration ttl);
+
+    /** The room's online count summed over the live gateways. */
+    CompletableFuture<Long> online(String room);
+
+    /** Bans a user from posting anywhere for {@code duration}. */
+    CompletableFuture<Void> ban(String userId, Duration duration);
+
+    CompletableFuture<Void> unban(String userId);
+
+    /** Mutes a user in one room for {@code duration}. */
+    CompletableFuture<Void> mute(String room, String userId, Duration duration);
+
+    CompletableFuture<Void> unmute(String room, String userId);
+
+    /** A ban wins over a mute. */
+    CompletableFuture<Restriction> restriction(String room, String userId);
+
+    /** Takes one token from bucket {@code key} (created full on first use). */
+    CompletableFuture<RateDecision> acquire(String key, RateLimit limit);
+
+    /** Records {@code key} for {@code ttl}; true if it was not present (first sighting), false if it was. */
+    CompletableFuture<Boolean> markOnce(String key, Duration ttl);
+
+    @Override
+    void close();
+}
