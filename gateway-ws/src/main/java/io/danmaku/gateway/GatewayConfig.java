@@ -1,0 +1,228 @@
+package io.danmaku.gateway;
+
+import static java.util.Objects.requireNonNull;
+
+import java.time.Duration;
+
+/**
+ * Settings of the access tier. Validated once here, then frozen.
+ *
+ * @param host address to bind ({@code 0.0.0.0} for all)
+ * @param port WebSocket, demo page and (in standalone) server API port; 0 = ephemeral
+ * @param ioThreads event loops; 0 = number of available processors
+ * @param maxFramePayloadBytes largest client frame (and reassembled message); bigger closes with 1009
+ * @param batchWindow how long room messages are accumulated before one frame goes out; 0 = no batching
+ * @param batchMaxMessages a batch is flushed early when it holds this many messages
+ * @param ringSize recent messages kept per room for recovery
+ * @param writeBufferLowBytes a stalled connection becomes writable again below this
+ * @param writeBufferHighBytes a connection with more than this queued stops receiving batches (counted drops)
+ * @param slowClientTimeout a connection unwritable for longer than this is closed
+ * @param pingInterval server ping period; the client must answer within {@code pongTimeout}
+ * @param pongTimeout time allowed for the pong after a ping
+ * @param connectTimeout time allowed between the WebSocket opening and the connect command
+ * @param onlineReportInterval how often local online counts are published to the hot store
+ * @param maxSubscriptionsPerConnection rooms one connection may join at once
+ */
+public record GatewayConfig(
+        String host,
+        int port,
+        int ioThreads,
+        int maxFramePayloadBytes,
+        Duration batchWindow,
+        int batchMaxMessages,
+        int ringSize,
+        int writeBufferLowBytes,
+        int writeBufferHighBytes,
+        Duration slowClientTimeout,
+        Duration pingInterval,
+        Duration pongTimeout,
+        Duration connectTimeout,
+        Duration onlineReportInterval,
+        int maxSubscriptionsPerConnection) {
+
+    public static final String DEFAULT_HOST = "0.0.0.0";
+    public static final int DEFAULT_PORT = 8080;
+    public static final int DEFAULT_IO_THREADS = 0;
+    public static final int DEFAULT_MAX_FRAME_PAYLOAD_BYTES = 65536;
+    public static final Duration DEFAULT_BATCH_WINDOW = Duration.ofMillis(50);
+    public static final int DEFAULT_BATCH_MAX_MESSAGES = 256;
+    public static final int DEFAULT_RING_SIZE = 256;
+    public static final int DEFAULT_WRITE_BUFFER_LOW_BYTES = 64 * 1024;
+    public static final int DEFAULT_WRITE_BUFFER_HIGH_BYTES = 256 * 1024;
+    public static final Duration DEFAULT_SLOW_CLIENT_TIMEOUT = Duration.ofSeconds(10);
+    public static final Duration DEFAULT_PING_INTERVAL = Duration.ofSeconds(25);
+    public static final Duration DEFAULT_PONG_TIMEOUT = Duration.ofSeconds(8);
+    public static final Duration DEFAULT_CONNECT_TIMEOUT = Duration.ofSeconds(10);
+    public static final Duration DEFAULT_ONLINE_REPORT_INTERVAL = Duration.ofSeconds(2);
+    public static final int DEFAULT_MAX_SUBSCRIPTIONS_PER_CONNECTION = 32;
+
+    public GatewayConfig {
+        requireNonNull(host, "host");
+        check(port >= 0 && port <= 65535, "gateway.port", port, "0..65535");
+        check(ioThreads >= 0 && ioThreads <= 256, "gateway.io-threads", ioThreads, "0..256");
+        check(maxFramePayloadBytes >= 1 && maxFramePayloadBytes <= 1 << 20, "gateway.ws.max-frame-bytes",
+                maxFramePayloadBytes, "1..1048576");
+        checkDuration(batchWindow, "gateway.batch.window", Duration.ZERO, Duration.ofSeconds(10));
+        check(batchMaxMessages >= 1 && batchMaxMessages <= 10_000, "gateway.batch.max-messages", batchMaxMessages,
+                "1..10000");
+        check(ringSize >= 0 && ringSize <= 100_000, "gateway.ring.size", ringSize, "0..100000");
+        check(writeBufferLowBytes >= 1, "gateway.write-buffer.low-bytes", writeBufferLowBytes, ">= 1");
+        check(writeBufferHighBytes > writeBufferLowBytes, "gateway.write-buffer.high-bytes", writeBufferHighBytes,
+                "> gateway.write-buffer.low-bytes (" + writeBufferLowBytes + ")");
+        checkDuration(slowClientTimeout, "gateway.slow-client.timeout", Duration.ofMillis(100), Duration.ofMinutes(10));
+        checkDuration(pingInterval, "gateway.ping.interval", Duration.ofMillis(100), Duration.ofMinutes(10));
+        checkDuration(pongTimeout, "gateway.pong.timeout", Duration.ofMillis(100), Duration.ofMinutes(10));
+        checkDuration(connectTimeout, "gateway.connect.timeout", Duration.ofMillis(100), Duration.ofMinutes(10));
+        checkDuration(onlineReportInterval, "gateway.online.report-interval", Duration.ofMillis(10),
+                Duration.ofMinutes(1));
+        check(maxSubscriptionsPerConnection >= 1 && maxSubscriptionsPerConnection <= 1024,
+                "gateway.max-subscriptions", maxSubscriptionsPerConnection, "1..1024");
+    }
+
+    public static GatewayConfig defaults() {
+        return new GatewayConfig(DEFAULT_HOST, DEFAULT_PORT, DEFAULT_IO_THREADS, DEFAULT_MAX_FRAME_PAYLOAD_BYTES,
+                DEFAULT_BATCH_WINDOW, DEFAULT_BATCH_MAX_MESSAGES, DEFAULT_RING_SIZE, DEFAULT_WRITE_BUFFER_LOW_BYTES,
+                DEFAULT_WRITE_BUFFER_HIGH_BYTES, DEFAULT_SLOW_CLIENT_TIMEOUT, DEFAULT_PING_INTERVAL,
+                DEFAULT_PONG_TIMEOUT, DEFAULT_CONNECT_TIMEOUT, DEFAULT_ONLINE_REPORT_INTERVAL,
+                DEFAULT_MAX_SUBSCRIPTIONS_PER_CONNECTION);
+    }
+
+    /** Effective event loop count. */
+    public int effectiveIoThreads() {
+        return ioThreads == 0 ? Runtime.getRuntime().availableProcessors() : ioThreads;
+    }
+
+    /** A builder starting from these settings. */
+    public Builder toBuilder() {
+        Builder b = new Builder();
+        b.host = host;
+        b.port = port;
+        b.ioThreads = ioThreads;
+        b.maxFramePayloadBytes = maxFramePayloadBytes;
+        b.batchWindow = batchWindow;
+        b.batchMaxMessages = batchMaxMessages;
+        b.ringSize = ringSize;
+        b.writeBufferLowBytes = writeBufferLowBytes;
+        b.writeBufferHighBytes = writeBufferHighBytes;
+        b.slowClientTimeout = slowClientTimeout;
+        b.pingInterval = pingInterval;
+        b.pongTimeout = pongTimeout;
+        b.connectTimeout = connectTimeout;
+        b.onlineReportInterval = onlineReportInterval;
+        b.maxSubscriptionsPerConnection = maxSubscriptionsPerConnection;
+        return b;
+    }
+
+    public static Builder builder() {
+        return defaults().toBuilder();
+    }
+
+    /** Mutable builder; {@link #build()} validates. */
+    public static final class Builder {
+        private String host;
+        private int port;
+        private int ioThreads;
+        private int maxFramePayloadBytes;
+        private Duration batchWindow;
+        private int batchMaxMessages;
+        private int ringSize;
+        private int writeBufferLowBytes;
+        private int writeBufferHighBytes;
+        private Duration slowClientTimeout;
+        private Duration pingInterval;
+        private Duration pongTimeout;
+        private Duration connectTimeout;
+        private Duration onlineReportInterval;
+        private int maxSubscriptionsPerConnection;
+
+        public Builder host(String value) {
+            this.host = value;
+            return this;
+        }
+
+        public Builder port(int value) {
+            this.port = value;
+            return this;
+        }
+
+        public Builder ioThreads(int value) {
+            this.ioThreads = value;
+            return this;
+        }
+
+        public Builder maxFramePayloadBytes(int value) {
+            this.maxFramePayloadBytes = value;
+            return this;
+        }
+
+        public Builder batchWindow(Duration value) {
+            this.batchWindow = value;
+            return this;
+        }
+
+        public Builder batchMaxMessages(int value) {
+            this.batchMaxMessages = value;
+            return this;
+        }
+
+        public Builder ringSize(int value) {
+            this.ringSize = value;
+            return this;
+        }
+
+        public Builder writeBufferLowBytes(int value) {
+            this.writeBufferLowBytes = value;
+            return this;
+        }
+
+        public Builder writeBufferHighBytes(int value) {
+            this.writeBufferHighBytes = value;
+            return this;
+        }
+
+        public Builder slowClientTimeout(Duration value) {
+            this.slowClientTimeout = value;
+            return this;
+        }
+
+        public Builder pingInterval(Duration value) {
+            this.pingInterval = value;
+            return this;
+        }
+
+        public Builder pongTimeout(Duration value) {
+            this.pongTimeout = value;
+            return this;
+        }
+
+        public Builder connectTimeout(Duration value) {
+            this.connectTimeout = value;
+            return this;
+        }
+
+        public Builder onlineReportInterval(Duration value) {
+            this.onlineReportInterval = value;
+            return this;
+        }
+
+        public Builder maxSubscriptionsPerConnection(int value) {
+            this.maxSubscriptionsPerConnection = value;
+            return this;
+        }
+
+        public GatewayConfig build() {
+            return new GatewayConfig(host, port, ioThreads, maxFramePayloadBytes, batchWindow, batchMaxMessages, ringSize, writeBufferLowBytes, writeBufferHighBytes, slowClientTimeout, pingInterval, pongTimeout, connectTimeout, onlineReportInterval, maxSubscriptionsPerConnection);
+        }
+    }
+
+    private static void check(boolean ok, String key, Object value, String expected) {
+        if (!ok) {
+            throw new IllegalArgumentException(key + ": " + value + " (expected: " + expected + ")");
+        }
+    }
+
+    private static void checkDuration(Duration d, String key, Duration min, Duration max) {
+        requireNonNull(d, key);
+        check(d.compareTo(min) >= 0 && d.compareTo(max) <= 0, key, d, min + ".." + max);
+    }
+}

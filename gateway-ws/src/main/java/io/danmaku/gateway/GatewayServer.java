@@ -1,0 +1,206 @@
+package io.danmaku.gateway;
+
+import static java.util.Objects.requireNonNull;
+
+import io.danmaku.gateway.auth.DemoTokenIssuer;
+import io.danmaku.gateway.auth.TokenVerifier;
+import io.danmaku.gateway.pipeline.GatewayInitializer;
+import io.danmaku.gateway.pipeline.HttpRouterHandler;
+import io.danmaku.gateway.pipeline.StaticFiles;
+import io.danmaku.gateway.room.FanoutDispatcher;
+import io.danmaku.gateway.room.FanoutMetrics;
+import io.danmaku.gateway.room.RoomRegistry;
+import io.danmaku.gateway.session.GatewayContext;
+import io.danmaku.protocol.api.HttpApi;
+import io.danmaku.protocol.bus.BusSubscription;
+import io.danmaku.protocol.bus.MessageBus;
+import io.danmaku.protocol.post.PostService;
+import io.danmaku.protocol.store.HotStore;
+import io.micrometer.core.instrument.MeterRegistry;
+import io.netty.bootstrap.ServerBootstrap;
+import io.netty.channel.Channel;
+import io.netty.channel.ChannelOption;
+import io.netty.channel.EventLoopGroup;
+import io.netty.channel.IoHandlerFactory;
+import io.netty.channel.MultiThreadIoEventLoopGroup;
+import io.netty.channel.ServerChannel;
+import io.netty.channel.WriteBufferWaterMark;
+import io.netty.channel.epoll.Epoll;
+import io.netty.channel.epoll.EpollIoHandler;
+import io.netty.channel.epoll.EpollServerSocketChannel;
+import io.netty.channel.group.ChannelGroup;
+import io.netty.channel.group.DefaultChannelGroup;
+import io.netty.channel.nio.NioIoHandler;
+import io.netty.channel.socket.nio.NioServerSocketChannel;
+import io.netty.handler.codec.http.websocketx.CloseWebSocketFrame;
+import io.netty.util.concurrent.DefaultThreadFactory;
+import io.netty.util.concurrent.GlobalEventExecutor;
+import java.net.InetSocketAddress;
+import java.time.Duration;
+import java.util.HashMap;
+import java.util.Map;
+import java.util.concurrent.ThreadLocalRandom;
+import java.util.concurrent.TimeUnit;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The gateway role: binds the port, subscribes to the stream of every room, reports online counts, and on
+ * {@link #close()} drains (stops accepting, closes connections with 1001 spread over the drain window so
+ * clients reconnect elsewhere in a trickle, then stops).
+ */
+public final class GatewayServer implements AutoCloseable {
+    private static final Logger log = LoggerFactory.getLogger(GatewayServer.class);
+    /** An empty room's recent ring is kept this long for members that reconnect. */
+    static final Duration ROOM_RETENTION = Duration.ofMinutes(2);
+
+    private final GatewayConfig config;
+    private final MessageBus bus;
+    private final HotStore hotStore;
+    private final String nodeId;
+    private final EventLoopGroup bossGroup;
+    private final EventLoopGroup ioGroup;
+    private final RoomRegistry rooms;
+    private final GatewayContext context;
+    private final ChannelGroup connections = new DefaultChannelGroup("connections", GlobalEventExecutor.INSTANCE);
+    private final HttpRouterHandler router;
+    private final boolean epoll;
+    private Channel serverChannel;
+    private BusSubscription feed;
+    private io.netty.util.concurrent.ScheduledFuture<?> reporter;
+    private io.netty.util.concurrent.ScheduledFuture<?> sweeper;
+    private Map<String, Integer> lastReported = Map.of();
+    private volatile boolean closed;
+
+    /**
+     * @param api the server API to serve under {@code /api/} on this port (standalone), or null
+     * @param demoTokens issuer for {@code POST /demo/token}, or null to disable it
+     */
+    public GatewayServer(GatewayConfig config, String nodeId, MessageBus bus, HotStore hotStore, PostService posts,
+                         TokenVerifier tokens, boolean allowAnonymous, HttpApi api, DemoTokenIssuer demoTokens,
+                         MeterRegistry meters) {
+        this.config = requireNonNull(config, "config");
+        this.nodeId = requireNonNull(nodeId, "nodeId");
+        this.bus = requireNonNull(bus, "bus");
+        this.hotStore = requireNonNull(hotStore, "hotStore");
+        this.epoll = Epoll.isAvailable();
+        IoHandlerFactory io = epoll ? EpollIoHandler.newFactory() : NioIoHandler.newFactory();
+        this.bossGroup = new MultiThreadIoEventLoopGroup(1, new DefaultThreadFactory("gateway-accept", true), io);
+        this.ioGroup = new MultiThreadIoEventLoopGroup(config.effectiveIoThreads(),
+                new DefaultThreadFactory("gateway-io", true), io);
+        this.rooms = new RoomRegistry(ioGroup, config.batchWindow().toNanos(), config.batchMaxMessages(),
+                config.ringSize(), new FanoutMetrics(meters));
+        this.context = new GatewayContext(config, rooms, bus, hotStore, posts, tokens, allowAnonymous, meters);
+        this.router = new HttpRouterHandler(context, api, demoTokens, new StaticFiles());
+    }
+
+    /** Subscribes to the bus and binds the port; returns once accepting. */
+    public GatewayServer start() throws InterruptedException {
+        feed = bus.subscribeAll(new FanoutDispatcher(rooms));
+        Class<? extends ServerChannel> channelClass = epoll ? EpollServerSocketChannel.class
+                : NioServerSocketChannel.class;
+        ServerBootstrap b = new ServerBootstrap()
+                .group(bossGroup, ioGroup)
+                .channel(channelClass)
+                .option(ChannelOption.SO_BACKLOG, 4096)
+                .option(ChannelOption.SO_REUSEADDR, true)
+                .childOption(ChannelOption.TCP_NODELAY, true)
+                .childOption(ChannelOption.WRITE_BUFFER_WATER_MARK,
+                        new WriteBufferWaterMark(config.writeBufferLowBytes(), config.writeBufferHighBytes()))
+                .childHandler(new GatewayInitializer(router, connections));
+        serverChannel = b.bind(new InetSocketAddress(config.host(), config.port())).sync().channel();
+        long reportNanos = config.onlineReportInterval().toNanos();
+        reporter = bossGroup.next().scheduleAtFixedRate(this::reportOnline, reportNanos, reportNanos,
+                TimeUnit.NANOSECONDS);
+        sweeper = bossGroup.next().scheduleAtFixedRate(() -> rooms.sweep(ROOM_RETENTION.toNanos()), 30, 30,
+                TimeUnit.SECONDS);
+        log.info("gateway {} listening on {} ({} event loops, {} transport, batch window {} ms)", nodeId,
+                serverChannel.localAddress(), config.effectiveIoThreads(), epoll ? "epoll" : "nio",
+                config.batchWindow().toMillis());
+        return this;
+    }
+
+    /** The bound port (useful with port 0). */
+    public int port() {
+        return ((InetSocketAddress) serverChannel.localAddress()).getPort();
+    }
+
+    public RoomRegistry rooms() {
+        return rooms;
+    }
+
+    public int connectionCount() {
+        return context.connections().get();
+    }
+
+    private void reportOnline() {
+        Map<String, Integer> counts = rooms.localCounts();
+        Map<String, Integer> report = new HashMap<>(counts);
+        for (String room : lastReported.keySet()) {
+            report.putIfAbsent(room, 0); // emptied since the last report
+        }
+        lastReported = counts;
+        if (report.isEmpty()) {
+            return;
+        }
+        Duration ttl = config.onlineReportInterval().multipliedBy(3);
+        hotStore.reportOnline(nodeId, report, ttl).whenComplete((v, err) -> {
+            if (err != null) {
+                log.debug("online report failed: {}", err.toString());
+            }
+        });
+    }
+
+    /**
+     * Drains: stops accepting, then closes every connection with 1001 at a random moment within
+     * {@code window}, and waits (bounded) for them to go.
+     */
+    public void drain(Duration window) {
+        if (serverChannel != null) {
+            serverChannel.close().syncUninterruptibly();
+        }
+        rooms.flushAll();
+        long windowMillis = Math.max(0, window.toMillis());
+        for (Channel ch : connections) {
+            long delay = windowMillis == 0 ? 0 : ThreadLocalRandom.current().nextLong(windowMillis);
+            ch.eventLoop().schedule(() -> {
+                if (ch.isActive()) {
+                    ch.writeAndFlush(new CloseWebSocketFrame(1001, "server shutting down"))
+                            .addListener(f -> ch.close());
+                }
+            }, delay, TimeUnit.MILLISECONDS);
+        }
+        long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(windowMillis + 2000);
+        while (!connections.isEmpty() && System.nanoTime() < deadline) {
+            try {
+                Thread.sleep(20);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                break;
+            }
+        }
+        connections.close().awaitUninterruptibly(2, TimeUnit.SECONDS);
+    }
+
+    /** Drains with no window (immediate 1001 to everybody) if not drained yet, then stops everything. */
+    @Override
+    public void close() {
+        if (closed) {
+            return;
+        }
+        closed = true;
+        if (reporter != null) {
+            reporter.cancel(false);
+            sweeper.cancel(false);
+        }
+        if (serverChannel != null && serverChannel.isOpen()) {
+            drain(Duration.ZERO);
+        }
+        if (feed != null) {
+            feed.close();
+        }
+        ioGroup.shutdownGracefully(0, 2, TimeUnit.SECONDS).syncUninterruptibly();
+        bossGroup.shutdownGracefully(0, 2, TimeUnit.SECONDS).syncUninterruptibly();
+        log.info("gateway {} stopped", nodeId);
+    }
+}

@@ -1,0 +1,27 @@
+package io.danmaku.gateway.auth;
+
+import io.danmaku.protocol.UserRef;
+import java.time.Instant;
+import java.util.Set;
+
+/**
+ * Who is on a connection. {@code user == null} for anonymous read-only connections.
+ *
+ * @param allowedRooms rooms the token restricts the connection to, or {@code null} for any room
+ * @param expiresAt token expiry, or {@code null}
+ */
+public record Identity(UserRef user, Set<String> allowedRooms, Instant expiresAt) {
+    public static final Identity ANONYMOUS = new Identity(null, null, null);
+
+    public Identity {
+        allowedRooms = allowedRooms == null ? null : Set.copyOf(allowedRooms);
+    }
+
+    public boolean anonymous() {
+        return user == null;
+    }
+
+    public boolean mayJoin(String room) {
+        return allowedRooms == null || allowedRooms.contains(room);
+    }
+}

@@ -1,0 +1,249 @@
+package io.danmaku.gateway.pipeline;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.danmaku.gateway.auth.DemoTokenIssuer;
+import io.danmaku.gateway.protocol.centrifuge.CentrifugeHandler;
+import io.danmaku.gateway.session.GatewayContext;
+import io.danmaku.protocol.api.ApiRequest;
+import io.danmaku.protocol.api.ApiResponse;
+import io.danmaku.protocol.api.HttpApi;
+import io.danmaku.protocol.json.Json;
+import io.netty.buffer.ByteBufUtil;
+import io.netty.buffer.Unpooled;
+import io.netty.channel.ChannelFuture;
+import io.netty.channel.ChannelFutureListener;
+import io.netty.channel.ChannelHandler;
+import io.netty.channel.ChannelHandlerContext;
+import io.netty.channel.ChannelPipeline;
+import io.netty.channel.SimpleChannelInboundHandler;
+import io.netty.handler.codec.http.DefaultFullHttpResponse;
+import io.netty.handler.codec.http.FullHttpRequest;
+import io.netty.handler.codec.http.FullHttpResponse;
+import io.netty.handler.codec.http.HttpHeaderNames;
+import io.netty.handler.codec.http.HttpHeaderValues;
+import io.netty.handler.codec.http.HttpMethod;
+import io.netty.handler.codec.http.HttpResponseStatus;
+import io.netty.handler.codec.http.HttpUtil;
+import io.netty.handler.codec.http.HttpVersion;
+import io.netty.handler.codec.http.QueryStringDecoder;
+import io.netty.handler.codec.http.websocketx.Utf8FrameValidator;
+import io.netty.handler.codec.http.websocketx.WebSocketDecoderConfig;
+import io.netty.handler.codec.http.websocketx.WebSocketFrameAggregator;
+import io.netty.handler.codec.http.websocketx.WebSocketServerHandshaker;
+import io.netty.handler.codec.http.websocketx.WebSocketServerHandshakerFactory;
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Routes each HTTP request of the gateway port:
+ * <ul>
+ *   <li>{@code GET /connection/websocket} with an upgrade → the Centrifugo JSON protocol;</li>
+ *   <li>{@code /api/...} → the server API (when this process serves it);</li>
+ *   <li>{@code POST /demo/token} → a demo token (when enabled);</li>
+ *   <li>{@code GET} of a demo page file; anything else 404.</li>
+ * </ul>
+ * Stateless, hence shared by all channels.
+ */
+@ChannelHandler.Sharable
+public final class HttpRouterHandler extends SimpleChannelInboundHandler<FullHttpRequest> {
+    public static final String CENTRIFUGE_PATH = "/connection/websocket";
+    private static final Logger log = LoggerFactory.getLogger(HttpRouterHandler.class);
+
+    private final GatewayContext ctx;
+    private final HttpApi api;
+    private final DemoTokenIssuer demoTokens;
+    private final StaticFiles files;
+    private final WebSocketDecoderConfig decoderConfig;
+
+    /**
+     * @param api the server API served under {@code /api/}, or null when another process serves it
+     * @param demoTokens the demo token issuer, or null when demo tokens are disabled
+     */
+    public HttpRouterHandler(GatewayContext ctx, HttpApi api, DemoTokenIssuer demoTokens, StaticFiles files) {
+        this.ctx = ctx;
+        this.api = api;
+        this.demoTokens = demoTokens;
+        this.files = files;
+        this.decoderConfig = WebSocketDecoderConfig.newBuilder()
+                .maxFramePayloadLength(ctx.config().maxFramePayloadBytes())
+                .allowExtensions(false)
+                .allowMaskMismatch(false)
+                .closeOnProtocolViolation(true)
+                .withUTF8Validator(false) // added explicitly below, after the aggregator
+                .build();
+    }
+
+    @Override
+    protected void channelRead0(ChannelHandlerContext c, FullHttpRequest req) {
+        if (!req.decoderResult().isSuccess()) {
+            respond(c, req, HttpResponseStatus.BAD_REQUEST, "text/plain; charset=utf-8",
+                    "bad request: " + req.decoderResult().cause().getMessage());
+            return;
+        }
+        QueryStringDecoder uri = new QueryStringDecoder(req.uri());
+        String path = uri.path();
+        if (path.equals(CENTRIFUGE_PATH)) {
+            upgrade(c, req, path);
+        } else if (path.startsWith("/api/")) {
+            serveApi(c, req, uri);
+        } else if (path.equals("/demo/token")) {
+            serveDemoToken(c, req);
+        } else {
+            serveFile(c, req, path);
+        }
+    }
+
+    // ---- WebSocket ---------------------------------------------------------------------------------------
+
+    private void upgrade(ChannelHandlerContext c, FullHttpRequest req, String path) {
+        if (!req.method().equals(HttpMethod.GET)
+                || !req.headers().containsValue(HttpHeaderNames.UPGRADE, HttpHeaderValues.WEBSOCKET, true)) {
+            respond(c, req, HttpResponseStatus.BAD_REQUEST, "text/plain; charset=utf-8",
+                    "bad request: " + path + " expects a WebSocket upgrade (GET with Upgrade: websocket)");
+            return;
+        }
+        String scheme = "ws://";
+        String location = scheme + req.headers().get(HttpHeaderNames.HOST, "localhost") + path;
+        WebSocketServerHandshakerFactory factory = new WebSocketServerHandshakerFactory(location, null, decoderConfig);
+        WebSocketServerHandshaker handshaker = factory.newHandshaker(req);
+        if (handshaker == null) {
+            WebSocketServerHandshakerFactory.sendUnsupportedVersionResponse(c.channel());
+            return;
+        }
+        // Install the session before the handshake so no WebSocket byte reaches this router.
+        ChannelPipeline p = c.pipeline();
+        int max = ctx.config().maxFramePayloadBytes();
+        p.addAfter(c.name(), "utf8", new Utf8FrameValidator(true));
+        p.addAfter("utf8", "ws-aggregator", new WebSocketFrameAggregator(max));
+        p.addAfter("ws-aggregator", "session", new CentrifugeHandler(ctx));
+        p.remove(this);
+        handshaker.handshake(c.channel(), req).addListener((ChannelFuture f) -> {
+            if (!f.isSuccess()) {
+                log.debug("[{}] handshake failed: {}", f.channel().id(), f.cause().toString());
+                f.channel().close();
+            }
+        });
+    }
+
+    // ---- server API ----------------------------------------------------------------------------------------
+
+    private void serveApi(ChannelHandlerContext c, FullHttpRequest req, QueryStringDecoder uri) {
+        if (api == null) {
+            respondJson(c, req, HttpResponseStatus.NOT_FOUND,
+                    "{\"error\":{\"code\":104,\"message\":\"method not found: this process does not serve the server API\"}}");
+            return;
+        }
+        Map<String, String> query = new HashMap<>();
+        uri.parameters().forEach((k, v) -> {
+            if (!v.isEmpty()) {
+                query.put(k, v.get(0));
+            }
+        });
+        Map<String, String> headers = new HashMap<>();
+        req.headers().forEach(h -> headers.putIfAbsent(h.getKey().toLowerCase(Locale.ROOT), h.getValue()));
+        byte[] body = ByteBufUtil.getBytes(req.content());
+        ApiRequest apiReq = new ApiRequest(req.method().name(), uri.path(), query, headers, body);
+        boolean keepAlive = HttpUtil.isKeepAlive(req);
+        api.handle(apiReq).whenComplete((res, err) -> {
+            ApiResponse out = err == null ? res : ApiResponse.json(500,
+                    "{\"error\":{\"code\":100,\"message\":\"internal error\"}}");
+            if (err != null) {
+                log.warn("server API request {} failed", uri.path(), err);
+            }
+            c.executor().execute(() -> write(c, keepAlive, HttpResponseStatus.valueOf(out.status()),
+                    out.contentType(), out.body()));
+        });
+    }
+
+    // ---- demo token -------------------------------------------------------------------------------------------
+
+    private void serveDemoToken(ChannelHandlerContext c, FullHttpRequest req) {
+        if (demoTokens == null) {
+            respondJson(c, req, HttpResponseStatus.NOT_FOUND,
+                    "{\"error\":{\"code\":104,\"message\":\"demo tokens are disabled on this server\"}}");
+            return;
+        }
+        if (!req.method().equals(HttpMethod.POST)) {
+            respondJson(c, req, HttpResponseStatus.METHOD_NOT_ALLOWED,
+                    "{\"error\":{\"code\":107,\"message\":\"use POST\"}}");
+            return;
+        }
+        String name = null;
+        if (req.content().isReadable()) {
+            try {
+                JsonNode n = Json.MAPPER.readTree(ByteBufUtil.getBytes(req.content()));
+                if (n != null && n.isObject() && n.path("name").isTextual()) {
+                    name = n.get("name").asText();
+                }
+            } catch (IOException e) {
+                respondJson(c, req, HttpResponseStatus.BAD_REQUEST,
+                        "{\"error\":{\"code\":107,\"message\":\"bad request: body (expected: {\\\"name\\\":\\\"...\\\"})\"}}");
+                return;
+            }
+        }
+        DemoTokenIssuer.Issued issued = demoTokens.issue(name);
+        ObjectNode out = Json.MAPPER.createObjectNode();
+        out.put("token", issued.token());
+        ObjectNode user = out.putObject("user");
+        user.put("id", issued.userId());
+        user.put("name", issued.name());
+        respondJson(c, req, HttpResponseStatus.OK, out.toString());
+    }
+
+    // ---- demo page ---------------------------------------------------------------------------------------------
+
+    private void serveFile(ChannelHandlerContext c, FullHttpRequest req, String path) {
+        StaticFiles.Entry f = files.get(path);
+        if (f == null) {
+            respond(c, req, HttpResponseStatus.NOT_FOUND, "text/plain; charset=utf-8", "not found: " + path);
+            return;
+        }
+        if (!req.method().equals(HttpMethod.GET) && !req.method().equals(HttpMethod.HEAD)) {
+            respond(c, req, HttpResponseStatus.METHOD_NOT_ALLOWED, "text/plain; charset=utf-8", "use GET");
+            return;
+        }
+        write(c, HttpUtil.isKeepAlive(req), HttpResponseStatus.OK, f.contentType(),
+                req.method().equals(HttpMethod.HEAD) ? new byte[0] : f.bytes());
+    }
+
+    // ---- responses --------------------------------------------------------------------------------------------
+
+    private static void respondJson(ChannelHandlerContext c, FullHttpRequest req, HttpResponseStatus status,
+                                    String json) {
+        respond(c, req, status, "application/json", json);
+    }
+
+    private static void respond(ChannelHandlerContext c, FullHttpRequest req, HttpResponseStatus status,
+                                String contentType, String body) {
+        write(c, HttpUtil.isKeepAlive(req), status, contentType, body.getBytes(StandardCharsets.UTF_8));
+    }
+
+    private static void write(ChannelHandlerContext c, boolean keepAlive, HttpResponseStatus status,
+                              String contentType, byte[] body) {
+        FullHttpResponse res = new DefaultFullHttpResponse(HttpVersion.HTTP_1_1, status,
+                Unpooled.wrappedBuffer(body));
+        res.headers()
+                .set(HttpHeaderNames.CONTENT_TYPE, contentType)
+                .setInt(HttpHeaderNames.CONTENT_LENGTH, body.length)
+                .set(HttpHeaderNames.CACHE_CONTROL, "no-cache");
+        HttpUtil.setKeepAlive(res, keepAlive);
+        ChannelFuture f = c.writeAndFlush(res);
+        if (!keepAlive) {
+            f.addListener(ChannelFutureListener.CLOSE);
+        }
+    }
+
+    @Override
+    public void exceptionCaught(ChannelHandlerContext c, Throwable cause) {
+        log.debug("[{}] HTTP connection error: {}", c.channel().id(), cause.toString());
+        c.close();
+    }
+
+}

@@ -1,0 +1,72 @@
+package io.danmaku.gateway.protocol.centrifuge;
+
+import io.danmaku.gateway.room.BatchEncoder;
+import io.danmaku.protocol.RoomRecord;
+import io.netty.buffer.ByteBuf;
+import io.netty.buffer.ByteBufAllocator;
+import java.nio.charset.StandardCharsets;
+import java.util.List;
+
+/**
+ * One text frame holding a publication push per record, newline-separated:
+ * {@code {"push":{"channel":"<room>","pub":{"data":{...,"offset":N,"epoch":"e"},"offset":N}}}}. The size is
+ * computed first so the frame is written into one exactly sized buffer, header included.
+ */
+public final class CentrifugeBatchEncoder implements BatchEncoder {
+    public static final CentrifugeBatchEncoder INSTANCE = new CentrifugeBatchEncoder();
+
+    private static final byte[] PUSH_CHANNEL = "{\"push\":{\"channel\":\"".getBytes(StandardCharsets.US_ASCII);
+    private static final byte[] PUB_DATA = "\",\"pub\":{\"data\":".getBytes(StandardCharsets.US_ASCII);
+    private static final byte[] PUB_OFFSET = ",\"offset\":".getBytes(StandardCharsets.US_ASCII);
+    private static final byte[] CLOSE = "}}}".getBytes(StandardCharsets.US_ASCII);
+    private static final int TEXT_FRAME_FIN = 0x81;
+
+    private CentrifugeBatchEncoder() {
+    }
+
+    @Override
+    public ByteBuf encode(ByteBufAllocator alloc, String room, List<RoomRecord> records) {
+        int n = records.size();
+        long payload = n - 1L; // newlines
+        for (int i = 0; i < n; i++) {
+            RoomRecord r = records.get(i);
+            int digits = PublicationJson.digits(r.offset());
+            payload += PUSH_CHANNEL.length + room.length() + PUB_DATA.length
+                    + PublicationJson.dataLength(r, digits) + PUB_OFFSET.length + digits + CLOSE.length;
+        }
+        if (payload > Integer.MAX_VALUE - 16) {
+            throw new IllegalArgumentException("batch too large for one frame: " + payload + " bytes");
+        }
+        int header = payload < 126 ? 2 : payload <= 0xFFFF ? 4 : 10;
+        ByteBuf out = alloc.buffer(header + (int) payload);
+        try {
+            out.writeByte(TEXT_FRAME_FIN);
+            if (payload < 126) {
+                out.writeByte((int) payload);
+            } else if (payload <= 0xFFFF) {
+                out.writeByte(126);
+                out.writeShort((int) payload);
+            } else {
+                out.writeByte(127);
+                out.writeLong(payload);
+            }
+            for (int i = 0; i < n; i++) {
+                RoomRecord r = records.get(i);
+                if (i > 0) {
+                    out.writeByte('\n');
+                }
+                out.writeBytes(PUSH_CHANNEL);
+                out.writeCharSequence(room, StandardCharsets.US_ASCII);
+                out.writeBytes(PUB_DATA);
+                PublicationJson.writeData(out, r);
+                out.writeBytes(PUB_OFFSET);
+                PublicationJson.writeLong(out, r.offset());
+                out.writeBytes(CLOSE);
+            }
+            return out;
+        } catch (RuntimeException e) {
+            out.release();
+            throw e;
+        }
+    }
+}

@@ -1,0 +1,741 @@
+package io.danmaku.gateway.protocol.centrifuge;
+
+import static io.danmaku.gateway.protocol.centrifuge.CentrifugeCodes.*;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import com.fasterxml.jackson.databind.util.RawValue;
+import io.danmaku.gateway.GatewayConfig;
+import io.danmaku.gateway.auth.Identity;
+import io.danmaku.gateway.auth.TokenException;
+import io.danmaku.gateway.room.BatchEncoder;
+import io.danmaku.gateway.room.LoopShard;
+import io.danmaku.gateway.room.Member;
+import io.danmaku.gateway.room.RingSnapshot;
+import io.danmaku.gateway.room.RoomSubscription;
+import io.danmaku.gateway.session.GatewayContext;
+import io.danmaku.protocol.RoomId;
+import io.danmaku.protocol.RoomRecord;
+import io.danmaku.protocol.json.Json;
+import io.danmaku.protocol.post.PostRequest;
+import io.danmaku.protocol.post.PostResult;
+import io.danmaku.protocol.store.HistoryPage;
+import io.danmaku.protocol.store.HistoryQuery;
+import io.netty.buffer.ByteBuf;
+import io.netty.buffer.Unpooled;
+import io.netty.channel.Channel;
+import io.netty.channel.ChannelFutureListener;
+import io.netty.channel.ChannelHandlerContext;
+import io.netty.channel.SimpleChannelInboundHandler;
+import io.netty.handler.codec.TooLongFrameException;
+import io.netty.handler.codec.http.websocketx.BinaryWebSocketFrame;
+import io.netty.handler.codec.http.websocketx.CloseWebSocketFrame;
+import io.netty.handler.codec.http.websocketx.CorruptedWebSocketFrameException;
+import io.netty.handler.codec.http.websocketx.PingWebSocketFrame;
+import io.netty.handler.codec.http.websocketx.PongWebSocketFrame;
+import io.netty.handler.codec.http.websocketx.TextWebSocketFrame;
+import io.netty.handler.codec.http.websocketx.WebSocketCloseStatus;
+import io.netty.handler.codec.http.websocketx.WebSocketFrame;
+import io.netty.util.concurrent.ScheduledFuture;
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.UUID;
+import java.util.concurrent.TimeUnit;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * One Centrifugo-protocol (v2, JSON) connection: the session state machine, its rooms and its pings. Lives on
+ * the connection's event loop; asynchronous results (posts, history, counts) are handed back to it.
+ *
+ * <p>Failure handling, one path each: a malformed command (not JSON, not an object, a command before
+ * connect) closes with 3501; an invalid token closes with 3500; an expired token is error 109; a frame over the
+ * size limit closes with 1009 (the frame decoder or aggregator); a binary frame closes with 1003; a missing
+ * pong closes with 3012; a connection that stays unwritable closes with 3008. Errors about one command (bad
+ * field, unknown method, rejected post) are error replies and the connection stays.
+ */
+public final class CentrifugeHandler extends SimpleChannelInboundHandler<WebSocketFrame> implements Member {
+    static final String PROTOCOL = "centrifuge";
+    private static final Logger log = LoggerFactory.getLogger(CentrifugeHandler.class);
+    private static final byte[] PING = "{}".getBytes(StandardCharsets.US_ASCII);
+
+    private enum State { CONNECTING, CONNECTED, CLOSED }
+
+    private final GatewayContext ctx;
+    private final GatewayConfig config;
+    private final Map<String, RoomSubscription> subs = new HashMap<>();
+    private Channel channel;
+    private LoopShard shard;
+    private State state = State.CONNECTING;
+    private Identity identity;
+    private ScheduledFuture<?> connectTimeout;
+    private ScheduledFuture<?> pinger;
+    private long lastInboundNanos;
+    private long unwritableSinceNanos;
+    private boolean cleanedUp;
+
+    public CentrifugeHandler(GatewayContext ctx) {
+        this.ctx = ctx;
+        this.config = ctx.config();
+    }
+
+    // ---- lifecycle ------------------------------------------------------------------------------------------
+
+    @Override
+    public void handlerAdded(ChannelHandlerContext c) {
+        channel = c.channel();
+        shard = ctx.rooms().shard(channel.eventLoop());
+        ctx.connections().incrementAndGet();
+        lastInboundNanos = System.nanoTime();
+        connectTimeout = channel.eventLoop().schedule(
+                () -> disconnect(DISCONNECT_STALE, "stale: no connect command"),
+                config.connectTimeout().toNanos(), TimeUnit.NANOSECONDS);
+    }
+
+    @Override
+    public void channelInactive(ChannelHandlerContext c) throws Exception {
+        cleanup();
+        super.channelInactive(c);
+    }
+
+    @Override
+    public void handlerRemoved(ChannelHandlerContext c) {
+        cleanup();
+    }
+
+    private void cleanup() {
+        if (cleanedUp) {
+            return;
+        }
+        cleanedUp = true;
+        state = State.CLOSED;
+        cancelTimers();
+        for (RoomSubscription s : subs.values()) {
+            shard.leave(s);
+        }
+        subs.clear();
+        ctx.connections().decrementAndGet();
+    }
+
+    private void cancelTimers() {
+        if (connectTimeout != null) {
+            connectTimeout.cancel(false);
+            connectTimeout = null;
+        }
+        if (pinger != null) {
+            pinger.cancel(false);
+            pinger = null;
+        }
+    }
+
+    @Override
+    public void channelWritabilityChanged(ChannelHandlerContext c) throws Exception {
+        if (c.channel().isWritable()) {
+            unwritableSinceNanos = 0;
+        }
+        super.channelWritabilityChanged(c);
+    }
+
+    @Override
+    public void exceptionCaught(ChannelHandlerContext c, Throwable cause) {
+        if (cause instanceof TooLongFrameException) {
+            ctx.countProtocolError(PROTOCOL, "frame_too_large");
+            disconnect(WebSocketCloseStatus.MESSAGE_TOO_BIG.code(), "message too big");
+        } else if (cause instanceof CorruptedWebSocketFrameException e) {
+            // the frame decoder already sent its close frame (1002/1007/1009); just account for it
+            ctx.countProtocolError(PROTOCOL, "corrupted_frame");
+            countAndClose(e.closeStatus() != null ? e.closeStatus().code() : 1002);
+        } else if (cause instanceof IOException) {
+            log.debug("[{}] connection error: {}", c.channel().id(), cause.toString());
+            c.close();
+        } else {
+            log.warn("[{}] unexpected error, closing", c.channel().id(), cause);
+            ctx.countProtocolError(PROTOCOL, "internal");
+            disconnect(WebSocketCloseStatus.INTERNAL_SERVER_ERROR.code(), "internal error");
+        }
+    }
+
+    // ---- inbound --------------------------------------------------------------------------------------------
+
+    @Override
+    protected void channelRead0(ChannelHandlerContext c, WebSocketFrame frame) {
+        lastInboundNanos = System.nanoTime();
+        if (state == State.CLOSED) {
+            return;
+        }
+        if (frame instanceof TextWebSocketFrame text) {
+            onText(text.text());
+        } else if (frame instanceof PingWebSocketFrame) {
+            c.writeAndFlush(new PongWebSocketFrame(frame.content().retain()));
+        } else if (frame instanceof PongWebSocketFrame) {
+            // liveness only
+        } else if (frame instanceof CloseWebSocketFrame close) {
+            int code = close.statusCode();
+            state = State.CLOSED;
+            c.writeAndFlush(new CloseWebSocketFrame(code == -1 ? 1000 : code, "")).addListener(ChannelFutureListener.CLOSE);
+        } else if (frame instanceof BinaryWebSocketFrame) {
+            ctx.countProtocolError(PROTOCOL, "binary_frame");
+            disconnect(WebSocketCloseStatus.INVALID_MESSAGE_TYPE.code(),
+                    "binary frames are not supported: this endpoint speaks JSON");
+        }
+    }
+
+    private void onText(String text) {
+        int start = 0;
+        int len = text.length();
+        while (start <= len && state != State.CLOSED) {
+            int nl = text.indexOf('\n', start);
+            int end = nl < 0 ? len : nl;
+            String line = text.substring(start, end).strip();
+            if (!line.isEmpty()) {
+                JsonNode node;
+                try {
+                    node = Json.MAPPER.readTree(line);
+                } catch (IOException e) {
+                    ctx.countProtocolError(PROTOCOL, "malformed_json");
+                    disconnect(DISCONNECT_BAD_REQUEST, "bad request: malformed JSON");
+                    return;
+                }
+                if (node == null || !node.isObject()) {
+                    ctx.countProtocolError(PROTOCOL, "not_an_object");
+                    disconnect(DISCONNECT_BAD_REQUEST, "bad request: a command must be a JSON object");
+                    return;
+                }
+                onCommand((ObjectNode) node);
+            }
+            if (nl < 0) {
+                break;
+            }
+            start = nl + 1;
+        }
+    }
+
+    private void onCommand(ObjectNode cmd) {
+        JsonNode idNode = cmd.get("id");
+        if (idNode != null && !(idNode.isIntegralNumber() && idNode.asLong() >= 0 && idNode.canConvertToLong())) {
+            ctx.countProtocolError(PROTOCOL, "bad_id");
+            disconnect(DISCONNECT_BAD_REQUEST, "bad request: id (expected: a non-negative integer)");
+            return;
+        }
+        long id = idNode == null ? 0 : idNode.asLong();
+        String method = methodOf(cmd);
+        if (method == null) {
+            if (id == 0 && cmd.size() == 0) {
+                return; // an empty command: the pong to our ping
+            }
+            ctx.countCommand(PROTOCOL, "unknown");
+            if (state == State.CONNECTING) {
+                disconnect(DISCONNECT_BAD_REQUEST, "bad request: connect first");
+            } else {
+                replyError(id, ERROR_METHOD_NOT_FOUND, "method not found: " + String.join(",",
+                        (Iterable<String>) cmd::fieldNames), false);
+            }
+            return;
+        }
+        ctx.countCommand(PROTOCOL, method);
+        JsonNode params = cmd.get(method);
+        if (!params.isObject()) {
+            replyError(id, ERROR_BAD_REQUEST, "bad request: " + method + " (expected: an object)", false);
+            return;
+        }
+        ObjectNode p = (ObjectNode) params;
+        if (state == State.CONNECTING && !method.equals("connect")) {
+            ctx.countProtocolError(PROTOCOL, "not_connected");
+            disconnect(DISCONNECT_BAD_REQUEST, "bad request: connect first");
+            return;
+        }
+        switch (method) {
+            case "connect" -> onConnect(id, p);
+            case "subscribe" -> onSubscribe(id, p);
+            case "unsubscribe" -> onUnsubscribe(id, p);
+            case "publish" -> onPublish(id, p);
+            case "history" -> onHistory(id, p);
+            case "presence_stats" -> onPresenceStats(id, p);
+            case "presence" -> replyError(id, ERROR_NOT_AVAILABLE,
+                    "not available: rooms report online counts (presence_stats), not member lists", false);
+            case "refresh" -> onRefresh(id, p);
+            case "send" -> { } // asynchronous message with no reply; this server has no handler for it
+            default -> replyError(id, ERROR_METHOD_NOT_FOUND, "method not found: " + method, false);
+        }
+    }
+
+    private static final String[] METHODS = {"connect", "subscribe", "unsubscribe", "publish", "history",
+        "presence_stats", "presence", "refresh", "send", "rpc", "sub_refresh", "ping"};
+
+    private static String methodOf(ObjectNode cmd) {
+        for (String m : METHODS) {
+            if (cmd.has(m)) {
+                return m;
+            }
+        }
+        return null;
+    }
+
+    // ---- connect / refresh ------------------------------------------------------------------------------------
+
+    private void onConnect(long id, ObjectNode p) {
+        if (state != State.CONNECTING) {
+            ctx.countProtocolError(PROTOCOL, "second_connect");
+            disconnect(DISCONNECT_BAD_REQUEST, "bad request: already connected");
+            return;
+        }
+        String token = p.path("token").asText("");
+        Identity who;
+        if (token.isEmpty()) {
+            if (!ctx.allowAnonymous()) {
+                disconnect(DISCONNECT_INVALID_TOKEN, "invalid token: a token is required");
+                return;
+            }
+            who = Identity.ANONYMOUS;
+        } else {
+            try {
+                who = ctx.tokens().verify(token);
+            } catch (TokenException e) {
+                if (e.expired()) {
+                    replyError(id, ERROR_TOKEN_EXPIRED, "token expired", true);
+                } else {
+                    log.debug("[{}] refused token: {}", channel.id(), e.getMessage());
+                    disconnect(DISCONNECT_INVALID_TOKEN, "invalid token");
+                }
+                return;
+            }
+        }
+        identity = who;
+        state = State.CONNECTED;
+        if (connectTimeout != null) {
+            connectTimeout.cancel(false);
+            connectTimeout = null;
+        }
+        long pingNanos = config.pingInterval().toNanos();
+        pinger = channel.eventLoop().scheduleAtFixedRate(this::ping, pingNanos, pingNanos, TimeUnit.NANOSECONDS);
+        ObjectNode root = root(id);
+        ObjectNode r = root.putObject("connect");
+        r.put("client", UUID.randomUUID().toString());
+        r.put("version", GatewayContext.VERSION);
+        r.put("ping", Math.max(1, config.pingInterval().toSeconds()));
+        r.put("pong", true);
+        send(root);
+    }
+
+    private void onRefresh(long id, ObjectNode p) {
+        try {
+            Identity who = ctx.tokens().verify(p.path("token").asText(""));
+            if (identity.anonymous() || !who.user().id().equals(identity.user().id())) {
+                replyError(id, ERROR_PERMISSION_DENIED, "permission denied: refresh must keep the same user", false);
+                return;
+            }
+            identity = who;
+            ObjectNode root = root(id);
+        ObjectNode r = root.putObject("refresh");
+            r.put("client", "");
+            r.put("version", GatewayContext.VERSION);
+            send(root);
+        } catch (TokenException e) {
+            replyError(id, e.expired() ? ERROR_TOKEN_EXPIRED : ERROR_UNAUTHORIZED,
+                    e.expired() ? "token expired" : "unauthorized: " + e.getMessage(), e.expired());
+        }
+    }
+
+    // ---- subscribe / unsubscribe ---------------------------------------------------------------------------
+
+    private void onSubscribe(long id, ObjectNode p) {
+        String room = p.path("channel").asText(null);
+        if (!RoomId.isValid(room)) {
+            replyError(id, ERROR_UNKNOWN_CHANNEL, "unknown channel: " + RoomId.describeInvalid(room,
+                    "subscribe.channel"), false);
+            return;
+        }
+        if (subs.containsKey(room)) {
+            replyError(id, ERROR_ALREADY_SUBSCRIBED, "already subscribed: " + room, false);
+            return;
+        }
+        if (!identity.mayJoin(room)) {
+            replyError(id, ERROR_PERMISSION_DENIED, "permission denied: the token does not allow room " + room,
+                    false);
+            return;
+        }
+        if (subs.size() >= config.maxSubscriptionsPerConnection()) {
+            replyError(id, ERROR_LIMIT_EXCEEDED, "limit exceeded: at most "
+                    + config.maxSubscriptionsPerConnection() + " rooms per connection", false);
+            return;
+        }
+        boolean recover = p.path("recover").asBoolean(false);
+        long since = recover ? p.path("offset").asLong(0) : -1;
+        String clientEpoch = p.path("epoch").asText("");
+        if (recover && since < 0) {
+            replyError(id, ERROR_BAD_REQUEST, "bad request: subscribe.offset (expected: >= 0)", false);
+            return;
+        }
+        LoopShard.Joined joined = shard.join(this, room, true, Math.max(since, 0));
+        RoomSubscription sub = joined.subscription();
+        subs.put(room, sub);
+        RingSnapshot ring = joined.ring();
+        String epoch = ctx.bus().epoch(room);
+        if (recover && ring.covers(since, clientEpoch)) {
+            finishSubscribe(id, sub, epoch, Math.max(ring.top(), since), true, true, ring.after());
+        } else if (!recover && !ring.empty() && ring.epoch().equals(epoch)) {
+            finishSubscribe(id, sub, epoch, ring.top(), false, false, List.of());
+        } else {
+            // the hot store knows older history (and the position of rooms this gateway has not seen)
+            HistoryQuery q = recover ? HistoryQuery.after(room, since, HistoryQuery.MAX_LIMIT)
+                    : HistoryQuery.position(room);
+            ctx.hotStore().history(q).whenComplete((page, err) -> channel.eventLoop().execute(() -> {
+                if (sub.closed()) {
+                    return;
+                }
+                if (err != null) {
+                    log.debug("[{}] history for {} failed: {}", channel.id(), room, err.toString());
+                    if (recover) {
+                        // position unknown: the client keeps its position and learns it was not recovered
+                        finishSubscribe(id, sub, epoch, Math.max(since, ring.top()), true, false, ring.after());
+                    } else {
+                        finishSubscribe(id, sub, epoch, Math.max(0, ring.top()), false, false, List.of());
+                    }
+                    return;
+                }
+                if (!recover) {
+                    long top = page.epoch().equals(epoch) ? page.topOffset() : 0;
+                    finishSubscribe(id, sub, epoch, Math.max(top, ring.top()), false, false, List.of());
+                    return;
+                }
+                recoverFromHistory(id, sub, epoch, since, clientEpoch, page, ring);
+            }));
+        }
+    }
+
+    /** Merges stored history and the ring; complete only if the two connect without a gap. */
+    private void recoverFromHistory(long id, RoomSubscription sub, String epoch, long since, String clientEpoch,
+                                    HistoryPage page, RingSnapshot ring) {
+        if (!clientEpoch.equals(epoch)) {
+            // another stream incarnation: the client's position means nothing here
+            long top = Math.max(page.epoch().equals(epoch) ? page.topOffset() : 0, ring.top());
+            finishSubscribe(id, sub, epoch, top, true, false, List.of());
+            return;
+        }
+        List<RoomRecord> pubs = new ArrayList<>();
+        long last = since;
+        boolean complete = page.covers(since, epoch) && page.records().size() < HistoryQuery.MAX_LIMIT;
+        if (page.epoch().equals(epoch)) {
+            for (RoomRecord r : page.records()) {
+                if (r.offset() > last) {
+                    pubs.add(r);
+                    last = r.offset();
+                }
+            }
+        }
+        if (!ring.empty()) {
+            if (!ring.covers(last, epoch)) {
+                complete = false; // records between the store's top and the ring's start are not available
+            }
+            for (RoomRecord r : ring.after()) {
+                if (r.offset() > last) {
+                    pubs.add(r);
+                    last = r.offset();
+                }
+            }
+        }
+        finishSubscribe(id, sub, epoch, last, true, complete, pubs);
+    }
+
+    private void finishSubscribe(long id, RoomSubscription sub, String epoch, long position, boolean wasRecovering,
+                                 boolean recovered, List<RoomRecord> pubs) {
+        if (state == State.CLOSED || sub.closed()) {
+            return;
+        }
+        long top = pubs.isEmpty() ? Math.max(position, 0) : Math.max(position, pubs.get(pubs.size() - 1).offset());
+        RoomSubscription.Recovery rest = sub.completeRecovery(top);
+        ObjectNode root = root(id);
+        ObjectNode r = root.putObject("subscribe");
+        r.put("recoverable", true);
+        r.put("epoch", epoch);
+        r.put("offset", top);
+        if (wasRecovering) {
+            r.put("was_recovering", true);
+            r.put("recovered", recovered && !rest.overflowed());
+        }
+        if (!pubs.isEmpty()) {
+            ArrayNode arr = r.putArray("publications");
+            for (RoomRecord rec : pubs) {
+                arr.add(publication(rec));
+            }
+        }
+        send(root);
+        if (!rest.newer().isEmpty()) {
+            channel.writeAndFlush(encoder().encode(channel.alloc(), sub.room(), rest.newer()), channel.voidPromise());
+        }
+    }
+
+    private void onUnsubscribe(long id, ObjectNode p) {
+        String room = p.path("channel").asText("");
+        RoomSubscription sub = subs.remove(room);
+        if (sub != null) {
+            shard.leave(sub);
+        }
+        ObjectNode root = root(id);
+        root.putObject("unsubscribe");
+        send(root);
+    }
+
+    // ---- publish ---------------------------------------------------------------------------------------------
+
+    private void onPublish(long id, ObjectNode p) {
+        String room = p.path("channel").asText(null);
+        if (!RoomId.isValid(room)) {
+            replyError(id, ERROR_BAD_REQUEST, "bad request: " + RoomId.describeInvalid(room, "publish.channel"),
+                    false);
+            return;
+        }
+        if (identity.anonymous()) {
+            replyError(id, ERROR_PERMISSION_DENIED,
+                    "permission_denied: posting needs a user: connect with a token", false);
+            return;
+        }
+        if (!identity.mayJoin(room)) {
+            replyError(id, ERROR_PERMISSION_DENIED, "permission_denied: the token does not allow room " + room, false);
+            return;
+        }
+        JsonNode data = p.get("data");
+        if (data == null || !data.isObject()) {
+            replyError(id, ERROR_BAD_REQUEST, "bad_request: publish.data (expected: an object with text)", false);
+            return;
+        }
+        JsonNode text = data.get("text");
+        if (text != null && !text.isNull() && !text.isTextual()) {
+            replyError(id, ERROR_BAD_REQUEST, "bad_request: publish.data.text (expected: a string)", false);
+            return;
+        }
+        Integer color = optionalInt(data, "color");
+        Integer mode = optionalInt(data, "mode");
+        JsonNode clientMsgId = data.get("clientMsgId");
+        if (color == BAD || mode == BAD || (clientMsgId != null && !clientMsgId.isNull() && !clientMsgId.isTextual())) {
+            String field = color == BAD ? "color" : mode == BAD ? "mode" : "clientMsgId";
+            replyError(id, ERROR_BAD_REQUEST, "bad_request: publish.data." + field + " (expected: "
+                    + (field.equals("clientMsgId") ? "a string" : "an integer") + ")", false);
+            return;
+        }
+        PostRequest req = new PostRequest(room, identity.user(), text == null || text.isNull() ? null : text.asText(),
+                color, mode, clientMsgId == null || clientMsgId.isNull() ? null : clientMsgId.asText());
+        Channel ch = channel;
+        ctx.posts().post(req).whenComplete((result, err) -> ch.eventLoop().execute(() -> {
+            if (state == State.CLOSED) {
+                return;
+            }
+            if (err != null) {
+                log.warn("[{}] post failed unexpectedly", ch.id(), err);
+                replyError(id, ERROR_INTERNAL, "internal error", true);
+            } else {
+                onPostResult(id, result);
+            }
+        }));
+    }
+
+    private void onPostResult(long id, PostResult result) {
+        if (result.accepted()) {
+            ObjectNode root = root(id);
+        ObjectNode r = root.putObject("publish");
+            send(root);
+        } else {
+            replyError(id, errorCode(result.reason()), result.reason().code() + ": " + result.message(),
+                    result.reason().temporary());
+        }
+    }
+
+    private static final Integer BAD = Integer.MIN_VALUE;
+
+    private static Integer optionalInt(JsonNode data, String field) {
+        JsonNode v = data.get(field);
+        if (v == null || v.isNull()) {
+            return null;
+        }
+        if (!v.isIntegralNumber() || !v.canConvertToInt()) {
+            return BAD;
+        }
+        return v.intValue();
+    }
+
+    // ---- history / presence_stats -----------------------------------------------------------------------------
+
+    private void onHistory(long id, ObjectNode p) {
+        String room = p.path("channel").asText(null);
+        if (!RoomId.isValid(room)) {
+            replyError(id, ERROR_UNKNOWN_CHANNEL, "unknown channel: " + RoomId.describeInvalid(room,
+                    "history.channel"), false);
+            return;
+        }
+        if (!identity.mayJoin(room)) {
+            replyError(id, ERROR_PERMISSION_DENIED, "permission denied: the token does not allow room " + room,
+                    false);
+            return;
+        }
+        int limit = p.path("limit").asInt(0);
+        if (limit < 0) {
+            limit = HistoryQuery.MAX_LIMIT; // Centrifugo: -1 = as many as allowed
+        }
+        limit = Math.min(limit, HistoryQuery.MAX_LIMIT);
+        boolean reverse = p.path("reverse").asBoolean(false);
+        JsonNode sinceNode = p.get("since");
+        long since = -1;
+        String sinceEpoch = null;
+        if (sinceNode != null && sinceNode.isObject()) {
+            since = Math.max(0, sinceNode.path("offset").asLong(0));
+            sinceEpoch = sinceNode.path("epoch").asText("");
+        }
+        String epoch = ctx.bus().epoch(room);
+        if (sinceEpoch != null && !sinceEpoch.isEmpty() && !sinceEpoch.equals(epoch)) {
+            replyError(id, 112, "unrecoverable position: epoch " + sinceEpoch + " is not the room's current epoch",
+                    false);
+            return;
+        }
+        HistoryQuery q = new HistoryQuery(room, since, limit, reverse);
+        Channel ch = channel;
+        ctx.hotStore().history(q).whenComplete((page, err) -> ch.eventLoop().execute(() -> {
+            if (state == State.CLOSED) {
+                return;
+            }
+            if (err != null) {
+                replyError(id, ERROR_NOT_AVAILABLE, "not available: history store unreachable", true);
+                return;
+            }
+            ObjectNode root = root(id);
+        ObjectNode r = root.putObject("history");
+            ArrayNode arr = r.putArray("publications");
+            for (RoomRecord rec : page.records()) {
+                arr.add(publication(rec));
+            }
+            r.put("epoch", page.epoch().isEmpty() ? epoch : page.epoch());
+            r.put("offset", page.topOffset());
+            send(root);
+        }));
+    }
+
+    private void onPresenceStats(long id, ObjectNode p) {
+        String room = p.path("channel").asText(null);
+        if (!RoomId.isValid(room)) {
+            replyError(id, ERROR_UNKNOWN_CHANNEL, "unknown channel: " + RoomId.describeInvalid(room,
+                    "presence_stats.channel"), false);
+            return;
+        }
+        Channel ch = channel;
+        ctx.hotStore().online(room).whenComplete((count, err) -> ch.eventLoop().execute(() -> {
+            if (state == State.CLOSED) {
+                return;
+            }
+            long n = err != null ? ctx.rooms().localCount(room) : count;
+            ObjectNode root = root(id);
+        ObjectNode r = root.putObject("presence_stats");
+            r.put("num_clients", n);
+            r.put("num_users", n);
+            send(root);
+        }));
+    }
+
+    // ---- pings, slow consumers -------------------------------------------------------------------------------
+
+    private void ping() {
+        if (state != State.CONNECTED) {
+            return;
+        }
+        long now = System.nanoTime();
+        long silent = now - lastInboundNanos;
+        if (silent > config.pingInterval().toNanos() + config.pongTimeout().toNanos()) {
+            disconnect(DISCONNECT_NO_PONG, "no pong");
+            return;
+        }
+        if (channel.isWritable()) {
+            channel.writeAndFlush(new TextWebSocketFrame(Unpooled.wrappedBuffer(PING)), channel.voidPromise());
+        } else {
+            onSkippedBatch(now);
+        }
+    }
+
+    @Override
+    public Channel channel() {
+        return channel;
+    }
+
+    @Override
+    public BatchEncoder encoder() {
+        return CentrifugeBatchEncoder.INSTANCE;
+    }
+
+    @Override
+    public void onSkippedBatch(long nowNanos) {
+        if (unwritableSinceNanos == 0) {
+            unwritableSinceNanos = nowNanos;
+        } else if (nowNanos - unwritableSinceNanos > config.slowClientTimeout().toNanos()) {
+            log.info("[{}] closing slow connection: unwritable for {} ms", channel.id(),
+                    TimeUnit.NANOSECONDS.toMillis(nowNanos - unwritableSinceNanos));
+            ctx.countDisconnect(PROTOCOL, DISCONNECT_SLOW);
+            state = State.CLOSED;
+            channel.close(); // its buffer is full: a close frame would never get through
+        }
+    }
+
+    // ---- output ----------------------------------------------------------------------------------------------
+
+    private static ObjectNode root(long id) {
+        ObjectNode root = Json.MAPPER.createObjectNode();
+        if (id != 0) {
+            root.put("id", id);
+        }
+        return root;
+    }
+
+    private static ObjectNode publication(RoomRecord rec) {
+        ObjectNode pub = Json.MAPPER.createObjectNode();
+        pub.putRawValue("data", new RawValue(PublicationJson.dataString(rec)));
+        pub.put("offset", rec.offset());
+        return pub;
+    }
+
+    private void replyError(long id, int code, String message, boolean temporary) {
+        ObjectNode root = root(id);
+        ObjectNode e = root.putObject("error");
+        e.put("code", code);
+        e.put("message", message);
+        if (temporary) {
+            e.put("temporary", true);
+        }
+        send(root);
+    }
+
+    private void send(JsonNode root) {
+        if (channel == null || !channel.isActive()) {
+            return;
+        }
+        byte[] bytes;
+        try {
+            bytes = Json.MAPPER.writeValueAsBytes(root);
+        } catch (IOException e) {
+            throw new IllegalStateException("cannot encode reply", e);
+        }
+        ByteBuf buf = Unpooled.wrappedBuffer(bytes);
+        channel.writeAndFlush(new TextWebSocketFrame(buf), channel.voidPromise());
+    }
+
+    /** Closes with a WebSocket close frame carrying {@code code} and {@code reason}; idempotent. */
+    public void disconnect(int code, String reason) {
+        if (state == State.CLOSED || channel == null) {
+            return;
+        }
+        state = State.CLOSED;
+        ctx.countDisconnect(PROTOCOL, code);
+        cancelTimers();
+        if (channel.isActive()) {
+            channel.writeAndFlush(new CloseWebSocketFrame(code, reason)).addListener(ChannelFutureListener.CLOSE);
+        }
+    }
+
+    private void countAndClose(int code) {
+        if (state != State.CLOSED) {
+            state = State.CLOSED;
+            ctx.countDisconnect(PROTOCOL, code);
+        }
+        channel.close();
+    }
+}

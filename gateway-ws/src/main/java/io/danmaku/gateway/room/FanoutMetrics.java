@@ -1,0 +1,48 @@
+package io.danmaku.gateway.room;
+
+import io.micrometer.core.instrument.Counter;
+import io.micrometer.core.instrument.DistributionSummary;
+import io.micrometer.core.instrument.MeterRegistry;
+import io.micrometer.core.instrument.Timer;
+import java.time.Duration;
+
+/**
+ * The fan-out engine's meters. Event loops count locally and add once per batch, so the hot path does not
+ * contend on shared counters per member.
+ */
+public final class FanoutMetrics {
+    final Counter deliveries;
+    final Counter frames;
+    final Counter skippedUnwritable;
+    final Counter recoveryOverflow;
+    final DistributionSummary batchSize;
+    final Timer latency;
+
+    public FanoutMetrics(MeterRegistry registry) {
+        deliveries = Counter.builder("danmaku.gateway.deliveries")
+                .description("Room messages written to members (messages, summed over members)")
+                .register(registry);
+        frames = Counter.builder("danmaku.gateway.frames")
+                .description("Batch frames written to members")
+                .register(registry);
+        skippedUnwritable = Counter.builder("danmaku.gateway.drops")
+                .tag("reason", "unwritable")
+                .description("Room messages not written because the member was not writable")
+                .register(registry);
+        recoveryOverflow = Counter.builder("danmaku.gateway.drops")
+                .tag("reason", "recovery_overflow")
+                .description("Room messages dropped while a member was recovering")
+                .register(registry);
+        batchSize = DistributionSummary.builder("danmaku.gateway.batch.size")
+                .description("Messages per room batch")
+                .publishPercentileHistogram()
+                .maximumExpectedValue(10_000.0)
+                .register(registry);
+        latency = Timer.builder("danmaku.gateway.latency")
+                .description("From the server stamp of a message to its batch being written")
+                .publishPercentileHistogram()
+                .minimumExpectedValue(Duration.ofMillis(1))
+                .maximumExpectedValue(Duration.ofSeconds(30))
+                .register(registry);
+    }
+}

@@ -1,0 +1,158 @@
+package io.danmaku.gateway.room;
+
+import io.danmaku.protocol.RoomRecord;
+import io.netty.buffer.ByteBuf;
+import io.netty.channel.Channel;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * One room's members on one event loop, and the batch being accumulated for them. Confined to the loop.
+ */
+final class LoopRoom {
+    final String name;
+    private final LoopShard shard;
+    private final ArrayList<RoomSubscription> subs = new ArrayList<>();
+    private ArrayList<RoomRecord> pending = new ArrayList<>();
+    private boolean flushScheduled;
+
+    LoopRoom(String name, LoopShard shard) {
+        this.name = name;
+        this.shard = shard;
+    }
+
+    int size() {
+        return subs.size();
+    }
+
+    void add(RoomSubscription s) {
+        s.index = subs.size();
+        subs.add(s);
+    }
+
+    /** Swap-remove: O(1), order of members does not matter. */
+    void remove(RoomSubscription s) {
+        int i = s.index;
+        if (i < 0 || i >= subs.size() || subs.get(i) != s) {
+            return;
+        }
+        RoomSubscription last = subs.remove(subs.size() - 1);
+        if (last != s) {
+            subs.set(i, last);
+            last.index = i;
+        }
+        s.index = -1;
+    }
+
+    void enqueue(List<RoomRecord> records) {
+        pending.addAll(records);
+        long windowNanos = shard.batchWindowNanos;
+        if (windowNanos == 0 || pending.size() >= shard.batchMaxMessages) {
+            flush();
+        } else if (!flushScheduled) {
+            flushScheduled = true;
+            shard.loop.schedule(this::scheduledFlush, windowNanos, TimeUnit.NANOSECONDS);
+        }
+    }
+
+    private void scheduledFlush() {
+        flushScheduled = false;
+        flush();
+    }
+
+    /** Writes the pending batch to every member: encoded once per wire format, one flush per member. */
+    void flush() {
+        if (pending.isEmpty()) {
+            return;
+        }
+        List<RoomRecord> batch = pending;
+        pending = new ArrayList<>();
+        if (subs.isEmpty()) {
+            return;
+        }
+        long first = batch.get(0).offset();
+        long last = batch.get(batch.size() - 1).offset();
+        long nowNanos = System.nanoTime();
+        // Usually one wire format per room; a second one (another protocol) gets its own slot.
+        BatchEncoder enc0 = null;
+        ByteBuf frame0 = null;
+        BatchEncoder enc1 = null;
+        ByteBuf frame1 = null;
+        long delivered = 0;
+        long frames = 0;
+        long skipped = 0;
+        try {
+            for (int i = 0, n = subs.size(); i < n; i++) {
+                RoomSubscription s = subs.get(i);
+                if (s.recovering()) {
+                    s.buffer(batch);
+                    continue;
+                }
+                if (s.lastOffset >= last) {
+                    continue;
+                }
+                Member m = s.member;
+                Channel ch = m.channel();
+                if (!ch.isWritable()) {
+                    skipped += batch.size();
+                    m.onSkippedBatch(nowNanos);
+                    continue;
+                }
+                BatchEncoder enc = m.encoder();
+                ByteBuf out;
+                int count;
+                if (s.lastOffset >= first) {
+                    // joined mid-batch (after a recovery): only the part it does not have, encoded for it alone
+                    List<RoomRecord> tail = tail(batch, s.lastOffset);
+                    out = enc.encode(ch.alloc(), name, tail);
+                    count = tail.size();
+                } else {
+                    ByteBuf shared;
+                    if (enc == enc0 || enc0 == null) {
+                        if (frame0 == null) {
+                            enc0 = enc;
+                            frame0 = enc.encode(ch.alloc(), name, batch);
+                        }
+                        shared = frame0;
+                    } else if (enc == enc1 || enc1 == null) {
+                        if (frame1 == null) {
+                            enc1 = enc;
+                            frame1 = enc.encode(ch.alloc(), name, batch);
+                        }
+                        shared = frame1;
+                    } else {
+                        shared = null;
+                    }
+                    out = shared != null ? shared.retainedDuplicate() : enc.encode(ch.alloc(), name, batch);
+                    count = batch.size();
+                }
+                ch.writeAndFlush(out, ch.voidPromise());
+                s.lastOffset = last;
+                delivered += count;
+                frames++;
+            }
+        } finally {
+            if (frame0 != null) {
+                frame0.release();
+            }
+            if (frame1 != null) {
+                frame1.release();
+            }
+        }
+        shard.recordBatch(batch, delivered, frames, skipped);
+    }
+
+    private static List<RoomRecord> tail(List<RoomRecord> batch, long after) {
+        int i = 0;
+        while (i < batch.size() && batch.get(i).offset() <= after) {
+            i++;
+        }
+        return batch.subList(i, batch.size());
+    }
+
+    /** Called when the last member left: pending messages have no one to go to. */
+    void discard() {
+        pending = new ArrayList<>();
+    }
+}

@@ -1,0 +1,102 @@
+package io.danmaku.gateway.room;
+
+import io.danmaku.protocol.RoomRecord;
+import io.netty.channel.EventLoop;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * The rooms and members of one event loop. Every method runs on {@link #loop} (checked in {@code join} and
+ * {@code leave}); the bus thread reaches it only through {@link #loop}{@code .execute}.
+ */
+public final class LoopShard {
+    final EventLoop loop;
+    final int index;
+    final long batchWindowNanos;
+    final int batchMaxMessages;
+    private final RoomRegistry registry;
+    private final FanoutMetrics metrics;
+    private final Map<String, LoopRoom> rooms = new HashMap<>();
+
+    LoopShard(EventLoop loop, int index, RoomRegistry registry, long batchWindowNanos, int batchMaxMessages,
+              FanoutMetrics metrics) {
+        this.loop = loop;
+        this.index = index;
+        this.registry = registry;
+        this.batchWindowNanos = batchWindowNanos;
+        this.batchMaxMessages = batchMaxMessages;
+        this.metrics = metrics;
+    }
+
+    public EventLoop loop() {
+        return loop;
+    }
+
+    /**
+     * Adds {@code member} to {@code room}. With {@code recovering}, batches are buffered in the subscription
+     * until the caller completes the recovery. Returns the subscription and the ring snapshot taken after the
+     * member was registered, so no record can fall between the two.
+     */
+    public Joined join(Member member, String room, boolean recovering, long sinceOffset) {
+        assert loop.inEventLoop();
+        LoopRoom lr = rooms.computeIfAbsent(room, r -> new LoopRoom(r, this));
+        RoomSubscription sub = new RoomSubscription(member, lr, recovering);
+        lr.add(sub);
+        RoomState state = registry.memberJoined(room, index);
+        return new Joined(sub, state.ring.snapshot(sinceOffset));
+    }
+
+    public void leave(RoomSubscription sub) {
+        assert loop.inEventLoop();
+        if (sub.closed()) {
+            return;
+        }
+        sub.markClosed();
+        LoopRoom lr = sub.room;
+        lr.remove(sub);
+        if (lr.size() == 0) {
+            lr.discard();
+            rooms.remove(lr.name, lr);
+        }
+        registry.memberLeft(lr.name, index);
+    }
+
+    /** Bus thread → this loop: one task per poll with this loop's rooms. */
+    void deliver(Map<String, List<RoomRecord>> byRoom) {
+        for (Map.Entry<String, List<RoomRecord>> e : byRoom.entrySet()) {
+            LoopRoom lr = rooms.get(e.getKey());
+            if (lr != null) {
+                lr.enqueue(e.getValue());
+            }
+        }
+    }
+
+    /** Flushes every pending batch now (used when draining). */
+    void flushAll() {
+        for (LoopRoom lr : rooms.values()) {
+            lr.flush();
+        }
+    }
+
+    void recordBatch(List<RoomRecord> batch, long delivered, long frames, long skipped) {
+        metrics.batchSize.record(batch.size());
+        if (delivered > 0) {
+            metrics.deliveries.increment(delivered);
+        }
+        if (frames > 0) {
+            metrics.frames.increment(frames);
+        }
+        if (skipped > 0) {
+            metrics.skippedUnwritable.increment(skipped);
+        }
+        long now = System.currentTimeMillis();
+        for (RoomRecord r : batch) {
+            metrics.latency.record(Math.max(0, now - r.timeMillis()), java.util.concurrent.TimeUnit.MILLISECONDS);
+        }
+    }
+
+    /** A new subscription and what the room's ring held after {@code sinceOffset} when it was created. */
+    public record Joined(RoomSubscription subscription, RingSnapshot ring) {
+    }
+}

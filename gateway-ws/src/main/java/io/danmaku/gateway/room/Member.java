@@ -1,0 +1,19 @@
+package io.danmaku.gateway.room;
+
+import io.netty.channel.Channel;
+
+/**
+ * A connection as the fan-out engine sees it. All methods are called on the connection's event loop.
+ */
+public interface Member {
+    Channel channel();
+
+    /** The wire format of this connection's room batches. */
+    BatchEncoder encoder();
+
+    /**
+     * Called when a batch was skipped because the connection is not writable; the member decides (by how long
+     * it has been unwritable) whether to close itself as a slow consumer.
+     */
+    void onSkippedBatch(long nowNanos);
+}

@@ -1,0 +1,147 @@
+package io.danmaku.gateway.room;
+
+import io.danmaku.protocol.RoomRecord;
+import io.netty.channel.EventLoop;
+import io.netty.channel.EventLoopGroup;
+import io.netty.util.concurrent.EventExecutor;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.IdentityHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+
+/**
+ * All rooms of this gateway: their per-loop member counts and recent rings, and the loop shards. Built once
+ * for an event loop group.
+ */
+public final class RoomRegistry {
+    private final ConcurrentHashMap<String, RoomState> rooms = new ConcurrentHashMap<>();
+    private final LoopShard[] shards;
+    private final Map<EventLoop, LoopShard> shardByLoop = new IdentityHashMap<>();
+    private final int ringSize;
+    private final FanoutMetrics metrics;
+
+    public RoomRegistry(EventLoopGroup group, long batchWindowNanos, int batchMaxMessages, int ringSize,
+                        FanoutMetrics metrics) {
+        this.ringSize = ringSize;
+        this.metrics = metrics;
+        List<LoopShard> list = new ArrayList<>();
+        for (EventExecutor e : group) {
+            EventLoop loop = (EventLoop) e;
+            LoopShard shard = new LoopShard(loop, list.size(), this, batchWindowNanos, batchMaxMessages, metrics);
+            list.add(shard);
+            shardByLoop.put(loop, shard);
+        }
+        this.shards = list.toArray(new LoopShard[0]);
+    }
+
+    /** The shard of a channel's event loop. */
+    public LoopShard shard(EventLoop loop) {
+        LoopShard s = shardByLoop.get(loop);
+        if (s == null) {
+            throw new IllegalArgumentException("event loop not part of this gateway's group: " + loop);
+        }
+        return s;
+    }
+
+    FanoutMetrics metrics() {
+        return metrics;
+    }
+
+    RoomState memberJoined(String room, int loop) {
+        return rooms.compute(room, (k, v) -> {
+            RoomState s = v != null ? v : new RoomState(k, shards.length, ringSize, System.nanoTime());
+            s.add(loop);
+            return s;
+        });
+    }
+
+    void memberLeft(String room, int loop) {
+        rooms.computeIfPresent(room, (k, v) -> {
+            v.remove(loop, System.nanoTime());
+            return v;
+        });
+    }
+
+    /**
+     * Bus thread: appends each room's records to its ring and hands every loop with members of the room one
+     * task for this whole poll. Rooms without local state are skipped (nobody here to deliver to).
+     */
+    void dispatch(List<RoomRecord> records) {
+        Map<String, List<RoomRecord>> byRoom = groupByRoom(records);
+        @SuppressWarnings("unchecked")
+        Map<String, List<RoomRecord>>[] perLoop = new Map[shards.length];
+        for (Map.Entry<String, List<RoomRecord>> e : byRoom.entrySet()) {
+            RoomState state = rooms.get(e.getKey());
+            if (state == null) {
+                continue;
+            }
+            state.ring.append(e.getValue());
+            for (int i = 0; i < shards.length; i++) {
+                if (state.members(i) > 0) {
+                    if (perLoop[i] == null) {
+                        perLoop[i] = new HashMap<>();
+                    }
+                    perLoop[i].put(e.getKey(), e.getValue());
+                }
+            }
+        }
+        for (int i = 0; i < shards.length; i++) {
+            Map<String, List<RoomRecord>> mine = perLoop[i];
+            if (mine != null) {
+                LoopShard shard = shards[i];
+                shard.loop.execute(() -> shard.deliver(mine));
+            }
+        }
+    }
+
+    private static Map<String, List<RoomRecord>> groupByRoom(List<RoomRecord> records) {
+        if (records.size() == 1) {
+            RoomRecord r = records.get(0);
+            return Map.of(r.room(), List.of(r));
+        }
+        Map<String, List<RoomRecord>> byRoom = new HashMap<>();
+        for (RoomRecord r : records) {
+            byRoom.computeIfAbsent(r.room(), k -> new ArrayList<>()).add(r);
+        }
+        return byRoom;
+    }
+
+    /** Local member count per room (rooms with members only). */
+    public Map<String, Integer> localCounts() {
+        Map<String, Integer> counts = new HashMap<>();
+        rooms.forEach((room, state) -> {
+            int n = state.totalMembers();
+            if (n > 0) {
+                counts.put(room, n);
+            }
+        });
+        return counts;
+    }
+
+    public int localCount(String room) {
+        RoomState s = rooms.get(room);
+        return s == null ? 0 : s.totalMembers();
+    }
+
+    /** Rooms known here (with members or within their retention time). */
+    public int roomCount() {
+        return rooms.size();
+    }
+
+    /** Forgets rooms empty for at least {@code retentionNanos} (their rings go with them). */
+    public void sweep(long retentionNanos) {
+        long now = System.nanoTime();
+        for (String room : rooms.keySet()) {
+            rooms.computeIfPresent(room, (k, v) -> v.expired(now, retentionNanos) ? null : v);
+        }
+    }
+
+    /** Flushes pending batches on every loop (drain). */
+    public void flushAll() {
+        for (LoopShard shard : shards) {
+            shard.loop.execute(shard::flushAll);
+        }
+    }
+}

@@ -1,0 +1,10 @@
+/**
+ * The fan-out engine. Room membership is sharded per event loop ({@link io.danmaku.gateway.room.LoopShard}):
+ * a loop only touches its own members, so delivery takes no locks. The bus thread
+ * ({@link io.danmaku.gateway.room.FanoutDispatcher}) groups each poll by room, appends to the room's recent
+ * ring (for recovery) and hands each loop that has members of the room one task per poll. Each loop
+ * accumulates a room's messages for the batching window, encodes the batch once per wire format into one
+ * complete WebSocket frame and writes a {@code retainedDuplicate()} of it to every member, one flush per
+ * member per batch. Members that are not writable skip batches (counted) and are closed when stalled too long.
+ */
+package io.danmaku.gateway.room;
