@@ -1,0 +1,343 @@
+package io.danmaku.protocol.contract;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+import io.danmaku.protocol.RoomRecord;
+import io.danmaku.protocol.store.HistoryPage;
+import io.danmaku.protocol.store.HistoryQuery;
+import io.danmaku.protocol.store.HotStore;
+import io.danmaku.protocol.store.RateDecision;
+import io.danmaku.protocol.store.RateLimit;
+import io.danmaku.protocol.store.Restriction;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+import java.util.UUID;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+import java.util.stream.LongStream;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+
+/**
+ * What every {@link HotStore} must do. Subclasses return a fresh store per test (closed after it) and the
+ * per-room history capacity it was built with. Names are unique per test, so a shared store works too. The
+ * few expiry cases use short real durations and wait for the effect (a real store cannot fake time); exact
+ * timing is left to implementation tests with an injected clock.
+ */
+public abstract class HotStoreContract {
+    protected static final Duration TIMEOUT = Duration.ofSeconds(30);
+    /** Short enough to keep the suite fast, long enough that the first read still sees the entry. */
+    protected static final Duration SHORT_TTL = Duration.ofMillis(300);
+    protected static final Duration LONG_TTL = Duration.ofMinutes(5);
+    protected static final String EPOCH = "epoch-1";
+
+    protected HotStore store;
+
+    protected abstract HotStore newStore();
+
+    /** The history capacity per room of the stores {@link #newStore()} returns (small keeps the trim test fast). */
+    protected abstract int historyCapacity();
+
+    @BeforeEach
+    void openStore() {
+        store = newStore();
+    }
+
+    @AfterEach
+    void closeStore() {
+        if (store != null) {
+            store.close();
+        }
+    }
+
+    // ---------------------------------------------------------------- history
+
+    @Test
+    void aRoomWithoutHistoryGivesAnEmptyPage() {
+        HistoryPage page = get(store.history(HistoryQuery.after(name("room"), -1, 10)));
+        assertThat(page.epoch()).isEmpty();
+        assertThat(page.topOffset()).isZero();
+        assertThat(page.floorOffset()).isZero();
+        assertThat(page.records()).isEmpty();
+        assertThat(get(store.history(HistoryQuery.latest(name("room"), 10))).records()).isEmpty();
+    }
+
+    @Test
+    void forwardReadsGiveRecordsAfterTheOffsetOldestFirst() {
+        String room = name("room");
+        append(room, EPOCH, 10, 20, 30, 40, 50);
+
+        HistoryPage all = get(store.history(HistoryQuery.after(room, -1, 100)));
+        assertThat(offsets(all)).containsExactly(10L, 20L, 30L, 40L, 50L);
+        assertThat(all.epoch()).isEqualTo(EPOCH);
+        assertThat(all.topOffset()).isEqualTo(50);
+        assertThat(all.floorOffset()).isZero();
+        assertThat(all.records()).allSatisfy(r -> {
+            assertThat(r.room()).isEqualTo(room);
+            assertThat(r.epoch()).isEqualTo(EPOCH);
+            assertThat(r.payloadText()).isEqualTo(payload(r.offset()));
+            assertThat(r.timeMillis()).isEqualTo(time(r.offset()));
+        });
+
+        assertThat(offsets(get(store.history(HistoryQuery.after(room, 20, 100))))).containsExactly(30L, 40L, 50L);
+        assertThat(offsets(get(store.history(HistoryQuery.after(room, 25, 2))))).containsExactly(30L, 40L);
+        assertThat(offsets(get(store.history(HistoryQuery.after(room, 50, 100))))).isEmpty();
+        assertThat(offsets(get(store.history(HistoryQuery.after(room, 0, 1))))).containsExactly(10L);
+    }
+
+    @Test
+    void reverseReadsGiveRecordsBeforeTheOffsetNewestFirst() {
+        String room = name("room");
+        append(room, EPOCH, 10, 20, 30, 40, 50);
+
+        assertThat(offsets(get(store.history(HistoryQuery.latest(room, 3))))).containsExactly(50L, 40L, 30L);
+        assertThat(offsets(get(store.history(HistoryQuery.latest(room, 100)))))
+                .containsExactly(50L, 40L, 30L, 20L, 10L);
+        assertThat(offsets(get(store.history(new HistoryQuery(room, 40, 2, true))))).containsExactly(30L, 20L);
+        assertThat(offsets(get(store.history(new HistoryQuery(room, 10, 5, true))))).isEmpty();
+        HistoryPage page = get(store.history(new HistoryQuery(room, 35, 100, true)));
+        assertThat(offsets(page)).containsExactly(30L, 20L, 10L);
+        assertThat(page.topOffset()).isEqualTo(50);
+    }
+
+    @Test
+    void limitZeroGivesOnlyThePosition() {
+        String room = name("room");
+        append(room, EPOCH, 1, 2, 3);
+
+        HistoryPage page = get(store.history(HistoryQuery.position(room)));
+        assertThat(page.records()).isEmpty();
+        assertThat(page.epoch()).isEqualTo(EPOCH);
+        assertThat(page.topOffset()).isEqualTo(3);
+        assertThat(page.floorOffset()).isZero();
+        assertThat(get(store.history(new HistoryQuery(room, -1, 0, true))).records()).isEmpty();
+    }
+
+    @Test
+    void replayingRecordsIsANoOp() {
+        String room = name("room");
+        append(room, EPOCH, 1, 2, 3, 4, 5);
+        append(room, EPOCH, 1, 2, 3, 4, 5);
+        append(room, EPOCH, 3, 4, 5, 6, 7);
+        append(room, EPOCH, 6);
+
+        HistoryPage page = get(store.history(HistoryQuery.after(room, -1, 100)));
+        assertThat(offsets(page)).containsExactly(1L, 2L, 3L, 4L, 5L, 6L, 7L);
+        assertThat(page.topOffset()).isEqualTo(7);
+    }
+
+    @Test
+    void anEmptyAppendChangesNothing() {
+        String room = name("room");
+        get(store.appendHistory(room, List.of()));
+        assertThat(get(store.history(HistoryQuery.position(room))).epoch()).isEmpty();
+    }
+
+    @Test
+    void aRecordOfAnotherEpochStartsTheRoomAnew() {
+        String room = name("room");
+        append(room, EPOCH, 100, 101, 102);
+        append(room, "epoch-2", 1, 2);
+
+        HistoryPage page = get(store.history(HistoryQuery.after(room, -1, 100)));
+        assertThat(page.epoch()).isEqualTo("epoch-2");
+        assertThat(offsets(page)).containsExactly(1L, 2L);
+        assertThat(page.records()).allSatisfy(r -> assertThat(r.epoch()).isEqualTo("epoch-2"));
+        assertThat(page.topOffset()).isEqualTo(2);
+        assertThat(page.floorOffset()).isZero();
+        assertThat(page.covers(0, "epoch-2")).isTrue();
+        assertThat(page.covers(100, EPOCH)).isFalse();
+    }
+
+    @Test
+    void historyIsCappedAndTheFloorIsTheNewestTrimmedOffset() {
+        String room = name("room");
+        int capacity = historyCapacity();
+        long total = capacity + 3;
+        long[] firstHalf = LongStream.rangeClosed(1, total / 2).toArray();
+        long[] secondHalf = LongStream.rangeClosed(total / 2 + 1, total).toArray();
+        append(room, EPOCH, firstHalf);
+        append(room, EPOCH, secondHalf);
+
+        HistoryPage page = get(store.history(HistoryQuery.after(room, -1, Math.min(HistoryQuery.MAX_LIMIT,
+                capacity + 10))));
+        assertThat(page.records()).hasSize(Math.min(capacity, HistoryQuery.MAX_LIMIT));
+        assertThat(page.records().get(0).offset()).isEqualTo(4);
+        assertThat(page.topOffset()).isEqualTo(total);
+        assertThat(page.floorOffset()).isEqualTo(3);
+        assertThat(page.covers(3, EPOCH)).isTrue();
+        assertThat(page.covers(2, EPOCH)).isFalse();
+
+        append(room, EPOCH, total + 1);
+        HistoryPage after = get(store.history(HistoryQuery.latest(room, 1)));
+        assertThat(after.floorOffset()).isEqualTo(4);
+        assertThat(offsets(after)).containsExactly(total + 1);
+    }
+
+    @Test
+    void appendingARecordOfAnotherRoomFails() {
+        String room = name("room");
+        RoomRecord foreign = record(name("other"), EPOCH, 1);
+        assertThat(store.appendHistory(room, List.of(foreign))).failsWithin(TIMEOUT)
+                .withThrowableOfType(ExecutionException.class)
+                .withCauseInstanceOf(IllegalArgumentException.class);
+        assertThat(get(store.history(HistoryQuery.position(room))).topOffset()).isZero();
+    }
+
+    // ---------------------------------------------------------------- online counts
+
+    @Test
+    void onlineSumsTheGatewaysAndZeroRemovesAnEntry() {
+        String room = name("room");
+        String other = name("room");
+        String gw1 = name("gw");
+        String gw2 = name("gw");
+        assertThat(get(store.online(room))).isZero();
+
+        get(store.reportOnline(gw1, Map.of(room, 3, other, 1), LONG_TTL));
+        get(store.reportOnline(gw2, Map.of(room, 4), LONG_TTL));
+        assertThat(get(store.online(room))).isEqualTo(7);
+        assertThat(get(store.online(other))).isEqualTo(1);
+
+        get(store.reportOnline(gw1, Map.of(room, 5), LONG_TTL));
+        assertThat(get(store.online(room))).isEqualTo(9);
+
+        get(store.reportOnline(gw1, Map.of(room, 0), LONG_TTL));
+        assertThat(get(store.online(room))).isEqualTo(4);
+        get(store.reportOnline(gw2, Map.of(room, 0), LONG_TTL));
+        assertThat(get(store.online(room))).isZero();
+    }
+
+    @Test
+    void aGatewayThatStopsReportingIsForgotten() {
+        String room = name("room");
+        get(store.reportOnline(name("gw"), Map.of(room, 2), SHORT_TTL));
+        get(store.reportOnline(name("gw"), Map.of(room, 5), LONG_TTL));
+
+        await().atMost(TIMEOUT).until(() -> get(store.online(room)) == 5);
+    }
+
+    // ---------------------------------------------------------------- bans and mutes
+
+    @Test
+    void aBanAppliesEverywhereAndWinsOverAMute() {
+        String room = name("room");
+        String elsewhere = name("room");
+        String user = name("user");
+        assertThat(get(store.restriction(room, user))).isEqualTo(Restriction.NONE);
+
+        get(store.mute(room, user, LONG_TTL));
+        assertThat(get(store.restriction(room, user))).isEqualTo(Restriction.MUTED);
+        assertThat(get(store.restriction(elsewhere, user))).isEqualTo(Restriction.NONE);
+        assertThat(get(store.restriction(room, name("user")))).isEqualTo(Restriction.NONE);
+
+        get(store.ban(user, LONG_TTL));
+        assertThat(get(store.restriction(room, user))).isEqualTo(Restriction.BANNED);
+        assertThat(get(store.restriction(elsewhere, user))).isEqualTo(Restriction.BANNED);
+
+        get(store.unban(user));
+        assertThat(get(store.restriction(room, user))).isEqualTo(Restriction.MUTED);
+        get(store.unmute(room, user));
+        assertThat(get(store.restriction(room, user))).isEqualTo(Restriction.NONE);
+        get(store.unmute(room, user));
+        get(store.unban(user));
+    }
+
+    @Test
+    void bansAndMutesExpire() {
+        String room = name("room");
+        String banned = name("user");
+        String muted = name("user");
+        get(store.ban(banned, SHORT_TTL));
+        get(store.mute(room, muted, SHORT_TTL));
+
+        await().atMost(TIMEOUT).until(() -> get(store.restriction(room, banned)) == Restriction.NONE
+                && get(store.restriction(room, muted)) == Restriction.NONE);
+    }
+
+    // ---------------------------------------------------------------- rate limits
+
+    @Test
+    void aBucketAllowsItsBurstThenRefusesWithATimeToWait() {
+        String key = name("rate");
+        RateLimit limit = new RateLimit(3, 0.5);
+        for (int i = 0; i < 3; i++) {
+            assertThat(get(store.acquire(key, limit)).allowed()).as("token %d", i).isTrue();
+        }
+        RateDecision refused = get(store.acquire(key, limit));
+        assertThat(refused.allowed()).isFalse();
+        assertThat(refused.retryAfter()).isPositive().isLessThanOrEqualTo(Duration.ofSeconds(2));
+
+        assertThat(get(store.acquire(name("rate"), limit)).allowed()).as("another key").isTrue();
+    }
+
+    @Test
+    void aBucketRefillsOverTime() {
+        String key = name("rate");
+        RateLimit limit = new RateLimit(1, 2);
+        assertThat(get(store.acquire(key, limit)).allowed()).isTrue();
+        assertThat(get(store.acquire(key, limit)).allowed()).isFalse();
+
+        await().atMost(TIMEOUT).until(() -> get(store.acquire(key, limit)).allowed());
+    }
+
+    // ---------------------------------------------------------------- dedupe
+
+    @Test
+    void markOnceIsTrueOnlyTheFirstTime() {
+        String key = name("once");
+        assertThat(get(store.markOnce(key, LONG_TTL))).isTrue();
+        assertThat(get(store.markOnce(key, LONG_TTL))).isFalse();
+        assertThat(get(store.markOnce(key, LONG_TTL))).isFalse();
+        assertThat(get(store.markOnce(name("once"), LONG_TTL))).isTrue();
+    }
+
+    @Test
+    void markOnceIsTrueAgainAfterItsTtl() {
+        String key = name("once");
+        assertThat(get(store.markOnce(key, SHORT_TTL))).isTrue();
+
+        await().atMost(TIMEOUT).until(() -> get(store.markOnce(key, SHORT_TTL)));
+    }
+
+    // ---------------------------------------------------------------- helpers
+
+    protected static String name(String tag) {
+        return "ct-" + tag + "-" + UUID.randomUUID().toString().substring(0, 8);
+    }
+
+    protected static <T> T get(CompletableFuture<T> future) {
+        try {
+            return future.get(TIMEOUT.toMillis(), TimeUnit.MILLISECONDS);
+        } catch (ExecutionException e) {
+            throw new AssertionError("store call failed", e.getCause());
+        } catch (Exception e) {
+            throw new AssertionError("store call did not complete", e);
+        }
+    }
+
+    protected static RoomRecord record(String room, String epoch, long offset) {
+        return new RoomRecord(room, offset, epoch, time(offset), payload(offset).getBytes(StandardCharsets.UTF_8));
+    }
+
+    protected void append(String room, String epoch, long... offsets) {
+        get(store.appendHistory(room, LongStream.of(offsets).mapToObj(o -> record(room, epoch, o)).toList()));
+    }
+
+    protected static List<Long> offsets(HistoryPage page) {
+        return page.records().stream().map(RoomRecord::offset).toList();
+    }
+
+    private static String payload(long offset) {
+        return "{\"id\":\"m" + offset + "\",\"text\":\"弹幕 " + offset + "\"}";
+    }
+
+    private static long time(long offset) {
+        return 1_700_000_000_000L + offset;
+    }
+}

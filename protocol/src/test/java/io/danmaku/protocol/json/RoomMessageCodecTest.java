@@ -1,0 +1,96 @@
+package io.danmaku.protocol.json;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.danmaku.protocol.DanmakuException;
+import io.danmaku.protocol.RoomMessage;
+import io.danmaku.protocol.UserRef;
+import java.nio.charset.StandardCharsets;
+import org.junit.jupiter.api.Test;
+
+class RoomMessageCodecTest {
+
+    @Test
+    void aDanmakuSurvivesARoundTrip() throws Exception {
+        ObjectNode extra = Json.MAPPER.createObjectNode();
+        extra.putObject("medal").put("name", "粉丝团").put("level", 12);
+        RoomMessage m = RoomMessage.danmaku("m-1", "room-1", 1_700_000_000_123L, new UserRef("42", "小明"),
+                "前方高能 🎉", 0xFF0000, RoomMessage.MODE_TOP, extra);
+
+        byte[] json = RoomMessageCodec.encode(m);
+        RoomMessage back = RoomMessageCodec.decode(json);
+
+        assertThat(back).isEqualTo(m);
+        assertThat(back.isDanmaku()).isTrue();
+        JsonNode tree = Json.MAPPER.readTree(json);
+        assertThat(tree.get("id").asText()).isEqualTo("m-1");
+        assertThat(tree.get("room").asText()).isEqualTo("room-1");
+        assertThat(tree.get("time").asLong()).isEqualTo(1_700_000_000_123L);
+        assertThat(tree.get("user").get("name").asText()).isEqualTo("小明");
+        assertThat(tree.get("text").asText()).isEqualTo("前方高能 🎉");
+        assertThat(tree.get("color").asInt()).isEqualTo(0xFF0000);
+        assertThat(tree.get("mode").asInt()).isEqualTo(5);
+        assertThat(tree.get("medal").get("level").asInt()).isEqualTo(12);
+        assertThat(new String(json, StandardCharsets.UTF_8)).doesNotContain("\n", " \"");
+    }
+
+    @Test
+    void aDanmakuWithoutUserOrExtrasSurvivesARoundTrip() {
+        RoomMessage m = RoomMessage.danmaku("m-2", "r", 5, null, "hi", RoomMessage.DEFAULT_COLOR,
+                RoomMessage.DEFAULT_MODE, null);
+        RoomMessage back = RoomMessageCodec.decode(RoomMessageCodec.encode(m));
+        assertThat(back).isEqualTo(m);
+        assertThat(back.user()).isNull();
+    }
+
+    @Test
+    void aCustomEventKeepsItsOwnUserTextAndUnknownFields() throws Exception {
+        ObjectNode fields = Json.MAPPER.createObjectNode();
+        fields.put("giftName", "辣条");
+        fields.put("num", 3);
+        fields.putObject("user").put("uid", 7).put("uname", "backend-shape");
+        fields.put("text", "thanks!");
+        RoomMessage gift = RoomMessage.event("e-1", "room-1", 99, "GIFT", fields);
+
+        byte[] json = RoomMessageCodec.encode(gift);
+        JsonNode tree = Json.MAPPER.readTree(json);
+        assertThat(tree.get("cmd").asText()).isEqualTo("GIFT");
+        assertThat(tree.get("user").get("uid").asInt()).isEqualTo(7);
+        assertThat(tree.get("text").asText()).isEqualTo("thanks!");
+        assertThat(tree.has("color")).isFalse();
+
+        RoomMessage back = RoomMessageCodec.decode(json);
+        assertThat(back.isDanmaku()).isFalse();
+        assertThat(back.cmd()).isEqualTo("GIFT");
+        assertThat(back.user()).isNull();
+        assertThat(back.text()).isNull();
+        assertThat(back.extra()).isEqualTo(fields);
+        assertThat(Json.MAPPER.readTree(RoomMessageCodec.encode(back))).isEqualTo(tree);
+    }
+
+    @Test
+    void unknownFieldsSurviveDecodeAndEncode() throws Exception {
+        String in = """
+                {"id":"x","room":"r","time":1,"user":{"id":"u","name":"n"},"text":"t","color":1,"mode":1,\
+                "future":{"a":[1,2,3]},"flag":true}""";
+        RoomMessage m = RoomMessageCodec.decode(in.getBytes(StandardCharsets.UTF_8));
+        assertThat(m.extra().get("flag").asBoolean()).isTrue();
+
+        JsonNode out = Json.MAPPER.readTree(RoomMessageCodec.encode(m));
+        assertThat(out).isEqualTo(Json.MAPPER.readTree(in));
+    }
+
+    @Test
+    void invalidInputIsRejectedAsNotRetriable() {
+        for (String bad : new String[] {"{", "not json", "[1,2]", "42", "{\"room\":\"r\"}", "{\"id\":\"x\"}",
+                "{\"id\":\"x\",\"id\":\"y\",\"room\":\"r\"}", ""}) {
+            assertThatThrownBy(() -> RoomMessageCodec.decode(bad.getBytes(StandardCharsets.UTF_8)))
+                    .as(bad)
+                    .isInstanceOfSatisfying(DanmakuException.class, e -> assertThat(e.retriable()).isFalse())
+                    .hasMessageStartingWith("room message:");
+        }
+    }
+}
