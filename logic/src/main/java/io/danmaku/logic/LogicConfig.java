@@ -1,0 +1,145 @@
+package io.danmaku.logic;
+
+import static java.util.Objects.requireNonNull;
+
+import io.danmaku.protocol.store.RateLimit;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * Settings of the logic tier: validation limits, moderation caches, the bus deadline and the server API key.
+ * Validated once here, then frozen. {@link #toString()} masks the API key.
+ *
+ * @param maxTextCodePoints longest text of a post, in Unicode code points (an emoji counts as one)
+ * @param userRate token bucket per user (every room together)
+ * @param roomRate token bucket per room (every user together)
+ * @param blockedWords words refused anywhere in a text (case-insensitive, after NFKC normalization)
+ * @param blockedWordsFile more blocked words, one per line ({@code #} starts a comment line); {@code null} for
+ *     none. Reloaded when its modification time changes
+ * @param blockedWordsReload the file's modification time is checked at most this often
+ * @param dedupeTtl how long a {@code clientMsgId} is remembered per user
+ * @param restrictionCacheTtl how long a ban/mute lookup is cached in this process; {@link Duration#ZERO} = no
+ *     cache. Bounds how long a ban made through another logic instance takes to apply here
+ * @param publishTimeout deadline for the bus to acknowledge a publish; a post not acknowledged in time is
+ *     rejected {@code unavailable}
+ * @param apiKey the key backends send to the server API ({@code X-API-Key}); {@code null} disables the API
+ */
+public record LogicConfig(
+        int maxTextCodePoints,
+        RateLimit userRate,
+        RateLimit roomRate,
+        List<String> blockedWords,
+        Path blockedWordsFile,
+        Duration blockedWordsReload,
+        Duration dedupeTtl,
+        Duration restrictionCacheTtl,
+        Duration publishTimeout,
+        String apiKey) {
+
+    public static final int DEFAULT_MAX_TEXT_CODE_POINTS = 100;
+    public static final int MAX_MAX_TEXT_CODE_POINTS = 1000;
+    public static final RateLimit DEFAULT_USER_RATE = new RateLimit(5, 1.0);
+    public static final RateLimit DEFAULT_ROOM_RATE = new RateLimit(500, 200.0);
+    public static final List<String> DEFAULT_BLOCKED_WORDS = List.of();
+    public static final Path DEFAULT_BLOCKED_WORDS_FILE = null;
+    public static final Duration DEFAULT_BLOCKED_WORDS_RELOAD = Duration.ofSeconds(10);
+    public static final Duration DEFAULT_DEDUPE_TTL = Duration.ofMinutes(5);
+    public static final Duration DEFAULT_RESTRICTION_CACHE_TTL = Duration.ofSeconds(2);
+    public static final Duration DEFAULT_PUBLISH_TIMEOUT = Duration.ofSeconds(5);
+    public static final String DEFAULT_API_KEY = null;
+
+    public LogicConfig {
+        check(maxTextCodePoints >= 1 && maxTextCodePoints <= MAX_MAX_TEXT_CODE_POINTS, "logic.text.maxCodePoints",
+                maxTextCodePoints, "1.." + MAX_MAX_TEXT_CODE_POINTS);
+        requireNonNull(userRate, "logic.rate.user");
+        requireNonNull(roomRate, "logic.rate.room");
+        requireNonNull(blockedWords, "logic.blockedWords");
+        List<String> words = new ArrayList<>(blockedWords.size());
+        for (int i = 0; i < blockedWords.size(); i++) {
+            String w = blockedWords.get(i);
+            check(w != null && !w.isBlank(), "logic.blockedWords[" + i + "]", w == null ? null : '"' + w + '"',
+                    "a non-blank word");
+            words.add(w.strip());
+        }
+        blockedWords = List.copyOf(words);
+        checkDuration(blockedWordsReload, "logic.blockedWords.reload", Duration.ofMillis(1), Duration.ofDays(1));
+        checkDuration(dedupeTtl, "logic.dedupe.ttl", Duration.ofSeconds(1), Duration.ofDays(1));
+        checkDuration(restrictionCacheTtl, "logic.restriction.cacheTtl", Duration.ZERO, Duration.ofMinutes(10));
+        checkDuration(publishTimeout, "logic.publish.timeout", Duration.ofMillis(1), Duration.ofMinutes(10));
+        check(apiKey == null || !apiKey.isBlank(), "logic.api.key", "(blank)", "unset, or a non-blank key");
+    }
+
+    public static LogicConfig defaults() {
+        return new LogicConfig(DEFAULT_MAX_TEXT_CODE_POINTS, DEFAULT_USER_RATE, DEFAULT_ROOM_RATE,
+                DEFAULT_BLOCKED_WORDS, DEFAULT_BLOCKED_WORDS_FILE, DEFAULT_BLOCKED_WORDS_RELOAD, DEFAULT_DEDUPE_TTL,
+                DEFAULT_RESTRICTION_CACHE_TTL, DEFAULT_PUBLISH_TIMEOUT, DEFAULT_API_KEY);
+    }
+
+    public LogicConfig withMaxTextCodePoints(int value) {
+        return new LogicConfig(value, userRate, roomRate, blockedWords, blockedWordsFile, blockedWordsReload,
+                dedupeTtl, restrictionCacheTtl, publishTimeout, apiKey);
+    }
+
+    public LogicConfig withUserRate(RateLimit value) {
+        return new LogicConfig(maxTextCodePoints, value, roomRate, blockedWords, blockedWordsFile,
+                blockedWordsReload, dedupeTtl, restrictionCacheTtl, publishTimeout, apiKey);
+    }
+
+    public LogicConfig withRoomRate(RateLimit value) {
+        return new LogicConfig(maxTextCodePoints, userRate, value, blockedWords, blockedWordsFile,
+                blockedWordsReload, dedupeTtl, restrictionCacheTtl, publishTimeout, apiKey);
+    }
+
+    public LogicConfig withBlockedWords(List<String> value) {
+        return new LogicConfig(maxTextCodePoints, userRate, roomRate, value, blockedWordsFile, blockedWordsReload,
+                dedupeTtl, restrictionCacheTtl, publishTimeout, apiKey);
+    }
+
+    public LogicConfig withBlockedWordsFile(Path value, Duration reload) {
+        return new LogicConfig(maxTextCodePoints, userRate, roomRate, blockedWords, value, reload, dedupeTtl,
+                restrictionCacheTtl, publishTimeout, apiKey);
+    }
+
+    public LogicConfig withDedupeTtl(Duration value) {
+        return new LogicConfig(maxTextCodePoints, userRate, roomRate, blockedWords, blockedWordsFile,
+                blockedWordsReload, value, restrictionCacheTtl, publishTimeout, apiKey);
+    }
+
+    public LogicConfig withRestrictionCacheTtl(Duration value) {
+        return new LogicConfig(maxTextCodePoints, userRate, roomRate, blockedWords, blockedWordsFile,
+                blockedWordsReload, dedupeTtl, value, publishTimeout, apiKey);
+    }
+
+    public LogicConfig withPublishTimeout(Duration value) {
+        return new LogicConfig(maxTextCodePoints, userRate, roomRate, blockedWords, blockedWordsFile,
+                blockedWordsReload, dedupeTtl, restrictionCacheTtl, value, apiKey);
+    }
+
+    public LogicConfig withApiKey(String value) {
+        return new LogicConfig(maxTextCodePoints, userRate, roomRate, blockedWords, blockedWordsFile,
+                blockedWordsReload, dedupeTtl, restrictionCacheTtl, publishTimeout, value);
+    }
+
+    /** The settings with the API key masked and the word list summarized (both may be sensitive). */
+    @Override
+    public String toString() {
+        return "LogicConfig[maxTextCodePoints=" + maxTextCodePoints + ", userRate=" + userRate + ", roomRate="
+                + roomRate + ", blockedWords=(" + blockedWords.size() + " words), blockedWordsFile="
+                + blockedWordsFile + ", blockedWordsReload=" + blockedWordsReload + ", dedupeTtl=" + dedupeTtl
+                + ", restrictionCacheTtl=" + restrictionCacheTtl + ", publishTimeout=" + publishTimeout
+                + ", apiKey=" + (apiKey == null ? "(unset)" : "****") + "]";
+    }
+
+    private static void check(boolean ok, String key, Object value, String expected) {
+        if (!ok) {
+            throw new IllegalArgumentException(key + ": " + value + " (expected: " + expected + ")");
+        }
+    }
+
+    private static void checkDuration(Duration d, String key, Duration min, Duration max) {
+        requireNonNull(d, key);
+        check(d.compareTo(min) >= 0 && d.compareTo(max) <= 0, key, d, min + ".." + max);
+    }
+}

@@ -1,0 +1,474 @@
+package io.danmaku.logic;
+
+import static java.util.Objects.requireNonNull;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.danmaku.logic.internal.ThrottledLog;
+import io.danmaku.logic.rule.BlockedWordsRule;
+import io.danmaku.logic.rule.DedupeRule;
+import io.danmaku.logic.rule.RateLimitRule;
+import io.danmaku.logic.rule.Rejection;
+import io.danmaku.logic.rule.RestrictionRule;
+import io.danmaku.logic.rule.RulePipeline;
+import io.danmaku.logic.rule.ShapeRule;
+import io.danmaku.protocol.RoomId;
+import io.danmaku.protocol.RoomMessage;
+import io.danmaku.protocol.UserRef;
+import io.danmaku.protocol.bus.BusMessage;
+import io.danmaku.protocol.bus.BusPosition;
+import io.danmaku.protocol.bus.MessageBus;
+import io.danmaku.protocol.json.Json;
+import io.danmaku.protocol.json.RoomMessageCodec;
+import io.danmaku.protocol.post.PostRequest;
+import io.danmaku.protocol.post.PostResult;
+import io.danmaku.protocol.post.PostService;
+import io.danmaku.protocol.post.RejectReason;
+import io.danmaku.protocol.store.HotStore;
+import io.micrometer.core.instrument.Counter;
+import io.micrometer.core.instrument.MeterRegistry;
+import io.micrometer.core.instrument.Timer;
+import java.time.Clock;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.EnumMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.ForkJoinPool;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+import java.util.function.BiFunction;
+import java.util.function.Supplier;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The logic tier: validates danmaku posts through the rule pipeline (shape, ban/mute, rate limits, blocked
+ * words, dedupe), stamps the accepted ones (id, server time) and publishes them on the bus; an accepted post is
+ * durable. Also publishes what backends send through the server API ({@link #publishData}) and applies their
+ * moderation (ban, mute).
+ *
+ * <p>Every method is non-blocking and safe from any thread, including event loops. {@link #post} never completes
+ * exceptionally: infrastructure failures are {@code unavailable} rejections.
+ *
+ * <p>Meters: {@code danmaku.logic.posts} (counter, tag {@code result} = {@code accepted} or a reject reason code),
+ * {@code danmaku.logic.post.latency} (timer, from the request to the answer), {@code danmaku.logic.api.messages}
+ * (counter, tag {@code kind} = {@code danmaku}|{@code event}: messages published through the server API), and
+ * those of the rules ({@code danmaku.logic.hotstore.errors}, {@code danmaku.logic.ratelimit.fallbacks}).
+ */
+public final class LogicService implements PostService {
+    /**
+     * The author of a danmaku body that a backend publishes without a {@code user}: the message still has a
+     * user, so every client layout can show it.
+     */
+    public static final UserRef SYSTEM_USER = new UserRef("system", "System");
+    public static final int MAX_CMD_LENGTH = 64;
+    public static final int MAX_USER_ID_LENGTH = 128;
+    public static final int MAX_USER_NAME_LENGTH = 128;
+    /** Bound of one server API publish (all rooms together), so that a broadcast cannot exhaust memory. */
+    public static final int MAX_PUBLISH_BYTES = 8 << 20;
+
+    /** Fields of a server API danmaku body that the stamp owns; every other field is kept as sent. */
+    private static final Set<String> DANMAKU_FIELDS = Set.of("id", "room", "time", "cmd", "user", "text", "color",
+            "mode");
+    /** Fields of a custom event that the stamp owns. */
+    private static final Set<String> EVENT_STAMP_FIELDS = Set.of("id", "room", "time", "cmd");
+
+    private static final Logger LOG = LoggerFactory.getLogger(LogicService.class);
+
+    private final LogicConfig config;
+    private final MessageBus bus;
+    private final HotStore store;
+    private final MeterRegistry registry;
+    private final Clock clock;
+    private final MessageIds ids;
+    private final RestrictionRule restrictionRule;
+    private final BlockedWordsRule blockedWordsRule;
+    private final RulePipeline postPipeline;
+    private final RulePipeline apiPipeline;
+    private final Counter acceptedCounter;
+    private final Map<RejectReason, Counter> rejectedCounters = new EnumMap<>(RejectReason.class);
+    private final Timer latency;
+    private final Counter apiDanmaku;
+    private final Counter apiEvents;
+    private final ThrottledLog busWarn = new ThrottledLog(LOG, Duration.ofSeconds(10));
+
+    /**
+     * @throws IllegalArgumentException when the blocked words file is configured but cannot be read
+     */
+    public LogicService(LogicConfig config, MessageBus bus, HotStore store, MeterRegistry registry, Clock clock) {
+        this.config = requireNonNull(config, "config");
+        this.bus = requireNonNull(bus, "bus");
+        this.store = requireNonNull(store, "store");
+        this.registry = requireNonNull(registry, "registry");
+        this.clock = requireNonNull(clock, "clock");
+        this.ids = new MessageIds(clock);
+
+        ShapeRule shapeRule = new ShapeRule(config.maxTextCodePoints());
+        this.restrictionRule = new RestrictionRule(store, config.restrictionCacheTtl(), clock, registry);
+        RateLimitRule rateLimitRule = new RateLimitRule(store, config.userRate(), config.roomRate(), clock, registry);
+        this.blockedWordsRule = new BlockedWordsRule(config.blockedWords(), config.blockedWordsFile(),
+                config.blockedWordsReload(), clock, ForkJoinPool.commonPool());
+        DedupeRule dedupeRule = new DedupeRule(store, config.dedupeTtl(), registry);
+        // the fixed order of DESIGN §5; dedupe last so that a refused post can be retried with the same id
+        this.postPipeline = new RulePipeline(List.of(shapeRule, restrictionRule, rateLimitRule, blockedWordsRule,
+                dedupeRule));
+        // server API bodies: trusted senders, so neither ban/mute nor rate limits nor dedupe
+        this.apiPipeline = new RulePipeline(List.of(shapeRule, blockedWordsRule));
+
+        this.acceptedCounter = postCounter("accepted");
+        for (RejectReason reason : RejectReason.values()) {
+            rejectedCounters.put(reason, postCounter(reason.code()));
+        }
+        this.latency = Timer.builder("danmaku.logic.post.latency")
+                .description("Time from a post's arrival in logic to its answer (accepted or rejected)")
+                .publishPercentileHistogram()
+                .register(registry);
+        this.apiDanmaku = apiCounter("danmaku");
+        this.apiEvents = apiCounter("event");
+        LOG.info("logic started: {}", config);
+    }
+
+    public LogicConfig config() {
+        return config;
+    }
+
+    /** The blocked words rule, e.g. to {@link BlockedWordsRule#reload() reload} its file on an operator's signal. */
+    public BlockedWordsRule blockedWords() {
+        return blockedWordsRule;
+    }
+
+    @Override
+    public CompletableFuture<PostResult> post(PostRequest request) {
+        requireNonNull(request, "request");
+        Timer.Sample sample = Timer.start(registry);
+        CompletableFuture<PostResult> result;
+        try {
+            result = postPipeline.run(request).thenCompose(rejection -> rejection != null
+                    ? CompletableFuture.completedFuture(PostResult.rejected(rejection.reason(), rejection.message()))
+                    : publishPost(request));
+        } catch (RuntimeException e) {
+            result = CompletableFuture.failedFuture(e);
+        }
+        return result
+                .exceptionally(e -> {
+                    busWarn.warn("post failed unexpectedly; answered unavailable", e);
+                    return PostResult.rejected(RejectReason.UNAVAILABLE, "internal error, retry");
+                })
+                .thenApply(r -> {
+                    (r.accepted() ? acceptedCounter : rejectedCounters.get(r.reason())).increment();
+                    sample.stop(latency);
+                    return r;
+                });
+    }
+
+    private CompletableFuture<PostResult> publishPost(PostRequest request) {
+        String id = ids.next();
+        int color = request.color() == null ? RoomMessage.DEFAULT_COLOR : request.color();
+        int mode = request.mode() == null ? RoomMessage.DEFAULT_MODE : request.mode();
+        RoomMessage message = RoomMessage.danmaku(id, request.room(), clock.millis(), request.user(),
+                request.text(), color, mode, null);
+        BusMessage busMessage = new BusMessage(request.room(), RoomMessageCodec.encode(message));
+        return publish(List.of(busMessage)).handle((positions, error) -> error != null
+                ? PostResult.rejected(RejectReason.UNAVAILABLE, unavailableMessage(error))
+                : PostResult.accepted(id, positions.get(0)));
+    }
+
+    /**
+     * Publishes what a backend sent through the server API to every room of {@code rooms}, as one batch: one
+     * message, with its own id, per room.
+     *
+     * <ul>
+     *   <li>{@code data} with a string {@code cmd} is a custom event (gift, notice…): every field is kept as sent,
+     *       only {@code id}, {@code room} and {@code time} are stamped by the server.</li>
+     *   <li>otherwise {@code data} is a danmaku body: {@code text} (required), {@code color}, {@code mode} and
+     *       {@code user} ({@code {"id","name"}}; {@link #SYSTEM_USER} when absent), checked like a client's
+     *       (shape, blocked words) but without ban/mute, rate limits or dedupe; unknown fields are kept.</li>
+     * </ul>
+     *
+     * Never completes exceptionally: bad data is a {@code bad_request}/{@code too_long}/{@code blocked_word}
+     * rejection naming the field ({@code data.text: …}), a bus failure {@code unavailable}.
+     */
+    public CompletableFuture<PublishOutcome> publishData(List<String> rooms, ObjectNode data) {
+        requireNonNull(rooms, "rooms");
+        requireNonNull(data, "data");
+        CompletableFuture<PublishOutcome> outcome;
+        try {
+            outcome = interpretAndPublish(rooms, data);
+        } catch (RuntimeException e) {
+            outcome = CompletableFuture.failedFuture(e);
+        }
+        return outcome.exceptionally(e -> {
+            busWarn.warn("server API publish failed unexpectedly; answered unavailable", e);
+            return PublishOutcome.rejected(RejectReason.UNAVAILABLE, "internal error, retry");
+        });
+    }
+
+    private CompletableFuture<PublishOutcome> interpretAndPublish(List<String> rooms, ObjectNode data) {
+        if (rooms.isEmpty()) {
+            return done(PublishOutcome.rejected(RejectReason.BAD_REQUEST,
+                    "channels: empty (expected: at least one room id)"));
+        }
+        for (String room : rooms) {
+            if (!RoomId.isValid(room)) {
+                return done(PublishOutcome.rejected(RejectReason.INVALID_ROOM,
+                        RoomId.describeInvalid(room, "channel")));
+            }
+        }
+        JsonNode cmd = data.get("cmd");
+        if (cmd != null && !cmd.isNull()) {
+            if (!cmd.isTextual()) {
+                return done(badData("data.cmd: " + typeName(cmd) + " (expected: a string, or no cmd for a danmaku)"));
+            }
+            return publishEvent(rooms, cmd.textValue(), data);
+        }
+        return publishDanmakuBody(rooms, data);
+    }
+
+    private CompletableFuture<PublishOutcome> publishEvent(List<String> rooms, String cmd, ObjectNode data) {
+        if (cmd.isEmpty() || cmd.length() > MAX_CMD_LENGTH) {
+            return done(badData("data.cmd: \"" + abbreviate(cmd) + "\" (expected: 1.." + MAX_CMD_LENGTH
+                    + " characters)"));
+        }
+        Rejection r = ShapeRule.validateCharacters("data.cmd", cmd);
+        if (r != null) {
+            return done(PublishOutcome.rejected(r.reason(), r.message()));
+        }
+        ObjectNode fields = Json.MAPPER.createObjectNode();
+        for (Map.Entry<String, JsonNode> e : data.properties()) {
+            if (!EVENT_STAMP_FIELDS.contains(e.getKey())) {
+                fields.set(e.getKey(), e.getValue());
+            }
+        }
+        long now = clock.millis();
+        return publishToRooms(rooms, (id, room) -> RoomMessage.event(id, room, now, cmd, fields), apiEvents);
+    }
+
+    private CompletableFuture<PublishOutcome> publishDanmakuBody(List<String> rooms, ObjectNode data) {
+        JsonNode textNode = data.get("text");
+        if (textNode == null || textNode.isNull()) {
+            return done(badData("data.text: missing (expected: a string of 1.." + config.maxTextCodePoints()
+                    + " code points, or a cmd for a custom event)"));
+        }
+        if (!textNode.isTextual()) {
+            return done(badData("data.text: " + typeName(textNode) + " (expected: a string)"));
+        }
+        Integer color;
+        Integer mode;
+        UserRef user;
+        try {
+            color = optionalInt(data, "color");
+            mode = optionalInt(data, "mode");
+            user = optionalUser(data.get("user"));
+        } catch (IllegalArgumentException e) {
+            return done(badData(e.getMessage()));
+        }
+        String text = textNode.textValue();
+        PostRequest asPost = new PostRequest(rooms.get(0), user, text, color, mode, null);
+        return apiPipeline.run(asPost).thenCompose(rejection -> {
+            if (rejection != null) {
+                String message = rejection.reason() == RejectReason.UNAVAILABLE ? rejection.message()
+                        : "data." + rejection.message();
+                return done(PublishOutcome.rejected(rejection.reason(), message));
+            }
+            ObjectNode extra = Json.MAPPER.createObjectNode();
+            for (Map.Entry<String, JsonNode> e : data.properties()) {
+                if (!DANMAKU_FIELDS.contains(e.getKey())) {
+                    extra.set(e.getKey(), e.getValue());
+                }
+            }
+            long now = clock.millis();
+            int c = color == null ? RoomMessage.DEFAULT_COLOR : color;
+            int m = mode == null ? RoomMessage.DEFAULT_MODE : mode;
+            return publishToRooms(rooms, (id, room) -> RoomMessage.danmaku(id, room, now, user, text, c, m, extra),
+                    apiDanmaku);
+        });
+    }
+
+    /** Stamps one message per room (each with its own id) and publishes them as one batch. */
+    private CompletableFuture<PublishOutcome> publishToRooms(List<String> rooms,
+                                                             BiFunction<String, String, RoomMessage> stamp,
+                                                             Counter kind) {
+        List<String> messageIds = new ArrayList<>(rooms.size());
+        List<BusMessage> batch = new ArrayList<>(rooms.size());
+        long bytes = 0;
+        for (String room : rooms) {
+            String id = ids.next();
+            byte[] payload = RoomMessageCodec.encode(stamp.apply(id, room));
+            bytes += payload.length;
+            if (bytes > MAX_PUBLISH_BYTES) {
+                return done(badData("data: " + rooms.size() + " messages of " + payload.length
+                        + " bytes (expected: at most " + MAX_PUBLISH_BYTES + " bytes per publish: fewer channels or"
+                        + " smaller data)"));
+            }
+            messageIds.add(id);
+            batch.add(new BusMessage(room, payload));
+        }
+        return publish(batch).handle((positions, error) -> {
+            if (error != null) {
+                return PublishOutcome.rejected(RejectReason.UNAVAILABLE, unavailableMessage(error));
+            }
+            kind.increment(batch.size());
+            return PublishOutcome.accepted(messageIds, positions);
+        });
+    }
+
+    /** Bans a user from posting anywhere; a ban through this process applies to the next post at once. */
+    public CompletableFuture<Void> ban(String userId, Duration duration) {
+        requireNonNull(userId, "userId");
+        requireNonNull(duration, "duration");
+        return moderate(() -> store.ban(userId, duration), () -> restrictionRule.invalidateUser(userId));
+    }
+
+    public CompletableFuture<Void> unban(String userId) {
+        requireNonNull(userId, "userId");
+        return moderate(() -> store.unban(userId), () -> restrictionRule.invalidateUser(userId));
+    }
+
+    /** Mutes a user in one room; a mute through this process applies to the next post at once. */
+    public CompletableFuture<Void> mute(String room, String userId, Duration duration) {
+        requireNonNull(room, "room");
+        requireNonNull(userId, "userId");
+        requireNonNull(duration, "duration");
+        return moderate(() -> store.mute(room, userId, duration), () -> restrictionRule.invalidate(room, userId));
+    }
+
+    public CompletableFuture<Void> unmute(String room, String userId) {
+        requireNonNull(room, "room");
+        requireNonNull(userId, "userId");
+        return moderate(() -> store.unmute(room, userId), () -> restrictionRule.invalidate(room, userId));
+    }
+
+    private static CompletableFuture<Void> moderate(Supplier<CompletableFuture<Void>> action,
+                                                    Runnable invalidate) {
+        CompletableFuture<Void> f;
+        try {
+            f = action.get();
+        } catch (RuntimeException e) {
+            f = CompletableFuture.failedFuture(e);
+        }
+        // invalidate even after a failure: the change may have been applied
+        return f.whenComplete((v, e) -> invalidate.run());
+    }
+
+    /** Publishes with the configured deadline; the bus's own future is left untouched. */
+    private CompletableFuture<List<BusPosition>> publish(List<BusMessage> batch) {
+        CompletableFuture<List<BusPosition>> f;
+        try {
+            f = bus.publish(batch).copy();
+        } catch (RuntimeException e) {
+            f = CompletableFuture.failedFuture(e);
+        }
+        return f.orTimeout(config.publishTimeout().toMillis(), TimeUnit.MILLISECONDS).thenApply(positions -> {
+            if (positions == null || positions.size() != batch.size()) {
+                throw new IllegalStateException("bus answered " + (positions == null ? "null" : positions.size())
+                        + " positions for " + batch.size() + " messages");
+            }
+            return positions;
+        });
+    }
+
+    private String unavailableMessage(Throwable error) {
+        Throwable cause = unwrap(error);
+        if (cause instanceof TimeoutException) {
+            busWarn.warn("message bus did not acknowledge within {}; answering unavailable", config.publishTimeout());
+            return "message bus did not acknowledge in time, retry";
+        }
+        busWarn.warn("message bus failed; answering unavailable: {}", cause.toString());
+        return "message bus unavailable, retry";
+    }
+
+    private static Throwable unwrap(Throwable t) {
+        while ((t instanceof CompletionException || t instanceof ExecutionException) && t.getCause() != null) {
+            t = t.getCause();
+        }
+        return t;
+    }
+
+    private static Integer optionalInt(ObjectNode data, String field) {
+        JsonNode n = data.get(field);
+        if (n == null || n.isNull()) {
+            return null;
+        }
+        if (!n.isIntegralNumber() || !n.canConvertToInt()) {
+            throw new IllegalArgumentException("data." + field + ": " + abbreviate(n.toString())
+                    + " (expected: an integer)");
+        }
+        return n.intValue();
+    }
+
+    private static UserRef optionalUser(JsonNode n) {
+        if (n == null || n.isNull()) {
+            return SYSTEM_USER;
+        }
+        if (!n.isObject()) {
+            throw new IllegalArgumentException("data.user: " + typeName(n)
+                    + " (expected: an object {\"id\",\"name\"})");
+        }
+        JsonNode id = n.get("id");
+        if (id == null || !id.isTextual() || id.textValue().isEmpty() || id.textValue().length() > MAX_USER_ID_LENGTH) {
+            throw new IllegalArgumentException("data.user.id: " + (id == null ? "missing" : abbreviate(id.toString()))
+                    + " (expected: a string of 1.." + MAX_USER_ID_LENGTH + " characters)");
+        }
+        Rejection r = ShapeRule.validateCharacters("data.user.id", id.textValue());
+        if (r != null) {
+            throw new IllegalArgumentException(r.message());
+        }
+        JsonNode name = n.get("name");
+        String nameText = null;
+        if (name != null && !name.isNull()) {
+            if (!name.isTextual() || name.textValue().length() > MAX_USER_NAME_LENGTH) {
+                throw new IllegalArgumentException("data.user.name: " + abbreviate(name.toString())
+                        + " (expected: a string of at most " + MAX_USER_NAME_LENGTH + " characters)");
+            }
+            r = ShapeRule.validateCharacters("data.user.name", name.textValue());
+            if (r != null) {
+                throw new IllegalArgumentException(r.message());
+            }
+            nameText = name.textValue();
+        }
+        return new UserRef(id.textValue(), nameText);
+    }
+
+    private static String typeName(JsonNode n) {
+        return switch (n.getNodeType()) {
+            case ARRAY -> "an array";
+            case OBJECT, POJO -> "an object";
+            case NUMBER -> "a number";
+            case BOOLEAN -> "a boolean";
+            case STRING -> "a string";
+            case NULL, MISSING -> "null";
+            case BINARY -> "binary";
+        };
+    }
+
+    private static String abbreviate(String s) {
+        return s.length() <= 80 ? s : s.substring(0, 80) + "…";
+    }
+
+    private static PublishOutcome badData(String message) {
+        return PublishOutcome.rejected(RejectReason.BAD_REQUEST, message);
+    }
+
+    private static <T> CompletableFuture<T> done(T value) {
+        return CompletableFuture.completedFuture(value);
+    }
+
+    private Counter postCounter(String result) {
+        return Counter.builder("danmaku.logic.posts")
+                .description("Danmaku posts by result: accepted or the reject reason")
+                .tag("result", result)
+                .register(registry);
+    }
+
+    private Counter apiCounter(String kind) {
+        return Counter.builder("danmaku.logic.api.messages")
+                .description("Messages published through the server API, by kind")
+                .tag("kind", kind)
+                .register(registry);
+    }
+}

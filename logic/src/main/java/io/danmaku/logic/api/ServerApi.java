@@ -1,0 +1,422 @@
+package io.danmaku.logic.api;
+
+import static java.util.Objects.requireNonNull;
+
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.danmaku.logic.LogicConfig;
+import io.danmaku.logic.LogicService;
+import io.danmaku.logic.PublishOutcome;
+import io.danmaku.logic.internal.ThrottledLog;
+import io.danmaku.protocol.RoomId;
+import io.danmaku.protocol.bus.BusPosition;
+import io.danmaku.protocol.json.Json;
+import io.danmaku.protocol.post.RejectReason;
+import io.danmaku.protocol.api.ApiRequest;
+import io.danmaku.protocol.api.ApiResponse;
+import io.danmaku.protocol.api.HttpApi;
+import io.micrometer.core.instrument.Counter;
+import io.micrometer.core.instrument.MeterRegistry;
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import java.util.function.Function;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The server API for backends, compatible with Centrifugo's HTTP API: {@code POST /api/publish}
+ * ({@code {"channel","data"}}) and {@code POST /api/broadcast} ({@code {"channels":[…],"data"}}) answer
+ * {@code {"result":{"offset","epoch"}}} and {@code {"result":{"responses":[{"result":{…}},…]}}}; moderation
+ * {@code POST /api/ban} ({@code {"user","duration_ms"}}), {@code /api/unban} ({@code {"user"}}),
+ * {@code /api/mute} ({@code {"channel","user","duration_ms"}}), {@code /api/unmute} ({@code {"channel","user"}})
+ * answer {@code {"result":{}}}. What {@code data} may hold is described at {@link LogicService#publishData}.
+ *
+ * <p>Authentication: the configured key in {@code X-API-Key: <key>} or {@code Authorization: apikey <key>},
+ * compared in constant time; without a configured key the API answers 403 to everything.
+ *
+ * <p>Errors are {@code {"error":{"code":N,"message":"…"}}} with Centrifugo's codes: 100 internal (HTTP 500),
+ * 101 unauthorized (401), 103 permission denied (403), 104 method not found (404), 107 bad request (400; also
+ * 405 for another HTTP method than POST and 413 for a body over {@value #MAX_BODY_BYTES} bytes), 108 not
+ * available (503: the bus or the hot store cannot take the request now). A refused danmaku body is a 107 whose
+ * message starts with the reason code ({@code "too_long: data.text: …"}).
+ *
+ * <p>Meter: {@code danmaku.logic.api.requests} (counter, tags {@code method} = the API method or
+ * {@code unknown}, {@code status} = the HTTP status).
+ */
+public final class ServerApi implements HttpApi {
+    public static final String PATH_PREFIX = "/api/";
+    public static final int MAX_BODY_BYTES = 64 * 1024;
+    public static final int MAX_BROADCAST_CHANNELS = 1000;
+    public static final int MAX_USER_ID_LENGTH = LogicService.MAX_USER_ID_LENGTH;
+    public static final long MAX_DURATION_MS = Duration.ofDays(3650).toMillis();
+
+    public static final int CODE_INTERNAL = 100;
+    public static final int CODE_UNAUTHORIZED = 101;
+    public static final int CODE_PERMISSION_DENIED = 103;
+    public static final int CODE_METHOD_NOT_FOUND = 104;
+    public static final int CODE_BAD_REQUEST = 107;
+    public static final int CODE_NOT_AVAILABLE = 108;
+
+    private static final Logger LOG = LoggerFactory.getLogger(ServerApi.class);
+    private static final String ROOM_EXPECTED = "a room id matching " + RoomId.PATTERN_TEXT;
+
+    private final LogicService logic;
+    private final MeterRegistry registry;
+    /** SHA-256 of the key, so that the comparison does not depend on the key's length; null when unset. */
+    private final byte[] apiKeyDigest;
+    private final Map<String, Function<ObjectNode, CompletableFuture<ApiResponse>>> methods;
+    private final ThrottledLog warn = new ThrottledLog(LOG, Duration.ofSeconds(10));
+
+    public ServerApi(LogicConfig config, LogicService logic, MeterRegistry registry) {
+        requireNonNull(config, "config");
+        this.logic = requireNonNull(logic, "logic");
+        this.registry = requireNonNull(registry, "registry");
+        this.apiKeyDigest = config.apiKey() == null ? null : sha256(config.apiKey());
+        this.methods = Map.of(
+                "publish", this::publish,
+                "broadcast", this::broadcast,
+                "ban", this::ban,
+                "unban", this::unban,
+                "mute", this::mute,
+                "unmute", this::unmute);
+        if (apiKeyDigest == null) {
+            LOG.warn("server API disabled: no API key configured (logic.api.key); every request gets 403");
+        }
+    }
+
+    @Override
+    public CompletableFuture<ApiResponse> handle(ApiRequest request) {
+        String method = methodName(request.path());
+        CompletableFuture<ApiResponse> response;
+        try {
+            response = route(request, method);
+        } catch (RuntimeException e) {
+            response = CompletableFuture.failedFuture(e);
+        }
+        return response
+                .exceptionally(e -> {
+                    warn.warn("server API {} failed unexpectedly", method, e);
+                    return error(500, CODE_INTERNAL, "internal server error");
+                })
+                .thenApply(r -> {
+                    Counter.builder("danmaku.logic.api.requests")
+                            .description("Server API requests by method and HTTP status")
+                            .tag("method", method)
+                            .tag("status", String.valueOf(r.status()))
+                            .register(registry)
+                            .increment();
+                    return r;
+                });
+    }
+
+    private CompletableFuture<ApiResponse> route(ApiRequest request, String method) {
+        if (apiKeyDigest == null) {
+            return done(error(403, CODE_PERMISSION_DENIED, "permission denied: the server API is disabled because"
+                    + " no API key is configured (set logic.api.key)"));
+        }
+        String key = presentedKey(request);
+        if (key == null) {
+            return done(error(401, CODE_UNAUTHORIZED, "unauthorized: missing API key (expected: header"
+                    + " X-API-Key: <key> or Authorization: apikey <key>)"));
+        }
+        if (!MessageDigest.isEqual(sha256(key), apiKeyDigest)) {
+            return done(error(401, CODE_UNAUTHORIZED, "unauthorized: wrong API key"));
+        }
+        Function<ObjectNode, CompletableFuture<ApiResponse>> handler = methods.get(method);
+        if (handler == null) {
+            return done(error(404, CODE_METHOD_NOT_FOUND, "method not found: " + abbreviate(request.path())
+                    + " (expected: " + PATH_PREFIX + "{publish,broadcast,ban,unban,mute,unmute})"));
+        }
+        if (!"POST".equalsIgnoreCase(request.method())) {
+            return done(error(405, CODE_BAD_REQUEST, "bad request: HTTP method " + abbreviate(request.method())
+                    + " not allowed (expected: POST)"));
+        }
+        if (request.body().length > MAX_BODY_BYTES) {
+            return done(error(413, CODE_BAD_REQUEST, "bad request: body of " + request.body().length
+                    + " bytes (expected: at most " + MAX_BODY_BYTES + ")"));
+        }
+        if (request.body().length == 0) {
+            return done(badRequest("bad request: empty body (expected: a JSON object)"));
+        }
+        JsonNode body;
+        try {
+            body = Json.MAPPER.readTree(request.body());
+        } catch (JsonProcessingException e) {
+            return done(badRequest("bad request: malformed JSON: " + abbreviate(e.getOriginalMessage())));
+        } catch (IOException e) {
+            return done(badRequest("bad request: malformed JSON: " + abbreviate(String.valueOf(e.getMessage()))));
+        }
+        if (body == null || !body.isObject()) {
+            return done(badRequest("bad request: body is " + (body == null ? "empty" : typeName(body))
+                    + " (expected: a JSON object)"));
+        }
+        try {
+            return handler.apply((ObjectNode) body);
+        } catch (BadRequest e) {
+            return done(badRequest(e.getMessage()));
+        }
+    }
+
+    // ---- methods
+
+    private CompletableFuture<ApiResponse> publish(ObjectNode body) {
+        String channel = room(body, "channel");
+        ObjectNode data = data(body);
+        return logic.publishData(List.of(channel), data).thenApply(outcome -> {
+            if (!outcome.accepted()) {
+                return rejected(outcome);
+            }
+            ObjectNode root = Json.MAPPER.createObjectNode();
+            position(root.putObject("result"), outcome.positions().get(0));
+            return ok(root);
+        });
+    }
+
+    private CompletableFuture<ApiResponse> broadcast(ObjectNode body) {
+        JsonNode channels = body.get("channels");
+        String expected = "an array of 1.." + MAX_BROADCAST_CHANNELS + " room ids";
+        if (channels == null || channels.isNull()) {
+            throw new BadRequest("channels: missing (expected: " + expected + ")");
+        }
+        if (!channels.isArray()) {
+            throw new BadRequest("channels: " + typeName(channels) + " (expected: " + expected + ")");
+        }
+        if (channels.isEmpty() || channels.size() > MAX_BROADCAST_CHANNELS) {
+            throw new BadRequest("channels: " + (channels.isEmpty() ? "empty" : channels.size() + " room ids")
+                    + " (expected: " + expected + ")");
+        }
+        List<String> rooms = new ArrayList<>(channels.size());
+        for (int i = 0; i < channels.size(); i++) {
+            rooms.add(roomValue(channels.get(i), "channels[" + i + "]"));
+        }
+        ObjectNode data = data(body);
+        return logic.publishData(rooms, data).thenApply(outcome -> {
+            if (!outcome.accepted()) {
+                return rejected(outcome);
+            }
+            ObjectNode root = Json.MAPPER.createObjectNode();
+            ArrayNode responses = root.putObject("result").putArray("responses");
+            for (BusPosition p : outcome.positions()) {
+                position(responses.addObject().putObject("result"), p);
+            }
+            return ok(root);
+        });
+    }
+
+    private CompletableFuture<ApiResponse> ban(ObjectNode body) {
+        String user = user(body);
+        Duration duration = duration(body);
+        LOG.info("server API: ban user {} for {}", user, duration);
+        return moderation(logic.ban(user, duration));
+    }
+
+    private CompletableFuture<ApiResponse> unban(ObjectNode body) {
+        String user = user(body);
+        LOG.info("server API: unban user {}", user);
+        return moderation(logic.unban(user));
+    }
+
+    private CompletableFuture<ApiResponse> mute(ObjectNode body) {
+        String room = room(body, "channel");
+        String user = user(body);
+        Duration duration = duration(body);
+        LOG.info("server API: mute user {} in room {} for {}", user, room, duration);
+        return moderation(logic.mute(room, user, duration));
+    }
+
+    private CompletableFuture<ApiResponse> unmute(ObjectNode body) {
+        String room = room(body, "channel");
+        String user = user(body);
+        LOG.info("server API: unmute user {} in room {}", user, room);
+        return moderation(logic.unmute(room, user));
+    }
+
+    private CompletableFuture<ApiResponse> moderation(CompletableFuture<Void> action) {
+        return action.handle((v, e) -> {
+            if (e != null) {
+                warn.warn("server API moderation failed: {}", e.toString());
+                return error(503, CODE_NOT_AVAILABLE, "unavailable: hot store unavailable, retry");
+            }
+            return ok(emptyResult());
+        });
+    }
+
+    // ---- fields
+
+    /** Thrown while reading fields; becomes a 107 naming the field. */
+    private static final class BadRequest extends RuntimeException {
+        BadRequest(String message) {
+            super(message, null, false, false);
+        }
+    }
+
+    private static String room(ObjectNode body, String field) {
+        return roomValue(body.get(field), field);
+    }
+
+    private static String roomValue(JsonNode n, String field) {
+        if (n == null || n.isNull()) {
+            throw new BadRequest(field + ": missing (expected: " + ROOM_EXPECTED + ")");
+        }
+        if (!n.isTextual()) {
+            throw new BadRequest(field + ": " + typeName(n) + " (expected: " + ROOM_EXPECTED + ")");
+        }
+        if (!RoomId.isValid(n.textValue())) {
+            throw new BadRequest(RoomId.describeInvalid(n.textValue(), field));
+        }
+        return n.textValue();
+    }
+
+    private static ObjectNode data(ObjectNode body) {
+        JsonNode data = body.get("data");
+        if (data == null || data.isNull()) {
+            throw new BadRequest("data: missing (expected: a JSON object)");
+        }
+        if (!data.isObject()) {
+            throw new BadRequest("data: " + typeName(data) + " (expected: a JSON object)");
+        }
+        return (ObjectNode) data;
+    }
+
+    private static String user(ObjectNode body) {
+        JsonNode n = body.get("user");
+        String expected = "a user id of 1.." + MAX_USER_ID_LENGTH + " characters";
+        if (n == null || n.isNull()) {
+            throw new BadRequest("user: missing (expected: " + expected + ")");
+        }
+        if (!n.isTextual() || n.textValue().isEmpty() || n.textValue().length() > MAX_USER_ID_LENGTH) {
+            throw new BadRequest("user: " + abbreviate(n.toString()) + " (expected: " + expected + ")");
+        }
+        return n.textValue();
+    }
+
+    private static Duration duration(ObjectNode body) {
+        JsonNode n = body.get("duration_ms");
+        String expected = "milliseconds, 1.." + MAX_DURATION_MS;
+        if (n == null || n.isNull()) {
+            throw new BadRequest("duration_ms: missing (expected: " + expected + ")");
+        }
+        if (!n.isIntegralNumber() || !n.canConvertToLong() || n.longValue() < 1 || n.longValue() > MAX_DURATION_MS) {
+            throw new BadRequest("duration_ms: " + abbreviate(n.toString()) + " (expected: " + expected + ")");
+        }
+        return Duration.ofMillis(n.longValue());
+    }
+
+    // ---- responses
+
+    private static ApiResponse rejected(PublishOutcome outcome) {
+        String message = outcome.reason().code() + ": " + outcome.message();
+        if (outcome.reason() == RejectReason.UNAVAILABLE) {
+            return error(503, CODE_NOT_AVAILABLE, message);
+        }
+        return badRequest(message);
+    }
+
+    private static void position(ObjectNode result, BusPosition p) {
+        result.put("offset", p.offset());
+        result.put("epoch", p.epoch());
+    }
+
+    private static ObjectNode emptyResult() {
+        ObjectNode root = Json.MAPPER.createObjectNode();
+        root.putObject("result");
+        return root;
+    }
+
+    private static ApiResponse ok(ObjectNode body) {
+        return json(200, body);
+    }
+
+    private static ApiResponse badRequest(String message) {
+        return error(400, CODE_BAD_REQUEST, message);
+    }
+
+    static ApiResponse error(int status, int code, String message) {
+        ObjectNode root = Json.MAPPER.createObjectNode();
+        ObjectNode error = root.putObject("error");
+        error.put("code", code);
+        error.put("message", message);
+        return json(status, root);
+    }
+
+    private static ApiResponse json(int status, ObjectNode body) {
+        try {
+            return new ApiResponse(status, "application/json", Json.MAPPER.writeValueAsBytes(body));
+        } catch (JsonProcessingException e) {
+            throw new IllegalStateException("cannot encode a response", e);
+        }
+    }
+
+    // ---- helpers
+
+    /** The API method of {@code path} ({@code /api/publish} → {@code publish}), or {@code unknown}. */
+    private String methodName(String path) {
+        if (path.startsWith(PATH_PREFIX)) {
+            String name = path.substring(PATH_PREFIX.length());
+            if (name.endsWith("/")) {
+                name = name.substring(0, name.length() - 1);
+            }
+            if (methods.containsKey(name)) {
+                return name;
+            }
+        }
+        return "unknown";
+    }
+
+    private static String presentedKey(ApiRequest request) {
+        String key = request.header("x-api-key");
+        if (key != null && !key.isEmpty()) {
+            return key.strip();
+        }
+        String authorization = request.header("authorization");
+        if (authorization != null) {
+            String a = authorization.strip();
+            if (a.length() > 7 && a.substring(0, 7).toLowerCase(Locale.ROOT).equals("apikey ")) {
+                String k = a.substring(7).strip();
+                return k.isEmpty() ? null : k;
+            }
+        }
+        return null;
+    }
+
+    private static byte[] sha256(String s) {
+        try {
+            return MessageDigest.getInstance("SHA-256").digest(s.getBytes(StandardCharsets.UTF_8));
+        } catch (NoSuchAlgorithmException e) {
+            throw new IllegalStateException("SHA-256 is missing from this JVM", e);
+        }
+    }
+
+    private static String typeName(JsonNode n) {
+        return switch (n.getNodeType()) {
+            case ARRAY -> "an array";
+            case OBJECT, POJO -> "an object";
+            case NUMBER -> "a number";
+            case BOOLEAN -> "a boolean";
+            case STRING -> "a string";
+            case NULL, MISSING -> "null";
+            case BINARY -> "binary";
+        };
+    }
+
+    private static String abbreviate(String s) {
+        if (s == null) {
+            return "null";
+        }
+        return s.length() <= 120 ? s : s.substring(0, 120) + "…";
+    }
+
+    private static <T> CompletableFuture<T> done(T value) {
+        return CompletableFuture.completedFuture(value);
+    }
+}

@@ -1,0 +1,55 @@
+package io.danmaku.logic.internal;
+
+import static java.util.Objects.requireNonNull;
+
+import java.time.Duration;
+import java.util.concurrent.atomic.AtomicLong;
+import org.slf4j.Logger;
+
+/**
+ * A WARN line for hot-path problems that may repeat thousands of times a second (a store that is down): at most
+ * one line per interval, the next one saying how many were suppressed meanwhile. Counters carry the totals.
+ */
+public final class ThrottledLog {
+    private final Logger log;
+    private final long intervalNanos;
+    private final AtomicLong nextAllowedNanos;
+    private final AtomicLong suppressed = new AtomicLong();
+
+    public ThrottledLog(Logger log, Duration interval) {
+        this.log = requireNonNull(log, "log");
+        this.intervalNanos = requireNonNull(interval, "interval").toNanos();
+        this.nextAllowedNanos = new AtomicLong(System.nanoTime());
+    }
+
+    /** Logs at WARN unless a line was logged less than the interval ago. */
+    public void warn(String format, Object... args) {
+        long now = System.nanoTime();
+        long next = nextAllowedNanos.get();
+        if (now - next < 0 || !nextAllowedNanos.compareAndSet(next, now + intervalNanos)) {
+            suppressed.incrementAndGet();
+            return;
+        }
+        long skipped = suppressed.getAndSet(0);
+        if (skipped == 0) {
+            log.warn(format, args);
+        } else {
+            log.warn(format + " ({} similar suppressed)", append(args, skipped));
+        }
+    }
+
+    private static Object[] append(Object[] args, Object last) {
+        // keep a trailing Throwable last so SLF4J still prints its stack trace
+        int n = args.length;
+        Object[] out = new Object[n + 1];
+        if (n > 0 && args[n - 1] instanceof Throwable) {
+            System.arraycopy(args, 0, out, 0, n - 1);
+            out[n - 1] = last;
+            out[n] = args[n - 1];
+        } else {
+            System.arraycopy(args, 0, out, 0, n);
+            out[n] = last;
+        }
+        return out;
+    }
+}

@@ -1,0 +1,100 @@
+package io.danmaku.logic;
+
+import io.danmaku.protocol.DanmakuException;
+import io.danmaku.protocol.RoomRecord;
+import io.danmaku.protocol.store.HistoryPage;
+import io.danmaku.protocol.store.HistoryQuery;
+import io.danmaku.protocol.store.HotStore;
+import io.danmaku.protocol.store.RateDecision;
+import io.danmaku.protocol.store.RateLimit;
+import io.danmaku.protocol.store.Restriction;
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.function.Supplier;
+
+/**
+ * A hot store that behaves like the one it wraps until {@link #down} is set, then fails every call like an
+ * unreachable store (retriable). Counts the calls it answered, to tell cached answers from lookups.
+ */
+public final class FaultyHotStore implements HotStore {
+    private final HotStore delegate;
+    public volatile boolean down;
+    public final AtomicInteger restrictionCalls = new AtomicInteger();
+
+    public FaultyHotStore(HotStore delegate) {
+        this.delegate = delegate;
+    }
+
+    private <T> CompletableFuture<T> call(Supplier<CompletableFuture<T>> op) {
+        if (down) {
+            return CompletableFuture.failedFuture(new DanmakuException("store down (test)", true));
+        }
+        return op.get();
+    }
+
+    @Override
+    public CompletableFuture<Void> appendHistory(String room, List<RoomRecord> records) {
+        return call(() -> delegate.appendHistory(room, records));
+    }
+
+    @Override
+    public CompletableFuture<HistoryPage> history(HistoryQuery query) {
+        return call(() -> delegate.history(query));
+    }
+
+    @Override
+    public CompletableFuture<Void> reportOnline(String gatewayId, Map<String, Integer> counts, Duration ttl) {
+        return call(() -> delegate.reportOnline(gatewayId, counts, ttl));
+    }
+
+    @Override
+    public CompletableFuture<Long> online(String room) {
+        return call(() -> delegate.online(room));
+    }
+
+    @Override
+    public CompletableFuture<Void> ban(String userId, Duration duration) {
+        return call(() -> delegate.ban(userId, duration));
+    }
+
+    @Override
+    public CompletableFuture<Void> unban(String userId) {
+        return call(() -> delegate.unban(userId));
+    }
+
+    @Override
+    public CompletableFuture<Void> mute(String room, String userId, Duration duration) {
+        return call(() -> delegate.mute(room, userId, duration));
+    }
+
+    @Override
+    public CompletableFuture<Void> unmute(String room, String userId) {
+        return call(() -> delegate.unmute(room, userId));
+    }
+
+    @Override
+    public CompletableFuture<Restriction> restriction(String room, String userId) {
+        return call(() -> {
+            restrictionCalls.incrementAndGet();
+            return delegate.restriction(room, userId);
+        });
+    }
+
+    @Override
+    public CompletableFuture<RateDecision> acquire(String key, RateLimit limit) {
+        return call(() -> delegate.acquire(key, limit));
+    }
+
+    @Override
+    public CompletableFuture<Boolean> markOnce(String key, Duration ttl) {
+        return call(() -> delegate.markOnce(key, ttl));
+    }
+
+    @Override
+    public void close() {
+        delegate.close();
+    }
+}

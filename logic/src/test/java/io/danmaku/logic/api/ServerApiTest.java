@@ -1,0 +1,378 @@
+package io.danmaku.logic.api;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import io.danmaku.logic.ControlledBus;
+import io.danmaku.logic.LogicConfig;
+import io.danmaku.logic.LogicService;
+import io.danmaku.logic.TestClock;
+import io.danmaku.protocol.RoomRecord;
+import io.danmaku.protocol.UserRef;
+import io.danmaku.protocol.api.ApiRequest;
+import io.danmaku.protocol.api.ApiResponse;
+import io.danmaku.protocol.bus.BusSubscription;
+import io.danmaku.protocol.json.Json;
+import io.danmaku.protocol.memory.MemoryHotStore;
+import io.danmaku.protocol.memory.MemoryMessageBus;
+import io.danmaku.protocol.post.PostRequest;
+import io.danmaku.protocol.post.RejectReason;
+import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.CopyOnWriteArrayList;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+
+class ServerApiTest {
+    private static final String KEY = "s3cret-key";
+    private static final UserRef ALICE = new UserRef("u1", "Alice");
+
+    private final TestClock clock = new TestClock();
+    private final MemoryHotStore store = new MemoryHotStore(clock, 100);
+    private final MemoryMessageBus bus = new MemoryMessageBus();
+    private final SimpleMeterRegistry registry = new SimpleMeterRegistry();
+    private final LogicConfig config = LogicConfig.defaults().withApiKey(KEY);
+    private final LogicService logic = new LogicService(config, bus, store, registry, clock);
+    private final ServerApi api = new ServerApi(config, logic, registry);
+    private final List<RoomRecord> delivered = new CopyOnWriteArrayList<>();
+    private final BusSubscription subscription = bus.subscribeAll(delivered::addAll);
+
+    @AfterEach
+    void close() {
+        subscription.close();
+        bus.close();
+    }
+
+    /** A response as a backend sees it. */
+    private record Reply(int status, JsonNode body) {
+        int errorCode() {
+            return body.path("error").path("code").asInt(-1);
+        }
+
+        String errorMessage() {
+            return body.path("error").path("message").asText(null);
+        }
+    }
+
+    private static Reply call(ServerApi api, String method, String path, Map<String, String> headers, byte[] body) {
+        ApiResponse r = api.handle(new ApiRequest(method, path, Map.of(), headers, body)).join();
+        assertThat(r.contentType()).isEqualTo("application/json");
+        try {
+            return new Reply(r.status(), Json.MAPPER.readTree(r.body()));
+        } catch (IOException e) {
+            throw new AssertionError("response is not JSON: " + new String(r.body(), StandardCharsets.UTF_8), e);
+        }
+    }
+
+    private Reply post(String path, String json) {
+        return call(api, "POST", path, Map.of("x-api-key", KEY), json.getBytes(StandardCharsets.UTF_8));
+    }
+
+    private static JsonNode json(RoomRecord r) {
+        try {
+            return Json.MAPPER.readTree(r.payload());
+        } catch (IOException e) {
+            throw new AssertionError(e);
+        }
+    }
+
+    private double requests(String method, int status) {
+        return registry.get("danmaku.logic.api.requests").tag("method", method).tag("status", String.valueOf(status))
+                .counter().count();
+    }
+
+    // ---- publish and broadcast
+
+    @Test
+    void publishADanmakuBody() {
+        Reply r = post("/api/publish", "{\"channel\":\"live.1\",\"data\":{\"text\":\"hello\",\"color\":65280,"
+                + "\"user\":{\"id\":\"host\",\"name\":\"Host\"}}}");
+        assertThat(r.status()).isEqualTo(200);
+        assertThat(r.body().get("result").get("offset").asLong()).isEqualTo(1);
+        assertThat(r.body().get("result").get("epoch").asText()).startsWith("mem-");
+
+        await().until(() -> delivered.size() == 1);
+        JsonNode m = json(delivered.get(0));
+        assertThat(m.get("room").asText()).isEqualTo("live.1");
+        assertThat(m.get("text").asText()).isEqualTo("hello");
+        assertThat(m.get("color").asInt()).isEqualTo(65280);
+        assertThat(m.get("mode").asInt()).isEqualTo(1);
+        assertThat(m.get("user").get("id").asText()).isEqualTo("host");
+        assertThat(m.get("id").asText()).hasSize(26);
+        assertThat(requests("publish", 200)).isEqualTo(1.0);
+    }
+
+    @Test
+    void aCustomEventKeepsFieldsTheServerDoesNotKnow() {
+        Reply r = post("/api/publish", "{\"channel\":\"live.1\",\"data\":{\"cmd\":\"SEND_GIFT\",\"giftName\":"
+                + "\"rocket\",\"num\":2,\"extra\":{\"combo\":[1,2]}}}");
+        assertThat(r.status()).isEqualTo(200);
+        await().until(() -> delivered.size() == 1);
+        JsonNode m = json(delivered.get(0));
+        assertThat(m.get("cmd").asText()).isEqualTo("SEND_GIFT");
+        assertThat(m.get("giftName").asText()).isEqualTo("rocket");
+        assertThat(m.get("num").asInt()).isEqualTo(2);
+        assertThat(m.get("extra").get("combo").toString()).isEqualTo("[1,2]");
+        assertThat(m.get("id").asText()).hasSize(26);
+        assertThat(m.get("time").asLong()).isEqualTo(clock.millis());
+    }
+
+    @Test
+    void broadcastAnswersOneResultPerChannel() {
+        Reply r = post("/api/broadcast", "{\"channels\":[\"a\",\"b\",\"a\"],\"data\":{\"cmd\":\"NOTICE\","
+                + "\"msg\":\"maintenance at 3\"}}");
+        assertThat(r.status()).isEqualTo(200);
+        JsonNode responses = r.body().get("result").get("responses");
+        assertThat(responses).hasSize(3);
+        assertThat(responses.get(0).get("result").get("offset").asLong()).isEqualTo(1);
+        assertThat(responses.get(1).get("result").get("offset").asLong()).isEqualTo(1);
+        assertThat(responses.get(2).get("result").get("offset").asLong()).isEqualTo(2);
+        assertThat(responses.get(0).get("result").get("epoch").asText()).startsWith("mem-");
+        await().until(() -> delivered.size() == 3);
+        assertThat(delivered).extracting(RoomRecord::room).containsExactly("a", "b", "a");
+        assertThat(delivered)
+                .allSatisfy(rec -> assertThat(json(rec).get("msg").asText()).isEqualTo("maintenance at 3"));
+    }
+
+    @Test
+    void broadcastChannelsAreChecked() {
+        Reply missing = post("/api/broadcast", "{\"data\":{\"cmd\":\"X\"}}");
+        assertThat(missing.status()).isEqualTo(400);
+        assertThat(missing.errorMessage()).isEqualTo("channels: missing (expected: an array of 1..1000 room ids)");
+        assertThat(post("/api/broadcast", "{\"channels\":[],\"data\":{\"cmd\":\"X\"}}").errorMessage())
+                .startsWith("channels: empty");
+        assertThat(post("/api/broadcast", "{\"channels\":\"a\",\"data\":{\"cmd\":\"X\"}}").errorMessage())
+                .startsWith("channels: a string");
+        Reply bad = post("/api/broadcast", "{\"channels\":[\"a\",\"b c\"],\"data\":{\"cmd\":\"X\"}}");
+        assertThat(bad.status()).isEqualTo(400);
+        assertThat(bad.errorCode()).isEqualTo(107);
+        assertThat(bad.errorMessage()).isEqualTo("channels[1]: \"b c\" (expected: a room id matching "
+                + "[A-Za-z0-9_.:-]{1,64})");
+        assertThat(delivered).isEmpty();
+    }
+
+    @Test
+    void aBroadcastTooBigForOnePublishIsRefused() {
+        StringBuilder channels = new StringBuilder();
+        for (int i = 0; i < 1000; i++) {
+            channels.append(i == 0 ? "" : ",").append("\"r").append(i).append('"');
+        }
+        Reply r = post("/api/broadcast", "{\"channels\":[" + channels + "],\"data\":{\"cmd\":\"X\",\"pad\":\""
+                + "x".repeat(10_000) + "\"}}");
+        assertThat(r.status()).isEqualTo(400);
+        assertThat(r.errorMessage()).startsWith("bad_request: data: 1000 messages of ");
+        assertThat(delivered).isEmpty();
+    }
+
+    @Test
+    void aRefusedBodyIsABadRequestStartingWithTheReasonCode() {
+        Reply r = post("/api/publish", "{\"channel\":\"live.1\",\"data\":{\"text\":\"" + "x".repeat(101) + "\"}}");
+        assertThat(r.status()).isEqualTo(400);
+        assertThat(r.errorCode()).isEqualTo(107);
+        assertThat(r.errorMessage()).isEqualTo("too_long: data.text: 101 code points (expected: 1..100 code points)");
+        Reply empty = post("/api/publish", "{\"channel\":\"live.1\",\"data\":{\"text\":\"  \"}}");
+        assertThat(empty.errorMessage()).startsWith("bad_request: data.text: only white space");
+    }
+
+    @Test
+    void aFailingBusIsNotAvailable() {
+        LogicService failing = new LogicService(config, new ControlledBus(ControlledBus.Mode.FAIL), store, registry,
+                clock);
+        Reply r = call(new ServerApi(config, failing, registry), "POST", "/api/publish", Map.of("x-api-key", KEY),
+                "{\"channel\":\"a\",\"data\":{\"cmd\":\"X\"}}".getBytes(StandardCharsets.UTF_8));
+        assertThat(r.status()).isEqualTo(503);
+        assertThat(r.errorCode()).isEqualTo(108);
+        assertThat(r.errorMessage()).startsWith("unavailable: ");
+    }
+
+    // ---- authentication
+
+    @Test
+    void aMissingKeyIsUnauthorized() {
+        Reply r = call(api, "POST", "/api/publish", Map.of(), "{}".getBytes(StandardCharsets.UTF_8));
+        assertThat(r.status()).isEqualTo(401);
+        assertThat(r.errorCode()).isEqualTo(101);
+        assertThat(r.errorMessage()).startsWith("unauthorized: missing API key");
+        assertThat(requests("publish", 401)).isEqualTo(1.0);
+    }
+
+    @Test
+    void aWrongKeyIsUnauthorizedAndNothingIsPublished() {
+        byte[] body = "{\"channel\":\"a\",\"data\":{\"text\":\"x\"}}".getBytes(StandardCharsets.UTF_8);
+        for (Map<String, String> headers : List.of(Map.of("x-api-key", "nope"),
+                Map.of("x-api-key", KEY + "x"),
+                Map.of("authorization", "apikey nope"),
+                Map.of("authorization", "Bearer " + KEY),
+                Map.of("authorization", KEY))) {
+            Reply r = call(api, "POST", "/api/publish", headers, body);
+            assertThat(r.status()).as("%s", headers).isEqualTo(401);
+            assertThat(r.errorCode()).isEqualTo(101);
+            assertThat(r.errorMessage()).startsWith("unauthorized: ");
+        }
+        assertThat(delivered).isEmpty();
+    }
+
+    @Test
+    void bothHeaderStylesAreAccepted() {
+        byte[] body = "{\"channel\":\"a\",\"data\":{\"text\":\"x\"}}".getBytes(StandardCharsets.UTF_8);
+        assertThat(call(api, "POST", "/api/publish", Map.of("x-api-key", KEY), body).status()).isEqualTo(200);
+        assertThat(call(api, "POST", "/api/publish", Map.of("authorization", "apikey " + KEY), body).status())
+                .isEqualTo(200);
+        assertThat(call(api, "POST", "/api/publish", Map.of("authorization", "ApiKey " + KEY), body).status())
+                .isEqualTo(200);
+    }
+
+    @Test
+    void withoutAConfiguredKeyTheApiIsForbidden() {
+        ServerApi disabled = new ServerApi(LogicConfig.defaults(), logic, registry);
+        Reply r = call(disabled, "POST", "/api/publish", Map.of("x-api-key", "anything"),
+                "{\"channel\":\"a\",\"data\":{\"text\":\"x\"}}".getBytes(StandardCharsets.UTF_8));
+        assertThat(r.status()).isEqualTo(403);
+        assertThat(r.errorCode()).isEqualTo(103);
+        assertThat(r.errorMessage()).contains("no API key is configured");
+        assertThat(delivered).isEmpty();
+    }
+
+    // ---- malformed requests
+
+    @Test
+    void malformedJsonIsABadRequest() {
+        Reply r = post("/api/publish", "{\"channel\":");
+        assertThat(r.status()).isEqualTo(400);
+        assertThat(r.errorCode()).isEqualTo(107);
+        assertThat(r.errorMessage()).startsWith("bad request: malformed JSON: ");
+        assertThat(post("/api/publish", "{\"channel\":\"a\",\"channel\":\"b\",\"data\":{}}").errorMessage())
+                .startsWith("bad request: malformed JSON: ").contains("channel");
+    }
+
+    @Test
+    void aBodyThatIsNotAnObjectIsABadRequest() {
+        assertThat(post("/api/publish", "[1,2]").errorMessage())
+                .isEqualTo("bad request: body is an array (expected: a JSON object)");
+        assertThat(post("/api/publish", "").errorMessage())
+                .isEqualTo("bad request: empty body (expected: a JSON object)");
+        assertThat(post("/api/publish", "  ").status()).isEqualTo(400);
+    }
+
+    @Test
+    void aMissingChannelIsABadRequestNamingIt() {
+        Reply r = post("/api/publish", "{\"data\":{\"text\":\"x\"}}");
+        assertThat(r.status()).isEqualTo(400);
+        assertThat(r.errorCode()).isEqualTo(107);
+        assertThat(r.errorMessage()).isEqualTo("channel: missing (expected: a room id matching [A-Za-z0-9_.:-]{1,64})");
+    }
+
+    @Test
+    void anInvalidChannelIsABadRequestShowingIt() {
+        Reply r = post("/api/publish", "{\"channel\":\"a b\",\"data\":{\"text\":\"x\"}}");
+        assertThat(r.status()).isEqualTo(400);
+        assertThat(r.errorMessage()).isEqualTo("channel: \"a b\" (expected: a room id matching [A-Za-z0-9_.:-]{1,64})");
+        assertThat(post("/api/publish", "{\"channel\":5,\"data\":{\"text\":\"x\"}}").errorMessage())
+                .startsWith("channel: a number (expected: a room id");
+    }
+
+    @Test
+    void dataMustBeAnObject() {
+        assertThat(post("/api/publish", "{\"channel\":\"a\",\"data\":[1]}").errorMessage())
+                .isEqualTo("data: an array (expected: a JSON object)");
+        assertThat(post("/api/publish", "{\"channel\":\"a\",\"data\":\"hi\"}").errorMessage())
+                .isEqualTo("data: a string (expected: a JSON object)");
+        assertThat(post("/api/publish", "{\"channel\":\"a\"}").errorMessage())
+                .isEqualTo("data: missing (expected: a JSON object)");
+        assertThat(delivered).isEmpty();
+    }
+
+    @Test
+    void anUnknownPathIsMethodNotFound() {
+        Reply r = post("/api/nope", "{}");
+        assertThat(r.status()).isEqualTo(404);
+        assertThat(r.errorCode()).isEqualTo(104);
+        assertThat(r.errorMessage()).startsWith("method not found: /api/nope");
+        assertThat(requests("unknown", 404)).isEqualTo(1.0);
+    }
+
+    @Test
+    void anotherHttpMethodThanPostIsNotAllowed() {
+        Reply r = call(api, "GET", "/api/publish", Map.of("x-api-key", KEY), new byte[0]);
+        assertThat(r.status()).isEqualTo(405);
+        assertThat(r.errorCode()).isEqualTo(107);
+        assertThat(r.errorMessage()).contains("GET not allowed (expected: POST)");
+    }
+
+    @Test
+    void anOversizedBodyIsRefused() {
+        String big = "{\"channel\":\"a\",\"data\":{\"cmd\":\"X\",\"pad\":\"" + "x".repeat(70_000) + "\"}}";
+        Reply r = post("/api/publish", big);
+        assertThat(r.status()).isEqualTo(413);
+        assertThat(r.errorCode()).isEqualTo(107);
+        assertThat(r.errorMessage()).contains("(expected: at most 65536)");
+        assertThat(delivered).isEmpty();
+    }
+
+    // ---- moderation
+
+    @Test
+    void banThenPostIsRejectedBannedAndUnbanLiftsIt() {
+        assertThat(logic.post(new PostRequest("live.1", ALICE, "before", null, null, null)).join().accepted())
+                .isTrue();
+        Reply r = post("/api/ban", "{\"user\":\"u1\",\"duration_ms\":60000}");
+        assertThat(r.status()).isEqualTo(200);
+        assertThat(r.body().toString()).isEqualTo("{\"result\":{}}");
+        assertThat(logic.post(new PostRequest("live.1", ALICE, "after", null, null, null)).join().reason())
+                .isEqualTo(RejectReason.BANNED);
+        assertThat(logic.post(new PostRequest("live.2", ALICE, "after", null, null, null)).join().reason())
+                .isEqualTo(RejectReason.BANNED);
+
+        assertThat(post("/api/unban", "{\"user\":\"u1\"}").status()).isEqualTo(200);
+        assertThat(logic.post(new PostRequest("live.1", ALICE, "again", null, null, null)).join().accepted())
+                .isTrue();
+    }
+
+    @Test
+    void muteInARoomRejectsPostsInThatRoomOnly() {
+        Reply r = post("/api/mute", "{\"channel\":\"live.1\",\"user\":\"u1\",\"duration_ms\":60000}");
+        assertThat(r.status()).isEqualTo(200);
+        assertThat(logic.post(new PostRequest("live.1", ALICE, "hi", null, null, null)).join().reason())
+                .isEqualTo(RejectReason.MUTED);
+        assertThat(logic.post(new PostRequest("live.2", ALICE, "hi", null, null, null)).join().accepted()).isTrue();
+
+        assertThat(post("/api/unmute", "{\"channel\":\"live.1\",\"user\":\"u1\"}").status()).isEqualTo(200);
+        assertThat(logic.post(new PostRequest("live.1", ALICE, "hi", null, null, null)).join().accepted()).isTrue();
+    }
+
+    @Test
+    void moderationFieldsAreChecked() {
+        assertThat(post("/api/ban", "{\"user\":\"u1\"}").errorMessage())
+                .startsWith("duration_ms: missing (expected: milliseconds, 1..");
+        assertThat(post("/api/ban", "{\"user\":\"u1\",\"duration_ms\":0}").errorMessage())
+                .startsWith("duration_ms: 0 (expected: milliseconds, 1..");
+        assertThat(post("/api/ban", "{\"user\":\"u1\",\"duration_ms\":1.5}").errorMessage())
+                .startsWith("duration_ms: 1.5");
+        assertThat(post("/api/ban", "{\"duration_ms\":1000}").errorMessage())
+                .startsWith("user: missing (expected: a user id");
+        assertThat(post("/api/ban", "{\"user\":\"\",\"duration_ms\":1000}").errorMessage())
+                .startsWith("user: \"\" (expected: a user id");
+        assertThat(post("/api/mute", "{\"user\":\"u1\",\"duration_ms\":1000}").errorMessage())
+                .startsWith("channel: missing");
+        assertThat(post("/api/unmute", "{\"channel\":\"a b\",\"user\":\"u1\"}").status()).isEqualTo(400);
+    }
+
+    @Test
+    void aTrailingSlashIsTolerated() {
+        assertThat(post("/api/unban/", "{\"user\":\"u1\"}").status()).isEqualTo(200);
+    }
+
+    @Test
+    void everyErrorHasTheCentrifugoShape() {
+        Map<String, String> noKey = new HashMap<>();
+        Reply r = call(api, "DELETE", "/api/whatever", noKey, new byte[] {1, 2, 3});
+        assertThat(r.body().size()).isEqualTo(1);
+        assertThat(r.body().get("error").get("code").isInt()).isTrue();
+        assertThat(r.body().get("error").get("message").isTextual()).isTrue();
+    }
+}
