@@ -88,6 +88,7 @@ public final class LogicService implements PostService {
     private final MessageIds ids;
     private final RestrictionRule restrictionRule;
     private final BlockedWordsRule blockedWordsRule;
+    private final DedupeRule dedupeRule;
     private final RulePipeline postPipeline;
     private final RulePipeline apiPipeline;
     private final Counter acceptedCounter;
@@ -113,7 +114,7 @@ public final class LogicService implements PostService {
         RateLimitRule rateLimitRule = new RateLimitRule(store, config.userRate(), config.roomRate(), clock, registry);
         this.blockedWordsRule = new BlockedWordsRule(config.blockedWords(), config.blockedWordsFile(),
                 config.blockedWordsReload(), clock, ForkJoinPool.commonPool());
-        DedupeRule dedupeRule = new DedupeRule(store, config.dedupeTtl(), registry);
+        this.dedupeRule = new DedupeRule(store, config.dedupeTtl(), registry);
         // the fixed order of DESIGN §5; dedupe last so that a refused post can be retried with the same id
         this.postPipeline = new RulePipeline(List.of(shapeRule, restrictionRule, rateLimitRule, blockedWordsRule,
                 dedupeRule));
@@ -173,9 +174,13 @@ public final class LogicService implements PostService {
         RoomMessage message = RoomMessage.danmaku(id, request.room(), clock.millis(), request.user(),
                 request.text(), color, mode, null);
         BusMessage busMessage = new BusMessage(request.room(), RoomMessageCodec.encode(message));
-        return publish(List.of(busMessage)).handle((positions, error) -> error != null
-                ? PostResult.rejected(RejectReason.UNAVAILABLE, unavailableMessage(error))
-                : PostResult.accepted(id, positions.get(0)));
+        return publish(List.of(busMessage)).handle((positions, error) -> {
+            if (error != null) {
+                dedupeRule.release(request); // not accepted: a retry with the same clientMsgId must pass
+                return PostResult.rejected(RejectReason.UNAVAILABLE, unavailableMessage(error));
+            }
+            return PostResult.accepted(id, positions.get(0));
+        });
     }
 
     /**

@@ -94,6 +94,11 @@ public final class FaultyHotStore implements HotStore {
     }
 
     @Override
+    public CompletableFuture<Void> unmark(String key) {
+        return call(() -> delegate.unmark(key));
+    }
+
+    @Override
     public void close() {
         delegate.close();
     }

@@ -192,6 +192,18 @@ class LogicServiceTest {
     }
 
     @Test
+    void aRetryWithTheSameClientMsgIdPassesWhenTheBusRefusedTheFirstTry() {
+        PostRequest withId = new PostRequest("live.1", ALICE, "hi", null, null, "c-1");
+        ControlledBus failing = new ControlledBus(ControlledBus.Mode.FAIL);
+        LogicService down = new LogicService(LogicConfig.defaults(), failing, store, registry, clock);
+        assertThat(down.post(withId).join().reason()).isEqualTo(RejectReason.UNAVAILABLE);
+        LogicService up = service();
+        PostResult retry = up.post(withId).join();
+        assertThat(retry.accepted()).as("%s", retry).isTrue();
+        assertThat(up.post(withId).join().reason()).isEqualTo(RejectReason.DUPLICATE);
+    }
+
+    @Test
     void aBusThatNeverAcknowledgesIsUnavailableAfterTheDeadline() {
         ControlledBus hanging = new ControlledBus(ControlledBus.Mode.HANG);
         LogicService service = new LogicService(LogicConfig.defaults().withPublishTimeout(Duration.ofMillis(50)),

@@ -46,7 +46,7 @@ public final class DedupeRule implements PostRule {
         }
         CompletableFuture<Boolean> mark;
         try {
-            mark = store.markOnce(KEY_PREFIX + post.user().id() + ":" + id, ttl);
+            mark = store.markOnce(key(post), ttl);
         } catch (RuntimeException e) {
             mark = CompletableFuture.failedFuture(e);
         }
@@ -60,5 +60,31 @@ public final class DedupeRule implements PostRule {
             return first ? null : new Rejection(RejectReason.DUPLICATE,
                     "clientMsgId: \"" + id + "\" was already posted");
         });
+    }
+
+    /**
+     * Forgets the mark of a post that passed this rule but was then not accepted (the bus refused it), so the
+     * client's retry with the same id is not taken for a duplicate. Best effort: a failure leaves the mark to
+     * expire with its TTL.
+     */
+    public void release(PostRequest post) {
+        String id = post.clientMsgId();
+        if (id == null || id.isEmpty() || post.user() == null) {
+            return;
+        }
+        try {
+            store.unmark(key(post)).whenComplete((v, error) -> {
+                if (error != null) {
+                    errors.increment();
+                    warn.warn("dedupe store failed to release a mark: {}", error.toString());
+                }
+            });
+        } catch (RuntimeException e) {
+            errors.increment();
+        }
+    }
+
+    private static String key(PostRequest post) {
+        return KEY_PREFIX + post.user().id() + ":" + post.clientMsgId();
     }
 }

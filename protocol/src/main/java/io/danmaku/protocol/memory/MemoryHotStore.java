@@ -242,6 +242,15 @@ public final class MemoryHotStore implements HotStore {
     }
 
     @Override
+    public CompletableFuture<Void> unmark(String key) {
+        return call(() -> {
+            requireNonNull(key, "key");
+            marks.remove(key);
+            return null;
+        });
+    }
+
+    @Override
     public void close() {
         closed = true;
     }

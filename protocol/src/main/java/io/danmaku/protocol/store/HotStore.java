@@ -52,6 +52,12 @@ public interface HotStore extends AutoCloseable {
     /** Records {@code key} for {@code ttl}; true if it was not present (first sighting), false if it was. */
     CompletableFuture<Boolean> markOnce(String key, Duration ttl);
 
+    /**
+     * Removes a key set by {@link #markOnce}, so the next {@code markOnce} is a first sighting again (used when
+     * the marked operation failed after marking). Removing an absent key is a no-op.
+     */
+    CompletableFuture<Void> unmark(String key);
+
     @Override
     void close();
 }

@@ -305,6 +305,16 @@ public abstract class HotStoreContract {
         await().atMost(TIMEOUT).until(() -> get(store.markOnce(key, SHORT_TTL)));
     }
 
+    @Test
+    void unmarkMakesTheNextMarkOnceAFirstSightingAgain() {
+        String key = name("once");
+        assertThat(get(store.markOnce(key, LONG_TTL))).isTrue();
+        get(store.unmark(key));
+        assertThat(get(store.markOnce(key, LONG_TTL))).isTrue();
+        assertThat(get(store.markOnce(key, LONG_TTL))).isFalse();
+        get(store.unmark(name("absent")));
+    }
+
     // ---------------------------------------------------------------- helpers
 
     protected static String name(String tag) {

@@ -208,6 +208,11 @@ class StorageServiceTest {
         }
 
         @Override
+        public CompletableFuture<Void> unmark(String key) {
+            return delegate.unmark(key);
+        }
+
+        @Override
         public void close() {
             delegate.close();
         }
