@@ -1,0 +1,51 @@
+package io.danmaku.server;
+
+import io.danmaku.server.cli.ConfigDocsCommand;
+import io.danmaku.server.cli.ShutdownHooks;
+import io.danmaku.server.cli.StandaloneCommand;
+import io.danmaku.server.cli.VersionProvider;
+import io.danmaku.server.role.Role;
+import io.danmaku.server.role.StandaloneRole;
+import java.io.PrintWriter;
+import java.util.Map;
+import java.util.function.Supplier;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.ParameterException;
+import picocli.CommandLine.Spec;
+
+/** The {@code danmaku} executable: {@code danmaku standalone}, {@code danmaku config-docs}, {@code --help}, {@code --version}. */
+@Command(name = "danmaku", mixinStandardHelpOptions = true, versionProvider = VersionProvider.class,
+        description = "Realtime chat / danmaku (bullet comment) server.",
+        commandListHeading = "%nCommands:%n")
+public final class Main implements Runnable {
+    @Spec
+    CommandSpec spec;
+
+    public static void main(String[] args) {
+        int status = execute(args, System.getenv(), ShutdownHooks.jvm(), StandaloneRole::new,
+                new PrintWriter(System.out, true), new PrintWriter(System.err, true));
+        System.exit(status);
+    }
+
+    /**
+     * Runs the command line and returns the exit status (see {@link io.danmaku.server.cli.RoleCommand}); the
+     * environment, shutdown hooks, role and output streams are parameters so tests can run it in-process.
+     */
+    public static int execute(String[] args, Map<String, String> env, ShutdownHooks hooks,
+            Supplier<? extends Role> standaloneRole, PrintWriter out, PrintWriter err) {
+        CommandLine commandLine = new CommandLine(new Main())
+                .addSubcommand(new StandaloneCommand(env, hooks, standaloneRole))
+                .addSubcommand(new ConfigDocsCommand());
+        commandLine.setOut(out);
+        commandLine.setErr(err);
+        return commandLine.execute(args);
+    }
+
+    /** {@code danmaku} alone: a usage error. */
+    @Override
+    public void run() {
+        throw new ParameterException(spec.commandLine(), "Missing a command: standalone or config-docs");
+    }
+}

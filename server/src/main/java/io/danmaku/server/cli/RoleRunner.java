@@ -1,0 +1,103 @@
+package io.danmaku.server.cli;
+
+import static java.util.Objects.requireNonNull;
+
+import io.danmaku.server.admin.AdminServer;
+import io.danmaku.server.admin.JvmMetrics;
+import io.danmaku.server.admin.Readiness;
+import io.danmaku.server.config.Config;
+import io.danmaku.server.config.DanmakuKeys;
+import io.danmaku.server.role.Role;
+import io.micrometer.prometheusmetrics.PrometheusConfig;
+import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Runs one {@link Role} through the process lifecycle. {@link #start()}: log the effective configuration, create
+ * the meter registry with the JVM meters, start the admin server ({@code admin.host:admin.port}), start the role,
+ * mark ready. {@link #close()}: mark draining, close the role (which drains), stop the admin server. Start and close
+ * are serialized, and close is idempotent, so a shutdown signal during start waits for it and then drains.
+ */
+public final class RoleRunner implements AutoCloseable {
+    private static final Logger log = LoggerFactory.getLogger(RoleRunner.class);
+
+    private final Config config;
+    private final Role role;
+    private final Readiness readiness = new Readiness();
+    private final PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
+    private JvmMetrics jvmMetrics;
+    private AdminServer admin;
+    private boolean started;
+    private boolean closed;
+
+    public RoleRunner(Config config, Role role) {
+        this.config = requireNonNull(config, "config");
+        this.role = requireNonNull(role, "role");
+    }
+
+    /**
+     * Starts the admin server and the role, then marks the process ready. On failure everything started is closed
+     * and the exception is rethrown.
+     *
+     * @throws IllegalStateException when called twice or after {@link #close()}
+     */
+    public synchronized void start() {
+        if (started || closed) {
+            throw new IllegalStateException("runner: " + (closed ? "closed" : "started") + " (expected: new)");
+        }
+        started = true;
+        log.info("Starting {} with the effective configuration:\n{}", role.getClass().getSimpleName(), config.describe());
+        try {
+            jvmMetrics = JvmMetrics.bindTo(registry);
+            admin = AdminServer.start(config.getString(DanmakuKeys.ADMIN_HOST).orElseThrow(),
+                    config.getInt(DanmakuKeys.ADMIN_PORT), registry, readiness);
+            role.start(config, registry, readiness);
+        } catch (RuntimeException | Error e) {
+            close();
+            throw e;
+        }
+        if (readiness.markReady()) {
+            log.info("{} ready", role.getClass().getSimpleName());
+        }
+    }
+
+    /** Drains: marks the process not ready, closes the role, stops the admin server. Idempotent. */
+    @Override
+    public synchronized void close() {
+        if (closed) {
+            return;
+        }
+        closed = true;
+        readiness.markDraining();
+        if (started) {
+            log.info("Draining {}", role.getClass().getSimpleName());
+            try {
+                role.close();
+            } catch (RuntimeException e) {
+                log.warn("{} failed to close cleanly", role.getClass().getSimpleName(), e);
+            }
+        }
+        if (admin != null) {
+            admin.close();
+            admin = null;
+        }
+        if (jvmMetrics != null) {
+            jvmMetrics.close();
+        }
+        registry.close();
+        log.info("Stopped");
+    }
+
+    public Readiness readiness() {
+        return readiness;
+    }
+
+    /** The admin server's port, while it runs. */
+    public synchronized int adminPort() {
+        if (admin == null) {
+            throw new IllegalStateException("admin server: not started");
+        }
+        return admin.port();
+    }
+}

@@ -1,0 +1,168 @@
+package io.danmaku.server.config;
+
+import static io.danmaku.server.config.ConfigType.BOOLEAN;
+import static io.danmaku.server.config.ConfigType.DOUBLE;
+import static io.danmaku.server.config.ConfigType.DURATION;
+import static io.danmaku.server.config.ConfigType.INT;
+import static io.danmaku.server.config.ConfigType.LIST;
+import static io.danmaku.server.config.ConfigType.PASSWORD;
+import static io.danmaku.server.config.ConfigType.PATH;
+import static io.danmaku.server.config.ConfigType.STRING;
+import static io.danmaku.server.config.Validator.aboveAndAtMost;
+import static io.danmaku.server.config.Validator.between;
+import static io.danmaku.server.config.Validator.nonEmpty;
+
+import java.time.Duration;
+import java.util.List;
+
+/**
+ * Every configuration key of the {@code danmaku} server, defined once: {@link #DEFINITION}. The constants are the
+ * key names, for {@link Config}'s getters. {@code docs/CONFIGURATION.md} is rendered from here
+ * ({@code danmaku config-docs}).
+ */
+public final class DanmakuKeys {
+    public static final String NODE_ID = "node.id";
+
+    public static final String ADMIN_HOST = "admin.host";
+    public static final String ADMIN_PORT = "admin.port";
+
+    public static final String GATEWAY_HOST = "gateway.host";
+    public static final String GATEWAY_PORT = "gateway.port";
+    public static final String GATEWAY_IO_THREADS = "gateway.io-threads";
+    public static final String GATEWAY_WS_MAX_FRAME_BYTES = "gateway.ws.max-frame-bytes";
+    public static final String GATEWAY_BATCH_WINDOW = "gateway.batch.window";
+    public static final String GATEWAY_BATCH_MAX_MESSAGES = "gateway.batch.max-messages";
+    public static final String GATEWAY_RING_SIZE = "gateway.ring.size";
+    public static final String GATEWAY_WRITE_BUFFER_LOW_BYTES = "gateway.write-buffer.low-bytes";
+    public static final String GATEWAY_WRITE_BUFFER_HIGH_BYTES = "gateway.write-buffer.high-bytes";
+    public static final String GATEWAY_SLOW_CLIENT_TIMEOUT = "gateway.slow-client.timeout";
+    public static final String GATEWAY_PING_INTERVAL = "gateway.ping.interval";
+    public static final String GATEWAY_PONG_TIMEOUT = "gateway.pong.timeout";
+    public static final String GATEWAY_CONNECT_TIMEOUT = "gateway.connect.timeout";
+    public static final String GATEWAY_ONLINE_REPORT_INTERVAL = "gateway.online.report-interval";
+    public static final String GATEWAY_DRAIN_WINDOW = "gateway.drain.window";
+
+    public static final String TOKEN_HMAC_SECRET = "token.hmac.secret";
+    public static final String TOKEN_RSA_PUBLIC_KEY_FILE = "token.rsa.public-key-file";
+    public static final String ALLOW_ANONYMOUS = "allow.anonymous";
+    public static final String DEMO_TOKENS = "demo.tokens";
+    public static final String API_KEY = "api.key";
+
+    public static final String LOGIC_TEXT_MAX_CODE_POINTS = "logic.text.max-code-points";
+    public static final String LOGIC_RATE_USER_BURST = "logic.rate.user.burst";
+    public static final String LOGIC_RATE_USER_PER_SECOND = "logic.rate.user.per-second";
+    public static final String LOGIC_RATE_ROOM_BURST = "logic.rate.room.burst";
+    public static final String LOGIC_RATE_ROOM_PER_SECOND = "logic.rate.room.per-second";
+    public static final String LOGIC_BLOCKED_WORDS = "logic.blocked-words";
+    public static final String LOGIC_BLOCKED_WORDS_FILE = "logic.blocked-words.file";
+    public static final String LOGIC_BLOCKED_WORDS_RELOAD = "logic.blocked-words.reload";
+    public static final String LOGIC_DEDUPE_TTL = "logic.dedupe.ttl";
+    public static final String LOGIC_RESTRICTION_CACHE_TTL = "logic.restriction.cache-ttl";
+    public static final String LOGIC_PUBLISH_TIMEOUT = "logic.publish.timeout";
+
+    public static final String STORAGE_GROUP = "storage.group";
+    public static final String STORE_MEMORY_HISTORY_PER_ROOM = "store.memory.history-per-room";
+    public static final String BUS_MEMORY_QUEUE_CAPACITY = "bus.memory.queue-capacity";
+
+    private static final Validator PORT = between(0, 65535);
+    private static final Validator BUFFER_BYTES = between(1, 64 * 1024 * 1024);
+
+    /** The definition of every key above. */
+    public static final ConfigDef DEFINITION = ConfigDef.builder()
+            .define(NODE_ID, STRING, null,
+                    Validator.pattern("[A-Za-z0-9_.:-]{1,64}", "1..64 of A-Z a-z 0-9 _ . : -"),
+                    "This node's name in metrics, logs and online counts; unset = host name and process id.")
+
+            .define(ADMIN_HOST, STRING, "0.0.0.0", nonEmpty(),
+                    "Address the admin HTTP server (/metrics, /healthz, /readyz) binds to.")
+            .define(ADMIN_PORT, INT, 9100, PORT,
+                    "Port of the admin HTTP server; 0 = any free port.")
+
+            .define(GATEWAY_HOST, STRING, "0.0.0.0", nonEmpty(),
+                    "Address the WebSocket gateway (and demo page) binds to.")
+            .define(GATEWAY_PORT, INT, 8080, PORT,
+                    "Port of the WebSocket gateway; 0 = any free port.")
+            .define(GATEWAY_IO_THREADS, INT, 0, between(0, 256),
+                    "Netty event loop threads of the gateway; 0 = one per available core.")
+            .define(GATEWAY_WS_MAX_FRAME_BYTES, INT, 65536, between(1, 1_048_576),
+                    "Largest WebSocket frame payload accepted from a client, in bytes.")
+            .define(GATEWAY_BATCH_WINDOW, DURATION, Duration.ofMillis(50), between(Duration.ZERO, Duration.ofSeconds(10)),
+                    "How long messages for a room are gathered into one frame; 0 = send each at once.")
+            .define(GATEWAY_BATCH_MAX_MESSAGES, INT, 256, between(1, 10_000),
+                    "A room's batch is sent early once it holds this many messages.")
+            .define(GATEWAY_RING_SIZE, INT, 256, between(0, 100_000),
+                    "Recent messages kept per room in gateway memory for reconnect recovery; 0 = none.")
+            .define(GATEWAY_WRITE_BUFFER_LOW_BYTES, INT, 65536, BUFFER_BYTES,
+                    "A connection becomes writable again when its outbound buffer drops below this many bytes.")
+            .define(GATEWAY_WRITE_BUFFER_HIGH_BYTES, INT, 262_144, BUFFER_BYTES,
+                    "A connection stops receiving batches while its outbound buffer is above this many bytes.")
+            .define(GATEWAY_SLOW_CLIENT_TIMEOUT, DURATION, Duration.ofSeconds(10),
+                    between(Duration.ofMillis(100), Duration.ofMinutes(10)),
+                    "A connection that stays unwritable this long is closed.")
+            .define(GATEWAY_PING_INTERVAL, DURATION, Duration.ofSeconds(25),
+                    between(Duration.ofSeconds(1), Duration.ofMinutes(10)),
+                    "How often the server pings each connection.")
+            .define(GATEWAY_PONG_TIMEOUT, DURATION, Duration.ofSeconds(8),
+                    between(Duration.ofSeconds(1), Duration.ofMinutes(10)),
+                    "A connection that does not answer a ping within this time is closed.")
+            .define(GATEWAY_CONNECT_TIMEOUT, DURATION, Duration.ofSeconds(10),
+                    between(Duration.ofMillis(100), Duration.ofMinutes(5)),
+                    "Time allowed between opening the WebSocket and the connect (or auth) command.")
+            .define(GATEWAY_ONLINE_REPORT_INTERVAL, DURATION, Duration.ofSeconds(2),
+                    between(Duration.ofMillis(100), Duration.ofMinutes(1)),
+                    "How often the gateway publishes its per-room online counts.")
+            .define(GATEWAY_DRAIN_WINDOW, DURATION, Duration.ofSeconds(10),
+                    between(Duration.ZERO, Duration.ofMinutes(5)),
+                    "On shutdown, connections are closed spread over this window so clients reconnect gradually.")
+
+            .define(TOKEN_HMAC_SECRET, PASSWORD, null, Validator.minBytes(32),
+                    "HS256 secret for connection tokens; unset = HS256 tokens are refused.")
+            .define(TOKEN_RSA_PUBLIC_KEY_FILE, PATH, null, Validator.readableFile(),
+                    "PEM file with the RSA public key for RS256 connection tokens; unset = RS256 tokens are refused.")
+            .define(ALLOW_ANONYMOUS, BOOLEAN, true,
+                    "Whether connections without a token may join rooms read-only.")
+            .define(DEMO_TOKENS, BOOLEAN, false,
+                    "Serve /demo/token, which signs a token for any user name. Development only.")
+            .define(API_KEY, PASSWORD, null, nonEmpty(),
+                    "Key backends send to the server HTTP API; unset = the API is disabled.")
+
+            .define(LOGIC_TEXT_MAX_CODE_POINTS, INT, 100, between(1, 1000),
+                    "Longest message text accepted, in Unicode code points.")
+            .define(LOGIC_RATE_USER_BURST, INT, 5, between(1, 10_000),
+                    "Messages a user may post in a burst.")
+            .define(LOGIC_RATE_USER_PER_SECOND, DOUBLE, 1.0, aboveAndAtMost(0.0, 100_000.0),
+                    "Sustained messages per second a user may post.")
+            .define(LOGIC_RATE_ROOM_BURST, INT, 500, between(1, 1_000_000),
+                    "Messages a room accepts in a burst, from all users together.")
+            .define(LOGIC_RATE_ROOM_PER_SECOND, DOUBLE, 200.0, aboveAndAtMost(0.0, 1_000_000.0),
+                    "Sustained messages per second a room accepts, from all users together.")
+            .define(LOGIC_BLOCKED_WORDS, LIST, List.of(),
+                    "Words that get a message rejected.")
+            .define(LOGIC_BLOCKED_WORDS_FILE, PATH, null, Validator.readableFile(),
+                    "File of blocked words, one per line, added to logic.blocked-words.")
+            .define(LOGIC_BLOCKED_WORDS_RELOAD, DURATION, Duration.ofSeconds(10),
+                    between(Duration.ZERO, Duration.ofHours(1)),
+                    "How often the blocked-words file is checked for changes; 0 = never.")
+            .define(LOGIC_DEDUPE_TTL, DURATION, Duration.ofMinutes(5),
+                    between(Duration.ofSeconds(1), Duration.ofDays(1)),
+                    "How long a client message id is remembered to drop a resent message.")
+            .define(LOGIC_RESTRICTION_CACHE_TTL, DURATION, Duration.ofSeconds(2),
+                    between(Duration.ZERO, Duration.ofMinutes(1)),
+                    "How long ban and mute lookups are cached; 0 = not cached.")
+            .define(LOGIC_PUBLISH_TIMEOUT, DURATION, Duration.ofSeconds(5),
+                    between(Duration.ofMillis(100), Duration.ofMinutes(1)),
+                    "A post not acknowledged by the bus within this time is rejected as unavailable.")
+
+            .define(STORAGE_GROUP, STRING, "danmaku-storage", nonEmpty(),
+                    "Consumer group of the storage tier.")
+            .define(STORE_MEMORY_HISTORY_PER_ROOM, INT, 1000, between(1, 1_000_000),
+                    "Messages of history kept per room by the in-memory store (standalone).")
+            .define(BUS_MEMORY_QUEUE_CAPACITY, INT, 65536, between(1024, 10_000_000),
+                    "Capacity of the in-memory bus's queues, in messages (standalone).")
+
+            .constraint(Constraint.lessThan(GATEWAY_WRITE_BUFFER_LOW_BYTES, GATEWAY_WRITE_BUFFER_HIGH_BYTES))
+            .build();
+
+    private DanmakuKeys() {
+    }
+}

@@ -1,0 +1,81 @@
+package io.danmaku.server.config;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.time.Duration;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import org.junit.jupiter.api.Test;
+
+class DanmakuKeysTest {
+    @Test
+    void everyKeyHasItsDocumentedDefault() {
+        Map<String, String> expected = new LinkedHashMap<>();
+        expected.put("node.id", "<unset>");
+        expected.put("admin.host", "0.0.0.0");
+        expected.put("admin.port", "9100");
+        expected.put("gateway.host", "0.0.0.0");
+        expected.put("gateway.port", "8080");
+        expected.put("gateway.io-threads", "0");
+        expected.put("gateway.ws.max-frame-bytes", "65536");
+        expected.put("gateway.batch.window", "50ms");
+        expected.put("gateway.batch.max-messages", "256");
+        expected.put("gateway.ring.size", "256");
+        expected.put("gateway.write-buffer.low-bytes", "65536");
+        expected.put("gateway.write-buffer.high-bytes", "262144");
+        expected.put("gateway.slow-client.timeout", "10s");
+        expected.put("gateway.ping.interval", "25s");
+        expected.put("gateway.pong.timeout", "8s");
+        expected.put("gateway.connect.timeout", "10s");
+        expected.put("gateway.online.report-interval", "2s");
+        expected.put("gateway.drain.window", "10s");
+        expected.put("token.hmac.secret", "<unset>");
+        expected.put("token.rsa.public-key-file", "<unset>");
+        expected.put("allow.anonymous", "true");
+        expected.put("demo.tokens", "false");
+        expected.put("api.key", "<unset>");
+        expected.put("logic.text.max-code-points", "100");
+        expected.put("logic.rate.user.burst", "5");
+        expected.put("logic.rate.user.per-second", "1.0");
+        expected.put("logic.rate.room.burst", "500");
+        expected.put("logic.rate.room.per-second", "200.0");
+        expected.put("logic.blocked-words", "\"\"");
+        expected.put("logic.blocked-words.file", "<unset>");
+        expected.put("logic.blocked-words.reload", "10s");
+        expected.put("logic.dedupe.ttl", "5m");
+        expected.put("logic.restriction.cache-ttl", "2s");
+        expected.put("logic.publish.timeout", "5s");
+        expected.put("storage.group", "danmaku-storage");
+        expected.put("store.memory.history-per-room", "1000");
+        expected.put("bus.memory.queue-capacity", "65536");
+
+        Config defaults = Config.defaults(DanmakuKeys.DEFINITION);
+
+        assertThat(DanmakuKeys.DEFINITION.keys()).extracting(ConfigKey::name).containsExactlyElementsOf(expected.keySet());
+        expected.forEach((key, value) -> assertThat(defaults.show(key)).as(key).isEqualTo(value));
+    }
+
+    @Test
+    void typedDefaultsReadBackThroughTheGetters() {
+        Config defaults = Config.defaults(DanmakuKeys.DEFINITION);
+
+        assertThat(defaults.getDuration(DanmakuKeys.GATEWAY_DRAIN_WINDOW)).isEqualTo(Duration.ofSeconds(10));
+        assertThat(defaults.getDouble(DanmakuKeys.LOGIC_RATE_ROOM_PER_SECOND)).isEqualTo(200.0);
+        assertThat(defaults.getList(DanmakuKeys.LOGIC_BLOCKED_WORDS)).isEqualTo(List.of());
+        assertThat(defaults.getPath(DanmakuKeys.TOKEN_RSA_PUBLIC_KEY_FILE)).isEmpty();
+        assertThat(defaults.getString(DanmakuKeys.STORAGE_GROUP)).contains("danmaku-storage");
+        assertThat(defaults.getBoolean(DanmakuKeys.DEMO_TOKENS)).isFalse();
+    }
+
+    @Test
+    void edgesOfTheDocumentedRangesAreAccepted() {
+        Config config = new ConfigLoader(DanmakuKeys.DEFINITION).load(null, Map.of(), List.of(
+                "admin.port=0", "gateway.port=65535", "gateway.batch.window=0", "gateway.batch.window=10s",
+                "gateway.ring.size=0", "gateway.io-threads=256", "logic.rate.user.per-second=100000",
+                "bus.memory.queue-capacity=1024", "gateway.slow-client.timeout=100ms"));
+
+        assertThat(config.getInt(DanmakuKeys.ADMIN_PORT)).isZero();
+        assertThat(config.getDuration(DanmakuKeys.GATEWAY_BATCH_WINDOW)).isEqualTo(Duration.ofSeconds(10));
+    }
+}
