@@ -51,24 +51,24 @@ public record LogicConfig(
     public static final String DEFAULT_API_KEY = null;
 
     public LogicConfig {
-        check(maxTextCodePoints >= 1 && maxTextCodePoints <= MAX_MAX_TEXT_CODE_POINTS, "logic.text.maxCodePoints",
+        check(maxTextCodePoints >= 1 && maxTextCodePoints <= MAX_MAX_TEXT_CODE_POINTS, "logic.text.max-code-points",
                 maxTextCodePoints, "1.." + MAX_MAX_TEXT_CODE_POINTS);
         requireNonNull(userRate, "logic.rate.user");
         requireNonNull(roomRate, "logic.rate.room");
-        requireNonNull(blockedWords, "logic.blockedWords");
+        requireNonNull(blockedWords, "logic.blocked-words");
         List<String> words = new ArrayList<>(blockedWords.size());
         for (int i = 0; i < blockedWords.size(); i++) {
             String w = blockedWords.get(i);
-            check(w != null && !w.isBlank(), "logic.blockedWords[" + i + "]", w == null ? null : '"' + w + '"',
+            check(w != null && !w.isBlank(), "logic.blocked-words[" + i + "]", w == null ? null : '"' + w + '"',
                     "a non-blank word");
             words.add(w.strip());
         }
         blockedWords = List.copyOf(words);
-        checkDuration(blockedWordsReload, "logic.blockedWords.reload", Duration.ofMillis(1), Duration.ofDays(1));
+        checkDuration(blockedWordsReload, "logic.blocked-words.reload", Duration.ofMillis(1), Duration.ofDays(1));
         checkDuration(dedupeTtl, "logic.dedupe.ttl", Duration.ofSeconds(1), Duration.ofDays(1));
-        checkDuration(restrictionCacheTtl, "logic.restriction.cacheTtl", Duration.ZERO, Duration.ofMinutes(10));
+        checkDuration(restrictionCacheTtl, "logic.restriction.cache-ttl", Duration.ZERO, Duration.ofMinutes(10));
         checkDuration(publishTimeout, "logic.publish.timeout", Duration.ofMillis(1), Duration.ofMinutes(10));
-        check(apiKey == null || !apiKey.isBlank(), "logic.api.key", "(blank)", "unset, or a non-blank key");
+        check(apiKey == null || !apiKey.isBlank(), "api.key", "(blank)", "unset, or a non-blank key");
     }
 
     public static LogicConfig defaults() {

@@ -30,9 +30,9 @@ class LogicConfigTest {
     void textLimitOutOfRangeNamesTheKeyTheValueAndTheRange() {
         assertThatThrownBy(() -> LogicConfig.defaults().withMaxTextCodePoints(0))
                 .isInstanceOf(IllegalArgumentException.class)
-                .hasMessage("logic.text.maxCodePoints: 0 (expected: 1..1000)");
+                .hasMessage("logic.text.max-code-points: 0 (expected: 1..1000)");
         assertThatThrownBy(() -> LogicConfig.defaults().withMaxTextCodePoints(1001))
-                .hasMessage("logic.text.maxCodePoints: 1001 (expected: 1..1000)");
+                .hasMessage("logic.text.max-code-points: 1001 (expected: 1..1000)");
         assertThat(LogicConfig.defaults().withMaxTextCodePoints(1000).maxTextCodePoints()).isEqualTo(1000);
     }
 
@@ -41,7 +41,7 @@ class LogicConfigTest {
         assertThatThrownBy(() -> LogicConfig.defaults().withPublishTimeout(Duration.ZERO))
                 .hasMessageStartingWith("logic.publish.timeout: PT0S (expected: ");
         assertThatThrownBy(() -> LogicConfig.defaults().withRestrictionCacheTtl(Duration.ofMillis(-1)))
-                .hasMessageStartingWith("logic.restriction.cacheTtl: ");
+                .hasMessageStartingWith("logic.restriction.cache-ttl: ");
         assertThatThrownBy(() -> LogicConfig.defaults().withDedupeTtl(Duration.ofMillis(10)))
                 .hasMessageStartingWith("logic.dedupe.ttl: ");
         assertThat(LogicConfig.defaults().withRestrictionCacheTtl(Duration.ZERO).restrictionCacheTtl()).isZero();
@@ -50,11 +50,11 @@ class LogicConfigTest {
     @Test
     void blankBlockedWordsAndBlankKeysAreRejected() {
         assertThatThrownBy(() -> LogicConfig.defaults().withBlockedWords(List.of("ok", " ")))
-                .hasMessage("logic.blockedWords[1]: \" \" (expected: a non-blank word)");
+                .hasMessage("logic.blocked-words[1]: \" \" (expected: a non-blank word)");
         assertThatThrownBy(() -> LogicConfig.defaults().withBlockedWords(Arrays.asList("ok", null)))
-                .hasMessage("logic.blockedWords[1]: null (expected: a non-blank word)");
+                .hasMessage("logic.blocked-words[1]: null (expected: a non-blank word)");
         assertThatThrownBy(() -> LogicConfig.defaults().withApiKey("  "))
-                .hasMessage("logic.api.key: (blank) (expected: unset, or a non-blank key)");
+                .hasMessage("api.key: (blank) (expected: unset, or a non-blank key)");
     }
 
     @Test

@@ -90,7 +90,7 @@ public final class ServerApi implements HttpApi {
                 "mute", this::mute,
                 "unmute", this::unmute);
         if (apiKeyDigest == null) {
-            LOG.warn("server API disabled: no API key configured (logic.api.key); every request gets 403");
+            LOG.warn("server API disabled: no API key configured (api.key, env DANMAKU_API_KEY); every request gets 403");
         }
     }
 
@@ -122,7 +122,7 @@ public final class ServerApi implements HttpApi {
     private CompletableFuture<ApiResponse> route(ApiRequest request, String method) {
         if (apiKeyDigest == null) {
             return done(error(403, CODE_PERMISSION_DENIED, "permission denied: the server API is disabled because"
-                    + " no API key is configured (set logic.api.key)"));
+                    + " no API key is configured (set api.key or DANMAKU_API_KEY)"));
         }
         String key = presentedKey(request);
         if (key == null) {

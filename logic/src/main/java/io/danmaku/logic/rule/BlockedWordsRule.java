@@ -77,7 +77,7 @@ public final class BlockedWordsRule implements PostRule {
         try {
             reload();
         } catch (UncheckedIOException e) {
-            throw new IllegalArgumentException("logic.blockedWords.file: " + file + " (expected: a readable file: "
+            throw new IllegalArgumentException("logic.blocked-words.file: " + file + " (expected: a readable file: "
                     + e.getCause() + ")", e);
         }
     }

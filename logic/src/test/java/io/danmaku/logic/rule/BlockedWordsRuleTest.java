@@ -142,6 +142,6 @@ class BlockedWordsRuleTest {
         Path missing = dir.resolve("nope.txt");
         assertThatThrownBy(() -> rule(List.of(), missing))
                 .isInstanceOf(IllegalArgumentException.class)
-                .hasMessageStartingWith("logic.blockedWords.file: " + missing);
+                .hasMessageStartingWith("logic.blocked-words.file: " + missing);
     }
 }

@@ -41,6 +41,7 @@ public final class DanmakuKeys {
     public static final String GATEWAY_CONNECT_TIMEOUT = "gateway.connect.timeout";
     public static final String GATEWAY_ONLINE_REPORT_INTERVAL = "gateway.online.report-interval";
     public static final String GATEWAY_DRAIN_WINDOW = "gateway.drain.window";
+    public static final String GATEWAY_MAX_SUBSCRIPTIONS = "gateway.max-subscriptions";
 
     public static final String TOKEN_HMAC_SECRET = "token.hmac.secret";
     public static final String TOKEN_RSA_PUBLIC_KEY_FILE = "token.rsa.public-key-file";
@@ -114,6 +115,9 @@ public final class DanmakuKeys {
             .define(GATEWAY_DRAIN_WINDOW, DURATION, Duration.ofSeconds(10),
                     between(Duration.ZERO, Duration.ofMinutes(5)),
                     "On shutdown, connections are closed spread over this window so clients reconnect gradually.")
+
+            .define(GATEWAY_MAX_SUBSCRIPTIONS, INT, 32, between(1, 1024),
+                    "Rooms one connection may be subscribed to at the same time.")
 
             .define(TOKEN_HMAC_SECRET, PASSWORD, null, Validator.minBytes(32),
                     "HS256 secret for connection tokens; unset = HS256 tokens are refused.")

@@ -1,0 +1,84 @@
+package io.danmaku.server.role;
+
+import io.danmaku.gateway.GatewayConfig;
+import io.danmaku.logic.LogicConfig;
+import io.danmaku.protocol.store.RateLimit;
+import io.danmaku.server.config.Config;
+import io.danmaku.server.config.ConfigException;
+import io.danmaku.server.config.DanmakuKeys;
+import io.danmaku.server.config.Password;
+import io.danmaku.storage.StorageConfig;
+import java.lang.management.ManagementFactory;
+import java.net.InetAddress;
+import java.util.function.Supplier;
+
+/**
+ * Maps the resolved configuration onto each tier's own config record. A record's own validation failure
+ * (a cross-field rule the key registry cannot express) becomes a {@link ConfigException}: exit status 2.
+ */
+final class TierConfigs {
+    private TierConfigs() {
+    }
+
+    static GatewayConfig gateway(Config c) {
+        return build(() -> GatewayConfig.builder()
+                .host(c.getString(DanmakuKeys.GATEWAY_HOST).orElseThrow())
+                .port(c.getInt(DanmakuKeys.GATEWAY_PORT))
+                .ioThreads(c.getInt(DanmakuKeys.GATEWAY_IO_THREADS))
+                .maxFramePayloadBytes(c.getInt(DanmakuKeys.GATEWAY_WS_MAX_FRAME_BYTES))
+                .batchWindow(c.getDuration(DanmakuKeys.GATEWAY_BATCH_WINDOW))
+                .batchMaxMessages(c.getInt(DanmakuKeys.GATEWAY_BATCH_MAX_MESSAGES))
+                .ringSize(c.getInt(DanmakuKeys.GATEWAY_RING_SIZE))
+                .writeBufferLowBytes(c.getInt(DanmakuKeys.GATEWAY_WRITE_BUFFER_LOW_BYTES))
+                .writeBufferHighBytes(c.getInt(DanmakuKeys.GATEWAY_WRITE_BUFFER_HIGH_BYTES))
+                .slowClientTimeout(c.getDuration(DanmakuKeys.GATEWAY_SLOW_CLIENT_TIMEOUT))
+                .pingInterval(c.getDuration(DanmakuKeys.GATEWAY_PING_INTERVAL))
+                .pongTimeout(c.getDuration(DanmakuKeys.GATEWAY_PONG_TIMEOUT))
+                .connectTimeout(c.getDuration(DanmakuKeys.GATEWAY_CONNECT_TIMEOUT))
+                .onlineReportInterval(c.getDuration(DanmakuKeys.GATEWAY_ONLINE_REPORT_INTERVAL))
+                .maxSubscriptionsPerConnection(c.getInt(DanmakuKeys.GATEWAY_MAX_SUBSCRIPTIONS))
+                .build());
+    }
+
+    static LogicConfig logic(Config c) {
+        return build(() -> new LogicConfig(
+                c.getInt(DanmakuKeys.LOGIC_TEXT_MAX_CODE_POINTS),
+                new RateLimit(c.getInt(DanmakuKeys.LOGIC_RATE_USER_BURST),
+                        c.getDouble(DanmakuKeys.LOGIC_RATE_USER_PER_SECOND)),
+                new RateLimit(c.getInt(DanmakuKeys.LOGIC_RATE_ROOM_BURST),
+                        c.getDouble(DanmakuKeys.LOGIC_RATE_ROOM_PER_SECOND)),
+                c.getList(DanmakuKeys.LOGIC_BLOCKED_WORDS),
+                c.getPath(DanmakuKeys.LOGIC_BLOCKED_WORDS_FILE).orElse(null),
+                c.getDuration(DanmakuKeys.LOGIC_BLOCKED_WORDS_RELOAD),
+                c.getDuration(DanmakuKeys.LOGIC_DEDUPE_TTL),
+                c.getDuration(DanmakuKeys.LOGIC_RESTRICTION_CACHE_TTL),
+                c.getDuration(DanmakuKeys.LOGIC_PUBLISH_TIMEOUT),
+                c.getPassword(DanmakuKeys.API_KEY).map(Password::value).orElse(null)));
+    }
+
+    static StorageConfig storage(Config c) {
+        return build(() -> new StorageConfig(c.getString(DanmakuKeys.STORAGE_GROUP).orElseThrow()));
+    }
+
+    /** {@code node.id}, or host name and process id. */
+    static String nodeId(Config c) {
+        return c.getString(DanmakuKeys.NODE_ID).orElseGet(() -> {
+            String host;
+            try {
+                host = InetAddress.getLocalHost().getHostName();
+            } catch (Exception e) {
+                host = "localhost";
+            }
+            String pid = ManagementFactory.getRuntimeMXBean().getName().split("@")[0];
+            return (host + "-" + pid).replaceAll("[^A-Za-z0-9_.:-]", "_");
+        });
+    }
+
+    private static <T> T build(Supplier<T> factory) {
+        try {
+            return factory.get();
+        } catch (IllegalArgumentException | NullPointerException e) {
+            throw new ConfigException(e.getMessage());
+        }
+    }
+}
