@@ -665,6 +665,9 @@ public final class CentrifugeHandler extends SimpleChannelInboundHandler<WebSock
 
     @Override
     public void onSkippedBatch(long nowNanos) {
+        if (state == State.CLOSED) {
+            return; // already closing; the room forgets it when the channel becomes inactive
+        }
         if (unwritableSinceNanos == 0) {
             unwritableSinceNanos = nowNanos;
         } else if (nowNanos - unwritableSinceNanos > config.slowClientTimeout().toNanos()) {
