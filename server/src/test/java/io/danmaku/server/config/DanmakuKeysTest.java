@@ -30,6 +30,7 @@ class DanmakuKeysTest {
         expected.put("gateway.connect.timeout", "10s");
         expected.put("gateway.online.report-interval", "2s");
         expected.put("gateway.drain.window", "10s");
+        expected.put("gateway.max-subscriptions", "32");
         expected.put("token.hmac.secret", "<unset>");
         expected.put("token.rsa.public-key-file", "<unset>");
         expected.put("allow.anonymous", "true");
