@@ -3,6 +3,7 @@ package io.danmaku.gateway.pipeline;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.danmaku.gateway.auth.DemoTokenIssuer;
+import io.danmaku.gateway.protocol.bilibili.BilibiliHandler;
 import io.danmaku.gateway.protocol.centrifuge.CentrifugeHandler;
 import io.danmaku.gateway.session.GatewayContext;
 import io.danmaku.protocol.api.ApiRequest;
@@ -45,6 +46,7 @@ import org.slf4j.LoggerFactory;
  * Routes each HTTP request of the gateway port:
  * <ul>
  *   <li>{@code GET /connection/websocket} with an upgrade → the Centrifugo JSON protocol;</li>
+ *   <li>{@code GET /sub} with an upgrade → Bilibili's live binary protocol;</li>
  *   <li>{@code /api/...} → the server API (when this process serves it);</li>
  *   <li>{@code POST /demo/token} → a demo token (when enabled);</li>
  *   <li>{@code GET} of a demo page file; anything else 404.</li>
@@ -54,6 +56,7 @@ import org.slf4j.LoggerFactory;
 @ChannelHandler.Sharable
 public final class HttpRouterHandler extends SimpleChannelInboundHandler<FullHttpRequest> {
     public static final String CENTRIFUGE_PATH = "/connection/websocket";
+    public static final String BILIBILI_PATH = "/sub";
     private static final Logger log = LoggerFactory.getLogger(HttpRouterHandler.class);
 
     private final GatewayContext ctx;
@@ -61,6 +64,7 @@ public final class HttpRouterHandler extends SimpleChannelInboundHandler<FullHtt
     private final DemoTokenIssuer demoTokens;
     private final StaticFiles files;
     private final WebSocketDecoderConfig decoderConfig;
+    private final WebSocketDecoderConfig binaryDecoderConfig;
 
     /**
      * @param api the server API served under {@code /api/}, or null when another process serves it
@@ -78,6 +82,9 @@ public final class HttpRouterHandler extends SimpleChannelInboundHandler<FullHtt
                 .closeOnProtocolViolation(true)
                 .withUTF8Validator(false) // added explicitly below, after the aggregator
                 .build();
+        this.binaryDecoderConfig = decoderConfig.toBuilder()
+                .maxFramePayloadLength(binaryMaxFrameBytes())
+                .build();
     }
 
     @Override
@@ -89,7 +96,7 @@ public final class HttpRouterHandler extends SimpleChannelInboundHandler<FullHtt
         }
         QueryStringDecoder uri = new QueryStringDecoder(req.uri());
         String path = uri.path();
-        if (path.equals(CENTRIFUGE_PATH)) {
+        if (path.equals(CENTRIFUGE_PATH) || path.equals(BILIBILI_PATH)) {
             upgrade(c, req, path);
         } else if (path.startsWith("/api/")) {
             serveApi(c, req, uri);
@@ -111,7 +118,9 @@ public final class HttpRouterHandler extends SimpleChannelInboundHandler<FullHtt
         }
         String scheme = "ws://";
         String location = scheme + req.headers().get(HttpHeaderNames.HOST, "localhost") + path;
-        WebSocketServerHandshakerFactory factory = new WebSocketServerHandshakerFactory(location, null, decoderConfig);
+        boolean binary = path.equals(BILIBILI_PATH);
+        WebSocketServerHandshakerFactory factory = new WebSocketServerHandshakerFactory(location, null,
+                binary ? binaryDecoderConfig : decoderConfig);
         WebSocketServerHandshaker handshaker = factory.newHandshaker(req);
         if (handshaker == null) {
             WebSocketServerHandshakerFactory.sendUnsupportedVersionResponse(c.channel());
@@ -119,10 +128,15 @@ public final class HttpRouterHandler extends SimpleChannelInboundHandler<FullHtt
         }
         // Install the session before the handshake so no WebSocket byte reaches this router.
         ChannelPipeline p = c.pipeline();
-        int max = ctx.config().maxFramePayloadBytes();
-        p.addAfter(c.name(), "utf8", new Utf8FrameValidator(true));
-        p.addAfter("utf8", "ws-aggregator", new WebSocketFrameAggregator(max));
-        p.addAfter("ws-aggregator", "session", new CentrifugeHandler(ctx));
+        if (binary) {
+            p.addAfter(c.name(), "ws-aggregator", new WebSocketFrameAggregator(binaryMaxFrameBytes()));
+            p.addAfter("ws-aggregator", "session", new BilibiliHandler(ctx));
+        } else {
+            int max = ctx.config().maxFramePayloadBytes();
+            p.addAfter(c.name(), "utf8", new Utf8FrameValidator(true));
+            p.addAfter("utf8", "ws-aggregator", new WebSocketFrameAggregator(max));
+            p.addAfter("ws-aggregator", "session", new CentrifugeHandler(ctx));
+        }
         p.remove(this);
         handshaker.handshake(c.channel(), req).addListener((ChannelFuture f) -> {
             if (!f.isSuccess()) {
@@ -130,6 +144,11 @@ public final class HttpRouterHandler extends SimpleChannelInboundHandler<FullHtt
                 f.channel().close();
             }
         });
+    }
+
+    /** Bilibili clients send only small packets: a tighter limit than the JSON protocol's. */
+    private int binaryMaxFrameBytes() {
+        return Math.min(ctx.config().maxFramePayloadBytes(), BilibiliHandler.MAX_CLIENT_FRAME_BYTES);
     }
 
     // ---- server API ----------------------------------------------------------------------------------------

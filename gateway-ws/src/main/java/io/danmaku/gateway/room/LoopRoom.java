@@ -11,11 +11,20 @@ import java.util.concurrent.TimeUnit;
  * One room's members on one event loop, and the batch being accumulated for them. Confined to the loop.
  */
 final class LoopRoom {
+    /**
+     * Wire formats encoded once per batch and shared (Centrifugo JSON, Bilibili uncompressed, zlib and brotli,
+     * with room to spare); a member with a further one gets its own encoding.
+     */
+    static final int SHARED_ENCODERS = 6;
+
     final String name;
     private final LoopShard shard;
     private final ArrayList<RoomSubscription> subs = new ArrayList<>();
     private ArrayList<RoomRecord> pending = new ArrayList<>();
     private boolean flushScheduled;
+    /** The shared frames of the batch being flushed, by encoder; empty between flushes. */
+    private final BatchEncoder[] sharedEncoders = new BatchEncoder[SHARED_ENCODERS];
+    private final ByteBuf[] sharedFrames = new ByteBuf[SHARED_ENCODERS];
 
     LoopRoom(String name, LoopShard shard) {
         this.name = name;
@@ -74,11 +83,8 @@ final class LoopRoom {
         long first = batch.get(0).offset();
         long last = batch.get(batch.size() - 1).offset();
         long nowNanos = System.nanoTime();
-        // Usually one wire format per room; a second one (another protocol) gets its own slot.
-        BatchEncoder enc0 = null;
-        ByteBuf frame0 = null;
-        BatchEncoder enc1 = null;
-        ByteBuf frame1 = null;
+        // One slot per wire format in use, filled on first use: each format is encoded once for the batch.
+        int slots = 0;
         long delivered = 0;
         long frames = 0;
         long skipped = 0;
@@ -108,21 +114,18 @@ final class LoopRoom {
                     out = enc.encode(ch.alloc(), name, tail);
                     count = tail.size();
                 } else {
-                    ByteBuf shared;
-                    if (enc == enc0 || enc0 == null) {
-                        if (frame0 == null) {
-                            enc0 = enc;
-                            frame0 = enc.encode(ch.alloc(), name, batch);
+                    ByteBuf shared = null;
+                    for (int k = 0; k < slots; k++) {
+                        if (sharedEncoders[k] == enc) {
+                            shared = sharedFrames[k];
+                            break;
                         }
-                        shared = frame0;
-                    } else if (enc == enc1 || enc1 == null) {
-                        if (frame1 == null) {
-                            enc1 = enc;
-                            frame1 = enc.encode(ch.alloc(), name, batch);
-                        }
-                        shared = frame1;
-                    } else {
-                        shared = null;
+                    }
+                    if (shared == null && slots < SHARED_ENCODERS) {
+                        shared = enc.encode(ch.alloc(), name, batch);
+                        sharedEncoders[slots] = enc;
+                        sharedFrames[slots] = shared;
+                        slots++;
                     }
                     out = shared != null ? shared.retainedDuplicate() : enc.encode(ch.alloc(), name, batch);
                     count = batch.size();
@@ -133,11 +136,10 @@ final class LoopRoom {
                 frames++;
             }
         } finally {
-            if (frame0 != null) {
-                frame0.release();
-            }
-            if (frame1 != null) {
-                frame1.release();
+            for (int k = 0; k < slots; k++) {
+                sharedFrames[k].release();
+                sharedFrames[k] = null;
+                sharedEncoders[k] = null;
             }
         }
         shard.recordBatch(batch, delivered, frames, skipped);

@@ -1,0 +1,400 @@
+package io.danmaku.gateway.protocol.bilibili;
+
+import static io.danmaku.gateway.protocol.bilibili.BilibiliPackets.HEADER_BYTES;
+import static io.danmaku.gateway.protocol.bilibili.BilibiliPackets.MAX_CLIENT_PACKET_BYTES;
+import static io.danmaku.gateway.protocol.bilibili.BilibiliPackets.OP_AUTH;
+import static io.danmaku.gateway.protocol.bilibili.BilibiliPackets.OP_AUTH_REPLY;
+import static io.danmaku.gateway.protocol.bilibili.BilibiliPackets.OP_HEARTBEAT;
+import static io.danmaku.gateway.protocol.bilibili.BilibiliPackets.OP_HEARTBEAT_REPLY;
+import static io.danmaku.gateway.protocol.bilibili.BilibiliPackets.VER_INT32;
+
+import io.danmaku.gateway.GatewayConfig;
+import io.danmaku.gateway.auth.Identity;
+import io.danmaku.gateway.auth.TokenException;
+import io.danmaku.gateway.room.BatchEncoder;
+import io.danmaku.gateway.room.LoopShard;
+import io.danmaku.gateway.room.Member;
+import io.danmaku.gateway.room.RoomSubscription;
+import io.danmaku.gateway.session.GatewayContext;
+import io.netty.buffer.ByteBuf;
+import io.netty.buffer.ByteBufUtil;
+import io.netty.channel.Channel;
+import io.netty.channel.ChannelFutureListener;
+import io.netty.channel.ChannelHandlerContext;
+import io.netty.channel.SimpleChannelInboundHandler;
+import io.netty.handler.codec.TooLongFrameException;
+import io.netty.handler.codec.http.websocketx.BinaryWebSocketFrame;
+import io.netty.handler.codec.http.websocketx.CloseWebSocketFrame;
+import io.netty.handler.codec.http.websocketx.CorruptedWebSocketFrameException;
+import io.netty.handler.codec.http.websocketx.PingWebSocketFrame;
+import io.netty.handler.codec.http.websocketx.PongWebSocketFrame;
+import io.netty.handler.codec.http.websocketx.TextWebSocketFrame;
+import io.netty.handler.codec.http.websocketx.WebSocketFrame;
+import io.netty.util.concurrent.ScheduledFuture;
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.concurrent.TimeUnit;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * One connection speaking Bilibili's live protocol: auth into one room, heartbeats, and the room's batches.
+ * Lives on the connection's event loop; the online count for a heartbeat reply is handed back to it.
+ *
+ * <p>Every client frame is a run of whole packets, each checked before it is acted on: at least a full header,
+ * {@code headerLen} 16, {@code packLen} from 16 to {@link BilibiliPackets#MAX_CLIENT_PACKET_BYTES} and within
+ * the frame, {@code ver} 0 or 1. The first packet must be op 7 (auth); after it only op 2 (heartbeat). Anything
+ * else fails closed through {@link #protocolViolation}: a close frame (1002, or 1009 for a packet over the
+ * limit, 1003 for a text frame) and a counted protocol error. A refused key is answered by op 8
+ * {@code {"code":-101}} and closed with 1008. No auth within {@code gateway.connect.timeout} closes with 4000,
+ * no heartbeat for {@link #HEARTBEAT_TIMEOUT} with 4001.
+ */
+public final class BilibiliHandler extends SimpleChannelInboundHandler<WebSocketFrame> implements Member {
+    static final String PROTOCOL = "bilibili";
+    /** The clients beat every 30 s and expect a connection silent for 70 s to be closed. */
+    public static final Duration HEARTBEAT_TIMEOUT = Duration.ofSeconds(70);
+    /** Largest client frame (or reassembled fragmented message) on {@code /sub}. */
+    public static final int MAX_CLIENT_FRAME_BYTES = MAX_CLIENT_PACKET_BYTES;
+
+    private static final Logger log = LoggerFactory.getLogger(BilibiliHandler.class);
+    private static final byte[] AUTH_OK = "{\"code\":0}".getBytes(StandardCharsets.US_ASCII);
+    private static final byte[] AUTH_TOKEN_ERROR = "{\"code\":-101}".getBytes(StandardCharsets.US_ASCII);
+
+    private enum State { AWAITING_AUTH, JOINED, CLOSED }
+
+    private final GatewayContext ctx;
+    private final GatewayConfig config;
+    private Channel channel;
+    private LoopShard shard;
+    private State state = State.AWAITING_AUTH;
+    private String room;
+    private BatchEncoder encoder;
+    private RoomSubscription sub;
+    private ScheduledFuture<?> authTimeout;
+    private ScheduledFuture<?> heartbeatTimeout;
+    private long unwritableSinceNanos;
+    private boolean cleanedUp;
+
+    public BilibiliHandler(GatewayContext ctx) {
+        this.ctx = ctx;
+        this.config = ctx.config();
+    }
+
+    // ---- lifecycle ------------------------------------------------------------------------------------------
+
+    @Override
+    public void handlerAdded(ChannelHandlerContext c) {
+        channel = c.channel();
+        shard = ctx.rooms().shard(channel.eventLoop());
+        ctx.connections().incrementAndGet();
+        authTimeout = channel.eventLoop().schedule(
+                () -> disconnect(BilibiliCloseCodes.AUTH_TIMEOUT, "no auth packet (op 7)"),
+                config.connectTimeout().toNanos(), TimeUnit.NANOSECONDS);
+    }
+
+    @Override
+    public void channelInactive(ChannelHandlerContext c) throws Exception {
+        cleanup();
+        super.channelInactive(c);
+    }
+
+    @Override
+    public void handlerRemoved(ChannelHandlerContext c) {
+        cleanup();
+    }
+
+    private void cleanup() {
+        if (cleanedUp) {
+            return;
+        }
+        cleanedUp = true;
+        state = State.CLOSED;
+        cancelTimers();
+        if (sub != null) {
+            shard.leave(sub);
+            sub = null;
+        }
+        ctx.connections().decrementAndGet();
+    }
+
+    private void cancelTimers() {
+        if (authTimeout != null) {
+            authTimeout.cancel(false);
+            authTimeout = null;
+        }
+        if (heartbeatTimeout != null) {
+            heartbeatTimeout.cancel(false);
+            heartbeatTimeout = null;
+        }
+    }
+
+    @Override
+    public void channelWritabilityChanged(ChannelHandlerContext c) throws Exception {
+        if (c.channel().isWritable()) {
+            unwritableSinceNanos = 0;
+        }
+        super.channelWritabilityChanged(c);
+    }
+
+    @Override
+    public void exceptionCaught(ChannelHandlerContext c, Throwable cause) {
+        if (cause instanceof TooLongFrameException) {
+            ctx.countProtocolError(PROTOCOL, "frame_too_large");
+            disconnect(BilibiliCloseCodes.TOO_BIG, "message too big");
+        } else if (cause instanceof CorruptedWebSocketFrameException e) {
+            // the frame decoder already sent its close frame (1002/1007/1009); just account for it
+            ctx.countProtocolError(PROTOCOL, "corrupted_frame");
+            countAndClose(e.closeStatus() != null ? e.closeStatus().code() : BilibiliCloseCodes.PROTOCOL_ERROR);
+        } else if (cause instanceof IOException) {
+            log.debug("[{}] connection error: {}", c.channel().id(), cause.toString());
+            c.close();
+        } else {
+            log.warn("[{}] unexpected error, closing", c.channel().id(), cause);
+            ctx.countProtocolError(PROTOCOL, "internal");
+            disconnect(BilibiliCloseCodes.INTERNAL_ERROR, "internal error");
+        }
+    }
+
+    // ---- inbound --------------------------------------------------------------------------------------------
+
+    @Override
+    protected void channelRead0(ChannelHandlerContext c, WebSocketFrame frame) {
+        if (state == State.CLOSED) {
+            return;
+        }
+        if (frame instanceof BinaryWebSocketFrame) {
+            try {
+                onPackets(frame.content());
+            } catch (BilibiliProtocolException e) {
+                protocolViolation(e);
+            }
+        } else if (frame instanceof PingWebSocketFrame) {
+            c.writeAndFlush(new PongWebSocketFrame(frame.content().retain()));
+        } else if (frame instanceof PongWebSocketFrame) {
+            // nothing: liveness is the heartbeat packet's job
+        } else if (frame instanceof CloseWebSocketFrame close) {
+            int code = close.statusCode();
+            state = State.CLOSED;
+            ctx.countDisconnect(PROTOCOL, BilibiliCloseCodes.NORMAL);
+            cancelTimers();
+            c.writeAndFlush(new CloseWebSocketFrame(code == -1 ? BilibiliCloseCodes.NORMAL : code, ""))
+                    .addListener(ChannelFutureListener.CLOSE);
+        } else if (frame instanceof TextWebSocketFrame) {
+            protocolViolation(new BilibiliProtocolException("text_frame", BilibiliCloseCodes.TEXT_FRAME,
+                    "text frames are not supported: this endpoint speaks binary packets"));
+        }
+    }
+
+    /** Splits a frame into packets, validating each header before acting on the packet. */
+    private void onPackets(ByteBuf frame) {
+        if (!frame.isReadable()) {
+            throw violation("truncated_header", "empty frame (expected: packets with 16-byte headers)");
+        }
+        while (frame.isReadable() && state != State.CLOSED) {
+            int at = frame.readerIndex();
+            int readable = frame.readableBytes();
+            if (readable < HEADER_BYTES) {
+                throw violation("truncated_header", "packet header: " + readable + " bytes (expected: 16)");
+            }
+            long packLen = frame.getUnsignedInt(at);
+            int headerLen = frame.getUnsignedShort(at + 4);
+            int ver = frame.getUnsignedShort(at + 6);
+            long op = frame.getUnsignedInt(at + 8);
+            int seq = frame.getInt(at + 12);
+            if (headerLen != HEADER_BYTES) {
+                throw violation("bad_header_length", "headerLen: " + headerLen + " (expected: 16)");
+            }
+            if (packLen < HEADER_BYTES) {
+                throw violation("bad_packet_length", "packLen: " + packLen + " (expected: >= 16)");
+            }
+            if (packLen > MAX_CLIENT_PACKET_BYTES) {
+                throw new BilibiliProtocolException("packet_too_large", BilibiliCloseCodes.TOO_BIG,
+                        "packLen: " + packLen + " (expected: <= " + MAX_CLIENT_PACKET_BYTES + ")");
+            }
+            if (packLen > readable) {
+                throw violation("truncated_packet", "packLen: " + packLen + " (expected: <= the " + readable
+                        + " bytes left in the frame)");
+            }
+            if (ver > VER_INT32) {
+                throw violation("bad_version", "ver: " + ver + " (expected: 0 or 1, an uncompressed body)");
+            }
+            ByteBuf body = frame.slice(at + HEADER_BYTES, (int) packLen - HEADER_BYTES);
+            frame.skipBytes((int) packLen);
+            onPacket(op, seq, body);
+        }
+    }
+
+    private void onPacket(long op, int seq, ByteBuf body) {
+        if (state == State.AWAITING_AUTH) {
+            if (op != OP_AUTH) {
+                throw violation("not_authenticated", "op " + op + " before auth (expected: op 7 first)");
+            }
+            ctx.countCommand(PROTOCOL, "auth");
+            onAuth(seq, ByteBufUtil.getBytes(body));
+        } else if (op == OP_HEARTBEAT) {
+            ctx.countCommand(PROTOCOL, "heartbeat");
+            onHeartbeat(seq);
+        } else if (op == OP_AUTH) {
+            throw violation("second_auth", "op 7: already joined room " + room);
+        } else {
+            throw violation("unknown_op", "op " + op + " (expected: 2 heartbeat)");
+        }
+    }
+
+    // ---- auth / heartbeat -------------------------------------------------------------------------------------
+
+    private void onAuth(int seq, byte[] body) {
+        AuthRequest req = AuthRequest.parse(body);
+        Identity who;
+        if (req.key() == null) {
+            if (!ctx.allowAnonymous()) {
+                refuseAuth(seq, "anonymous access is disabled: auth needs a key");
+                return;
+            }
+            who = Identity.ANONYMOUS;
+        } else {
+            try {
+                who = ctx.tokens().verify(req.key());
+            } catch (TokenException e) {
+                refuseAuth(seq, e.expired() ? "token expired" : "invalid token: " + e.getMessage());
+                return;
+            }
+        }
+        if (!who.mayJoin(req.room())) {
+            refuseAuth(seq, "the token does not allow room " + req.room());
+            return;
+        }
+        if (authTimeout != null) {
+            authTimeout.cancel(false);
+            authTimeout = null;
+        }
+        state = State.JOINED;
+        room = req.room();
+        encoder = BilibiliBatchEncoder.forProtover(req.protover());
+        write(BilibiliPackets.packet(channel.alloc(), VER_INT32, OP_AUTH_REPLY, seq, AUTH_OK));
+        // no recovery here: the member receives what is published from now on
+        sub = shard.join(this, room, false, 0).subscription();
+        armHeartbeatTimeout();
+        log.debug("[{}] joined room {} ({}, protover {})", channel.id(), room,
+                who.anonymous() ? "anonymous" : "user " + who.user().id(), req.protover());
+    }
+
+    /** Op 8 with code -101 (what the clients read as a token error), then close 1008. */
+    private void refuseAuth(int seq, String reason) {
+        log.debug("[{}] auth refused: {}", channel.id(), reason);
+        write(BilibiliPackets.packet(channel.alloc(), VER_INT32, OP_AUTH_REPLY, seq, AUTH_TOKEN_ERROR));
+        disconnect(BilibiliCloseCodes.AUTH_REFUSED, "auth refused");
+    }
+
+    private void onHeartbeat(int seq) {
+        armHeartbeatTimeout();
+        String r = room;
+        ctx.hotStore().online(r).whenComplete((count, err) -> channel.eventLoop().execute(() -> {
+            if (state != State.JOINED) {
+                return;
+            }
+            // the store's total lags by up to a report interval; this gateway's own count is current
+            long n = Math.max(ctx.rooms().localCount(r), err != null || count == null ? 0 : count);
+            // op 3 is a frame of its own: some clients only look for it as a frame's first packet
+            write(BilibiliPackets.int32Packet(channel.alloc(), VER_INT32, OP_HEARTBEAT_REPLY, seq,
+                    (int) Math.min(n, Integer.MAX_VALUE)));
+        }));
+    }
+
+    private void armHeartbeatTimeout() {
+        if (heartbeatTimeout != null) {
+            heartbeatTimeout.cancel(false);
+        }
+        heartbeatTimeout = channel.eventLoop().schedule(
+                () -> disconnect(BilibiliCloseCodes.HEARTBEAT_TIMEOUT, "no heartbeat (op 2)"),
+                HEARTBEAT_TIMEOUT.toNanos(), TimeUnit.NANOSECONDS);
+    }
+
+    // ---- member ----------------------------------------------------------------------------------------------
+
+    @Override
+    public Channel channel() {
+        return channel;
+    }
+
+    @Override
+    public BatchEncoder encoder() {
+        return encoder;
+    }
+
+    @Override
+    public void onSkippedBatch(long nowNanos) {
+        if (unwritableSinceNanos == 0) {
+            unwritableSinceNanos = nowNanos;
+        } else if (nowNanos - unwritableSinceNanos > config.slowClientTimeout().toNanos()) {
+            log.info("[{}] closing slow connection: unwritable for {} ms", channel.id(),
+                    TimeUnit.NANOSECONDS.toMillis(nowNanos - unwritableSinceNanos));
+            ctx.countDisconnect(PROTOCOL, BilibiliCloseCodes.SLOW);
+            state = State.CLOSED;
+            cancelTimers();
+            channel.close(); // its buffer is full: a close frame would never get through
+        }
+    }
+
+    // ---- output and closing ----------------------------------------------------------------------------------
+
+    /** Writes one packet (owned by this call) as a binary frame of its own. */
+    private void write(ByteBuf packet) {
+        if (!channel.isActive()) {
+            packet.release();
+            return;
+        }
+        channel.writeAndFlush(new BinaryWebSocketFrame(packet), channel.voidPromise());
+    }
+
+    private static BilibiliProtocolException violation(String kind, String message) {
+        return new BilibiliProtocolException(kind, BilibiliCloseCodes.PROTOCOL_ERROR, message);
+    }
+
+    /** The one path for a client that broke the protocol: counted, then closed with the violation's code. */
+    private void protocolViolation(BilibiliProtocolException e) {
+        if (state == State.CLOSED) {
+            return;
+        }
+        ctx.countProtocolError(PROTOCOL, e.kind());
+        log.debug("[{}] protocol violation ({}): {}", channel.id(), e.kind(), e.getMessage());
+        disconnect(e.closeCode(), e.getMessage());
+    }
+
+    /** Closes with a WebSocket close frame carrying {@code code} and {@code reason}; idempotent. */
+    public void disconnect(int code, String reason) {
+        if (state == State.CLOSED || channel == null) {
+            return;
+        }
+        state = State.CLOSED;
+        ctx.countDisconnect(PROTOCOL, code);
+        cancelTimers();
+        if (channel.isActive()) {
+            channel.writeAndFlush(new CloseWebSocketFrame(code, closeReason(reason)))
+                    .addListener(ChannelFutureListener.CLOSE);
+        }
+    }
+
+    private void countAndClose(int code) {
+        if (state != State.CLOSED) {
+            state = State.CLOSED;
+            ctx.countDisconnect(PROTOCOL, code);
+            cancelTimers();
+        }
+        channel.close();
+    }
+
+    /** A close frame's reason must fit its 123 bytes. */
+    static String closeReason(String reason) {
+        byte[] b = reason.getBytes(StandardCharsets.UTF_8);
+        if (b.length <= 123) {
+            return reason;
+        }
+        int end = 120;
+        while (end > 0 && (b[end] & 0xC0) == 0x80) {
+            end--; // do not cut a UTF-8 sequence
+        }
+        return new String(b, 0, end, StandardCharsets.UTF_8) + "...";
+    }
+}
