@@ -29,6 +29,16 @@ public interface MessageBus extends AutoCloseable {
     String epoch(String room);
 
     /**
+     * The totally ordered stream {@code record} belongs to, as a relative path of safe segments: offsets
+     * strictly increase within it. The archive lays its segment files out by it. By default every room is
+     * its own stream ({@code <epoch>/<room>}); the Kafka bus answers {@code <topic>/<partition>}, since a
+     * partition orders all of its rooms.
+     */
+    default String streamOf(io.danmaku.protocol.RoomRecord record) {
+        return record.epoch() + "/" + record.room();
+    }
+
+    /**
      * Subscribes to every room from the current end of the stream (no group, no commits): the gateway
      * fan-out feed. Records published after this call returns are delivered.
      */
