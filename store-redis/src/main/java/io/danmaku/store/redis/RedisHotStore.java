@@ -1,0 +1,477 @@
+package io.danmaku.store.redis;
+
+import static java.util.Objects.requireNonNull;
+
+import io.danmaku.protocol.DanmakuException;
+import io.danmaku.protocol.RoomRecord;
+import io.danmaku.protocol.store.HistoryPage;
+import io.danmaku.protocol.store.HistoryQuery;
+import io.danmaku.protocol.store.HotStore;
+import io.danmaku.protocol.store.RateDecision;
+import io.danmaku.protocol.store.RateLimit;
+import io.danmaku.protocol.store.Restriction;
+import io.lettuce.core.AbstractRedisClient;
+import io.lettuce.core.ClientOptions;
+import io.lettuce.core.RedisClient;
+import io.lettuce.core.RedisException;
+import io.lettuce.core.ScriptOutputType;
+import io.lettuce.core.SetArgs;
+import io.lettuce.core.SocketOptions;
+import io.lettuce.core.TimeoutOptions;
+import io.lettuce.core.api.StatefulConnection;
+import io.lettuce.core.api.StatefulRedisConnection;
+import io.lettuce.core.cluster.ClusterClientOptions;
+import io.lettuce.core.cluster.ClusterTopologyRefreshOptions;
+import io.lettuce.core.cluster.RedisClusterClient;
+import io.lettuce.core.cluster.api.StatefulRedisClusterConnection;
+import io.lettuce.core.cluster.api.async.RedisClusterAsyncCommands;
+import io.lettuce.core.codec.ByteArrayCodec;
+import io.lettuce.core.codec.RedisCodec;
+import io.lettuce.core.codec.StringCodec;
+import io.lettuce.core.resource.ClientResources;
+import io.micrometer.core.instrument.Counter;
+import io.micrometer.core.instrument.MeterRegistry;
+import io.micrometer.core.instrument.Timer;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.EnumMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
+import java.util.concurrent.CompletionStage;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.function.Supplier;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The {@link HotStore} of distributed mode: Redis Cluster (or one plain node) through Lettuce's asynchronous
+ * API. Nothing blocks the caller; futures complete on Lettuce's I/O threads. Key layout: {@link RedisKeys}.
+ *
+ * <ul>
+ *   <li>History: a stream per room whose entry ids are {@code <offset>-1}; one Lua script per append batch
+ *       checks the epoch, skips records at or below the top offset (a replay is a no-op), adds the rest, trims
+ *       exactly to the capacity and records epoch, top and floor in the room's meta hash. Reads run as one
+ *       script too, so records and position are consistent.</li>
+ *   <li>Online counts, mutes: hashes whose entries carry their own expiry (server time; Redis 7.0 has no
+ *       per-field TTL), cleaned on access; the whole hash expires with its longest-lived entry.</li>
+ *   <li>Bans and dedupe marks: keys with a TTL. Rate limits: GCRA in one script on server time.</li>
+ * </ul>
+ *
+ * <p>The cluster client refreshes its topology periodically and on adaptive triggers, and every command
+ * times out after {@link RedisStoreConfig#commandTimeout()}, so a failing-over master costs a few failed calls,
+ * not a stall. Every Redis failure completes the future with a retriable {@link DanmakuException}; invalid
+ * arguments with {@link IllegalArgumentException} or {@link NullPointerException}; calls after
+ * {@link #close()} with a non-retriable {@link DanmakuException}.
+ *
+ * <p>Metrics: {@code danmaku.store.redis.latency} (timer) and {@code danmaku.store.redis.errors} (counter),
+ * both tagged {@code op}.
+ */
+public final class RedisHotStore implements HotStore {
+    private static final Logger log = LoggerFactory.getLogger(RedisHotStore.class);
+    private static final RedisCodec<String, byte[]> CODEC = RedisCodec.of(StringCodec.UTF8, ByteArrayCodec.INSTANCE);
+    private static final byte[] ONE = {'1'};
+    private static final long WARN_INTERVAL_NANOS = TimeUnit.SECONDS.toNanos(10);
+    private static final Duration SHUTDOWN_TIMEOUT = Duration.ofSeconds(2);
+
+    /** What the meters are tagged with: one per operation. */
+    enum Op {
+        APPEND_HISTORY, HISTORY, REPORT_ONLINE, ONLINE, BAN, UNBAN, MUTE, UNMUTE, RESTRICTION, ACQUIRE,
+        MARK_ONCE, UNMARK;
+
+        final String tag = name().toLowerCase(Locale.ROOT);
+    }
+
+    private final RedisStoreConfig config;
+    private final AbstractRedisClient client;
+    private final StatefulConnection<String, byte[]> connection;
+    private final RedisClusterAsyncCommands<String, byte[]> commands;
+    private final Map<Op, Timer> latency = new EnumMap<>(Op.class);
+    private final Map<Op, Counter> errors = new EnumMap<>(Op.class);
+    private final Map<Op, AtomicLong> lastWarnNanos = new EnumMap<>(Op.class);
+    private volatile boolean closed;
+
+    private RedisHotStore(RedisStoreConfig config, AbstractRedisClient client,
+            StatefulConnection<String, byte[]> connection, RedisClusterAsyncCommands<String, byte[]> commands,
+            MeterRegistry registry) {
+        this.config = config;
+        this.client = client;
+        this.connection = connection;
+        this.commands = commands;
+        for (Op op : Op.values()) {
+            latency.put(op, Timer.builder("danmaku.store.redis.latency")
+                    .description("Hot store calls to Redis, from call to reply")
+                    .tag("op", op.tag).register(registry));
+            errors.put(op, Counter.builder("danmaku.store.redis.errors")
+                    .description("Hot store calls to Redis that failed (timeouts, connection loss, failover)")
+                    .tag("op", op.tag).register(registry));
+            lastWarnNanos.put(op, new AtomicLong(System.nanoTime() - WARN_INTERVAL_NANOS));
+        }
+    }
+
+    /** Connects with its own Lettuce resources (threads), which {@link #close()} shuts down. Blocks. */
+    public static RedisHotStore connect(RedisStoreConfig config, MeterRegistry registry) {
+        return connect(config, registry, null);
+    }
+
+    /**
+     * Connects, blocking until the connection (and, for a cluster, the topology) is there.
+     *
+     * @param resources Lettuce resources shared with other clients (left running by {@link #close()}), or null
+     *     for the store's own
+     * @throws DanmakuException (retriable) when no node can be reached
+     */
+    public static RedisHotStore connect(RedisStoreConfig config, MeterRegistry registry, ClientResources resources) {
+        requireNonNull(config, "config");
+        requireNonNull(registry, "registry");
+        SocketOptions socket = SocketOptions.builder().connectTimeout(config.connectTimeout()).build();
+        TimeoutOptions timeouts = TimeoutOptions.enabled(config.commandTimeout());
+        AbstractRedisClient client = null;
+        try {
+            if (config.mode() == RedisStoreConfig.Mode.CLUSTER) {
+                RedisClusterClient cluster = resources == null ? RedisClusterClient.create(config.redisUris())
+                        : RedisClusterClient.create(resources, config.redisUris());
+                client = cluster;
+                cluster.setOptions(ClusterClientOptions.builder()
+                        // Every adaptive trigger (MOVED, ASK, reconnects, uncovered slot, unknown node) is on by
+                        // default in Lettuce 7; refresh sooner after one, and periodically as well.
+                        .topologyRefreshOptions(ClusterTopologyRefreshOptions.builder()
+                                .adaptiveRefreshTriggersTimeout(Duration.ofMillis(500))
+                                .refreshTriggersReconnectAttempts(1)
+                                .enablePeriodicRefresh(config.topologyRefreshPeriod())
+                                .build())
+                        .timeoutOptions(timeouts)
+                        .socketOptions(socket)
+                        .autoReconnect(true)
+                        .build());
+                StatefulRedisClusterConnection<String, byte[]> c = cluster.connect(CODEC);
+                log.info("Redis hot store connected to cluster {}: {} nodes", config.uris(),
+                        cluster.getPartitions().size());
+                return new RedisHotStore(config, cluster, c, c.async(), registry);
+            }
+            RedisClient single = resources == null ? RedisClient.create() : RedisClient.create(resources);
+            client = single;
+            single.setOptions(ClientOptions.builder()
+                    .timeoutOptions(timeouts)
+                    .socketOptions(socket)
+                    .autoReconnect(true)
+                    .build());
+            StatefulRedisConnection<String, byte[]> c = single.connect(CODEC, config.redisUris().get(0));
+            log.info("Redis hot store connected to single node {}", config.uris());
+            return new RedisHotStore(config, single, c, c.async(), registry);
+        } catch (RedisException e) {
+            if (client != null) {
+                client.shutdown(Duration.ZERO, SHUTDOWN_TIMEOUT);
+            }
+            throw new DanmakuException("cannot connect to Redis " + config.uris() + ": " + e.getMessage(), e, true);
+        }
+    }
+
+    public RedisStoreConfig config() {
+        return config;
+    }
+
+    // ------------------------------------------------------------------------------------------ history
+
+    @Override
+    public CompletableFuture<Void> appendHistory(String room, List<RoomRecord> records) {
+        return call(Op.APPEND_HISTORY, () -> {
+            requireNonNull(room, "room");
+            requireNonNull(records, "records");
+            String[] keys = {RedisKeys.history(room), RedisKeys.historyMeta(room)};
+            for (RoomRecord r : records) {
+                requireNonNull(r, "records element");
+                if (!r.room().equals(room)) {
+                    throw new IllegalArgumentException("records: a record of room \"" + r.room()
+                            + "\" (expected: only records of room \"" + room + "\")");
+                }
+            }
+            if (records.isEmpty()) {
+                return CompletableFuture.completedFuture(null);
+            }
+            byte[][] args = new byte[2 + 4 * records.size()][];
+            args[0] = ascii(config.historyCapacity());
+            args[1] = ascii(config.historyRetention().toMillis());
+            int i = 2;
+            for (RoomRecord r : records) {
+                args[i++] = r.epoch().getBytes(StandardCharsets.UTF_8);
+                args[i++] = ascii(r.offset());
+                args[i++] = ascii(r.timeMillis());
+                args[i++] = r.payload();
+            }
+            return LuaScript.APPEND_HISTORY.<Long>run(commands, ScriptOutputType.INTEGER, keys, args)
+                    .thenApply(added -> null);
+        });
+    }
+
+    @Override
+    public CompletableFuture<HistoryPage> history(HistoryQuery query) {
+        return call(Op.HISTORY, () -> {
+            requireNonNull(query, "query");
+            String room = query.room();
+            String[] keys = {RedisKeys.history(room), RedisKeys.historyMeta(room)};
+            // Entry ids are <offset>-1, so "after n" starts at (n+1)-0 and "before n" ends at (n-1)-1, inclusive.
+            String low = "-";
+            String high = "+";
+            int count = query.limit();
+            long since = query.sinceOffset();
+            if (since >= 0) {
+                if (!query.reverse()) {
+                    if (since == Long.MAX_VALUE) {
+                        count = 0;
+                    } else {
+                        low = (since + 1) + "-0";
+                    }
+                } else if (since == 0) {
+                    count = 0;
+                } else {
+                    high = (since - 1) + "-1";
+                }
+            }
+            byte[][] args = {ascii(low), ascii(high), ascii(count), ascii(query.reverse() ? "1" : "0")};
+            return LuaScript.READ_HISTORY.<List<Object>>run(commands, ScriptOutputType.MULTI, keys, args)
+                    .thenApply(reply -> page(room, reply));
+        });
+    }
+
+    private static HistoryPage page(String room, List<Object> reply) {
+        if (reply == null || reply.isEmpty()) {
+            return HistoryPage.empty();
+        }
+        String epoch = utf8(reply.get(0));
+        long top = number(reply.get(1));
+        long floor = number(reply.get(2));
+        List<RoomRecord> records = new ArrayList<>((reply.size() - 3) / 3);
+        for (int i = 3; i + 2 < reply.size(); i += 3) {
+            records.add(new RoomRecord(room, number(reply.get(i)), epoch, number(reply.get(i + 1)),
+                    (byte[]) reply.get(i + 2)));
+        }
+        return new HistoryPage(epoch, top, floor, records);
+    }
+
+    // ------------------------------------------------------------------------------------------ online counts
+
+    @Override
+    public CompletableFuture<Void> reportOnline(String gatewayId, Map<String, Integer> counts, Duration ttl) {
+        return call(Op.REPORT_ONLINE, () -> {
+            requireNonNull(gatewayId, "gatewayId");
+            requireNonNull(counts, "counts");
+            byte[] ttlMillis = ascii(millis(ttl, "ttl"));
+            List<String> keys = new ArrayList<>(counts.size());
+            List<Integer> values = new ArrayList<>(counts.size());
+            for (Map.Entry<String, Integer> e : counts.entrySet()) {
+                requireNonNull(e.getKey(), "counts room");
+                requireNonNull(e.getValue(), "counts value");
+                if (e.getValue() < 0) {
+                    throw new IllegalArgumentException("counts[" + e.getKey() + "]: " + e.getValue()
+                            + " (expected: >= 0)");
+                }
+                keys.add(RedisKeys.online(e.getKey()));
+                values.add(e.getValue());
+            }
+            // One script per room (rooms live on different slots); Lettuce pipelines them on the connection.
+            byte[] gateway = gatewayId.getBytes(StandardCharsets.UTF_8);
+            CompletableFuture<?>[] each = new CompletableFuture<?>[keys.size()];
+            for (int i = 0; i < each.length; i++) {
+                each[i] = LuaScript.REPORT_ONLINE.run(commands, ScriptOutputType.INTEGER,
+                        new String[] {keys.get(i)}, gateway, ascii(values.get(i)), ttlMillis);
+            }
+            return CompletableFuture.allOf(each);
+        });
+    }
+
+    @Override
+    public CompletableFuture<Long> online(String room) {
+        return call(Op.ONLINE, () -> {
+            requireNonNull(room, "room");
+            return LuaScript.ONLINE.run(commands, ScriptOutputType.INTEGER, new String[] {RedisKeys.online(room)});
+        });
+    }
+
+    // ------------------------------------------------------------------------------------------ bans and mutes
+
+    @Override
+    public CompletableFuture<Void> ban(String userId, Duration duration) {
+        return call(Op.BAN, () -> {
+            requireNonNull(userId, "userId");
+            long ms = millis(duration, "duration");
+            return commands.set(RedisKeys.ban(userId), ONE, SetArgs.Builder.px(ms)).thenApply(ok -> null);
+        });
+    }
+
+    @Override
+    public CompletableFuture<Void> unban(String userId) {
+        return call(Op.UNBAN, () -> commands.del(RedisKeys.ban(requireNonNull(userId, "userId")))
+                .thenApply(n -> null));
+    }
+
+    @Override
+    public CompletableFuture<Void> mute(String room, String userId, Duration duration) {
+        return call(Op.MUTE, () -> {
+            requireNonNull(room, "room");
+            requireNonNull(userId, "userId");
+            byte[] ms = ascii(millis(duration, "duration"));
+            return LuaScript.MUTE.run(commands, ScriptOutputType.INTEGER, new String[] {RedisKeys.mutes(room)},
+                    userId.getBytes(StandardCharsets.UTF_8), ms).thenApply(r -> null);
+        });
+    }
+
+    @Override
+    public CompletableFuture<Void> unmute(String room, String userId) {
+        return call(Op.UNMUTE, () -> {
+            requireNonNull(room, "room");
+            requireNonNull(userId, "userId");
+            return commands.hdel(RedisKeys.mutes(room), userId).thenApply(n -> null);
+        });
+    }
+
+    @Override
+    public CompletableFuture<Restriction> restriction(String room, String userId) {
+        return call(Op.RESTRICTION, () -> {
+            requireNonNull(room, "room");
+            requireNonNull(userId, "userId");
+            String mutesKey = RedisKeys.mutes(room);
+            // The ban and the mute live on different slots: two commands in flight at once.
+            CompletableFuture<Long> banned = commands.exists(RedisKeys.ban(userId)).toCompletableFuture();
+            CompletableFuture<Long> muted = LuaScript.MUTED.run(commands, ScriptOutputType.INTEGER,
+                    new String[] {mutesKey}, userId.getBytes(StandardCharsets.UTF_8));
+            return banned.thenCombine(muted, (b, m) -> b > 0 ? Restriction.BANNED
+                    : m == 1 ? Restriction.MUTED : Restriction.NONE);
+        });
+    }
+
+    // ------------------------------------------------------------------------------------------ rate limits
+
+    @Override
+    public CompletableFuture<RateDecision> acquire(String key, RateLimit limit) {
+        return call(Op.ACQUIRE, () -> {
+            requireNonNull(key, "key");
+            requireNonNull(limit, "limit");
+            double microsPerToken = 1_000_000.0 / limit.perSecond();
+            return LuaScript.ACQUIRE.<List<Object>>run(commands, ScriptOutputType.MULTI,
+                    new String[] {RedisKeys.rateLimit(key)}, ascii(limit.burst()),
+                    ascii(Double.toString(microsPerToken)))
+                    .thenApply(reply -> number(reply.get(0)) == 1 ? RateDecision.ALLOWED
+                            : RateDecision.refused(Duration.ofMillis(number(reply.get(1)))));
+        });
+    }
+
+    // ------------------------------------------------------------------------------------------ dedupe
+
+    @Override
+    public CompletableFuture<Boolean> markOnce(String key, Duration ttl) {
+        return call(Op.MARK_ONCE, () -> {
+            requireNonNull(key, "key");
+            long ms = millis(ttl, "ttl");
+            return commands.set(RedisKeys.dedupe(key), ONE, SetArgs.Builder.nx().px(ms)).thenApply("OK"::equals);
+        });
+    }
+
+    @Override
+    public CompletableFuture<Void> unmark(String key) {
+        return call(Op.UNMARK, () -> commands.del(RedisKeys.dedupe(requireNonNull(key, "key"))).thenApply(n -> null));
+    }
+
+    // ------------------------------------------------------------------------------------------ lifecycle
+
+    /** Closes the connection and the client (and its resources unless they were passed in). Blocks briefly. */
+    @Override
+    public void close() {
+        if (closed) {
+            return;
+        }
+        closed = true;
+        try {
+            connection.close();
+        } finally {
+            client.shutdown(Duration.ZERO, SHUTDOWN_TIMEOUT);
+        }
+        log.info("Redis hot store disconnected from {}", config.uris());
+    }
+
+    @Override
+    public String toString() {
+        return "RedisHotStore[" + config.mode() + " " + config.uris() + ", historyCapacity="
+                + config.historyCapacity() + "]";
+    }
+
+    // ------------------------------------------------------------------------------------------ helpers
+
+    /**
+     * Runs one operation: argument errors fail the future as they are; Redis failures are counted and become
+     * retriable {@link DanmakuException}s.
+     */
+    private <T> CompletableFuture<T> call(Op op, Supplier<? extends CompletionStage<T>> body) {
+        if (closed) {
+            return CompletableFuture.failedFuture(new DanmakuException("redis hot store closed", false));
+        }
+        long startNanos = System.nanoTime();
+        CompletionStage<T> stage;
+        try {
+            stage = body.get();
+        } catch (IllegalArgumentException | NullPointerException e) {
+            return CompletableFuture.failedFuture(e);
+        } catch (RuntimeException e) {
+            stage = CompletableFuture.failedFuture(e);
+        }
+        CompletableFuture<T> result = new CompletableFuture<>();
+        stage.whenComplete((value, error) -> {
+            latency.get(op).record(System.nanoTime() - startNanos, TimeUnit.NANOSECONDS);
+            if (error == null) {
+                result.complete(value);
+            } else {
+                result.completeExceptionally(failure(op, error));
+            }
+        });
+        return result;
+    }
+
+    private DanmakuException failure(Op op, Throwable error) {
+        Throwable cause = error instanceof CompletionException && error.getCause() != null ? error.getCause() : error;
+        errors.get(op).increment();
+        if (cause instanceof DanmakuException d) {
+            return d;
+        }
+        String message = "redis " + op.tag + " failed: " + cause;
+        AtomicLong last = lastWarnNanos.get(op);
+        long now = System.nanoTime();
+        long previous = last.get();
+        if (now - previous >= WARN_INTERVAL_NANOS && last.compareAndSet(previous, now)) {
+            log.warn("{} (further failures of this operation are counted in danmaku.store.redis.errors, logged"
+                    + " at most every 10 s)", message);
+        }
+        return new DanmakuException(message, cause, !closed);
+    }
+
+    private static long millis(Duration d, String name) {
+        requireNonNull(d, name);
+        if (d.isNegative() || d.isZero()) {
+            throw new IllegalArgumentException(name + ": " + d + " (expected: > 0)");
+        }
+        // PX needs at least 1 ms; sub-millisecond durations round up.
+        return Math.max(1, d.toMillis());
+    }
+
+    private static byte[] ascii(long value) {
+        return Long.toString(value).getBytes(StandardCharsets.US_ASCII);
+    }
+
+    private static byte[] ascii(String value) {
+        return value.getBytes(StandardCharsets.US_ASCII);
+    }
+
+    private static String utf8(Object bulk) {
+        return bulk instanceof byte[] bytes ? new String(bytes, StandardCharsets.UTF_8) : String.valueOf(bulk);
+    }
+
+    private static long number(Object reply) {
+        if (reply instanceof Long l) {
+            return l;
+        }
+        return Long.parseLong(utf8(reply));
+    }
+}

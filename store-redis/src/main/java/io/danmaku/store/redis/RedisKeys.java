@@ -1,0 +1,66 @@
+package io.danmaku.store.redis;
+
+import io.danmaku.protocol.RoomId;
+
+/**
+ * Every Redis key the hot store uses, in one place (docs/OPERATIONS.md lists them for operators). The part in
+ * braces is the Redis Cluster hash tag: all keys of a room share a slot, so one Lua script can touch a room's
+ * history and its metadata together; a user's ban, a rate-limit bucket and a dedupe mark each hash on their
+ * own.
+ *
+ * <ul>
+ *   <li>{@code dm:{<room>}:hist} — stream: the room's newest records, entry id {@code <offset>-1}, fields
+ *       {@code t} (time in ms) and {@code p} (the message JSON); capped exactly at the history capacity.</li>
+ *   <li>{@code dm:{<room>}:meta} — hash: {@code epoch}, {@code top} (newest offset), {@code floor} (newest
+ *       trimmed offset, 0 while none was trimmed).</li>
+ *   <li>{@code dm:{<room>}:online} — hash: gateway id → {@code <count>:<expiresAtMillis>}.</li>
+ *   <li>{@code dm:{<room>}:mutes} — hash: user id → {@code <expiresAtMillis>}.</li>
+ *   <li>{@code dm:ban:{<user>}} — string with a TTL: the user is banned while it exists.</li>
+ *   <li>{@code dm:rl:{<bucket>}} — string with a TTL: a rate-limit bucket's theoretical arrival time (GCRA,
+ *       microseconds of server time); gone once the bucket is full again.</li>
+ *   <li>{@code dm:dd:{<mark>}} — string with a TTL: a dedupe mark.</li>
+ * </ul>
+ *
+ * <p>Room ids are valid {@link RoomId}s, so they never contain braces; user ids and bucket or mark names may
+ * contain anything (a brace only moves their single key to another slot).
+ */
+public final class RedisKeys {
+    public static final String PREFIX = "dm:";
+
+    private RedisKeys() {
+    }
+
+    public static String history(String room) {
+        return roomKey(room, "hist");
+    }
+
+    public static String historyMeta(String room) {
+        return roomKey(room, "meta");
+    }
+
+    public static String online(String room) {
+        return roomKey(room, "online");
+    }
+
+    public static String mutes(String room) {
+        return roomKey(room, "mutes");
+    }
+
+    public static String ban(String userId) {
+        return PREFIX + "ban:{" + userId + "}";
+    }
+
+    /** Bucket names come from logic ({@code rl:u:<user>}, {@code rl:r:<room>}). */
+    public static String rateLimit(String bucket) {
+        return PREFIX + "rl:{" + bucket + "}";
+    }
+
+    /** Mark names come from logic ({@code dd:<user>:<clientMsgId>}). */
+    public static String dedupe(String mark) {
+        return PREFIX + "dd:{" + mark + "}";
+    }
+
+    private static String roomKey(String room, String what) {
+        return PREFIX + "{" + RoomId.requireValid(room, "room") + "}:" + what;
+    }
+}
