@@ -35,7 +35,7 @@ public final class RedisClusterExtension implements ParameterResolver {
 
     /** The JVM's shared instance of {@code layout}, started on first use. */
     public static RedisCluster shared(ExtensionContext context, RedisCluster.Layout layout) {
-        if (!RedisCluster.installed()) {
+        if (!RedisCluster.installIfMissing()) {
             throw new ExtensionConfigurationException("redis-server/redis-cli not found on PATH: this test needs a"
                     + " real Redis. Install it (Debian/Ubuntu: apt-get install -y redis-server redis-tools; .ci/run"
                     + " does this by itself)");
