@@ -1,0 +1,198 @@
+package io.danmaku.rpc;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+import io.danmaku.protocol.UserRef;
+import io.danmaku.protocol.bus.BusPosition;
+import io.danmaku.protocol.post.PostRequest;
+import io.danmaku.protocol.post.PostResult;
+import io.danmaku.protocol.post.RejectReason;
+import io.danmaku.rpc.v1.LogicGrpc;
+import io.danmaku.rpc.v1.PostReply;
+import io.danmaku.rpc.v1.User;
+import io.grpc.ManagedChannel;
+import io.grpc.ManagedChannelBuilder;
+import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
+import java.util.stream.Collectors;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.EnumSource;
+
+/** A gateway's {@link GrpcPostClient} against a real {@link GrpcPostServer} on loopback. */
+class GrpcPostRoundTripTest {
+    private static final Duration WAIT = Duration.ofSeconds(20);
+
+    private final SimpleMeterRegistry serverMeters = new SimpleMeterRegistry();
+    private final SimpleMeterRegistry clientMeters = new SimpleMeterRegistry();
+    private final ScriptedPostService logic = new ScriptedPostService();
+    private GrpcPostServer server;
+    private GrpcPostClient client;
+
+    @BeforeEach
+    void start() {
+        server = new GrpcPostServer(RpcServerConfig.defaults().withAddress("127.0.0.1", 0), logic, serverMeters)
+                .start();
+        client = new GrpcPostClient(RpcClientConfig.defaults("127.0.0.1:" + server.port()), clientMeters);
+    }
+
+    @AfterEach
+    void stop() {
+        client.close();
+        server.close();
+    }
+
+    private PostResult post(PostRequest request) {
+        return client.post(request).orTimeout(WAIT.toSeconds(), TimeUnit.SECONDS).join();
+    }
+
+    @Test
+    void everyFieldReachesLogicAsSent() {
+        PostRequest sent = new PostRequest("live:42", new UserRef("u-1", "Alice"), "弹幕 🎉 テスト ¡olé!", 0xFF0000, 5,
+                "c-1");
+
+        PostResult result = post(sent);
+
+        assertThat(logic.received).containsExactly(sent);
+        assertThat(result).isEqualTo(PostResult.accepted("m1", new BusPosition("live:42", 1, "e1")));
+    }
+
+    @Test
+    void absentFieldsStayAbsentAndEmptyStaysEmpty() {
+        PostRequest anonymousBare = new PostRequest("r1", null, null, null, null, null);
+        PostRequest empties = new PostRequest("", new UserRef("u", null), "", 0, 0, "");
+        PostRequest outOfRange = new PostRequest("r1", new UserRef("u", "U"), " ", -1, Integer.MAX_VALUE, "x");
+
+        post(anonymousBare);
+        post(empties);
+        post(outOfRange);
+
+        assertThat(logic.received).containsExactly(anonymousBare, empties, outOfRange);
+        assertThat(logic.received.get(1).user().name()).isEqualTo("u");
+    }
+
+    @Test
+    void malformedUnicodeReachesLogicUnchanged() {
+        // an unpaired surrogate (a JSON "\ud800" escape) cannot be UTF-8; logic must still see it to reject it
+        PostRequest sent = new PostRequest("r1", new UserRef("u", "U"), "a\uD800b\uDC00 ok 🎉", null, null,
+                "\uDFFFid");
+
+        post(sent);
+
+        assertThat(logic.received).containsExactly(sent);
+    }
+
+    @Test
+    void anAcceptedPostWithoutEpochKeepsNone() {
+        logic.answering(PostResult.accepted("id-7", new BusPosition("r1", 0, null)));
+
+        assertThat(post(new PostRequest("r1", new UserRef("u", "U"), "hi", null, null, null)))
+                .isEqualTo(PostResult.accepted("id-7", new BusPosition("r1", 0, null)));
+    }
+
+    @ParameterizedTest
+    @EnumSource(RejectReason.class)
+    void everyRejectionComesBackWithItsReasonAndMessage(RejectReason reason) {
+        PostResult rejected = PostResult.rejected(reason, "text: 「" + reason.code() + "」 (expected: something)");
+        logic.answering(rejected);
+
+        assertThat(post(new PostRequest("r1", new UserRef("u", "U"), "hi", null, null, null))).isEqualTo(rejected);
+    }
+
+    @Test
+    void thousandPostsAreInFlightAtOnceAndAllAnswered() {
+        int n = 1000;
+        logic.acceptingOnceAllOf(n);
+        List<CompletableFuture<PostResult>> results = new ArrayList<>();
+        for (int i = 0; i < n; i++) {
+            results.add(client.post(new PostRequest("r" + (i % 7), new UserRef("u" + i, null), "msg " + i, null, null,
+                    "c" + i)));
+        }
+
+        // logic answers none until it holds all 1000: they were pipelined, not one after another
+        await().atMost(WAIT).until(() -> results.stream().allMatch(CompletableFuture::isDone));
+        List<PostResult> answers = results.stream().map(CompletableFuture::join).collect(Collectors.toList());
+        assertThat(answers).allMatch(PostResult::accepted);
+        assertThat(answers.stream().map(PostResult::id).distinct()).hasSize(n);
+        assertThat(logic.received).hasSize(n);
+        assertThat(clientMeters.get("danmaku.rpc.client.calls").tag("status", "ok").counter().count())
+                .isEqualTo(n);
+        assertThat(clientMeters.get("danmaku.rpc.client.latency").timer().count()).isEqualTo(n);
+        assertThat(serverMeters.get("danmaku.rpc.server.calls").tag("status", "ok").counter().count()).isEqualTo(n);
+    }
+
+    @Test
+    void aPostLogicNeverAnswersIsRejectedUnavailableAtTheDeadline() {
+        logic.holding();
+        client.close();
+        client = new GrpcPostClient(RpcClientConfig.defaults("127.0.0.1:" + server.port())
+                .withDeadline(Duration.ofMillis(300)), clientMeters);
+
+        PostResult result = post(new PostRequest("r1", new UserRef("u", "U"), "hi", null, null, null));
+
+        assertThat(result).isEqualTo(
+                PostResult.rejected(RejectReason.UNAVAILABLE, "logic unreachable: DEADLINE_EXCEEDED"));
+        assertThat(clientMeters.get("danmaku.rpc.client.calls").tag("status", "deadline_exceeded").counter().count())
+                .isEqualTo(1);
+        // logic learns the gateway gave up; its late answer goes nowhere
+        await().atMost(WAIT).until(() -> serverMeters.get("danmaku.rpc.server.calls").tag("status", "cancelled")
+                .counter().count() == 1);
+        logic.held.get(0).complete(PostResult.accepted("late", new BusPosition("r1", 1, "e1")));
+        assertThat(serverMeters.get("danmaku.rpc.server.calls").tag("status", "ok").counter().count()).isZero();
+    }
+
+    @Test
+    void aFailingPostServiceIsAnUnavailableRejectionNotAnException() {
+        logic.failing(new IllegalStateException("bus exploded"));
+
+        PostResult result = post(new PostRequest("r1", new UserRef("u", "U"), "hi", null, null, null));
+
+        assertThat(result).isEqualTo(PostResult.rejected(RejectReason.UNAVAILABLE, "logic unreachable: INTERNAL"));
+        assertThat(serverMeters.get("danmaku.rpc.server.calls").tag("status", "internal").counter().count())
+                .isEqualTo(1);
+    }
+
+    @Test
+    void aDnsTargetFindsLogic() {
+        client.close();
+        client = new GrpcPostClient(RpcClientConfig.defaults("dns:///localhost:" + server.port()), clientMeters);
+
+        assertThat(post(new PostRequest("r1", new UserRef("u", "U"), "hi", null, null, null)).accepted()).isTrue();
+        assertThat(client.ready()).isTrue();
+    }
+
+    @Test
+    void aRequestBreakingTheSeamsRulesIsRejectedNamingTheField() throws InterruptedException {
+        // no gateway sends this (UserRef forbids it); another client of the port might
+        ManagedChannel raw = ManagedChannelBuilder.forAddress("127.0.0.1", server.port()).usePlaintext().build();
+        try {
+            PostReply reply = LogicGrpc.newBlockingStub(raw).withDeadlineAfter(20, TimeUnit.SECONDS)
+                    .post(io.danmaku.rpc.v1.PostRequest.newBuilder().setRoom("r1")
+                            .setUser(User.newBuilder().setId("")).setText("hi").build());
+
+            assertThat(reply.getRejected().getReason()).isEqualTo("bad_request");
+            assertThat(reply.getRejected().getMessage()).startsWith("user.id: ");
+            assertThat(logic.received).isEmpty();
+        } finally {
+            raw.shutdownNow().awaitTermination(5, TimeUnit.SECONDS);
+        }
+    }
+
+    @Test
+    void aClosedClientRejectsUnavailable() {
+        client.close();
+
+        PostResult result = post(new PostRequest("r1", new UserRef("u", "U"), "hi", null, null, null));
+
+        assertThat(result.reason()).isEqualTo(RejectReason.UNAVAILABLE);
+        assertThat(result.message()).startsWith("logic unreachable: ");
+        assertThat(client.ready()).isFalse();
+    }
+}

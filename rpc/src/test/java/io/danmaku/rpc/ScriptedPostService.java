@@ -1,0 +1,69 @@
+package io.danmaku.rpc;
+
+import io.danmaku.protocol.bus.BusPosition;
+import io.danmaku.protocol.post.PostRequest;
+import io.danmaku.protocol.post.PostResult;
+import io.danmaku.protocol.post.PostService;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.function.Function;
+
+/**
+ * A real, in-memory {@link PostService} standing in for logic behind the gRPC server: it records every request
+ * it receives and answers as its script says (accept all, a fixed answer, hold the answer until the test releases
+ * it, or fail).
+ */
+final class ScriptedPostService implements PostService {
+    final List<PostRequest> received = new CopyOnWriteArrayList<>();
+    final List<CompletableFuture<PostResult>> held = new CopyOnWriteArrayList<>();
+    private final AtomicLong offsets = new AtomicLong();
+    private volatile Function<PostRequest, CompletableFuture<PostResult>> script = this::accept;
+
+    /** Accepts every post: id {@code m<offset>}, offsets 1, 2, 3… in epoch {@code e1}. */
+    CompletableFuture<PostResult> accept(PostRequest request) {
+        long offset = offsets.incrementAndGet();
+        return CompletableFuture.completedFuture(
+                PostResult.accepted("m" + offset, new BusPosition(request.room(), offset, "e1")));
+    }
+
+    ScriptedPostService answering(PostResult result) {
+        script = request -> CompletableFuture.completedFuture(result);
+        return this;
+    }
+
+    /** Answers nothing until the test completes the futures in {@link #held}. */
+    ScriptedPostService holding() {
+        script = request -> {
+            CompletableFuture<PostResult> f = new CompletableFuture<>();
+            held.add(f);
+            return f;
+        };
+        return this;
+    }
+
+    /** Holds every answer until {@code n} posts are in (all in flight at once), then accepts them all. */
+    ScriptedPostService acceptingOnceAllOf(int n) {
+        CompletableFuture<Void> allIn = new CompletableFuture<>();
+        script = request -> {
+            CompletableFuture<PostResult> result = allIn.thenCompose(ignored -> accept(request));
+            if (received.size() >= n) {
+                allIn.complete(null);
+            }
+            return result;
+        };
+        return this;
+    }
+
+    ScriptedPostService failing(RuntimeException e) {
+        script = request -> CompletableFuture.failedFuture(e);
+        return this;
+    }
+
+    @Override
+    public CompletableFuture<PostResult> post(PostRequest request) {
+        received.add(request);
+        return script.apply(request);
+    }
+}

@@ -1,0 +1,34 @@
+package io.danmaku.rpc.internal;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.danmaku.protocol.post.PostResult;
+import io.danmaku.protocol.post.RejectReason;
+import io.danmaku.rpc.v1.PostReply;
+import org.junit.jupiter.api.Test;
+
+/** What a gateway makes of replies it cannot fully understand (a newer or broken logic). */
+class PostMessagesTest {
+
+    @Test
+    void anUnknownReasonCodeIsABadRequestKeepingLogicsMessage() {
+        PostResult result = PostMessages.fromProto(PostMessages.rejected("slow_mode", "room is in slow mode"));
+
+        assertThat(result).isEqualTo(PostResult.rejected(RejectReason.BAD_REQUEST, "room is in slow mode"));
+    }
+
+    @Test
+    void aReplyWithNeitherResultIsUnavailable() {
+        assertThat(PostMessages.fromProto(PostReply.getDefaultInstance()))
+                .isEqualTo(PostResult.rejected(RejectReason.UNAVAILABLE, "logic sent an empty reply"));
+    }
+
+    @Test
+    void wellFormedMeansNoUnpairedSurrogate() {
+        assertThat(PostMessages.wellFormed("")).isTrue();
+        assertThat(PostMessages.wellFormed("弹幕 🎉")).isTrue();
+        assertThat(PostMessages.wellFormed("\uD83C")).isFalse();
+        assertThat(PostMessages.wellFormed("a\uDF89")).isFalse();
+        assertThat(PostMessages.wellFormed("\uDF89\uD83C")).isFalse();
+    }
+}
