@@ -1,0 +1,102 @@
+// The demo page in Debian's Chromium (headless), driven by playwright-core: two viewers in a room, one posts,
+// the comment flies across the other's stage.
+import assert from 'node:assert/strict';
+import { existsSync, mkdirSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { randomUUID } from 'node:crypto';
+import { after, describe, test } from 'node:test';
+import { chromium } from 'playwright-core';
+import { apiPublish, httpBase, sleep, uniqueRoom } from '../lib/support.mjs';
+
+const CHROMIUM = '/usr/bin/chromium';
+// The flags a headless Chromium needs on a machine with no network but loopback. playwright-core starts it
+// with a fresh temporary --user-data-dir of its own (it refuses one passed in args).
+const FLAGS = ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking',
+  '--disable-component-update', '--disable-sync'];
+const WAIT_MS = 10_000;
+const SCREENSHOT = fileURLToPath(new URL('../target/demo-page.png', import.meta.url));
+
+let browser;
+const pageErrors = [];
+
+async function launch() {
+  assert.ok(existsSync(CHROMIUM),
+    `${CHROMIUM} does not exist: install Debian's chromium package (apt-get install -y chromium); ` +
+    'the browser test never downloads a browser');
+  browser = await chromium.launch({ executablePath: CHROMIUM, headless: true, args: FLAGS, timeout: 60_000 });
+}
+
+after(async () => {
+  if (browser) await browser.close();
+});
+
+async function viewer(room, name) {
+  const context = await browser.newContext({ viewport: { width: 1280, height: 800 } });
+  const page = await context.newPage();
+  page.on('pageerror', (e) => pageErrors.push(`${name}: ${e.message}`));
+  page.on('console', (m) => { if (m.type() === 'error') pageErrors.push(`${name} console: ${m.text()}`); });
+  await page.goto(`${httpBase}/?room=${encodeURIComponent(room)}&name=${encodeURIComponent(name)}`);
+  await page.locator('[data-testid=status][data-state=connected]').waitFor({ timeout: WAIT_MS })
+    .catch(async (e) => {
+      throw new Error(`${name}'s page did not connect: status "${await page.textContent('[data-testid=status]')}", ` +
+        `log: ${await page.textContent('[data-testid=log]')} (${e.message})`);
+    });
+  return page;
+}
+
+async function onlineCount(page) {
+  return Number(await page.getAttribute('[data-testid=online]', 'data-count'));
+}
+
+describe('demo page in Chromium', { timeout: 90_000 }, () => {
+  test('a comment posted on one page flies across the other page\'s stage', { timeout: 60_000 }, async () => {
+    await launch();
+    const room = uniqueRoom('browser');
+    const alice = await viewer(room, 'Alice');
+    const bob = await viewer(room, 'Bob');
+    assert.equal(await alice.textContent('[data-testid=room]'), room);
+    assert.match(await alice.textContent('[data-testid=whoami]'), /posting as Alice/);
+    assert.equal(await alice.isEnabled('[data-testid=input]'), true, 'a page with a demo token can post');
+
+    // both count in the online figure (the page polls presence_stats every 5 s)
+    await bob.waitForFunction(
+      () => Number(document.querySelector('[data-testid=online]').getAttribute('data-count')) >= 2,
+      null, { timeout: 15_000 },
+    ).catch(async () => assert.fail(`Bob's page should show at least 2 watching, shows ${await onlineCount(bob)}`));
+    assert.match(await bob.textContent('[data-testid=online]'), /^\d+ watching$/);
+
+    const text = `你好 from Alice ${randomUUID().slice(0, 6)}`;
+    await alice.fill('[data-testid=input]', text);
+    await alice.click('[data-testid=send]');
+
+    const comment = bob.locator('[data-testid=danmaku]', { hasText: text });
+    await comment.waitFor({ state: 'visible', timeout: WAIT_MS });
+    assert.equal(await comment.getAttribute('title'), 'Alice', 'the comment carries its author');
+    const stage = await bob.locator('[data-testid=stage]').boundingBox();
+    const first = await comment.boundingBox();
+    await sleep(500);
+    const second = await comment.boundingBox();
+    assert.ok(first && second, 'the comment stays on the stage while it flies');
+    assert.ok(second.x < first.x - 10, `the comment moves left: x ${first.x} → ${second.x}`);
+    assert.ok(Math.abs(second.y - first.y) < 1, 'it keeps its lane');
+    assert.ok(second.y >= stage.y && second.y + second.height <= stage.y + stage.height,
+      `the comment is inside the stage vertically: ${JSON.stringify(second)} in ${JSON.stringify(stage)}`);
+    assert.ok(second.x < stage.x + stage.width && second.x + second.width > stage.x,
+      `the comment is inside the stage horizontally: ${JSON.stringify(second)} in ${JSON.stringify(stage)}`);
+
+    // the author sees it too, and the composer is cleared once the server accepted the post
+    await alice.locator('[data-testid=danmaku].mine', { hasText: text }).waitFor({ state: 'attached', timeout: WAIT_MS });
+    await alice.waitForFunction(() => document.querySelector('[data-testid=input]').value === '', null, { timeout: WAIT_MS });
+
+    // a gift published by a backend through the server API shows as a banner
+    await apiPublish(room, { cmd: 'GIFT', gift: 'rocket', count: 2, user: { id: 'fan-1', name: 'Carol' } });
+    await bob.locator('[data-testid=event]', { hasText: 'Carol sent 2 × rocket' }).waitFor({ timeout: WAIT_MS });
+
+    // the comment flies for 8 s: it is still on the stage for the screenshot
+    mkdirSync(fileURLToPath(new URL('../target/', import.meta.url)), { recursive: true });
+    await bob.screenshot({ path: SCREENSHOT });
+    console.log(`screenshot of Bob's page: ${SCREENSHOT}`);
+
+    assert.deepEqual(pageErrors, [], 'the pages raised no error');
+  });
+});
