@@ -7,13 +7,19 @@ import io.danmaku.protocol.bus.BusSubscription;
 import io.danmaku.protocol.bus.MessageBus;
 import io.danmaku.protocol.store.HotStore;
 import io.danmaku.storage.StorageConfig;
+import io.danmaku.storage.StorageException;
+import io.danmaku.storage.archive.ArchiveReader;
+import io.danmaku.storage.archive.ArchiveSink;
+import io.danmaku.storage.archive.ArchiveWriter;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.DistributionSummary;
 import io.micrometer.core.instrument.MeterRegistry;
+import java.time.Clock;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
 import java.util.concurrent.CompletionStage;
@@ -23,15 +29,18 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Consumes the room-message stream as consumer group {@link StorageConfig#group()} and appends every record to
- * its room's hot history. A batch is split by room (keeping each room's order) and the rooms are written
- * concurrently; the batch is acknowledged only when every room's append succeeded. Otherwise its stage fails,
- * the bus keeps the group's position and hands the batch over again after a backoff: nothing is lost, and
- * rooms already written skip the replayed records (appends are idempotent by offset), so nothing is doubled.
+ * Consumes the room-message stream as consumer group {@link StorageConfig#group()} and writes every record to
+ * its room's hot history and, when an archive is configured, to the archive. A batch is split by room (keeping
+ * each room's order) and the rooms are written to the hot store concurrently, while the whole batch is appended
+ * to the archive; the batch is acknowledged only when every hot-store append and the archive append (fsync
+ * included) succeeded. Otherwise its stage fails, the bus keeps the group's position and hands the batch over
+ * again after a backoff: nothing is lost, and both sinks skip the records they already have (writes are
+ * idempotent by offset), so nothing is doubled.
  *
  * <p>Meters: {@code danmaku.storage.records} (records written, counted once per acknowledged batch),
  * {@code danmaku.storage.write.errors} (failed batches), {@code danmaku.storage.batch.size} (records per
- * delivered batch, retries included). Write failures are also logged as a WARN at most every
+ * delivered batch, retries included); the archive's own under {@code danmaku.storage.archive.*}
+ * ({@link ArchiveWriter}). Write failures are also logged as a WARN at most every
  * {@value #WARN_INTERVAL_SECONDS} s.
  */
 public final class StorageService implements AutoCloseable {
@@ -41,6 +50,10 @@ public final class StorageService implements AutoCloseable {
     private final StorageConfig config;
     private final MessageBus bus;
     private final HotStore hotStore;
+    /** Null when archiving is off. */
+    private final ArchiveSink archive;
+    /** The archive this service created from its configuration (and starts and closes), or null. */
+    private final ArchiveWriter ownedArchive;
     private final Counter recordsWritten;
     private final Counter writeErrors;
     private final DistributionSummary batchSize;
@@ -50,13 +63,38 @@ public final class StorageService implements AutoCloseable {
     private BusSubscription subscription;
     private boolean closed;
 
+    /**
+     * A service that writes the hot history and, when {@link StorageConfig#archiveDir()} is set, an archive
+     * there ({@link ArchiveWriter}, started by {@link #start()} and closed by {@link #close()}).
+     */
     public StorageService(StorageConfig config, MessageBus bus, HotStore hotStore, MeterRegistry meters) {
+        this(config, bus, hotStore, null, requireNonNull(meters, "meters"), true);
+    }
+
+    /**
+     * A service that archives through {@code archive} (owned by the caller, who starts and closes it), or
+     * archives nothing when it is null, whatever {@link StorageConfig#archiveDir()} says.
+     */
+    public StorageService(StorageConfig config, MessageBus bus, HotStore hotStore, ArchiveSink archive,
+                          MeterRegistry meters) {
+        this(config, bus, hotStore, archive, meters, false);
+    }
+
+    private StorageService(StorageConfig config, MessageBus bus, HotStore hotStore, ArchiveSink archive,
+                           MeterRegistry meters, boolean archiveFromConfig) {
         this.config = requireNonNull(config, "config");
         this.bus = requireNonNull(bus, "bus");
         this.hotStore = requireNonNull(hotStore, "hotStore");
         requireNonNull(meters, "meters");
+        if (archiveFromConfig && config.archiveEnabled()) {
+            this.ownedArchive = ArchiveWriter.create(config, bus, Clock.systemUTC(), meters);
+            this.archive = ownedArchive;
+        } else {
+            this.ownedArchive = null;
+            this.archive = archive;
+        }
         this.recordsWritten = Counter.builder("danmaku.storage.records")
-                .description("Records written to the hot history")
+                .description("Records written to the hot history (and the archive, when configured)")
                 .baseUnit("records")
                 .register(meters);
         this.writeErrors = Counter.builder("danmaku.storage.write.errors")
@@ -76,8 +114,29 @@ public final class StorageService implements AutoCloseable {
         if (subscription != null) {
             throw new IllegalStateException("storage service already started");
         }
+        if (ownedArchive != null) {
+            // recovery first, so the first batch finds the archive consistent and the history API sees all of it
+            try {
+                ownedArchive.start().join();
+            } catch (CompletionException e) {
+                ownedArchive.close();
+                closed = true;
+                throw new StorageException("storage: cannot open the archive under " + ownedArchive.root() + ": "
+                        + e.getCause().getMessage(), e.getCause(), false);
+            }
+        }
         subscription = bus.subscribeGroup(config.group(), this::write);
-        log.info("storage: consuming group {} into the hot history", config.group());
+        log.info("storage: consuming group {} into the hot history{}", config.group(),
+                archive == null ? "" : ownedArchive != null ? " and the archive under " + ownedArchive.root()
+                        : " and the archive");
+    }
+
+    /**
+     * Reads of the archive this service writes, for the history API: present when the archive is an
+     * {@link ArchiveWriter} (configured or passed in).
+     */
+    public Optional<ArchiveReader> archiveReader() {
+        return archive instanceof ArchiveWriter w ? Optional.of(w.reader()) : Optional.empty();
     }
 
     /** Leaves the group after the batch in progress; what was not acknowledged is delivered to the next member. */
@@ -92,6 +151,9 @@ public final class StorageService implements AutoCloseable {
             subscription = null;
             log.info("storage: left group {}", config.group());
         }
+        if (ownedArchive != null) {
+            ownedArchive.close();
+        }
     }
 
     CompletionStage<Void> write(List<RoomRecord> batch) {
@@ -100,8 +162,11 @@ public final class StorageService implements AutoCloseable {
         for (RoomRecord r : batch) {
             byRoom.computeIfAbsent(r.room(), k -> new ArrayList<>()).add(r);
         }
-        CompletableFuture<?>[] writes = new CompletableFuture<?>[byRoom.size()];
+        CompletableFuture<?>[] writes = new CompletableFuture<?>[byRoom.size() + (archive == null ? 0 : 1)];
         int i = 0;
+        if (archive != null) {
+            writes[i++] = archive(batch);
+        }
         for (Map.Entry<String, List<RoomRecord>> e : byRoom.entrySet()) {
             writes[i++] = append(e.getKey(), e.getValue());
         }
@@ -124,6 +189,15 @@ public final class StorageService implements AutoCloseable {
         }
     }
 
+    private CompletableFuture<Void> archive(List<RoomRecord> batch) {
+        try {
+            CompletableFuture<Void> f = archive.append(batch);
+            return f != null ? f : CompletableFuture.failedFuture(new NullPointerException("archive append: null"));
+        } catch (RuntimeException e) {
+            return CompletableFuture.failedFuture(e);
+        }
+    }
+
     private void warnThrottled(int records, int rooms, Throwable failure) {
         long now = System.nanoTime();
         long next = nextWarnNanos.get();
@@ -131,8 +205,8 @@ public final class StorageService implements AutoCloseable {
         if (now - next >= 0 && nextWarnNanos.compareAndSet(next, after)) {
             Throwable cause = failure instanceof CompletionException && failure.getCause() != null
                     ? failure.getCause() : failure;
-            log.warn("storage: writing a batch of {} records in {} rooms to the hot history failed; the bus will"
-                    + " deliver it again ({} similar warnings suppressed)", records, rooms,
+            log.warn("storage: writing a batch of {} records in {} rooms failed; the bus will deliver it again"
+                    + " ({} similar warnings suppressed)", records, rooms,
                     suppressedWarnings.getAndSet(0), cause);
         } else {
             suppressedWarnings.incrementAndGet();
@@ -141,6 +215,6 @@ public final class StorageService implements AutoCloseable {
 
     @Override
     public String toString() {
-        return "StorageService[group=" + config.group() + "]";
+        return "StorageService[group=" + config.group() + ", archive=" + (archive == null ? "off" : archive) + "]";
     }
 }

@@ -4,8 +4,18 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.awaitility.Awaitility.await;
 
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
 import io.danmaku.protocol.DanmakuException;
+import io.danmaku.storage.ArchiveFiles;
+import io.danmaku.storage.FailingHotStore;
+import io.danmaku.storage.StorageException;
+import io.danmaku.storage.api.HistoryApi;
+import io.danmaku.storage.archive.ArchiveSink;
+import io.danmaku.storage.archive.ArchiveWriter;
 import io.danmaku.protocol.RoomRecord;
+import io.danmaku.protocol.api.ApiRequest;
+import io.danmaku.protocol.api.ApiResponse;
 import io.danmaku.protocol.bus.BusMessage;
 import io.danmaku.protocol.bus.BusPosition;
 import io.danmaku.protocol.memory.MemoryHotStore;
@@ -13,12 +23,11 @@ import io.danmaku.protocol.memory.MemoryMessageBus;
 import io.danmaku.protocol.store.HistoryPage;
 import io.danmaku.protocol.store.HistoryQuery;
 import io.danmaku.protocol.store.HotStore;
-import io.danmaku.protocol.store.RateDecision;
-import io.danmaku.protocol.store.RateLimit;
-import io.danmaku.protocol.store.Restriction;
 import io.danmaku.storage.StorageConfig;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.time.Clock;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
@@ -29,6 +38,7 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 
 class StorageServiceTest {
     private static final Duration TIMEOUT = Duration.ofSeconds(20);
@@ -38,19 +48,47 @@ class StorageServiceTest {
     private final MemoryHotStore history = new MemoryHotStore();
     private final SimpleMeterRegistry meters = new SimpleMeterRegistry();
     private final List<StorageService> services = new ArrayList<>();
+    private final List<ArchiveWriter> writers = new ArrayList<>();
+
+    @TempDir
+    Path archiveRoot;
 
     @AfterEach
     void tearDown() {
         services.forEach(StorageService::close);
+        writers.forEach(ArchiveWriter::close);
         bus.close();
         history.close();
     }
 
     private StorageService start(HotStore store) {
-        StorageService s = new StorageService(StorageConfig.defaults(), bus, store, meters);
+        return start(StorageConfig.defaults(), store);
+    }
+
+    private StorageService start(StorageConfig config, HotStore store) {
+        StorageService s = new StorageService(config, bus, store, meters);
         services.add(s);
         s.start();
         return s;
+    }
+
+    private StorageService startWithArchive(HotStore store, ArchiveSink archive) {
+        StorageService s = new StorageService(StorageConfig.defaults(), bus, store, archive, meters);
+        services.add(s);
+        s.start();
+        return s;
+    }
+
+    private ArchiveWriter archiveWriter() {
+        ArchiveWriter w = new ArchiveWriter(archiveRoot, StorageConfig.DEFAULT_SEGMENT_MAX_BYTES,
+                StorageConfig.DEFAULT_SEGMENT_MAX_AGE, bus::streamOf, Clock.systemUTC(), meters);
+        writers.add(w);
+        w.start().join();
+        return w;
+    }
+
+    private StorageConfig archiving() {
+        return StorageConfig.defaults().withArchiveDir(archiveRoot);
     }
 
     @Test
@@ -95,6 +133,110 @@ class StorageServiceTest {
     }
 
     @Test
+    void everyPublishedRecordIsArchivedExactlyOnceAsWellAsInTheHistory() throws Exception {
+        StorageService s = start(archiving(), history);
+
+        Map<String, List<BusPosition>> sent = publishRounds(0, 10);
+
+        awaitHistory(sent);
+        awaitArchive(sent);
+        assertThat(s.archiveReader()).isPresent();
+        assertThat(meters.counter("danmaku.storage.archive.records").count()).isEqualTo(30);
+        assertThat(meters.counter("danmaku.storage.archive.skipped").count()).isZero();
+    }
+
+    @Test
+    void withoutAnArchiveDirectoryNothingIsArchived() throws Exception {
+        StorageService s = start(history);
+
+        awaitHistory(publishRounds(0, 3));
+
+        assertThat(s.archiveReader()).isEmpty();
+        assertThat(archiveRoot).isEmptyDirectory();
+    }
+
+    @Test
+    void failedArchiveWritesAreRetriedUntilTheArchiveIsCompleteWithoutDuplicates() throws Exception {
+        ArchiveWriter writer = archiveWriter();
+        AtomicInteger failures = new AtomicInteger();
+        ArchiveSink failingFirst = records -> failures.incrementAndGet() <= 3
+                ? CompletableFuture.failedFuture(new DanmakuException("test: disk full", true))
+                : writer.append(records);
+        startWithArchive(history, failingFirst);
+
+        Map<String, List<BusPosition>> sent = publishRounds(0, 10);
+
+        awaitHistory(sent);
+        awaitArchive(sent);
+        assertThat(failures.get()).isGreaterThan(3);
+        assertThat(meters.counter("danmaku.storage.write.errors").count()).isGreaterThanOrEqualTo(3);
+    }
+
+    @Test
+    void failedHotStoreWritesAreRetriedWithoutDoublingTheArchive() throws Exception {
+        ArchiveWriter writer = archiveWriter();
+        FailingHotStore flaky = new FailingHotStore(history, 4);
+        startWithArchive(flaky, writer);
+
+        Map<String, List<BusPosition>> sent = publishRounds(0, 10);
+
+        awaitHistory(sent);
+        awaitArchive(sent);
+        assertThat(flaky.failures.get()).isEqualTo(4);
+        // the archive had the failed batches already: their redelivery was skipped
+        assertThat(meters.counter("danmaku.storage.archive.skipped").count()).isPositive();
+    }
+
+    @Test
+    void anInstanceStoppedMidBatchIsFollowedByOneThatLeavesNoGapAndNoDuplicate() throws Exception {
+        // the first instance archives every batch but never gets it acknowledged: its hot store is down
+        StorageService first = start(archiving(), new FailingHotStore(history, Integer.MAX_VALUE));
+        Map<String, List<BusPosition>> sent = publishRounds(0, 5);
+        await().atMost(TIMEOUT).until(() -> meters.counter("danmaku.storage.archive.records").count() == 15);
+        first.close();
+
+        Map<String, List<BusPosition>> more = publishRounds(5, 5);
+        more.forEach((room, positions) -> sent.get(room).addAll(positions));
+        start(archiving(), history);
+
+        awaitHistory(sent);
+        awaitArchive(sent);
+        assertThat(meters.counter("danmaku.storage.archive.skipped").count()).isGreaterThanOrEqualTo(15);
+    }
+
+    @Test
+    void theHistoryApiServesWhatTheServiceArchived() throws Exception {
+        StorageService s = start(archiving(), history);
+        Map<String, List<BusPosition>> sent = publishRounds(0, 4);
+        awaitArchive(sent);
+        HistoryApi api = new HistoryApi(history, s.archiveReader().orElseThrow(), Clock.systemUTC(), meters);
+
+        ApiResponse r = api.handle(new ApiRequest("GET", "/api/rooms/room-b/history", Map.of(), Map.of(),
+                new byte[0])).join();
+
+        assertThat(r.status()).isEqualTo(200);
+        JsonNode messages = new ObjectMapper().readTree(r.body()).get("messages");
+        assertThat(messages).hasSize(4);
+        for (int i = 0; i < 4; i++) {
+            assertThat(messages.get(i).get("id").asText()).isEqualTo("room-b-" + i);
+            assertThat(messages.get(i).get("offset").asLong()).isEqualTo(sent.get("room-b").get(i).offset());
+        }
+    }
+
+    @Test
+    void anArchiveDirectoryInUseFailsTheStartNamingIt() {
+        archiveWriter();
+
+        StorageService s = new StorageService(archiving(), bus, history, meters);
+        services.add(s);
+
+        assertThatThrownBy(s::start)
+                .isInstanceOf(StorageException.class)
+                .hasMessageContaining("cannot open the archive under " + archiveRoot)
+                .hasMessageContaining("in use by another storage process");
+    }
+
+    @Test
     void startsOnlyOnce() {
         StorageService s = start(history);
         assertThatThrownBy(s::start).isInstanceOf(IllegalStateException.class).hasMessageContaining("started");
@@ -133,88 +275,23 @@ class StorageServiceTest {
         });
     }
 
-    private static String payload(String room, int round) {
-        return "{\"id\":\"" + room + "-" + round + "\",\"room\":\"" + room + "\"}";
+    /** Waits until every room's archived stream holds exactly what was published to it, in order, once. */
+    private void awaitArchive(Map<String, List<BusPosition>> sent) {
+        await().atMost(TIMEOUT).untilAsserted(() -> {
+            for (Map.Entry<String, List<BusPosition>> e : sent.entrySet()) {
+                Path dir = archiveRoot.resolve(bus.epoch(e.getKey())).resolve(e.getKey());
+                assertThat(ArchiveFiles.streamOffsets(dir))
+                        .containsExactlyElementsOf(e.getValue().stream().map(BusPosition::offset).toList());
+                List<String> texts = ArchiveFiles.streamLines(dir).stream()
+                        .map(n -> n.get("msg").toString()).toList();
+                for (int i = 0; i < texts.size(); i++) {
+                    assertThat(texts.get(i)).isEqualTo(payload(e.getKey(), i));
+                }
+            }
+        });
     }
 
-    /** Delegates to a real store but fails the first {@code failing} history appends, like a store that is down. */
-    private static final class FailingHotStore implements HotStore {
-        private final HotStore delegate;
-        private final AtomicInteger remainingFailures;
-        final AtomicInteger failures = new AtomicInteger();
-
-        FailingHotStore(HotStore delegate, int failing) {
-            this.delegate = delegate;
-            this.remainingFailures = new AtomicInteger(failing);
-        }
-
-        @Override
-        public CompletableFuture<Void> appendHistory(String room, List<RoomRecord> records) {
-            if (remainingFailures.getAndDecrement() > 0) {
-                failures.incrementAndGet();
-                return CompletableFuture.failedFuture(new DanmakuException("test: hot store unreachable", true));
-            }
-            return delegate.appendHistory(room, records);
-        }
-
-        @Override
-        public CompletableFuture<HistoryPage> history(HistoryQuery query) {
-            return delegate.history(query);
-        }
-
-        @Override
-        public CompletableFuture<Void> reportOnline(String gatewayId, Map<String, Integer> counts, Duration ttl) {
-            return delegate.reportOnline(gatewayId, counts, ttl);
-        }
-
-        @Override
-        public CompletableFuture<Long> online(String room) {
-            return delegate.online(room);
-        }
-
-        @Override
-        public CompletableFuture<Void> ban(String userId, Duration duration) {
-            return delegate.ban(userId, duration);
-        }
-
-        @Override
-        public CompletableFuture<Void> unban(String userId) {
-            return delegate.unban(userId);
-        }
-
-        @Override
-        public CompletableFuture<Void> mute(String room, String userId, Duration duration) {
-            return delegate.mute(room, userId, duration);
-        }
-
-        @Override
-        public CompletableFuture<Void> unmute(String room, String userId) {
-            return delegate.unmute(room, userId);
-        }
-
-        @Override
-        public CompletableFuture<Restriction> restriction(String room, String userId) {
-            return delegate.restriction(room, userId);
-        }
-
-        @Override
-        public CompletableFuture<RateDecision> acquire(String key, RateLimit limit) {
-            return delegate.acquire(key, limit);
-        }
-
-        @Override
-        public CompletableFuture<Boolean> markOnce(String key, Duration ttl) {
-            return delegate.markOnce(key, ttl);
-        }
-
-        @Override
-        public CompletableFuture<Void> unmark(String key) {
-            return delegate.unmark(key);
-        }
-
-        @Override
-        public void close() {
-            delegate.close();
-        }
+    private static String payload(String room, int round) {
+        return "{\"id\":\"" + room + "-" + round + "\",\"room\":\"" + room + "\"}";
     }
 }

@@ -1,0 +1,103 @@
+package io.danmaku.storage;
+
+import io.danmaku.protocol.DanmakuException;
+import io.danmaku.protocol.RoomRecord;
+import io.danmaku.protocol.store.HistoryPage;
+import io.danmaku.protocol.store.HistoryQuery;
+import io.danmaku.protocol.store.HotStore;
+import io.danmaku.protocol.store.RateDecision;
+import io.danmaku.protocol.store.RateLimit;
+import io.danmaku.protocol.store.Restriction;
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.atomic.AtomicInteger;
+
+/**
+ * Delegates to a real store but fails the first {@code failingAppends} history appends, and every history read
+ * while {@link #historyDown} is set, like a store that is unreachable.
+ */
+public final class FailingHotStore implements HotStore {
+    private final HotStore delegate;
+    private final AtomicInteger remainingFailures;
+    public final AtomicInteger failures = new AtomicInteger();
+    public volatile boolean historyDown;
+
+    public FailingHotStore(HotStore delegate, int failingAppends) {
+        this.delegate = delegate;
+        this.remainingFailures = new AtomicInteger(failingAppends);
+    }
+
+    @Override
+    public CompletableFuture<Void> appendHistory(String room, List<RoomRecord> records) {
+        if (remainingFailures.getAndDecrement() > 0) {
+            failures.incrementAndGet();
+            return CompletableFuture.failedFuture(new DanmakuException("test: hot store unreachable", true));
+        }
+        return delegate.appendHistory(room, records);
+    }
+
+    @Override
+    public CompletableFuture<HistoryPage> history(HistoryQuery query) {
+        if (historyDown) {
+            return CompletableFuture.failedFuture(new DanmakuException("test: hot store unreachable", true));
+        }
+        return delegate.history(query);
+    }
+
+    @Override
+    public CompletableFuture<Void> reportOnline(String gatewayId, Map<String, Integer> counts, Duration ttl) {
+        return delegate.reportOnline(gatewayId, counts, ttl);
+    }
+
+    @Override
+    public CompletableFuture<Long> online(String room) {
+        return delegate.online(room);
+    }
+
+    @Override
+    public CompletableFuture<Void> ban(String userId, Duration duration) {
+        return delegate.ban(userId, duration);
+    }
+
+    @Override
+    public CompletableFuture<Void> unban(String userId) {
+        return delegate.unban(userId);
+    }
+
+    @Override
+    public CompletableFuture<Void> mute(String room, String userId, Duration duration) {
+        return delegate.mute(room, userId, duration);
+    }
+
+    @Override
+    public CompletableFuture<Void> unmute(String room, String userId) {
+        return delegate.unmute(room, userId);
+    }
+
+    @Override
+    public CompletableFuture<Restriction> restriction(String room, String userId) {
+        return delegate.restriction(room, userId);
+    }
+
+    @Override
+    public CompletableFuture<RateDecision> acquire(String key, RateLimit limit) {
+        return delegate.acquire(key, limit);
+    }
+
+    @Override
+    public CompletableFuture<Boolean> markOnce(String key, Duration ttl) {
+        return delegate.markOnce(key, ttl);
+    }
+
+    @Override
+    public CompletableFuture<Void> unmark(String key) {
+        return delegate.unmark(key);
+    }
+
+    @Override
+    public void close() {
+        delegate.close();
+    }
+}
