@@ -1,6 +1,12 @@
 package io.danmaku.server;
 
 import io.danmaku.server.cli.ConfigDocsCommand;
+import io.danmaku.server.cli.GatewayCommand;
+import io.danmaku.server.cli.LogicCommand;
+import io.danmaku.server.cli.StorageCommand;
+import io.danmaku.server.role.GatewayRole;
+import io.danmaku.server.role.LogicRole;
+import io.danmaku.server.role.StorageRole;
 import io.danmaku.server.cli.ShutdownHooks;
 import io.danmaku.server.cli.StandaloneCommand;
 import io.danmaku.server.cli.VersionProvider;
@@ -15,7 +21,10 @@ import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.ParameterException;
 import picocli.CommandLine.Spec;
 
-/** The {@code danmaku} executable: {@code danmaku standalone}, {@code danmaku config-docs}, {@code --help}, {@code --version}. */
+/**
+ * The {@code danmaku} executable: {@code danmaku standalone|gateway|logic|storage}, {@code danmaku config-docs},
+ * {@code --help}, {@code --version}.
+ */
 @Command(name = "danmaku", mixinStandardHelpOptions = true, versionProvider = VersionProvider.class,
         description = "Realtime chat / danmaku (bullet comment) server.",
         commandListHeading = "%nCommands:%n")
@@ -37,6 +46,9 @@ public final class Main implements Runnable {
             Supplier<? extends Role> standaloneRole, PrintWriter out, PrintWriter err) {
         CommandLine commandLine = new CommandLine(new Main())
                 .addSubcommand(new StandaloneCommand(env, hooks, standaloneRole))
+                .addSubcommand(new GatewayCommand(env, hooks, GatewayRole::new))
+                .addSubcommand(new LogicCommand(env, hooks, LogicRole::new))
+                .addSubcommand(new StorageCommand(env, hooks, StorageRole::new))
                 .addSubcommand(new ConfigDocsCommand());
         commandLine.setOut(out);
         commandLine.setErr(err);
@@ -46,6 +58,6 @@ public final class Main implements Runnable {
     /** {@code danmaku} alone: a usage error. */
     @Override
     public void run() {
-        throw new ParameterException(spec.commandLine(), "Missing a command: standalone or config-docs");
+        throw new ParameterException(spec.commandLine(), "Missing a command: standalone, gateway, logic, storage or config-docs");
     }
 }

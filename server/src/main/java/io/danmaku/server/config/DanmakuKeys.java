@@ -4,6 +4,7 @@ import static io.danmaku.server.config.ConfigType.BOOLEAN;
 import static io.danmaku.server.config.ConfigType.DOUBLE;
 import static io.danmaku.server.config.ConfigType.DURATION;
 import static io.danmaku.server.config.ConfigType.INT;
+import static io.danmaku.server.config.ConfigType.LONG;
 import static io.danmaku.server.config.ConfigType.LIST;
 import static io.danmaku.server.config.ConfigType.PASSWORD;
 import static io.danmaku.server.config.ConfigType.PATH;
@@ -64,6 +65,34 @@ public final class DanmakuKeys {
     public static final String STORAGE_GROUP = "storage.group";
     public static final String STORE_MEMORY_HISTORY_PER_ROOM = "store.memory.history-per-room";
     public static final String BUS_MEMORY_QUEUE_CAPACITY = "bus.memory.queue-capacity";
+
+    public static final String BUS_TYPE = "bus.type";
+    public static final String BUS_KAFKA_BOOTSTRAP_SERVERS = "bus.kafka.bootstrap-servers";
+    public static final String BUS_KAFKA_TOPIC = "bus.kafka.topic";
+    public static final String BUS_KAFKA_PARTITIONS = "bus.kafka.partitions";
+    public static final String BUS_KAFKA_REPLICATION_FACTOR = "bus.kafka.replication-factor";
+    public static final String BUS_KAFKA_PRODUCER = "bus.kafka.producer.";
+    public static final String BUS_KAFKA_CONSUMER = "bus.kafka.consumer.";
+    public static final String BUS_KAFKA_ADMIN = "bus.kafka.admin.";
+
+    public static final String STORE_TYPE = "store.type";
+    public static final String STORE_REDIS_MODE = "store.redis.mode";
+    public static final String STORE_REDIS_URIS = "store.redis.uris";
+    public static final String STORE_REDIS_COMMAND_TIMEOUT = "store.redis.command-timeout";
+    public static final String STORE_REDIS_HISTORY_PER_ROOM = "store.redis.history-per-room";
+    public static final String STORE_REDIS_HISTORY_RETENTION = "store.redis.history-retention";
+
+    public static final String GATEWAY_LOGIC_TARGET = "gateway.logic.target";
+    public static final String GATEWAY_LOGIC_DEADLINE = "gateway.logic.deadline";
+    public static final String LOGIC_GRPC_HOST = "logic.grpc.host";
+    public static final String LOGIC_GRPC_PORT = "logic.grpc.port";
+    public static final String LOGIC_HTTP_HOST = "logic.http.host";
+    public static final String LOGIC_HTTP_PORT = "logic.http.port";
+    public static final String STORAGE_HTTP_HOST = "storage.http.host";
+    public static final String STORAGE_HTTP_PORT = "storage.http.port";
+    public static final String STORAGE_ARCHIVE_DIR = "storage.archive.dir";
+    public static final String STORAGE_ARCHIVE_SEGMENT_MAX_BYTES = "storage.archive.segment-max-bytes";
+    public static final String STORAGE_ARCHIVE_SEGMENT_MAX_AGE = "storage.archive.segment-max-age";
 
     private static final Validator PORT = between(0, 65535);
     private static final Validator BUFFER_BYTES = between(1, 64 * 1024 * 1024);
@@ -163,6 +192,58 @@ public final class DanmakuKeys {
                     "Messages of history kept per room by the in-memory store (standalone).")
             .define(BUS_MEMORY_QUEUE_CAPACITY, INT, 65536, between(1024, 10_000_000),
                     "Capacity of the in-memory bus's queues, in messages (standalone).")
+
+            .define(BUS_TYPE, STRING, "memory", Validator.oneOf("memory", "kafka"),
+                    "The message bus: memory (standalone only) or kafka.")
+            .define(BUS_KAFKA_BOOTSTRAP_SERVERS, STRING, "127.0.0.1:9092", nonEmpty(),
+                    "Kafka bootstrap servers (host:port,...).")
+            .define(BUS_KAFKA_TOPIC, STRING, "danmaku.room-messages",
+                    Validator.pattern("[A-Za-z0-9._-]{1,249}", "a Kafka topic name"),
+                    "Topic of room messages; created at start if absent.")
+            .define(BUS_KAFKA_PARTITIONS, INT, 12, between(1, 10_000),
+                    "Partitions of the topic when it is created (an existing topic keeps its own).")
+            .define(BUS_KAFKA_REPLICATION_FACTOR, INT, 1, between(1, 32),
+                    "Replication factor of the topic when it is created; use 3 in production.")
+            .definePrefix(BUS_KAFKA_PRODUCER, "Kafka producer settings passed through as they are, e.g. "
+                    + "bus.kafka.producer.compression.type=zstd.")
+            .definePrefix(BUS_KAFKA_CONSUMER, "Kafka consumer settings passed through as they are.")
+            .definePrefix(BUS_KAFKA_ADMIN, "Kafka admin client settings passed through as they are.")
+
+            .define(STORE_TYPE, STRING, "memory", Validator.oneOf("memory", "redis"),
+                    "The hot store: memory (standalone only) or redis.")
+            .define(STORE_REDIS_MODE, STRING, "cluster", Validator.oneOf("cluster", "single"),
+                    "Redis Cluster (seeds in store.redis.uris) or a single Redis node.")
+            .define(STORE_REDIS_URIS, LIST, List.of("redis://127.0.0.1:7000"),
+                    "Redis URIs: cluster seed nodes, or the one node in single mode.")
+            .define(STORE_REDIS_COMMAND_TIMEOUT, DURATION, Duration.ofMillis(500),
+                    between(Duration.ofMillis(10), Duration.ofMinutes(1)),
+                    "Timeout of each Redis command; a failed-over master is found again by topology refresh.")
+            .define(STORE_REDIS_HISTORY_PER_ROOM, INT, 1000, between(1, 1_000_000),
+                    "Messages of hot history kept per room in Redis (exact cap).")
+            .define(STORE_REDIS_HISTORY_RETENTION, DURATION, Duration.ofDays(7),
+                    between(Duration.ofMinutes(1), Duration.ofDays(3650)),
+                    "A room's hot history expires this long after its last message.")
+
+            .define(GATEWAY_LOGIC_TARGET, STRING, "127.0.0.1:9090", nonEmpty(),
+                    "Where gateways find logic over gRPC: host:port[,host:port...] or dns:///name:port "
+                    + "(a Kubernetes headless service); calls are spread round robin.")
+            .define(GATEWAY_LOGIC_DEADLINE, DURATION, Duration.ofSeconds(6),
+                    between(Duration.ofMillis(100), Duration.ofMinutes(1)),
+                    "Deadline of a post forwarded to logic; past it the client gets unavailable.")
+            .define(LOGIC_GRPC_HOST, STRING, "0.0.0.0", nonEmpty(), "Address logic's gRPC server binds to.")
+            .define(LOGIC_GRPC_PORT, INT, 9090, PORT, "Port of logic's gRPC server (posts from gateways).")
+            .define(LOGIC_HTTP_HOST, STRING, "0.0.0.0", nonEmpty(), "Address logic's server API binds to.")
+            .define(LOGIC_HTTP_PORT, INT, 8081, PORT, "Port of logic's HTTP server API (distributed mode).")
+            .define(STORAGE_HTTP_HOST, STRING, "0.0.0.0", nonEmpty(), "Address storage's history API binds to.")
+            .define(STORAGE_HTTP_PORT, INT, 8082, PORT, "Port of storage's HTTP history API.")
+            .define(STORAGE_ARCHIVE_DIR, STRING, null, nonEmpty(),
+                    "Directory of the archive (compressed segments per stream); unset = no archive.")
+            .define(STORAGE_ARCHIVE_SEGMENT_MAX_BYTES, LONG, 64L * 1024 * 1024,
+                    between(1024L, 1024L * 1024 * 1024),
+                    "An archive segment is closed and compressed at this many uncompressed bytes.")
+            .define(STORAGE_ARCHIVE_SEGMENT_MAX_AGE, DURATION, Duration.ofMinutes(10),
+                    between(Duration.ofSeconds(1), Duration.ofDays(1)),
+                    "An archive segment is closed and compressed at this age.")
 
             .constraint(Constraint.lessThan(GATEWAY_WRITE_BUFFER_LOW_BYTES, GATEWAY_WRITE_BUFFER_HIGH_BYTES))
             .build();

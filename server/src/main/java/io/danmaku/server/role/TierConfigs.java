@@ -57,7 +57,10 @@ final class TierConfigs {
     }
 
     static StorageConfig storage(Config c) {
-        return build(() -> new StorageConfig(c.getString(DanmakuKeys.STORAGE_GROUP).orElseThrow()));
+        return build(() -> new StorageConfig(c.getString(DanmakuKeys.STORAGE_GROUP).orElseThrow(),
+                c.getString(DanmakuKeys.STORAGE_ARCHIVE_DIR).map(java.nio.file.Path::of).orElse(null),
+                c.getLong(DanmakuKeys.STORAGE_ARCHIVE_SEGMENT_MAX_BYTES),
+                c.getDuration(DanmakuKeys.STORAGE_ARCHIVE_SEGMENT_MAX_AGE)));
     }
 
     /** {@code node.id}, or host name and process id. */
@@ -74,7 +77,7 @@ final class TierConfigs {
         });
     }
 
-    private static <T> T build(Supplier<T> factory) {
+    static <T> T build(Supplier<T> factory) {
         try {
             return factory.get();
         } catch (IllegalArgumentException | NullPointerException e) {

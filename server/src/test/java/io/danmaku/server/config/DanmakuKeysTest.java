@@ -50,6 +50,28 @@ class DanmakuKeysTest {
         expected.put("storage.group", "danmaku-storage");
         expected.put("store.memory.history-per-room", "1000");
         expected.put("bus.memory.queue-capacity", "65536");
+        expected.put("bus.type", "memory");
+        expected.put("bus.kafka.bootstrap-servers", "127.0.0.1:9092");
+        expected.put("bus.kafka.topic", "danmaku.room-messages");
+        expected.put("bus.kafka.partitions", "12");
+        expected.put("bus.kafka.replication-factor", "1");
+        expected.put("store.type", "memory");
+        expected.put("store.redis.mode", "cluster");
+        expected.put("store.redis.uris", "redis://127.0.0.1:7000");
+        expected.put("store.redis.command-timeout", "500ms");
+        expected.put("store.redis.history-per-room", "1000");
+        expected.put("store.redis.history-retention", "168h");
+        expected.put("gateway.logic.target", "127.0.0.1:9090");
+        expected.put("gateway.logic.deadline", "6s");
+        expected.put("logic.grpc.host", "0.0.0.0");
+        expected.put("logic.grpc.port", "9090");
+        expected.put("logic.http.host", "0.0.0.0");
+        expected.put("logic.http.port", "8081");
+        expected.put("storage.http.host", "0.0.0.0");
+        expected.put("storage.http.port", "8082");
+        expected.put("storage.archive.dir", "<unset>");
+        expected.put("storage.archive.segment-max-bytes", "67108864");
+        expected.put("storage.archive.segment-max-age", "10m");
 
         Config defaults = Config.defaults(DanmakuKeys.DEFINITION);
 

@@ -1,0 +1,5 @@
+/**
+ * A small HTTP server for the roles that serve an {@link io.danmaku.protocol.api.HttpApi} on a port of their
+ * own (logic's server API, storage's history API): off the hot path, so the JDK's HTTP server is enough.
+ */
+package io.danmaku.server.http;

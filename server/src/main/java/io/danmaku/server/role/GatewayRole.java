@@ -1,0 +1,63 @@
+package io.danmaku.server.role;
+
+import static java.util.Objects.requireNonNull;
+
+import io.danmaku.gateway.GatewayServer;
+import io.danmaku.protocol.bus.MessageBus;
+import io.danmaku.protocol.store.HotStore;
+import io.danmaku.rpc.GrpcPostClient;
+import io.danmaku.rpc.RpcClientConfig;
+import io.danmaku.server.admin.Readiness;
+import io.danmaku.server.config.Config;
+import io.danmaku.server.config.DanmakuKeys;
+import io.micrometer.core.instrument.MeterRegistry;
+import java.time.Clock;
+import java.time.Duration;
+
+/**
+ * {@code danmaku gateway}: the access tier alone. Reads every partition of the Kafka topic for fan-out, keeps
+ * online counts in Redis, forwards posts to logic over gRPC ({@code gateway.logic.target}). The server API is
+ * served by logic, not here.
+ */
+public final class GatewayRole implements Role {
+    private MessageBus bus;
+    private HotStore store;
+    private GrpcPostClient logic;
+    private GatewayServer gateway;
+    private Duration drainWindow = Duration.ZERO;
+
+    @Override
+    public void start(Config config, MeterRegistry registry, Readiness readiness) {
+        requireNonNull(config, "config");
+        var gatewayConfig = TierConfigs.gateway(config);
+        drainWindow = config.getDuration(DanmakuKeys.GATEWAY_DRAIN_WINDOW);
+        Tokens tokens = Tokens.from(config, false, Clock.systemUTC());
+        RpcClientConfig rpc = TierConfigs.build(() -> RpcClientConfig.defaults(
+                        config.getString(DanmakuKeys.GATEWAY_LOGIC_TARGET).orElseThrow())
+                .withDeadline(config.getDuration(DanmakuKeys.GATEWAY_LOGIC_DEADLINE)));
+        store = Seams.store(config, registry, "gateway");
+        bus = Seams.bus(config, registry, "gateway");
+        logic = new GrpcPostClient(rpc, registry);
+        try {
+            gateway = new GatewayServer(gatewayConfig, TierConfigs.nodeId(config), bus, store, logic,
+                    tokens.verifier(), config.getBoolean(DanmakuKeys.ALLOW_ANONYMOUS), null, tokens.demoIssuer(),
+                    registry).start();
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException("interrupted while binding the gateway port", e);
+        }
+    }
+
+    public int gatewayPort() {
+        return gateway.port();
+    }
+
+    @Override
+    public void close() {
+        if (gateway != null) {
+            gateway.drain(drainWindow);
+            gateway.close();
+        }
+        Closing.quietly(logic, bus, store);
+    }
+}

@@ -1,0 +1,51 @@
+package io.danmaku.server.role;
+
+import static java.util.Objects.requireNonNull;
+
+import io.danmaku.logic.LogicConfig;
+import io.danmaku.logic.LogicService;
+import io.danmaku.logic.api.ServerApi;
+import io.danmaku.protocol.bus.MessageBus;
+import io.danmaku.protocol.store.HotStore;
+import io.danmaku.rpc.GrpcPostServer;
+import io.danmaku.rpc.RpcServerConfig;
+import io.danmaku.server.admin.Readiness;
+import io.danmaku.server.config.Config;
+import io.danmaku.server.config.DanmakuKeys;
+import io.danmaku.server.http.ApiHttpServer;
+import io.micrometer.core.instrument.MeterRegistry;
+import java.time.Clock;
+
+/**
+ * {@code danmaku logic}: validation and publishing, stateless. Posts from gateways arrive over gRPC
+ * ({@code logic.grpc.port}); backends use the server API on {@code logic.http.port}.
+ */
+public final class LogicRole implements Role {
+    private MessageBus bus;
+    private HotStore store;
+    private GrpcPostServer grpc;
+    private ApiHttpServer http;
+
+    @Override
+    public void start(Config config, MeterRegistry registry, Readiness readiness) {
+        requireNonNull(config, "config");
+        LogicConfig logicConfig = TierConfigs.logic(config);
+        RpcServerConfig rpc = TierConfigs.build(() -> RpcServerConfig.defaults().withAddress(
+                config.getString(DanmakuKeys.LOGIC_GRPC_HOST).orElseThrow(), config.getInt(DanmakuKeys.LOGIC_GRPC_PORT)));
+        store = Seams.store(config, registry, "logic");
+        bus = Seams.bus(config, registry, "logic");
+        LogicService logic = new LogicService(logicConfig, bus, store, registry, Clock.systemUTC());
+        grpc = new GrpcPostServer(rpc, logic, registry).start();
+        http = ApiHttpServer.start(new java.net.InetSocketAddress(config.getString(DanmakuKeys.LOGIC_HTTP_HOST)
+                .orElseThrow(), config.getInt(DanmakuKeys.LOGIC_HTTP_PORT)), new ServerApi(logicConfig, logic, registry));
+    }
+
+    public int httpPort() {
+        return http.port();
+    }
+
+    @Override
+    public void close() {
+        Closing.quietly(http, grpc, bus, store);
+    }
+}

@@ -1,0 +1,67 @@
+package io.danmaku.server.role;
+
+import io.danmaku.bus.kafka.KafkaBusConfig;
+import io.danmaku.bus.kafka.KafkaMessageBus;
+import io.danmaku.protocol.bus.MessageBus;
+import io.danmaku.protocol.memory.MemoryHotStore;
+import io.danmaku.protocol.memory.MemoryMessageBus;
+import io.danmaku.protocol.store.HotStore;
+import io.danmaku.server.config.Config;
+import io.danmaku.server.config.ConfigException;
+import io.danmaku.server.config.DanmakuKeys;
+import io.danmaku.store.redis.RedisHotStore;
+import io.danmaku.store.redis.RedisStoreConfig;
+import io.micrometer.core.instrument.MeterRegistry;
+import java.time.Clock;
+
+/**
+ * Builds the configured implementation of each seam: {@code bus.type} memory or kafka, {@code store.type}
+ * memory or redis. The distributed roles need the real ones (several processes share them).
+ */
+final class Seams {
+    private Seams() {
+    }
+
+    static MessageBus bus(Config c, MeterRegistry registry, String role) {
+        String type = c.getString(DanmakuKeys.BUS_TYPE).orElseThrow();
+        if (type.equals("memory")) {
+            requireStandalone(role, DanmakuKeys.BUS_TYPE, "kafka");
+            return new MemoryMessageBus(c.getInt(DanmakuKeys.BUS_MEMORY_QUEUE_CAPACITY));
+        }
+        KafkaBusConfig config = TierConfigs.build(() -> KafkaBusConfig
+                .defaults(c.getString(DanmakuKeys.BUS_KAFKA_BOOTSTRAP_SERVERS).orElseThrow())
+                .withTopic(c.getString(DanmakuKeys.BUS_KAFKA_TOPIC).orElseThrow())
+                .withPartitions(c.getInt(DanmakuKeys.BUS_KAFKA_PARTITIONS))
+                .withReplicationFactor(c.getInt(DanmakuKeys.BUS_KAFKA_REPLICATION_FACTOR))
+                .withPublishTimeout(c.getDuration(DanmakuKeys.LOGIC_PUBLISH_TIMEOUT))
+                .withProducer(c.getPrefixed(DanmakuKeys.BUS_KAFKA_PRODUCER))
+                .withConsumer(c.getPrefixed(DanmakuKeys.BUS_KAFKA_CONSUMER))
+                .withAdmin(c.getPrefixed(DanmakuKeys.BUS_KAFKA_ADMIN)));
+        return new KafkaMessageBus(config, registry);
+    }
+
+    static HotStore store(Config c, MeterRegistry registry, String role) {
+        String type = c.getString(DanmakuKeys.STORE_TYPE).orElseThrow();
+        if (type.equals("memory")) {
+            requireStandalone(role, DanmakuKeys.STORE_TYPE, "redis");
+            return new MemoryHotStore(Clock.systemUTC(), c.getInt(DanmakuKeys.STORE_MEMORY_HISTORY_PER_ROOM));
+        }
+        RedisStoreConfig config = TierConfigs.build(() -> new RedisStoreConfig(
+                c.getString(DanmakuKeys.STORE_REDIS_MODE).orElseThrow().equals("single")
+                        ? RedisStoreConfig.Mode.SINGLE : RedisStoreConfig.Mode.CLUSTER,
+                c.getList(DanmakuKeys.STORE_REDIS_URIS),
+                c.getDuration(DanmakuKeys.STORE_REDIS_COMMAND_TIMEOUT),
+                RedisStoreConfig.DEFAULT_CONNECT_TIMEOUT,
+                RedisStoreConfig.DEFAULT_TOPOLOGY_REFRESH_PERIOD,
+                c.getInt(DanmakuKeys.STORE_REDIS_HISTORY_PER_ROOM),
+                c.getDuration(DanmakuKeys.STORE_REDIS_HISTORY_RETENTION)));
+        return RedisHotStore.connect(config, registry);
+    }
+
+    private static void requireStandalone(String role, String key, String real) {
+        if (!role.equals("standalone")) {
+            throw new ConfigException(key + ": \"memory\" (expected: " + real + " for the " + role
+                    + " role: its processes share the " + (real.equals("kafka") ? "bus" : "store") + ")");
+        }
+    }
+}

@@ -1,0 +1,49 @@
+package io.danmaku.server.role;
+
+import static java.util.Objects.requireNonNull;
+
+import io.danmaku.protocol.bus.MessageBus;
+import io.danmaku.protocol.store.HotStore;
+import io.danmaku.server.admin.Readiness;
+import io.danmaku.server.config.Config;
+import io.danmaku.server.config.DanmakuKeys;
+import io.danmaku.server.http.ApiHttpServer;
+import io.danmaku.storage.api.HistoryApi;
+import io.danmaku.storage.ingest.StorageService;
+import io.micrometer.core.instrument.MeterRegistry;
+import java.net.InetSocketAddress;
+import java.time.Clock;
+
+/**
+ * {@code danmaku storage}: consumes the topic as group {@code storage.group}, writes each record to the room's
+ * hot history in Redis and to the archive ({@code storage.archive.dir}), commits only after both, and serves
+ * {@code GET /api/rooms/{room}/history} on {@code storage.http.port}.
+ */
+public final class StorageRole implements Role {
+    private MessageBus bus;
+    private HotStore store;
+    private StorageService storage;
+    private ApiHttpServer http;
+
+    @Override
+    public void start(Config config, MeterRegistry registry, Readiness readiness) {
+        requireNonNull(config, "config");
+        var storageConfig = TierConfigs.storage(config);
+        store = Seams.store(config, registry, "storage");
+        bus = Seams.bus(config, registry, "storage");
+        storage = new StorageService(storageConfig, bus, store, registry);
+        storage.start();
+        HistoryApi api = new HistoryApi(store, storage.archiveReader().orElse(null), Clock.systemUTC(), registry);
+        http = ApiHttpServer.start(new InetSocketAddress(config.getString(DanmakuKeys.STORAGE_HTTP_HOST).orElseThrow(),
+                config.getInt(DanmakuKeys.STORAGE_HTTP_PORT)), api);
+    }
+
+    public int httpPort() {
+        return http.port();
+    }
+
+    @Override
+    public void close() {
+        Closing.quietly(http, storage, bus, store);
+    }
+}

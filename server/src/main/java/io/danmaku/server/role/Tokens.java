@@ -1,0 +1,53 @@
+package io.danmaku.server.role;
+
+import io.danmaku.gateway.auth.DemoTokenIssuer;
+import io.danmaku.gateway.auth.TokenVerifier;
+import io.danmaku.server.config.Config;
+import io.danmaku.server.config.ConfigException;
+import io.danmaku.server.config.DanmakuKeys;
+import io.danmaku.server.config.Password;
+import java.security.SecureRandom;
+import java.security.interfaces.RSAPublicKey;
+import java.time.Clock;
+import java.util.HexFormat;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Connection token settings for a role that runs a gateway: the verifier, and the demo token issuer when
+ * enabled. {@code developmentMode}: with no secret and no RSA key, generate a random secret and serve demo
+ * tokens (standalone's first run); a distributed gateway instead refuses every token (anonymous only), since
+ * a per-process random secret would not verify on the other gateways.
+ */
+record Tokens(TokenVerifier verifier, DemoTokenIssuer demoIssuer) {
+    private static final Logger log = LoggerFactory.getLogger(Tokens.class);
+
+    static Tokens from(Config config, boolean developmentMode, Clock clock) {
+        String secret = config.getPassword(DanmakuKeys.TOKEN_HMAC_SECRET).map(Password::value).orElse(null);
+        RSAPublicKey rsa = config.getPath(DanmakuKeys.TOKEN_RSA_PUBLIC_KEY_FILE)
+                .map(p -> TierConfigs.build(() -> TokenVerifier.readPublicKey(p))).orElse(null);
+        boolean demo = config.getBoolean(DanmakuKeys.DEMO_TOKENS);
+        if (secret == null && rsa == null) {
+            if (developmentMode) {
+                byte[] random = new byte[32];
+                new SecureRandom().nextBytes(random);
+                secret = HexFormat.of().formatHex(random);
+                demo = true;
+                log.warn("No token.hmac.secret or token.rsa.public-key-file configured: using a random HS256 secret "
+                        + "for this process and serving demo tokens at /demo/token to anyone (development mode). "
+                        + "Set DANMAKU_TOKEN_HMAC_SECRET for real use.");
+            } else {
+                log.warn("No token.hmac.secret or token.rsa.public-key-file configured: every token is refused; "
+                        + "only anonymous read-only connections are possible.");
+            }
+        }
+        if (demo && secret == null) {
+            throw new ConfigException("demo.tokens: true (expected: false unless token.hmac.secret is set; demo "
+                    + "tokens are signed with HS256)");
+        }
+        if (demo && !developmentMode) {
+            log.warn("demo.tokens is on: /demo/token signs a token for anyone. Development only.");
+        }
+        return new Tokens(TokenVerifier.create(secret, rsa, clock), demo ? new DemoTokenIssuer(secret, clock) : null);
+    }
+}
