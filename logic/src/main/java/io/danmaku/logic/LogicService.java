@@ -4,7 +4,7 @@ import static java.util.Objects.requireNonNull;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
-import io.danmaku.logic.internal.ThrottledLog;
+import io.danmaku.protocol.logging.ThrottledLog;
 import io.danmaku.logic.rule.BlockedWordsRule;
 import io.danmaku.logic.rule.DedupeRule;
 import io.danmaku.logic.rule.RateLimitRule;

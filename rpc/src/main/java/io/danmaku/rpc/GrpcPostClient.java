@@ -9,7 +9,7 @@ import io.danmaku.protocol.post.RejectReason;
 import io.danmaku.rpc.internal.LogicTarget;
 import io.danmaku.rpc.internal.PostMessages;
 import io.danmaku.rpc.internal.StaticNameResolverProvider;
-import io.danmaku.rpc.internal.ThrottledWarning;
+import io.danmaku.protocol.logging.ThrottledLog;
 import io.danmaku.rpc.v1.LogicGrpc;
 import io.danmaku.rpc.v1.PostReply;
 import io.grpc.CallOptions;
@@ -64,7 +64,7 @@ public final class GrpcPostClient implements PostService, AutoCloseable {
     private final MeterRegistry meters;
     private final Timer latency;
     private final AtomicReferenceArray<Counter> calls = new AtomicReferenceArray<>(CODES.length);
-    private final ThrottledWarning failures = new ThrottledWarning(log, Duration.ofSeconds(10));
+    private final ThrottledLog failures = new ThrottledLog(log, Duration.ofSeconds(10));
     private final AtomicBoolean closed = new AtomicBoolean();
 
     /** Creates the channel and starts connecting at once (calls made before it is connected wait for it). */

@@ -7,7 +7,7 @@ import io.danmaku.protocol.post.PostResult;
 import io.danmaku.protocol.post.PostService;
 import io.danmaku.protocol.post.RejectReason;
 import io.danmaku.rpc.internal.PostMessages;
-import io.danmaku.rpc.internal.ThrottledWarning;
+import io.danmaku.protocol.logging.ThrottledLog;
 import io.danmaku.rpc.v1.LogicGrpc;
 import io.danmaku.rpc.v1.PostReply;
 import io.grpc.InsecureServerCredentials;
@@ -52,7 +52,7 @@ public final class GrpcPostServer implements AutoCloseable {
     private final Counter answered;
     private final Counter cancelled;
     private final Counter internal;
-    private final ThrottledWarning serviceFailures = new ThrottledWarning(log, Duration.ofSeconds(10));
+    private final ThrottledLog serviceFailures = new ThrottledLog(log, Duration.ofSeconds(10));
     private final AtomicBoolean closed = new AtomicBoolean();
     private volatile int boundPort = -1;
 

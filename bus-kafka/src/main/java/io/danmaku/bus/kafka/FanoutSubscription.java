@@ -1,5 +1,7 @@
 package io.danmaku.bus.kafka;
 
+import io.danmaku.protocol.logging.ThrottledLog;
+
 import io.danmaku.protocol.RoomRecord;
 import io.danmaku.protocol.bus.BusListener;
 import io.danmaku.protocol.bus.BusSubscription;
@@ -38,7 +40,7 @@ final class FanoutSubscription implements BusSubscription {
     private final Thread thread;
     private final Counter errors;
     private final Counter listenerErrors;
-    private final ThrottledWarning warning = new ThrottledWarning(log);
+    private final ThrottledLog warning = new ThrottledLog(log, java.time.Duration.ofSeconds(10));
     private final AtomicBoolean closing = new AtomicBoolean();
     private volatile boolean stopping;
     /** Whether the poll thread runs (and owns the consumer, which it closes when it ends). */

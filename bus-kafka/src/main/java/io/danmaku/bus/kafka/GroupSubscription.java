@@ -1,5 +1,7 @@
 package io.danmaku.bus.kafka;
 
+import io.danmaku.protocol.logging.ThrottledLog;
+
 import io.danmaku.protocol.RoomRecord;
 import io.danmaku.protocol.bus.BusSubscription;
 import io.danmaku.protocol.bus.GroupListener;
@@ -67,7 +69,7 @@ final class GroupSubscription implements BusSubscription {
     private final Counter errors;
     private final Counter commitErrors;
     private final Counter listenerErrors;
-    private final ThrottledWarning warning = new ThrottledWarning(log);
+    private final ThrottledLog warning = new ThrottledLog(log, java.time.Duration.ofSeconds(10));
     private final AtomicBoolean closing = new AtomicBoolean();
     private volatile boolean stopping;
     private volatile long lag;

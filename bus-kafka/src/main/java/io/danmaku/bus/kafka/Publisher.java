@@ -1,5 +1,7 @@
 package io.danmaku.bus.kafka;
 
+import io.danmaku.protocol.logging.ThrottledLog;
+
 import io.danmaku.protocol.bus.BusMessage;
 import io.danmaku.protocol.bus.BusPosition;
 import io.danmaku.protocol.bus.BusUnavailableException;
@@ -58,7 +60,7 @@ final class Publisher {
     private final Timer published;
     private final Timer failed;
     private final Counter errors;
-    private final ThrottledWarning warning = new ThrottledWarning(log);
+    private final ThrottledLog warning = new ThrottledLog(log, java.time.Duration.ofSeconds(10));
     private volatile boolean closed;
 
     Publisher(Producer<byte[], byte[]> producer, String topic, String[] epochs, KafkaBusConfig config,

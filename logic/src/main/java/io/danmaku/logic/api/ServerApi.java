@@ -9,7 +9,7 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.danmaku.logic.LogicConfig;
 import io.danmaku.logic.LogicService;
 import io.danmaku.logic.PublishOutcome;
-import io.danmaku.logic.internal.ThrottledLog;
+import io.danmaku.protocol.logging.ThrottledLog;
 import io.danmaku.protocol.RoomId;
 import io.danmaku.protocol.bus.BusPosition;
 import io.danmaku.protocol.json.Json;

@@ -2,7 +2,7 @@ package io.danmaku.logic.rule;
 
 import static java.util.Objects.requireNonNull;
 
-import io.danmaku.logic.internal.ThrottledLog;
+import io.danmaku.protocol.logging.ThrottledLog;
 import io.danmaku.protocol.post.PostRequest;
 import io.danmaku.protocol.post.RejectReason;
 import java.time.Duration;

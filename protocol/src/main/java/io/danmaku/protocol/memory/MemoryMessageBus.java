@@ -1,5 +1,7 @@
 package io.danmaku.protocol.memory;
 
+import io.danmaku.protocol.logging.ThrottledLog;
+
 import static java.util.Objects.requireNonNull;
 
 import io.danmaku.protocol.RoomRecord;
@@ -80,7 +82,7 @@ public final class MemoryMessageBus implements MessageBus {
     private final int queueCapacity;
     private final String epoch;
     private final AtomicLong droppedFanout = new AtomicLong();
-    private final ThrottledWarning listenerWarning = new ThrottledWarning(log);
+    private final ThrottledLog listenerWarning = new ThrottledLog(log, java.time.Duration.ofSeconds(10));
 
     private final ReentrantLock lock = new ReentrantLock();
     /** Signalled when records are published, a group commits, or a subscription stops (guarded by lock). */

@@ -1,4 +1,4 @@
-package io.danmaku.logic.internal;
+package io.danmaku.protocol.logging;
 
 import static java.util.Objects.requireNonNull;
 
