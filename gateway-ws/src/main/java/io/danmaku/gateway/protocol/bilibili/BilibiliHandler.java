@@ -8,30 +8,18 @@ import static io.danmaku.gateway.protocol.bilibili.BilibiliPackets.OP_HEARTBEAT;
 import static io.danmaku.gateway.protocol.bilibili.BilibiliPackets.OP_HEARTBEAT_REPLY;
 import static io.danmaku.gateway.protocol.bilibili.BilibiliPackets.VER_INT32;
 
-import io.danmaku.gateway.GatewayConfig;
 import io.danmaku.gateway.auth.Identity;
 import io.danmaku.gateway.auth.TokenException;
 import io.danmaku.gateway.room.BatchEncoder;
-import io.danmaku.gateway.room.LoopShard;
-import io.danmaku.gateway.room.Member;
 import io.danmaku.gateway.room.RoomSubscription;
 import io.danmaku.gateway.session.GatewayContext;
+import io.danmaku.gateway.session.WebSocketSession;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.ByteBufUtil;
-import io.netty.channel.Channel;
-import io.netty.channel.ChannelFutureListener;
 import io.netty.channel.ChannelHandlerContext;
-import io.netty.channel.SimpleChannelInboundHandler;
-import io.netty.handler.codec.TooLongFrameException;
 import io.netty.handler.codec.http.websocketx.BinaryWebSocketFrame;
-import io.netty.handler.codec.http.websocketx.CloseWebSocketFrame;
-import io.netty.handler.codec.http.websocketx.CorruptedWebSocketFrameException;
-import io.netty.handler.codec.http.websocketx.PingWebSocketFrame;
-import io.netty.handler.codec.http.websocketx.PongWebSocketFrame;
-import io.netty.handler.codec.http.websocketx.TextWebSocketFrame;
 import io.netty.handler.codec.http.websocketx.WebSocketFrame;
 import io.netty.util.concurrent.ScheduledFuture;
-import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.concurrent.TimeUnit;
@@ -50,7 +38,7 @@ import org.slf4j.LoggerFactory;
  * {@code {"code":-101}} and closed with 1008. No auth within {@code gateway.connect.timeout} closes with 4000,
  * no heartbeat for {@link #HEARTBEAT_TIMEOUT} with 4001.
  */
-public final class BilibiliHandler extends SimpleChannelInboundHandler<WebSocketFrame> implements Member {
+public final class BilibiliHandler extends WebSocketSession {
     static final String PROTOCOL = "bilibili";
     /** The clients beat every 30 s and expect a connection silent for 70 s to be closed. */
     public static final Duration HEARTBEAT_TIMEOUT = Duration.ofSeconds(70);
@@ -61,64 +49,38 @@ public final class BilibiliHandler extends SimpleChannelInboundHandler<WebSocket
     private static final byte[] AUTH_OK = "{\"code\":0}".getBytes(StandardCharsets.US_ASCII);
     private static final byte[] AUTH_TOKEN_ERROR = "{\"code\":-101}".getBytes(StandardCharsets.US_ASCII);
 
-    private enum State { AWAITING_AUTH, JOINED, CLOSED }
+    private enum State { AWAITING_AUTH, JOINED }
 
-    private final GatewayContext ctx;
-    private final GatewayConfig config;
-    private Channel channel;
-    private LoopShard shard;
     private State state = State.AWAITING_AUTH;
     private String room;
     private BatchEncoder encoder;
     private RoomSubscription sub;
     private ScheduledFuture<?> authTimeout;
     private ScheduledFuture<?> heartbeatTimeout;
-    private long unwritableSinceNanos;
-    private boolean cleanedUp;
 
     public BilibiliHandler(GatewayContext ctx) {
-        this.ctx = ctx;
-        this.config = ctx.config();
+        super(ctx, PROTOCOL, BilibiliCloseCodes.SLOW, BilibiliCloseCodes.INTERNAL_ERROR);
     }
 
     // ---- lifecycle ------------------------------------------------------------------------------------------
 
     @Override
-    public void handlerAdded(ChannelHandlerContext c) {
-        channel = c.channel();
-        shard = ctx.rooms().shard(channel.eventLoop());
-        ctx.connections().incrementAndGet();
+    protected void onOpen() {
         authTimeout = channel.eventLoop().schedule(
                 () -> disconnect(BilibiliCloseCodes.AUTH_TIMEOUT, "no auth packet (op 7)"),
                 config.connectTimeout().toNanos(), TimeUnit.NANOSECONDS);
     }
 
     @Override
-    public void channelInactive(ChannelHandlerContext c) throws Exception {
-        cleanup();
-        super.channelInactive(c);
-    }
-
-    @Override
-    public void handlerRemoved(ChannelHandlerContext c) {
-        cleanup();
-    }
-
-    private void cleanup() {
-        if (cleanedUp) {
-            return;
-        }
-        cleanedUp = true;
-        state = State.CLOSED;
-        cancelTimers();
+    protected void leaveRooms() {
         if (sub != null) {
             shard.leave(sub);
             sub = null;
         }
-        ctx.connections().decrementAndGet();
     }
 
-    private void cancelTimers() {
+    @Override
+    protected void cancelTimers() {
         if (authTimeout != null) {
             authTimeout.cancel(false);
             authTimeout = null;
@@ -129,58 +91,17 @@ public final class BilibiliHandler extends SimpleChannelInboundHandler<WebSocket
         }
     }
 
-    @Override
-    public void channelWritabilityChanged(ChannelHandlerContext c) throws Exception {
-        if (c.channel().isWritable()) {
-            unwritableSinceNanos = 0;
-        }
-        super.channelWritabilityChanged(c);
-    }
-
-    @Override
-    public void exceptionCaught(ChannelHandlerContext c, Throwable cause) {
-        if (cause instanceof TooLongFrameException) {
-            ctx.countProtocolError(PROTOCOL, "frame_too_large");
-            disconnect(BilibiliCloseCodes.TOO_BIG, "message too big");
-        } else if (cause instanceof CorruptedWebSocketFrameException e) {
-            // the frame decoder already sent its close frame (1002/1007/1009); just account for it
-            ctx.countProtocolError(PROTOCOL, "corrupted_frame");
-            countAndClose(e.closeStatus() != null ? e.closeStatus().code() : BilibiliCloseCodes.PROTOCOL_ERROR);
-        } else if (cause instanceof IOException) {
-            log.debug("[{}] connection error: {}", c.channel().id(), cause.toString());
-            c.close();
-        } else {
-            log.warn("[{}] unexpected error, closing", c.channel().id(), cause);
-            ctx.countProtocolError(PROTOCOL, "internal");
-            disconnect(BilibiliCloseCodes.INTERNAL_ERROR, "internal error");
-        }
-    }
-
     // ---- inbound --------------------------------------------------------------------------------------------
 
     @Override
-    protected void channelRead0(ChannelHandlerContext c, WebSocketFrame frame) {
-        if (state == State.CLOSED) {
-            return;
-        }
+    protected void onDataFrame(ChannelHandlerContext c, WebSocketFrame frame) {
         if (frame instanceof BinaryWebSocketFrame) {
             try {
                 onPackets(frame.content());
             } catch (BilibiliProtocolException e) {
                 protocolViolation(e);
             }
-        } else if (frame instanceof PingWebSocketFrame) {
-            c.writeAndFlush(new PongWebSocketFrame(frame.content().retain()));
-        } else if (frame instanceof PongWebSocketFrame) {
-            // nothing: liveness is the heartbeat packet's job
-        } else if (frame instanceof CloseWebSocketFrame close) {
-            int code = close.statusCode();
-            state = State.CLOSED;
-            ctx.countDisconnect(PROTOCOL, BilibiliCloseCodes.NORMAL);
-            cancelTimers();
-            c.writeAndFlush(new CloseWebSocketFrame(code == -1 ? BilibiliCloseCodes.NORMAL : code, ""))
-                    .addListener(ChannelFutureListener.CLOSE);
-        } else if (frame instanceof TextWebSocketFrame) {
+        } else {
             protocolViolation(new BilibiliProtocolException("text_frame", BilibiliCloseCodes.TEXT_FRAME,
                     "text frames are not supported: this endpoint speaks binary packets"));
         }
@@ -191,7 +112,7 @@ public final class BilibiliHandler extends SimpleChannelInboundHandler<WebSocket
         if (!frame.isReadable()) {
             throw violation("truncated_header", "empty frame (expected: packets with 16-byte headers)");
         }
-        while (frame.isReadable() && state != State.CLOSED) {
+        while (frame.isReadable() && !isClosed()) {
             int at = frame.readerIndex();
             int readable = frame.readableBytes();
             if (readable < HEADER_BYTES) {
@@ -291,7 +212,7 @@ public final class BilibiliHandler extends SimpleChannelInboundHandler<WebSocket
         armHeartbeatTimeout();
         String r = room;
         ctx.hotStore().online(r).whenComplete((count, err) -> channel.eventLoop().execute(() -> {
-            if (state != State.JOINED) {
+            if (isClosed() || state != State.JOINED) {
                 return;
             }
             // the store's total lags by up to a report interval; this gateway's own count is current
@@ -314,27 +235,8 @@ public final class BilibiliHandler extends SimpleChannelInboundHandler<WebSocket
     // ---- member ----------------------------------------------------------------------------------------------
 
     @Override
-    public Channel channel() {
-        return channel;
-    }
-
-    @Override
     public BatchEncoder encoder() {
         return encoder;
-    }
-
-    @Override
-    public void onSkippedBatch(long nowNanos) {
-        if (unwritableSinceNanos == 0) {
-            unwritableSinceNanos = nowNanos;
-        } else if (nowNanos - unwritableSinceNanos > config.slowClientTimeout().toNanos()) {
-            log.info("[{}] closing slow connection: unwritable for {} ms", channel.id(),
-                    TimeUnit.NANOSECONDS.toMillis(nowNanos - unwritableSinceNanos));
-            ctx.countDisconnect(PROTOCOL, BilibiliCloseCodes.SLOW);
-            state = State.CLOSED;
-            cancelTimers();
-            channel.close(); // its buffer is full: a close frame would never get through
-        }
     }
 
     // ---- output and closing ----------------------------------------------------------------------------------
@@ -354,47 +256,11 @@ public final class BilibiliHandler extends SimpleChannelInboundHandler<WebSocket
 
     /** The one path for a client that broke the protocol: counted, then closed with the violation's code. */
     private void protocolViolation(BilibiliProtocolException e) {
-        if (state == State.CLOSED) {
+        if (isClosed()) {
             return;
         }
         ctx.countProtocolError(PROTOCOL, e.kind());
         log.debug("[{}] protocol violation ({}): {}", channel.id(), e.kind(), e.getMessage());
         disconnect(e.closeCode(), e.getMessage());
-    }
-
-    /** Closes with a WebSocket close frame carrying {@code code} and {@code reason}; idempotent. */
-    public void disconnect(int code, String reason) {
-        if (state == State.CLOSED || channel == null) {
-            return;
-        }
-        state = State.CLOSED;
-        ctx.countDisconnect(PROTOCOL, code);
-        cancelTimers();
-        if (channel.isActive()) {
-            channel.writeAndFlush(new CloseWebSocketFrame(code, closeReason(reason)))
-                    .addListener(ChannelFutureListener.CLOSE);
-        }
-    }
-
-    private void countAndClose(int code) {
-        if (state != State.CLOSED) {
-            state = State.CLOSED;
-            ctx.countDisconnect(PROTOCOL, code);
-            cancelTimers();
-        }
-        channel.close();
-    }
-
-    /** A close frame's reason must fit its 123 bytes. */
-    static String closeReason(String reason) {
-        byte[] b = reason.getBytes(StandardCharsets.UTF_8);
-        if (b.length <= 123) {
-            return reason;
-        }
-        int end = 120;
-        while (end > 0 && (b[end] & 0xC0) == 0x80) {
-            end--; // do not cut a UTF-8 sequence
-        }
-        return new String(b, 0, end, StandardCharsets.UTF_8) + "...";
     }
 }

@@ -6,15 +6,14 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import com.fasterxml.jackson.databind.util.RawValue;
-import io.danmaku.gateway.GatewayConfig;
 import io.danmaku.gateway.auth.Identity;
 import io.danmaku.gateway.auth.TokenException;
 import io.danmaku.gateway.room.BatchEncoder;
 import io.danmaku.gateway.room.LoopShard;
-import io.danmaku.gateway.room.Member;
 import io.danmaku.gateway.room.RingSnapshot;
 import io.danmaku.gateway.room.RoomSubscription;
 import io.danmaku.gateway.session.GatewayContext;
+import io.danmaku.gateway.session.WebSocketSession;
 import io.danmaku.protocol.RoomId;
 import io.danmaku.protocol.RoomRecord;
 import io.danmaku.protocol.json.Json;
@@ -25,15 +24,7 @@ import io.danmaku.protocol.store.HistoryQuery;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.Unpooled;
 import io.netty.channel.Channel;
-import io.netty.channel.ChannelFutureListener;
 import io.netty.channel.ChannelHandlerContext;
-import io.netty.channel.SimpleChannelInboundHandler;
-import io.netty.handler.codec.TooLongFrameException;
-import io.netty.handler.codec.http.websocketx.BinaryWebSocketFrame;
-import io.netty.handler.codec.http.websocketx.CloseWebSocketFrame;
-import io.netty.handler.codec.http.websocketx.CorruptedWebSocketFrameException;
-import io.netty.handler.codec.http.websocketx.PingWebSocketFrame;
-import io.netty.handler.codec.http.websocketx.PongWebSocketFrame;
 import io.netty.handler.codec.http.websocketx.TextWebSocketFrame;
 import io.netty.handler.codec.http.websocketx.WebSocketCloseStatus;
 import io.netty.handler.codec.http.websocketx.WebSocketFrame;
@@ -59,38 +50,28 @@ import org.slf4j.LoggerFactory;
  * pong closes with 3012; a connection that stays unwritable closes with 3008. Errors about one command (bad
  * field, unknown method, rejected post) are error replies and the connection stays.
  */
-public final class CentrifugeHandler extends SimpleChannelInboundHandler<WebSocketFrame> implements Member {
+public final class CentrifugeHandler extends WebSocketSession {
     static final String PROTOCOL = "centrifuge";
     private static final Logger log = LoggerFactory.getLogger(CentrifugeHandler.class);
     private static final byte[] PING = "{}".getBytes(StandardCharsets.US_ASCII);
 
-    private enum State { CONNECTING, CONNECTED, CLOSED }
+    private enum State { CONNECTING, CONNECTED }
 
-    private final GatewayContext ctx;
-    private final GatewayConfig config;
     private final Map<String, RoomSubscription> subs = new HashMap<>();
-    private Channel channel;
-    private LoopShard shard;
     private State state = State.CONNECTING;
     private Identity identity;
     private ScheduledFuture<?> connectTimeout;
     private ScheduledFuture<?> pinger;
     private long lastInboundNanos;
-    private long unwritableSinceNanos;
-    private boolean cleanedUp;
 
     public CentrifugeHandler(GatewayContext ctx) {
-        this.ctx = ctx;
-        this.config = ctx.config();
+        super(ctx, PROTOCOL, DISCONNECT_SLOW, WebSocketCloseStatus.INTERNAL_SERVER_ERROR.code());
     }
 
     // ---- lifecycle ------------------------------------------------------------------------------------------
 
     @Override
-    public void handlerAdded(ChannelHandlerContext c) {
-        channel = c.channel();
-        shard = ctx.rooms().shard(channel.eventLoop());
-        ctx.connections().incrementAndGet();
+    protected void onOpen() {
         lastInboundNanos = System.nanoTime();
         connectTimeout = channel.eventLoop().schedule(
                 () -> disconnect(DISCONNECT_STALE, "stale: no connect command"),
@@ -98,31 +79,15 @@ public final class CentrifugeHandler extends SimpleChannelInboundHandler<WebSock
     }
 
     @Override
-    public void channelInactive(ChannelHandlerContext c) throws Exception {
-        cleanup();
-        super.channelInactive(c);
-    }
-
-    @Override
-    public void handlerRemoved(ChannelHandlerContext c) {
-        cleanup();
-    }
-
-    private void cleanup() {
-        if (cleanedUp) {
-            return;
-        }
-        cleanedUp = true;
-        state = State.CLOSED;
-        cancelTimers();
+    protected void leaveRooms() {
         for (RoomSubscription s : subs.values()) {
             shard.leave(s);
         }
         subs.clear();
-        ctx.connections().decrementAndGet();
     }
 
-    private void cancelTimers() {
+    @Override
+    protected void cancelTimers() {
         if (connectTimeout != null) {
             connectTimeout.cancel(false);
             connectTimeout = null;
@@ -133,52 +98,14 @@ public final class CentrifugeHandler extends SimpleChannelInboundHandler<WebSock
         }
     }
 
-    @Override
-    public void channelWritabilityChanged(ChannelHandlerContext c) throws Exception {
-        if (c.channel().isWritable()) {
-            unwritableSinceNanos = 0;
-        }
-        super.channelWritabilityChanged(c);
-    }
-
-    @Override
-    public void exceptionCaught(ChannelHandlerContext c, Throwable cause) {
-        if (cause instanceof TooLongFrameException) {
-            ctx.countProtocolError(PROTOCOL, "frame_too_large");
-            disconnect(WebSocketCloseStatus.MESSAGE_TOO_BIG.code(), "message too big");
-        } else if (cause instanceof CorruptedWebSocketFrameException e) {
-            // the frame decoder already sent its close frame (1002/1007/1009); just account for it
-            ctx.countProtocolError(PROTOCOL, "corrupted_frame");
-            countAndClose(e.closeStatus() != null ? e.closeStatus().code() : 1002);
-        } else if (cause instanceof IOException) {
-            log.debug("[{}] connection error: {}", c.channel().id(), cause.toString());
-            c.close();
-        } else {
-            log.warn("[{}] unexpected error, closing", c.channel().id(), cause);
-            ctx.countProtocolError(PROTOCOL, "internal");
-            disconnect(WebSocketCloseStatus.INTERNAL_SERVER_ERROR.code(), "internal error");
-        }
-    }
-
     // ---- inbound --------------------------------------------------------------------------------------------
 
     @Override
-    protected void channelRead0(ChannelHandlerContext c, WebSocketFrame frame) {
+    protected void onDataFrame(ChannelHandlerContext c, WebSocketFrame frame) {
         lastInboundNanos = System.nanoTime();
-        if (state == State.CLOSED) {
-            return;
-        }
         if (frame instanceof TextWebSocketFrame text) {
             onText(text.text());
-        } else if (frame instanceof PingWebSocketFrame) {
-            c.writeAndFlush(new PongWebSocketFrame(frame.content().retain()));
-        } else if (frame instanceof PongWebSocketFrame) {
-            // liveness only
-        } else if (frame instanceof CloseWebSocketFrame close) {
-            int code = close.statusCode();
-            state = State.CLOSED;
-            c.writeAndFlush(new CloseWebSocketFrame(code == -1 ? 1000 : code, "")).addListener(ChannelFutureListener.CLOSE);
-        } else if (frame instanceof BinaryWebSocketFrame) {
+        } else {
             ctx.countProtocolError(PROTOCOL, "binary_frame");
             disconnect(WebSocketCloseStatus.INVALID_MESSAGE_TYPE.code(),
                     "binary frames are not supported: this endpoint speaks JSON");
@@ -188,7 +115,7 @@ public final class CentrifugeHandler extends SimpleChannelInboundHandler<WebSock
     private void onText(String text) {
         int start = 0;
         int len = text.length();
-        while (start <= len && state != State.CLOSED) {
+        while (start <= len && !isClosed()) {
             int nl = text.indexOf('\n', start);
             int end = nl < 0 ? len : nl;
             String line = text.substring(start, end).strip();
@@ -444,7 +371,7 @@ public final class CentrifugeHandler extends SimpleChannelInboundHandler<WebSock
 
     private void finishSubscribe(long id, RoomSubscription sub, String epoch, long position, boolean wasRecovering,
                                  boolean recovered, List<RoomRecord> pubs) {
-        if (state == State.CLOSED || sub.closed()) {
+        if (isClosed() || sub.closed()) {
             return;
         }
         long top = pubs.isEmpty() ? Math.max(position, 0) : Math.max(position, pubs.get(pubs.size() - 1).offset());
@@ -522,7 +449,7 @@ public final class CentrifugeHandler extends SimpleChannelInboundHandler<WebSock
                 color, mode, clientMsgId == null || clientMsgId.isNull() ? null : clientMsgId.asText());
         Channel ch = channel;
         ctx.posts().post(req).whenComplete((result, err) -> ch.eventLoop().execute(() -> {
-            if (state == State.CLOSED) {
+            if (isClosed()) {
                 return;
             }
             if (err != null) {
@@ -594,7 +521,7 @@ public final class CentrifugeHandler extends SimpleChannelInboundHandler<WebSock
         HistoryQuery q = new HistoryQuery(room, since, limit, reverse);
         Channel ch = channel;
         ctx.hotStore().history(q).whenComplete((page, err) -> ch.eventLoop().execute(() -> {
-            if (state == State.CLOSED) {
+            if (isClosed()) {
                 return;
             }
             if (err != null) {
@@ -622,7 +549,7 @@ public final class CentrifugeHandler extends SimpleChannelInboundHandler<WebSock
         }
         Channel ch = channel;
         ctx.hotStore().online(room).whenComplete((count, err) -> ch.eventLoop().execute(() -> {
-            if (state == State.CLOSED) {
+            if (isClosed()) {
                 return;
             }
             long n = err != null ? ctx.rooms().localCount(room) : count;
@@ -654,29 +581,8 @@ public final class CentrifugeHandler extends SimpleChannelInboundHandler<WebSock
     }
 
     @Override
-    public Channel channel() {
-        return channel;
-    }
-
-    @Override
     public BatchEncoder encoder() {
         return CentrifugeBatchEncoder.INSTANCE;
-    }
-
-    @Override
-    public void onSkippedBatch(long nowNanos) {
-        if (state == State.CLOSED) {
-            return; // already closing; the room forgets it when the channel becomes inactive
-        }
-        if (unwritableSinceNanos == 0) {
-            unwritableSinceNanos = nowNanos;
-        } else if (nowNanos - unwritableSinceNanos > config.slowClientTimeout().toNanos()) {
-            log.info("[{}] closing slow connection: unwritable for {} ms", channel.id(),
-                    TimeUnit.NANOSECONDS.toMillis(nowNanos - unwritableSinceNanos));
-            ctx.countDisconnect(PROTOCOL, DISCONNECT_SLOW);
-            state = State.CLOSED;
-            channel.close(); // its buffer is full: a close frame would never get through
-        }
     }
 
     // ---- output ----------------------------------------------------------------------------------------------
@@ -719,26 +625,5 @@ public final class CentrifugeHandler extends SimpleChannelInboundHandler<WebSock
         }
         ByteBuf buf = Unpooled.wrappedBuffer(bytes);
         channel.writeAndFlush(new TextWebSocketFrame(buf), channel.voidPromise());
-    }
-
-    /** Closes with a WebSocket close frame carrying {@code code} and {@code reason}; idempotent. */
-    public void disconnect(int code, String reason) {
-        if (state == State.CLOSED || channel == null) {
-            return;
-        }
-        state = State.CLOSED;
-        ctx.countDisconnect(PROTOCOL, code);
-        cancelTimers();
-        if (channel.isActive()) {
-            channel.writeAndFlush(new CloseWebSocketFrame(code, reason)).addListener(ChannelFutureListener.CLOSE);
-        }
-    }
-
-    private void countAndClose(int code) {
-        if (state != State.CLOSED) {
-            state = State.CLOSED;
-            ctx.countDisconnect(PROTOCOL, code);
-        }
-        channel.close();
     }
 }

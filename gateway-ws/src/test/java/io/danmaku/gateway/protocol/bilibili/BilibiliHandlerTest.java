@@ -480,7 +480,7 @@ class BilibiliHandlerTest {
 
     @Test
     void longCloseReasonsAreCutToFitAControlFrame() {
-        String reason = BilibiliHandler.closeReason("é".repeat(100));
+        String reason = io.danmaku.gateway.session.WebSocketSession.closeReason("é".repeat(100));
         assertThat(reason.getBytes(StandardCharsets.UTF_8).length).isLessThanOrEqualTo(123);
         assertThat(reason).startsWith("éé").endsWith("...");
     }
