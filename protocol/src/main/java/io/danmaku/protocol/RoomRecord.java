@@ -10,8 +10,9 @@ import java.nio.charset.StandardCharsets;
  * (UTF-8); it is never modified after construction and must not be mutated by anyone holding it.
  *
  * <p>{@code offset} orders the room: strictly increasing within an {@code epoch}, not necessarily contiguous
- * (the Kafka offset of the record, or a per-room sequence in memory). {@code epoch} names the stream
- * incarnation: a client position from another epoch cannot be recovered.
+ * (the Kafka offset of the record plus one, or a per-room sequence from 1 in memory; never 0, which means
+ * "nothing seen yet"). {@code epoch} names the stream incarnation: a client position from another epoch cannot
+ * be recovered.
  */
 public record RoomRecord(String room, long offset, String epoch, long timeMillis, byte[] payload) {
     public RoomRecord {

@@ -50,8 +50,8 @@ import org.slf4j.LoggerFactory;
  * stream they cannot recover from).
  *
  * <p><b>Positions.</b> A room's partition is Kafka's default partitioner's choice for the room as key
- * ({@link RoomPartitioner}); records are produced to it explicitly. Offset = the record's offset; epoch =
- * {@code <topicId>-<partition>} (URL-safe ASCII), so a deleted and recreated topic has new epochs. Offsets are
+ * ({@link RoomPartitioner}); records are produced to it explicitly. Offset = the record's Kafka offset + 1 (0
+ * means "none" to clients); epoch = {@code <topicId>-<partition>} (URL-safe ASCII), so a deleted and recreated topic has new epochs. Offsets are
  * increasing per room, not contiguous (rooms share partitions).
  *
  * <p><b>Publishing</b> never blocks the caller; see {@link Publisher}. Producer defaults: {@code acks=all},
@@ -276,8 +276,16 @@ public final class KafkaMessageBus implements MessageBus {
         }
         int p = r.partition();
         String epoch = p < epochs.length ? epochs[p] : epoch(topicId, p);
-        return new RoomRecord(new String(r.key(), StandardCharsets.UTF_8), r.offset(), epoch, r.timestamp(),
-                r.value());
+        return new RoomRecord(new String(r.key(), StandardCharsets.UTF_8), position(r.offset()), epoch,
+                r.timestamp(), r.value());
+    }
+
+    /**
+     * A record's position in its room's stream: its Kafka offset plus one. Position 0 means "nothing seen yet"
+     * to the hot store and to Centrifugo clients, so the first record of a partition must not have it.
+     */
+    static long position(long kafkaOffset) {
+        return kafkaOffset + 1;
     }
 
     void forget(BusSubscription s) {

@@ -239,7 +239,8 @@ final class Publisher {
                 onCompleter(() -> fail(new BusUnavailableException("Kafka publish failed: " + error, error)));
                 return;
             }
-            positions[index] = new BusPosition(messages.get(index).room(), metadata.offset(), epochs[partition]);
+            positions[index] = new BusPosition(messages.get(index).room(), KafkaMessageBus.position(metadata.offset()),
+                    epochs[partition]);
             if (unacknowledged.decrementAndGet() == 0) {
                 onCompleter(this::succeed);
             }

@@ -5,7 +5,7 @@ import java.util.concurrent.CompletableFuture;
 
 /**
  * The durable, ordered stream of room messages. Implementations: {@code KafkaMessageBus} (topic
- * {@code danmaku.room-messages}, key = room, offset = Kafka offset, epoch = topic id + partition) and
+ * {@code danmaku.room-messages}, key = room, offset = Kafka offset + 1, epoch = topic id + partition) and
  * {@link io.danmaku.protocol.memory.MemoryMessageBus} (per-room sequence, one epoch per process).
  *
  * <p>All methods are non-blocking and safe to call from any thread, including Netty event loops.

@@ -93,6 +93,18 @@ public abstract class MessageBusContract {
     }
 
     @Test
+    void theFirstMessageOfAFreshStreamIsAtAPositionAboveZero() throws Exception {
+        // 0 means "nothing seen yet" to the hot store and to clients: a record there would never be delivered
+        String r = room("first");
+        Collector seen = new Collector(r);
+        bus.subscribeAll(seen);
+        BusPosition p = bus.publish(msg(r, "first")).get(TIMEOUT.toMillis(), TimeUnit.MILLISECONDS);
+        assertThat(p.offset()).isPositive();
+        await().atMost(TIMEOUT).until(() -> seen.records().size() == 1);
+        assertThat(seen.records().get(0).offset()).isEqualTo(p.offset());
+    }
+
+    @Test
     void subscribeAllReceivesOnlyWhatWasPublishedAfterSubscribingInOrder() throws Exception {
         String r = room("after");
         publish(msg(r, "before"));
