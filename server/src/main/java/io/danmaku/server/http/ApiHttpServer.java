@@ -27,8 +27,8 @@ import org.slf4j.LoggerFactory;
 
 /**
  * The HTTP server of the roles that serve an {@link HttpApi} on a port of their own (logic's server API on 8081,
- * storage's history API on 8082): hands every request to the API and writes its response back. It runs on the JDK's HTTP server with
- * {@value #THREADS} threads of its own, off every hot path; responses are written when the API's future
+ * storage's history API on 8082): hands every request to the API and writes its response back. It runs on the JDK's
+ * HTTP server with {@value #THREADS} threads of its own, off every hot path; responses are written when the API's future
  * completes, so a slow read holds no thread. The request path is percent-decoded; the query's parameters are
  * decoded as a form ({@code +} is a space) and the first value of each is kept; header names are lower-cased; a
  * body over {@value #MAX_BODY_BYTES} bytes is refused with 413.
@@ -51,7 +51,8 @@ public final class ApiHttpServer implements AutoCloseable {
     }
 
     /** Binds {@code address} (port 0 = any free port) and serves {@code api}. */
-    public static ApiHttpServer start(InetSocketAddress address, HttpApi api) {
+    public static ApiHttpServer start(String name, InetSocketAddress address, HttpApi api) {
+        requireNonNull(name, "name");
         requireNonNull(address, "address");
         requireNonNull(api, "api");
         HttpServer server;
@@ -61,7 +62,7 @@ public final class ApiHttpServer implements AutoCloseable {
             throw new ServerException("HTTP: cannot listen on " + address + ": " + e.getMessage(), e);
         }
         ExecutorService executor = Executors.newFixedThreadPool(THREADS, r -> {
-            Thread t = new Thread(r, "danmaku-storage-http-" + THREAD_IDS.incrementAndGet());
+            Thread t = new Thread(r, "danmaku-" + name.replace(' ', '-') + "-http-" + THREAD_IDS.incrementAndGet());
             t.setDaemon(true);
             return t;
         });
@@ -69,7 +70,7 @@ public final class ApiHttpServer implements AutoCloseable {
         server.setExecutor(executor);
         server.createContext("/", s::serve);
         server.start();
-        log.info("storage HTTP API listening on {}", server.getAddress());
+        log.info("{} listening on {}", name, server.getAddress());
         return s;
     }
 
@@ -115,7 +116,7 @@ public final class ApiHttpServer implements AutoCloseable {
             request = new ApiRequest(exchange.getRequestMethod(), exchange.getRequestURI().getPath(), query,
                     headers, body);
         } catch (IOException | RuntimeException e) {
-            log.debug("storage HTTP: reading a request failed", e);
+            log.debug("HTTP: reading a request failed", e);
             send(exchange, internalError());
             return;
         }
@@ -127,7 +128,7 @@ public final class ApiHttpServer implements AutoCloseable {
         }
         response.whenComplete((r, e) -> {
             if (e != null || r == null) {
-                log.warn("storage HTTP: request {} failed", request.path(), e);
+                log.warn("HTTP: request {} failed", request.path(), e);
             }
             send(exchange, e == null && r != null ? r : internalError());
         });
@@ -174,7 +175,7 @@ public final class ApiHttpServer implements AutoCloseable {
                 }
             }
         } catch (IOException e) {
-            log.debug("storage HTTP: writing a response failed (client gone?)", e);
+            log.debug("HTTP: writing a response failed (client gone?)", e);
         }
     }
 

@@ -36,7 +36,7 @@ public final class LogicRole implements Role {
         bus = Seams.bus(config, registry, "logic");
         LogicService logic = new LogicService(logicConfig, bus, store, registry, Clock.systemUTC());
         grpc = new GrpcPostServer(rpc, logic, registry).start();
-        http = ApiHttpServer.start(new java.net.InetSocketAddress(config.getString(DanmakuKeys.LOGIC_HTTP_HOST)
+        http = ApiHttpServer.start("server API", new java.net.InetSocketAddress(config.getString(DanmakuKeys.LOGIC_HTTP_HOST)
                 .orElseThrow(), config.getInt(DanmakuKeys.LOGIC_HTTP_PORT)), new ServerApi(logicConfig, logic, registry));
     }
 

@@ -35,9 +35,20 @@ final class Seams {
                 .withReplicationFactor(c.getInt(DanmakuKeys.BUS_KAFKA_REPLICATION_FACTOR))
                 .withPublishTimeout(c.getDuration(DanmakuKeys.LOGIC_PUBLISH_TIMEOUT))
                 .withProducer(c.getPrefixed(DanmakuKeys.BUS_KAFKA_PRODUCER))
-                .withConsumer(c.getPrefixed(DanmakuKeys.BUS_KAFKA_CONSUMER))
+                .withConsumer(consumerSettings(c))
                 .withAdmin(c.getPrefixed(DanmakuKeys.BUS_KAFKA_ADMIN)));
         return new KafkaMessageBus(config, registry);
+    }
+
+    /**
+     * The configured consumer settings, with a 10 s session timeout unless set: Kafka's 45 s default would leave
+     * a crashed storage member's partitions unconsumed for that long before a restarted one takes them over.
+     */
+    private static java.util.Map<String, String> consumerSettings(Config c) {
+        java.util.Map<String, String> settings = new java.util.HashMap<>(c.getPrefixed(DanmakuKeys.BUS_KAFKA_CONSUMER));
+        settings.putIfAbsent("session.timeout.ms", "10000");
+        settings.putIfAbsent("heartbeat.interval.ms", "1000");
+        return settings;
     }
 
     static HotStore store(Config c, MeterRegistry registry, String role) {

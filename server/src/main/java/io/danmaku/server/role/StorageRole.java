@@ -34,7 +34,7 @@ public final class StorageRole implements Role {
         storage = new StorageService(storageConfig, bus, store, registry);
         storage.start();
         HistoryApi api = new HistoryApi(store, storage.archiveReader().orElse(null), Clock.systemUTC(), registry);
-        http = ApiHttpServer.start(new InetSocketAddress(config.getString(DanmakuKeys.STORAGE_HTTP_HOST).orElseThrow(),
+        http = ApiHttpServer.start("history API", new InetSocketAddress(config.getString(DanmakuKeys.STORAGE_HTTP_HOST).orElseThrow(),
                 config.getInt(DanmakuKeys.STORAGE_HTTP_PORT)), api);
     }
 

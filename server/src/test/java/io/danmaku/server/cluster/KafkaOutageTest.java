@@ -1,0 +1,129 @@
+package io.danmaku.server.cluster;
+
+import static io.danmaku.server.cluster.ClusterEndToEndTest.texts;
+import static io.danmaku.server.cluster.ClusterStack.room;
+import static io.danmaku.server.cluster.ClusterStack.token;
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import io.danmaku.protocol.json.Json;
+import io.danmaku.testkit.kafka.KafkaBroker;
+import io.danmaku.testkit.redis.RedisCluster;
+import io.danmaku.testkit.redis.RedisClusterExtension;
+import io.danmaku.testkit.ws.CentrifugeTestClient;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.atomic.AtomicInteger;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
+
+/**
+ * Kafka goes away under a running gateway and logic (a broker of this class's own, so the JVM's shared one
+ * keeps serving the other classes): posts are refused {@code unavailable} (108, temporary) instead of hanging,
+ * connections stay open and keep answering, and once the broker is back posting works again by itself and
+ * subscribers receive the new messages.
+ */
+@ExtendWith(RedisClusterExtension.class)
+class KafkaOutageTest {
+    private static final Duration WAIT = Duration.ofSeconds(60);
+
+    static KafkaBroker broker;
+    static ClusterStack stack;
+    static int gateway;
+    static int logicHttp;
+
+    @BeforeAll
+    static void start(RedisCluster redis) {
+        broker = KafkaBroker.launch();
+        stack = new ClusterStack("kafka-outage", broker.bootstrapServers(), redis,
+                "logic.publish.timeout=2s", "gateway.logic.deadline=4s");
+        logicHttp = stack.startLogic().httpPort();
+        gateway = stack.startGateway(1).gatewayPort();
+    }
+
+    @AfterAll
+    static void stop() {
+        try {
+            if (stack != null) {
+                stack.close();
+            }
+        } finally {
+            if (broker != null) {
+                broker.close();
+            }
+        }
+    }
+
+    @Test
+    void whileKafkaIsDownPostsAreRefusedUnavailableConnectionsStayAndServiceResumesByItself() {
+        String room = room("outage");
+        ApiPoster api = new ApiPoster(logicHttp);
+        try (CentrifugeTestClient poster = CentrifugeTestClient.connect(gateway, token("outage-poster"));
+             CentrifugeTestClient viewer = CentrifugeTestClient.connect(gateway, null)) {
+            assertThat(poster.subscribe(room).has("subscribe")).isTrue();
+            assertThat(viewer.subscribe(room).has("subscribe")).isTrue();
+            List<String> accepted = new ArrayList<>();
+            List<String> refused = new ArrayList<>();
+            assertThat(poster.publish(room, "before").has("publish")).isTrue();
+            accepted.add("before");
+            assertThat(texts(viewer.awaitPublications(room, 1))).containsExactly("before");
+
+            broker.stop();
+            for (int i = 0; i < 2; i++) {
+                String text = "during " + i;
+                JsonNode reply = poster.publish(room, text); // bounded: the client waits 10 s for the reply
+                assertThat(reply.path("error").path("code").asInt()).as("%s", reply).isEqualTo(108);
+                assertThat(reply.path("error").path("temporary").asBoolean()).as("%s", reply).isTrue();
+                refused.add(text);
+            }
+            ApiPoster.Result byApi = api.publish(room, "during api");
+            assertThat(byApi.status()).as("%s", byApi).isEqualTo(503);
+            assertThat(byApi.code()).as("%s", byApi).isEqualTo(108);
+            refused.add("during api");
+
+            assertThat(poster.socket().isClosed()).isFalse();
+            assertThat(viewer.socket().isClosed()).isFalse();
+            await("presence_stats while Kafka is down").atMost(WAIT).until(() -> viewer.command("presence_stats",
+                    Json.MAPPER.createObjectNode().put("channel", room)).path("presence_stats")
+                    .path("num_clients").asLong() == 2);
+            JsonNode history = viewer.command("history", Json.MAPPER.createObjectNode().put("channel", room)
+                    .put("limit", 10));
+            assertThat(history.has("history")).as("%s", history).isTrue();
+
+            broker.start();
+            AtomicInteger attempt = new AtomicInteger();
+            await("a post accepted once Kafka is back").atMost(WAIT).pollInterval(Duration.ofMillis(200)).until(() -> {
+                String text = "after " + attempt.getAndIncrement();
+                JsonNode reply = poster.publish(room, text);
+                if (reply.has("publish")) {
+                    accepted.add(text);
+                    return true;
+                }
+                assertThat(reply.path("error").path("code").asInt()).as("%s", reply).isEqualTo(108);
+                refused.add(text);
+                return false;
+            });
+            for (int i = 0; i < 5; i++) {
+                JsonNode reply = poster.publish(room, "resumed " + i);
+                assertThat(reply.has("publish")).as("%s", reply).isTrue();
+                accepted.add("resumed " + i);
+            }
+            assertThat(api.publish(room, "resumed api").accepted()).isTrue();
+            accepted.add("resumed api");
+
+            for (CentrifugeTestClient c : List.of(viewer, poster)) {
+                c.socket().await(n -> "resumed api".equals(n.path("push").path("pub").path("data").path("text")
+                        .asText()), WAIT);
+                List<String> received = texts(c.publications(room));
+                // a refused post may still have reached Kafka (its acknowledgement was what timed out)
+                assertThat(received).doesNotHaveDuplicates()
+                        .filteredOn(t -> !refused.contains(t)).containsExactlyElementsOf(accepted);
+            }
+            assertThat(viewer.socket().isClosed()).isFalse();
+        }
+    }
+}
