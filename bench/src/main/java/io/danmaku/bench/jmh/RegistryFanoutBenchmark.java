@@ -1,0 +1,98 @@
+package io.danmaku.bench.jmh;
+
+import io.danmaku.gateway.protocol.centrifuge.CentrifugeBatchEncoder;
+import io.danmaku.gateway.room.BatchEncoder;
+import io.danmaku.gateway.room.FanoutDispatcher;
+import io.danmaku.gateway.room.FanoutMetrics;
+import io.danmaku.gateway.room.LoopShard;
+import io.danmaku.gateway.room.Member;
+import io.danmaku.gateway.room.RoomRegistry;
+import io.danmaku.protocol.RoomRecord;
+import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
+import io.netty.channel.Channel;
+import io.netty.channel.DefaultEventLoopGroup;
+import io.netty.channel.EventLoop;
+import io.netty.channel.embedded.EmbeddedChannel;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+import org.openjdk.jmh.annotations.Benchmark;
+import org.openjdk.jmh.annotations.BenchmarkMode;
+import org.openjdk.jmh.annotations.Fork;
+import org.openjdk.jmh.annotations.Level;
+import org.openjdk.jmh.annotations.Measurement;
+import org.openjdk.jmh.annotations.Mode;
+import org.openjdk.jmh.annotations.OutputTimeUnit;
+import org.openjdk.jmh.annotations.Param;
+import org.openjdk.jmh.annotations.Scope;
+import org.openjdk.jmh.annotations.Setup;
+import org.openjdk.jmh.annotations.State;
+import org.openjdk.jmh.annotations.TearDown;
+import org.openjdk.jmh.annotations.Warmup;
+
+/**
+ * The real fan-out engine end to end through its public API: {@link FanoutDispatcher#onRecords} (what the bus
+ * thread calls) → the room's ring → one task to the event loop → {@code LoopRoom} encodes the batch once and
+ * writes it to every member (batching window 0, so each call is one batch). Members are discarding channels.
+ * Each op waits until the loop ran the batch. Deliveries/s = ops/s × members × batch.
+ */
+@State(Scope.Thread)
+@BenchmarkMode(Mode.Throughput)
+@OutputTimeUnit(TimeUnit.SECONDS)
+@Warmup(iterations = 3, time = 1)
+@Measurement(iterations = 3, time = 2)
+@Fork(value = 1, jvmArgsAppend = {"-Dio.netty.leakDetection.level=disabled"})
+public class RegistryFanoutBenchmark {
+    @Param({"1000", "10000"})
+    public int members;
+
+    @Param({"1", "10"})
+    public int batch;
+
+    private DefaultEventLoopGroup group;
+    private EventLoop loop;
+    private FanoutDispatcher dispatcher;
+    private EmbeddedChannel[] channels;
+    private List<RoomRecord> template;
+    private long nextOffset = 1;
+
+    @Setup(Level.Trial)
+    public void setUp() throws Exception {
+        group = new DefaultEventLoopGroup(1);
+        loop = group.next();
+        RoomRegistry registry = new RoomRegistry(group, 0, 10_000, 256, new FanoutMetrics(new SimpleMeterRegistry()));
+        dispatcher = new FanoutDispatcher(registry);
+        channels = DiscardingChannels.open(members);
+        template = Batches.batch(batch, 1);
+        LoopShard shard = registry.shard(loop);
+        loop.submit(() -> {
+            for (EmbeddedChannel ch : channels) {
+                shard.join(new BenchMember(ch), Batches.ROOM, false, -1);
+            }
+        }).get();
+    }
+
+    @TearDown(Level.Trial)
+    public void tearDown() throws Exception {
+        loop.submit(() -> DiscardingChannels.close(channels)).get();
+        group.shutdownGracefully(0, 1, TimeUnit.SECONDS).sync();
+    }
+
+    @Benchmark
+    public void dispatchBatch() {
+        List<RoomRecord> records = Batches.renumber(template, nextOffset);
+        nextOffset += batch;
+        dispatcher.onRecords(records);
+        loop.submit(() -> { }).syncUninterruptibly();
+    }
+
+    private record BenchMember(Channel channel) implements Member {
+        @Override
+        public BatchEncoder encoder() {
+            return CentrifugeBatchEncoder.INSTANCE;
+        }
+
+        @Override
+        public void onSkippedBatch(long nowNanos) {
+        }
+    }
+}

@@ -1,0 +1,30 @@
+package io.danmaku.bench.ws;
+
+import io.netty.buffer.ByteBuf;
+
+/**
+ * What a protocol does with one client WebSocket connection. The {@link WsClientHandler} does the upgrade and
+ * the framing and calls these methods on the connection's event loop; payload arrives in pieces as it is read,
+ * never copied, so a session scans it in place. Control frames (ping, close) are answered by the handler.
+ */
+public interface WsSession {
+    /** The upgrade succeeded; {@code connection} sends frames from now on. */
+    void onOpen(WsConnection connection);
+
+    /**
+     * A data frame (opcode 1 text, 2 binary, 0 continuation) of {@code length} payload bytes begins.
+     */
+    void onFrameStart(int opcode, long length, boolean fin);
+
+    /** The next {@code length} payload bytes of the current frame at {@code buf[index..]}; not to be retained. */
+    void onPayload(ByteBuf buf, int index, int length);
+
+    /** The current data frame is complete. */
+    void onFrameEnd();
+
+    /** The upgrade failed: the handshake answer was not 101, or the connection closed before it. */
+    void onUpgradeFailed(String reason);
+
+    /** The connection closed (after or before the upgrade). */
+    void onClosed();
+}
