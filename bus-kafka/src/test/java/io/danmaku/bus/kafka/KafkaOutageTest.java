@@ -53,8 +53,9 @@ class KafkaOutageTest {
 
             assertThat(during).failsWithin(TIMEOUT).withThrowableOfType(ExecutionException.class)
                     .withCauseInstanceOf(BusUnavailableException.class);
-            assertThat(registry.get("danmaku.bus.kafka.publish").tag("outcome", "unavailable").timer().count())
-                    .isEqualTo(1);
+            // the failure is counted right after the future is failed, on the same completion thread
+            await().atMost(TIMEOUT).untilAsserted(() -> assertThat(registry.get("danmaku.bus.kafka.publish")
+                    .tag("outcome", "unavailable").timer().count()).isEqualTo(1));
 
             broker.start();
             AtomicInteger attempt = new AtomicInteger();
