@@ -106,7 +106,7 @@ public final class ServerApi implements HttpApi {
         return response
                 .exceptionally(e -> {
                     warn.warn("server API {} failed unexpectedly", method, e);
-                    return error(500, CODE_INTERNAL, "internal server error");
+                    return ApiResponse.error(500, CODE_INTERNAL, "internal server error");
                 })
                 .thenApply(r -> {
                     Counter.builder("danmaku.logic.api.requests")
@@ -121,28 +121,28 @@ public final class ServerApi implements HttpApi {
 
     private CompletableFuture<ApiResponse> route(ApiRequest request, String method) {
         if (apiKeyDigest == null) {
-            return done(error(403, CODE_PERMISSION_DENIED, "permission denied: the server API is disabled because"
+            return done(ApiResponse.error(403, CODE_PERMISSION_DENIED, "permission denied: the server API is disabled because"
                     + " no API key is configured (set api.key or DANMAKU_API_KEY)"));
         }
         String key = presentedKey(request);
         if (key == null) {
-            return done(error(401, CODE_UNAUTHORIZED, "unauthorized: missing API key (expected: header"
+            return done(ApiResponse.error(401, CODE_UNAUTHORIZED, "unauthorized: missing API key (expected: header"
                     + " X-API-Key: <key> or Authorization: apikey <key>)"));
         }
         if (!MessageDigest.isEqual(sha256(key), apiKeyDigest)) {
-            return done(error(401, CODE_UNAUTHORIZED, "unauthorized: wrong API key"));
+            return done(ApiResponse.error(401, CODE_UNAUTHORIZED, "unauthorized: wrong API key"));
         }
         Function<ObjectNode, CompletableFuture<ApiResponse>> handler = methods.get(method);
         if (handler == null) {
-            return done(error(404, CODE_METHOD_NOT_FOUND, "method not found: " + abbreviate(request.path())
+            return done(ApiResponse.error(404, CODE_METHOD_NOT_FOUND, "method not found: " + abbreviate(request.path())
                     + " (expected: " + PATH_PREFIX + "{publish,broadcast,ban,unban,mute,unmute})"));
         }
         if (!"POST".equalsIgnoreCase(request.method())) {
-            return done(error(405, CODE_BAD_REQUEST, "bad request: HTTP method " + abbreviate(request.method())
+            return done(ApiResponse.error(405, CODE_BAD_REQUEST, "bad request: HTTP method " + abbreviate(request.method())
                     + " not allowed (expected: POST)"));
         }
         if (request.body().length > MAX_BODY_BYTES) {
-            return done(error(413, CODE_BAD_REQUEST, "bad request: body of " + request.body().length
+            return done(ApiResponse.error(413, CODE_BAD_REQUEST, "bad request: body of " + request.body().length
                     + " bytes (expected: at most " + MAX_BODY_BYTES + ")"));
         }
         if (request.body().length == 0) {
@@ -245,7 +245,7 @@ public final class ServerApi implements HttpApi {
         return action.handle((v, e) -> {
             if (e != null) {
                 warn.warn("server API moderation failed: {}", e.toString());
-                return error(503, CODE_NOT_AVAILABLE, "unavailable: hot store unavailable, retry");
+                return ApiResponse.error(503, CODE_NOT_AVAILABLE, "unavailable: hot store unavailable, retry");
             }
             return ok(emptyResult());
         });
@@ -317,7 +317,7 @@ public final class ServerApi implements HttpApi {
     private static ApiResponse rejected(PublishOutcome outcome) {
         String message = outcome.reason().code() + ": " + outcome.message();
         if (outcome.reason() == RejectReason.UNAVAILABLE) {
-            return error(503, CODE_NOT_AVAILABLE, message);
+            return ApiResponse.error(503, CODE_NOT_AVAILABLE, message);
         }
         return badRequest(message);
     }
@@ -334,28 +334,13 @@ public final class ServerApi implements HttpApi {
     }
 
     private static ApiResponse ok(ObjectNode body) {
-        return json(200, body);
+        return ApiResponse.json(200, body);
     }
 
     private static ApiResponse badRequest(String message) {
-        return error(400, CODE_BAD_REQUEST, message);
+        return ApiResponse.error(400, CODE_BAD_REQUEST, message);
     }
 
-    static ApiResponse error(int status, int code, String message) {
-        ObjectNode root = Json.MAPPER.createObjectNode();
-        ObjectNode error = root.putObject("error");
-        error.put("code", code);
-        error.put("message", message);
-        return json(status, root);
-    }
-
-    private static ApiResponse json(int status, ObjectNode body) {
-        try {
-            return new ApiResponse(status, "application/json", Json.MAPPER.writeValueAsBytes(body));
-        } catch (JsonProcessingException e) {
-            throw new IllegalStateException("cannot encode a response", e);
-        }
-    }
 
     // ---- helpers
 

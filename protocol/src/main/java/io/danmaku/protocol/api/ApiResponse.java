@@ -2,6 +2,10 @@ package io.danmaku.protocol.api;
 
 import static java.util.Objects.requireNonNull;
 
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.danmaku.protocol.json.Json;
 import java.nio.charset.StandardCharsets;
 
 /** An HTTP response: status, content type and body. */
@@ -13,5 +17,22 @@ public record ApiResponse(int status, String contentType, byte[] body) {
 
     public static ApiResponse json(int status, String json) {
         return new ApiResponse(status, "application/json", json.getBytes(StandardCharsets.UTF_8));
+    }
+
+    public static ApiResponse json(int status, JsonNode body) {
+        try {
+            return new ApiResponse(status, "application/json", Json.MAPPER.writeValueAsBytes(body));
+        } catch (JsonProcessingException e) {
+            throw new IllegalStateException("cannot encode a response", e);
+        }
+    }
+
+    /** The Centrifugo-style error body every API of the project answers with: {@code {"error":{"code","message"}}}. */
+    public static ApiResponse error(int status, int code, String message) {
+        ObjectNode root = Json.MAPPER.createObjectNode();
+        ObjectNode error = root.putObject("error");
+        error.put("code", code);
+        error.put("message", message);
+        return json(status, root);
     }
 }

@@ -2,7 +2,6 @@ package io.danmaku.storage.api;
 
 import static java.util.Objects.requireNonNull;
 
-import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
@@ -17,7 +16,6 @@ import io.danmaku.protocol.store.HistoryPage;
 import io.danmaku.protocol.store.HistoryQuery;
 import io.danmaku.protocol.store.HotStore;
 import io.danmaku.storage.archive.ArchiveReader;
-import io.danmaku.storage.archive.ArchiveSlice;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.MeterRegistry;
 import java.io.IOException;
@@ -101,7 +99,7 @@ public final class HistoryApi implements HttpApi {
         try {
             answer = route(request);
         } catch (BadRequest e) {
-            answer = CompletableFuture.completedFuture(new Answer(error(400, CODE_BAD_REQUEST, e.getMessage()),
+            answer = CompletableFuture.completedFuture(new Answer(ApiResponse.error(400, CODE_BAD_REQUEST, e.getMessage()),
                     "none"));
         } catch (RuntimeException e) {
             answer = CompletableFuture.failedFuture(e);
@@ -109,7 +107,7 @@ public final class HistoryApi implements HttpApi {
         return answer
                 .exceptionally(e -> {
                     warnThrottled("history API request " + abbreviate(request.path()) + " failed unexpectedly", e);
-                    return new Answer(error(500, CODE_INTERNAL, "internal server error"), "none");
+                    return new Answer(ApiResponse.error(500, CODE_INTERNAL, "internal server error"), "none");
                 })
                 .thenApply(a -> {
                     Counter.builder("danmaku.storage.history.requests")
@@ -130,11 +128,11 @@ public final class HistoryApi implements HttpApi {
             room = path.substring(PATH_PREFIX.length(), path.length() - PATH_SUFFIX.length());
         }
         if (room == null || room.indexOf('/') >= 0) {
-            return done(error(404, CODE_METHOD_NOT_FOUND, "method not found: " + abbreviate(path)
+            return done(ApiResponse.error(404, CODE_METHOD_NOT_FOUND, "method not found: " + abbreviate(path)
                     + " (expected: " + PATH_PREFIX + "{room}" + PATH_SUFFIX + ")"), "none");
         }
         if (!"GET".equalsIgnoreCase(request.method())) {
-            return done(error(405, CODE_BAD_REQUEST, "bad request: HTTP method " + abbreviate(request.method())
+            return done(ApiResponse.error(405, CODE_BAD_REQUEST, "bad request: HTTP method " + abbreviate(request.method())
                     + " not allowed (expected: GET)"), "none");
         }
         if (!RoomId.isValid(room)) {
@@ -231,7 +229,7 @@ public final class HistoryApi implements HttpApi {
                 if (cause instanceof DanmakuException d && d.retriable()) {
                     return new Answer(unavailable("archive unavailable"), "none");
                 }
-                return new Answer(error(500, CODE_INTERNAL, "internal server error: the archive could not be read"),
+                return new Answer(ApiResponse.error(500, CODE_INTERNAL, "internal server error: the archive could not be read"),
                         "none");
             }
             TreeSet<RoomRecord> merged = new TreeSet<>(ArchiveReader.HISTORY_ORDER);
@@ -296,7 +294,7 @@ public final class HistoryApi implements HttpApi {
             messages.add(message(r));
         }
         root.put("truncated", truncated || records.size() > limit);
-        return json(200, root);
+        return ApiResponse.json(200, root);
     }
 
     /** The stamped message as published, plus its position; a payload that is not a JSON object as "raw". */
@@ -321,24 +319,9 @@ public final class HistoryApi implements HttpApi {
     }
 
     private static ApiResponse unavailable(String what) {
-        return error(503, CODE_NOT_AVAILABLE, "unavailable: " + what + ", retry");
+        return ApiResponse.error(503, CODE_NOT_AVAILABLE, "unavailable: " + what + ", retry");
     }
 
-    private static ApiResponse error(int status, int code, String message) {
-        ObjectNode root = Json.MAPPER.createObjectNode();
-        ObjectNode e = root.putObject("error");
-        e.put("code", code);
-        e.put("message", message);
-        return json(status, root);
-    }
-
-    private static ApiResponse json(int status, ObjectNode body) {
-        try {
-            return new ApiResponse(status, "application/json", Json.MAPPER.writeValueAsBytes(body));
-        } catch (JsonProcessingException e) {
-            throw new IllegalStateException("cannot encode a response", e);
-        }
-    }
 
     private static CompletableFuture<Answer> done(ApiResponse response, String source) {
         return CompletableFuture.completedFuture(new Answer(response, source));
