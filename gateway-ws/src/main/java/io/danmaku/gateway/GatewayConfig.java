@@ -2,6 +2,7 @@ package io.danmaku.gateway;
 
 import static java.util.Objects.requireNonNull;
 
+import io.danmaku.gateway.room.BatchPolicy;
 import java.time.Duration;
 
 /**
@@ -11,7 +12,12 @@ import java.time.Duration;
  * @param port WebSocket, demo page and (in standalone) server API port; 0 = ephemeral
  * @param ioThreads event loops; 0 = number of available processors
  * @param maxFramePayloadBytes largest client frame (and reassembled message); bigger closes with 1009
- * @param batchWindow how long room messages are accumulated before one frame goes out; 0 = no batching
+ * @param batchWindow the minimum spacing of a room's frames to a member: messages arriving within it go out
+ *        together in one frame; the first message after a quiet spell goes out at once; 0 = no batching
+ * @param batchMaxWindow how far the spacing may stretch for rooms whose flushes are expensive (many local
+ *        members); at or below {@code batchWindow}: never stretch
+ * @param batchFlushShare the share of an event loop's time one room's flushes may take before its window
+ *        stretches
  * @param batchMaxMessages a batch is flushed early when it holds this many messages
  * @param ringSize recent messages kept per room for recovery
  * @param writeBufferLowBytes a stalled connection becomes writable again below this
@@ -29,6 +35,8 @@ public record GatewayConfig(
         int ioThreads,
         int maxFramePayloadBytes,
         Duration batchWindow,
+        Duration batchMaxWindow,
+        double batchFlushShare,
         int batchMaxMessages,
         int ringSize,
         int writeBufferLowBytes,
@@ -45,6 +53,8 @@ public record GatewayConfig(
     public static final int DEFAULT_IO_THREADS = 0;
     public static final int DEFAULT_MAX_FRAME_PAYLOAD_BYTES = 65536;
     public static final Duration DEFAULT_BATCH_WINDOW = Duration.ofMillis(50);
+    public static final Duration DEFAULT_BATCH_MAX_WINDOW = Duration.ofMillis(150);
+    public static final double DEFAULT_BATCH_FLUSH_SHARE = 0.3;
     public static final int DEFAULT_BATCH_MAX_MESSAGES = 256;
     public static final int DEFAULT_RING_SIZE = 256;
     public static final int DEFAULT_WRITE_BUFFER_LOW_BYTES = 64 * 1024;
@@ -63,6 +73,9 @@ public record GatewayConfig(
         check(maxFramePayloadBytes >= 1 && maxFramePayloadBytes <= 1 << 20, "gateway.ws.max-frame-bytes",
                 maxFramePayloadBytes, "1..1048576");
         checkDuration(batchWindow, "gateway.batch.window", Duration.ZERO, Duration.ofSeconds(10));
+        checkDuration(batchMaxWindow, "gateway.batch.max-window", Duration.ZERO, Duration.ofSeconds(10));
+        check(batchFlushShare > 0 && batchFlushShare <= 1, "gateway.batch.flush-share", batchFlushShare,
+                "more than 0 and at most 1");
         check(batchMaxMessages >= 1 && batchMaxMessages <= 10_000, "gateway.batch.max-messages", batchMaxMessages,
                 "1..10000");
         check(ringSize >= 0 && ringSize <= 100_000, "gateway.ring.size", ringSize, "0..100000");
@@ -79,9 +92,16 @@ public record GatewayConfig(
                 "gateway.max-subscriptions", maxSubscriptionsPerConnection, "1..1024");
     }
 
+    /** The fan-out engine's batching, as configured. */
+    public BatchPolicy batchPolicy() {
+        long window = batchWindow.toNanos();
+        return new BatchPolicy(window, Math.max(window, batchMaxWindow.toNanos()),
+                batchMaxMessages, batchFlushShare);
+    }
+
     public static GatewayConfig defaults() {
         return new GatewayConfig(DEFAULT_HOST, DEFAULT_PORT, DEFAULT_IO_THREADS, DEFAULT_MAX_FRAME_PAYLOAD_BYTES,
-                DEFAULT_BATCH_WINDOW, DEFAULT_BATCH_MAX_MESSAGES, DEFAULT_RING_SIZE, DEFAULT_WRITE_BUFFER_LOW_BYTES,
+                DEFAULT_BATCH_WINDOW, DEFAULT_BATCH_MAX_WINDOW, DEFAULT_BATCH_FLUSH_SHARE, DEFAULT_BATCH_MAX_MESSAGES, DEFAULT_RING_SIZE, DEFAULT_WRITE_BUFFER_LOW_BYTES,
                 DEFAULT_WRITE_BUFFER_HIGH_BYTES, DEFAULT_SLOW_CLIENT_TIMEOUT, DEFAULT_PING_INTERVAL,
                 DEFAULT_PONG_TIMEOUT, DEFAULT_CONNECT_TIMEOUT, DEFAULT_ONLINE_REPORT_INTERVAL,
                 DEFAULT_MAX_SUBSCRIPTIONS_PER_CONNECTION);
@@ -100,6 +120,8 @@ public record GatewayConfig(
         b.ioThreads = ioThreads;
         b.maxFramePayloadBytes = maxFramePayloadBytes;
         b.batchWindow = batchWindow;
+        b.batchMaxWindow = batchMaxWindow;
+        b.batchFlushShare = batchFlushShare;
         b.batchMaxMessages = batchMaxMessages;
         b.ringSize = ringSize;
         b.writeBufferLowBytes = writeBufferLowBytes;
@@ -124,6 +146,8 @@ public record GatewayConfig(
         private int ioThreads;
         private int maxFramePayloadBytes;
         private Duration batchWindow;
+        private Duration batchMaxWindow;
+        private double batchFlushShare;
         private int batchMaxMessages;
         private int ringSize;
         private int writeBufferLowBytes;
@@ -157,6 +181,16 @@ public record GatewayConfig(
 
         public Builder batchWindow(Duration value) {
             this.batchWindow = value;
+            return this;
+        }
+
+        public Builder batchMaxWindow(Duration value) {
+            this.batchMaxWindow = value;
+            return this;
+        }
+
+        public Builder batchFlushShare(double value) {
+            this.batchFlushShare = value;
             return this;
         }
 
@@ -211,7 +245,7 @@ public record GatewayConfig(
         }
 
         public GatewayConfig build() {
-            return new GatewayConfig(host, port, ioThreads, maxFramePayloadBytes, batchWindow, batchMaxMessages, ringSize, writeBufferLowBytes, writeBufferHighBytes, slowClientTimeout, pingInterval, pongTimeout, connectTimeout, onlineReportInterval, maxSubscriptionsPerConnection);
+            return new GatewayConfig(host, port, ioThreads, maxFramePayloadBytes, batchWindow, batchMaxWindow, batchFlushShare, batchMaxMessages, ringSize, writeBufferLowBytes, writeBufferHighBytes, slowClientTimeout, pingInterval, pongTimeout, connectTimeout, onlineReportInterval, maxSubscriptionsPerConnection);
         }
     }
 

@@ -88,8 +88,7 @@ public final class GatewayServer implements AutoCloseable {
         this.bossGroup = new MultiThreadIoEventLoopGroup(1, new DefaultThreadFactory("gateway-accept", true), io);
         this.ioGroup = new MultiThreadIoEventLoopGroup(config.effectiveIoThreads(),
                 new DefaultThreadFactory("gateway-io", true), io);
-        this.rooms = new RoomRegistry(ioGroup, config.batchWindow().toNanos(), config.batchMaxMessages(),
-                config.ringSize(), new FanoutMetrics(meters));
+        this.rooms = new RoomRegistry(ioGroup, config.batchPolicy(), config.ringSize(), new FanoutMetrics(meters));
         this.context = new GatewayContext(config, rooms, bus, hotStore, posts, tokens, allowAnonymous, meters);
         this.router = new HttpRouterHandler(context, api, demoTokens, new StaticFiles());
     }
@@ -114,9 +113,10 @@ public final class GatewayServer implements AutoCloseable {
                 TimeUnit.NANOSECONDS);
         sweeper = bossGroup.next().scheduleAtFixedRate(() -> rooms.sweep(ROOM_RETENTION.toNanos()), 30, 30,
                 TimeUnit.SECONDS);
-        log.info("gateway {} listening on {} ({} event loops, {} transport, batch window {} ms)", nodeId,
+        log.info("gateway {} listening on {} ({} event loops, {} transport, batch window {}-{} ms)", nodeId,
                 serverChannel.localAddress(), config.effectiveIoThreads(), epoll ? "epoll" : "nio",
-                config.batchWindow().toMillis());
+                config.batchWindow().toMillis(), Math.max(config.batchWindow().toMillis(),
+                        config.batchMaxWindow().toMillis()));
         return this;
     }
 

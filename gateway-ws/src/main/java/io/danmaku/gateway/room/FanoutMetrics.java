@@ -17,6 +17,7 @@ public final class FanoutMetrics {
     final Counter recoveryOverflow;
     final DistributionSummary batchSize;
     final Timer latency;
+    final Timer flush;
 
     public FanoutMetrics(MeterRegistry registry) {
         deliveries = Counter.builder("danmaku.gateway.deliveries")
@@ -39,10 +40,18 @@ public final class FanoutMetrics {
                 .maximumExpectedValue(10_000.0)
                 .register(registry);
         latency = Timer.builder("danmaku.gateway.latency")
-                .description("From the server stamp of a message to its batch being written")
+                .description("From the server stamp of the oldest message of a batch to the batch being written"
+                        + " (one sample per room batch per event loop)")
                 .publishPercentileHistogram()
                 .minimumExpectedValue(Duration.ofMillis(1))
                 .maximumExpectedValue(Duration.ofSeconds(30))
+                .register(registry);
+        flush = Timer.builder("danmaku.gateway.flush")
+                .description("Time to write one room batch to the room's members on one event loop; a room's"
+                        + " batch window stretches when this grows (gateway.batch.flush-share)")
+                .publishPercentileHistogram()
+                .minimumExpectedValue(Duration.ofNanos(10_000))
+                .maximumExpectedValue(Duration.ofSeconds(10))
                 .register(registry);
     }
 }

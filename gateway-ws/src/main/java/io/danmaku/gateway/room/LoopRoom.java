@@ -22,6 +22,9 @@ final class LoopRoom {
     private final ArrayList<RoomSubscription> subs = new ArrayList<>();
     private ArrayList<RoomRecord> pending = new ArrayList<>();
     private boolean flushScheduled;
+    /** When the last frame went out (the next is spaced from it), and what writing a batch costs (smoothed). */
+    private long lastFlushNanos;
+    private long flushCostNanos;
     /** The shared frames of the batch being flushed, by encoder; empty between flushes. */
     private final BatchEncoder[] sharedEncoders = new BatchEncoder[SHARED_ENCODERS];
     private final ByteBuf[] sharedFrames = new ByteBuf[SHARED_ENCODERS];
@@ -29,6 +32,7 @@ final class LoopRoom {
     LoopRoom(String name, LoopShard shard) {
         this.name = name;
         this.shard = shard;
+        this.lastFlushNanos = System.nanoTime() - shard.batching.maxWindowNanos() - 1;
     }
 
     int size() {
@@ -56,22 +60,34 @@ final class LoopRoom {
 
     void enqueue(List<RoomRecord> records) {
         pending.addAll(records);
-        long windowNanos = shard.batchWindowNanos;
-        if (windowNanos == 0 || pending.size() >= shard.batchMaxMessages) {
-            flush();
-        } else if (!flushScheduled) {
+        if (flushScheduled && pending.size() < shard.batching.maxMessages()) {
+            return; // the scheduled flush takes these too
+        }
+        long now = System.nanoTime();
+        long due = lastFlushNanos + shard.batching.windowFor(flushCostNanos);
+        if (pending.size() >= shard.batching.maxMessages() || now - due >= 0) {
+            flush(now);
+        } else {
             flushScheduled = true;
-            shard.loop.schedule(this::scheduledFlush, windowNanos, TimeUnit.NANOSECONDS);
+            shard.loop.schedule(this::scheduledFlush, due - now, TimeUnit.NANOSECONDS);
         }
     }
 
     private void scheduledFlush() {
         flushScheduled = false;
-        flush();
+        flush(System.nanoTime());
     }
 
-    /** Writes the pending batch to every member: encoded once per wire format, one flush per member. */
+    /** Writes the pending batch to every member at once (drain). */
     void flush() {
+        flush(System.nanoTime());
+    }
+
+    /**
+     * Writes the pending batch to every member: encoded once per wire format, one flush per member. Remembers when
+     * (the next frame is spaced from it) and how long it took (big rooms get a longer window).
+     */
+    private void flush(long nowNanos) {
         if (pending.isEmpty()) {
             return;
         }
@@ -80,9 +96,9 @@ final class LoopRoom {
         if (subs.isEmpty()) {
             return;
         }
+        lastFlushNanos = nowNanos;
         long first = batch.get(0).offset();
         long last = batch.get(batch.size() - 1).offset();
-        long nowNanos = System.nanoTime();
         // One slot per wire format in use, filled on first use: each format is encoded once for the batch.
         int slots = 0;
         long delivered = 0;
@@ -122,7 +138,7 @@ final class LoopRoom {
                         }
                     }
                     if (shared == null && slots < SHARED_ENCODERS) {
-                        shared = enc.encode(ch.alloc(), name, batch);
+                        shared = enc.encode(shard.frameAlloc, name, batch);
                         sharedEncoders[slots] = enc;
                         sharedFrames[slots] = shared;
                         slots++;
@@ -142,7 +158,10 @@ final class LoopRoom {
                 sharedEncoders[k] = null;
             }
         }
-        shard.recordBatch(batch, delivered, frames, skipped);
+        long cost = System.nanoTime() - nowNanos;
+        // smoothed over a few flushes so one preempted flush does not stretch the window alone
+        flushCostNanos = flushCostNanos == 0 ? cost : flushCostNanos + ((cost - flushCostNanos) >> 2);
+        shard.recordBatch(batch, delivered, frames, skipped, cost);
     }
 
     private static List<RoomRecord> tail(List<RoomRecord> batch, long after) {

@@ -1,10 +1,13 @@
 package io.danmaku.gateway.room;
 
 import io.danmaku.protocol.RoomRecord;
+import io.netty.buffer.ByteBufAllocator;
+import io.netty.buffer.PooledByteBufAllocator;
 import io.netty.channel.EventLoop;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.TimeUnit;
 
 /**
  * The rooms and members of one event loop. Every method runs on {@link #loop} (checked in {@code join} and
@@ -13,19 +16,21 @@ import java.util.Map;
 public final class LoopShard {
     final EventLoop loop;
     final int index;
-    final long batchWindowNanos;
-    final int batchMaxMessages;
+    final BatchPolicy batching;
+    /**
+     * Allocates the shared frames of room batches: pooled, because a pooled buffer's {@code retainedDuplicate()}
+     * (one per member per batch) is a recycled object, where the default allocator's is a new one per member.
+     */
+    final ByteBufAllocator frameAlloc = PooledByteBufAllocator.DEFAULT;
     private final RoomRegistry registry;
     private final FanoutMetrics metrics;
     private final Map<String, LoopRoom> rooms = new HashMap<>();
 
-    LoopShard(EventLoop loop, int index, RoomRegistry registry, long batchWindowNanos, int batchMaxMessages,
-              FanoutMetrics metrics) {
+    LoopShard(EventLoop loop, int index, RoomRegistry registry, BatchPolicy batching, FanoutMetrics metrics) {
         this.loop = loop;
         this.index = index;
         this.registry = registry;
-        this.batchWindowNanos = batchWindowNanos;
-        this.batchMaxMessages = batchMaxMessages;
+        this.batching = batching;
         this.metrics = metrics;
     }
 
@@ -79,21 +84,21 @@ public final class LoopShard {
         }
     }
 
-    void recordBatch(List<RoomRecord> batch, long delivered, long frames, long skipped) {
+    void recordBatch(List<RoomRecord> batch, long delivered, long frames, long skipped, long flushNanos) {
         metrics.batchSize.record(batch.size());
         if (delivered > 0) {
             metrics.deliveries.increment(delivered);
         }
         if (frames > 0) {
             metrics.frames.increment(frames);
+            metrics.flush.record(flushNanos, TimeUnit.NANOSECONDS);
         }
         if (skipped > 0) {
             metrics.skippedUnwritable.increment(skipped);
         }
-        long now = System.currentTimeMillis();
-        for (RoomRecord r : batch) {
-            metrics.latency.record(Math.max(0, now - r.timeMillis()), java.util.concurrent.TimeUnit.MILLISECONDS);
-        }
+        // one sample per batch: its oldest message, the one that waited longest
+        long age = System.currentTimeMillis() - batch.get(0).timeMillis();
+        metrics.latency.record(Math.max(0, age), TimeUnit.MILLISECONDS);
     }
 
     /** A new subscription and what the room's ring held after {@code sinceOffset} when it was created. */

@@ -22,14 +22,19 @@ public final class RoomRegistry {
     private final int ringSize;
     private final FanoutMetrics metrics;
 
+    /** A registry with a fixed batch window (no stretching for big rooms). */
     public RoomRegistry(EventLoopGroup group, long batchWindowNanos, int batchMaxMessages, int ringSize,
                         FanoutMetrics metrics) {
+        this(group, BatchPolicy.fixed(batchWindowNanos, batchMaxMessages), ringSize, metrics);
+    }
+
+    public RoomRegistry(EventLoopGroup group, BatchPolicy batching, int ringSize, FanoutMetrics metrics) {
         this.ringSize = ringSize;
         this.metrics = metrics;
         List<LoopShard> list = new ArrayList<>();
         for (EventExecutor e : group) {
             EventLoop loop = (EventLoop) e;
-            LoopShard shard = new LoopShard(loop, list.size(), this, batchWindowNanos, batchMaxMessages, metrics);
+            LoopShard shard = new LoopShard(loop, list.size(), this, batching, metrics);
             list.add(shard);
             shardByLoop.put(loop, shard);
         }

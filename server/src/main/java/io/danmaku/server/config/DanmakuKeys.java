@@ -32,6 +32,8 @@ public final class DanmakuKeys {
     public static final String GATEWAY_IO_THREADS = "gateway.io-threads";
     public static final String GATEWAY_WS_MAX_FRAME_BYTES = "gateway.ws.max-frame-bytes";
     public static final String GATEWAY_BATCH_WINDOW = "gateway.batch.window";
+    public static final String GATEWAY_BATCH_MAX_WINDOW = "gateway.batch.max-window";
+    public static final String GATEWAY_BATCH_FLUSH_SHARE = "gateway.batch.flush-share";
     public static final String GATEWAY_BATCH_MAX_MESSAGES = "gateway.batch.max-messages";
     public static final String GATEWAY_RING_SIZE = "gateway.ring.size";
     public static final String GATEWAY_WRITE_BUFFER_LOW_BYTES = "gateway.write-buffer.low-bytes";
@@ -117,7 +119,16 @@ public final class DanmakuKeys {
             .define(GATEWAY_WS_MAX_FRAME_BYTES, INT, 65536, between(1, 1_048_576),
                     "Largest WebSocket frame payload accepted from a client, in bytes.")
             .define(GATEWAY_BATCH_WINDOW, DURATION, Duration.ofMillis(50), between(Duration.ZERO, Duration.ofSeconds(10)),
-                    "How long messages for a room are gathered into one frame; 0 = send each at once.")
+                    "Minimum spacing of a room's frames to a member: messages arriving within it go out together in"
+                            + " one frame; the first message after a quiet spell goes out at once. 0 = send each at"
+                            + " once.")
+            .define(GATEWAY_BATCH_MAX_WINDOW, DURATION, Duration.ofMillis(150),
+                    between(Duration.ZERO, Duration.ofSeconds(10)),
+                    "How far a room's frame spacing may stretch when writing a batch to its members takes long (big"
+                            + " rooms); at or below gateway.batch.window = never stretch.")
+            .define(GATEWAY_BATCH_FLUSH_SHARE, DOUBLE, 0.3, aboveAndAtMost(0.0, 1.0),
+                    "Share of an event loop's time one room's batch writes may take before the room's spacing"
+                            + " stretches (towards gateway.batch.max-window).")
             .define(GATEWAY_BATCH_MAX_MESSAGES, INT, 256, between(1, 10_000),
                     "A room's batch is sent early once it holds this many messages.")
             .define(GATEWAY_RING_SIZE, INT, 256, between(0, 100_000),

@@ -27,6 +27,8 @@ final class TierConfigs {
                 .ioThreads(c.getInt(DanmakuKeys.GATEWAY_IO_THREADS))
                 .maxFramePayloadBytes(c.getInt(DanmakuKeys.GATEWAY_WS_MAX_FRAME_BYTES))
                 .batchWindow(c.getDuration(DanmakuKeys.GATEWAY_BATCH_WINDOW))
+                .batchMaxWindow(c.getDuration(DanmakuKeys.GATEWAY_BATCH_MAX_WINDOW))
+                .batchFlushShare(c.getDouble(DanmakuKeys.GATEWAY_BATCH_FLUSH_SHARE))
                 .batchMaxMessages(c.getInt(DanmakuKeys.GATEWAY_BATCH_MAX_MESSAGES))
                 .ringSize(c.getInt(DanmakuKeys.GATEWAY_RING_SIZE))
                 .writeBufferLowBytes(c.getInt(DanmakuKeys.GATEWAY_WRITE_BUFFER_LOW_BYTES))

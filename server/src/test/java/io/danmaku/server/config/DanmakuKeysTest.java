@@ -20,6 +20,8 @@ class DanmakuKeysTest {
         expected.put("gateway.io-threads", "0");
         expected.put("gateway.ws.max-frame-bytes", "65536");
         expected.put("gateway.batch.window", "50ms");
+        expected.put("gateway.batch.max-window", "150ms");
+        expected.put("gateway.batch.flush-share", "0.3");
         expected.put("gateway.batch.max-messages", "256");
         expected.put("gateway.ring.size", "256");
         expected.put("gateway.write-buffer.low-bytes", "65536");
