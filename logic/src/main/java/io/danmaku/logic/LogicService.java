@@ -155,16 +155,15 @@ public final class LogicService implements PostService {
         } catch (RuntimeException e) {
             result = CompletableFuture.failedFuture(e);
         }
-        return result
-                .exceptionally(e -> {
-                    busWarn.warn("post failed unexpectedly; answered unavailable", e);
-                    return PostResult.rejected(RejectReason.UNAVAILABLE, "internal error, retry");
-                })
-                .thenApply(r -> {
-                    (r.accepted() ? acceptedCounter : rejectedCounters.get(r.reason())).increment();
-                    sample.stop(latency);
-                    return r;
-                });
+        return result.handle((r, e) -> {
+            if (e != null) {
+                busWarn.warn("post failed unexpectedly; answered unavailable", e);
+                r = PostResult.rejected(RejectReason.UNAVAILABLE, "internal error, retry");
+            }
+            (r.accepted() ? acceptedCounter : rejectedCounters.get(r.reason())).increment();
+            sample.stop(latency);
+            return r;
+        });
     }
 
     private CompletableFuture<PostResult> publishPost(PostRequest request) {

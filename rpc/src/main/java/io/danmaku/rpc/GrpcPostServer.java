@@ -24,6 +24,7 @@ import java.time.Duration;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicInteger;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -31,6 +32,9 @@ import org.slf4j.LoggerFactory;
  * logic's gRPC endpoint: serves the {@code Logic} service on {@link RpcServerConfig#port} and hands every post to
  * a {@link PostService} (logic's {@code LogicService} in the logic role). Non-blocking: the handler only starts
  * the post and answers when its future completes, so a slow bus holds no thread.
+ *
+ * <p>Calls are handled on the transport's event loop threads (no executor hop per call): {@link PostService#post}
+ * must only start the post and return, which is the seam's contract anyway.
  *
  * <p>A call the client has given up on (its deadline passed, its connection closed) is cancelled; the post itself
  * goes on in logic (it may still be published) and its late answer is dropped. A {@code PostService} that breaks
@@ -40,10 +44,21 @@ import org.slf4j.LoggerFactory;
  * <p>{@link #close} is graceful: no new calls, calls in flight answered for up to
  * {@link RpcServerConfig#shutdownTimeout}, then the rest cancelled.
  *
+ * <p>At most {@code maxInFlight} posts ({@value #DEFAULT_MAX_IN_FLIGHT} by default) are in logic at once; a call
+ * beyond them is answered {@code unavailable} at once, so that under overload logic sheds load instead of
+ * queueing posts whose callers will have given up before they are answered.
+ *
  * <p>Meters: {@code danmaku.rpc.server.calls} (counter, tag {@code status}: {@code ok} = answered, whatever the
- * answer; {@code cancelled} = the client was gone before the answer; {@code internal} = the service failed).
+ * answer; {@code cancelled} = the client was gone before the answer; {@code internal} = the service failed;
+ * {@code resource_exhausted} = shed at the in-flight bound).
  */
 public final class GrpcPostServer implements AutoCloseable {
+    /**
+     * Posts in logic at once (from every gateway together), by default; beyond it a call is answered
+     * {@code unavailable} at once instead of starting the post.
+     */
+    public static final int DEFAULT_MAX_IN_FLIGHT = 16_384;
+
     private static final Logger log = LoggerFactory.getLogger(GrpcPostServer.class);
 
     private final RpcServerConfig config;
@@ -52,20 +67,41 @@ public final class GrpcPostServer implements AutoCloseable {
     private final Counter answered;
     private final Counter cancelled;
     private final Counter internal;
+    private final Counter shed;
+    private final int maxInFlight;
+    private final AtomicInteger inFlight = new AtomicInteger();
     private final ThrottledLog serviceFailures = new ThrottledLog(log, Duration.ofSeconds(10));
+    private final ThrottledLog overloadWarn = new ThrottledLog(log, Duration.ofSeconds(10));
     private final AtomicBoolean closed = new AtomicBoolean();
     private volatile int boundPort = -1;
 
+    /** A server taking at most {@value #DEFAULT_MAX_IN_FLIGHT} posts at once. */
     public GrpcPostServer(RpcServerConfig config, PostService posts, MeterRegistry meters) {
+        this(config, posts, meters, DEFAULT_MAX_IN_FLIGHT);
+    }
+
+    /**
+     * @param maxInFlight posts started and not yet answered by the {@link PostService}, at once; a call beyond it
+     *     is answered {@code unavailable} without starting its post (counted as status {@code resource_exhausted})
+     */
+    public GrpcPostServer(RpcServerConfig config, PostService posts, MeterRegistry meters, int maxInFlight) {
+        if (maxInFlight < 1) {
+            throw new IllegalArgumentException("maxInFlight: " + maxInFlight + " (expected: >= 1)");
+        }
+        this.maxInFlight = maxInFlight;
         this.config = requireNonNull(config, "config");
         this.posts = requireNonNull(posts, "posts");
         requireNonNull(meters, "meters");
         this.answered = callCounter(meters, "ok");
         this.cancelled = callCounter(meters, "cancelled");
         this.internal = callCounter(meters, "internal");
+        this.shed = callCounter(meters, "resource_exhausted");
         NettyServerBuilder builder = NettyServerBuilder
                 .forAddress(new InetSocketAddress(config.host(), config.port()), InsecureServerCredentials.create())
                 .addService(new LogicEndpoint())
+                // the handler only starts the post and returns (it never blocks): run it on the transport's event
+                // loop instead of handing every call to another thread and back
+                .directExecutor()
                 .permitKeepAliveTime(config.permitKeepAliveTime().toNanos(), TimeUnit.NANOSECONDS)
                 .permitKeepAliveWithoutCalls(true);
         if (!config.maxConnectionAge().isZero()) {
@@ -135,14 +171,23 @@ public final class GrpcPostServer implements AutoCloseable {
                 call.answer(PostMessages.rejected(RejectReason.BAD_REQUEST.code(), e.getMessage()));
                 return;
             }
+            if (inFlight.incrementAndGet() > maxInFlight) {
+                inFlight.decrementAndGet();
+                call.shed();
+                return;
+            }
             CompletableFuture<PostResult> result;
             try {
                 result = requireNonNull(posts.post(post), "PostService.post returned null");
             } catch (RuntimeException e) {
+                inFlight.decrementAndGet();
                 call.fail(e);
                 return;
             }
-            result.whenComplete(call::respond);
+            result.whenComplete((r, e) -> {
+                inFlight.decrementAndGet();
+                call.respond(r, e);
+            });
         }
     }
 
@@ -181,6 +226,20 @@ public final class GrpcPostServer implements AutoCloseable {
                 return;
             }
             answered.increment();
+            send(reply);
+        }
+
+        /** Answers {@code unavailable} without starting the post: logic has too many in flight. */
+        void shed() {
+            if (!done.compareAndSet(false, true)) {
+                return;
+            }
+            shed.increment();
+            overloadWarn.warn("logic shed a post: {} posts already in flight", maxInFlight);
+            send(PostMessages.rejected(RejectReason.UNAVAILABLE.code(), GrpcPostClient.OVERLOADED_MESSAGE));
+        }
+
+        private void send(PostReply reply) {
             try {
                 responses.onNext(reply);
                 responses.onCompleted();

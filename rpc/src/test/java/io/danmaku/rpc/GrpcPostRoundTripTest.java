@@ -1,6 +1,7 @@
 package io.danmaku.rpc;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.awaitility.Awaitility.await;
 
 import io.danmaku.protocol.UserRef;
@@ -126,6 +127,90 @@ class GrpcPostRoundTripTest {
                 .isEqualTo(n);
         assertThat(clientMeters.get("danmaku.rpc.client.latency").timer().count()).isEqualTo(n);
         assertThat(serverMeters.get("danmaku.rpc.server.calls").tag("status", "ok").counter().count()).isEqualTo(n);
+    }
+
+    @Test
+    void beyondItsInFlightBoundTheClientShedsPostsAtOnceAndTakesNewOnesWhenAnswered() {
+        logic.holding();
+        client.close();
+        client = new GrpcPostClient(RpcClientConfig.defaults("127.0.0.1:" + server.port()), clientMeters, 2);
+        CompletableFuture<PostResult> first = client.post(new PostRequest("r1", new UserRef("u1", null), "a", null,
+                null, null));
+        CompletableFuture<PostResult> second = client.post(new PostRequest("r1", new UserRef("u2", null), "b", null,
+                null, null));
+        await().atMost(WAIT).until(() -> logic.held.size() == 2);
+
+        PostResult third = post(new PostRequest("r1", new UserRef("u3", null), "c", null, null, null));
+        assertThat(third).isEqualTo(PostResult.rejected(RejectReason.UNAVAILABLE,
+                GrpcPostClient.OVERLOADED_MESSAGE));
+        assertThat(logic.received).hasSize(2);
+        assertThat(clientMeters.get("danmaku.rpc.client.calls").tag("status", "resource_exhausted").counter()
+                .count()).isEqualTo(1);
+
+        logic.held.get(0).complete(PostResult.accepted("m1", new BusPosition("r1", 1, "e1")));
+        assertThat(first.orTimeout(WAIT.toSeconds(), TimeUnit.SECONDS).join().accepted()).isTrue();
+        logic.held.get(1).complete(PostResult.rejected(RejectReason.MUTED, "muted"));
+        assertThat(second.orTimeout(WAIT.toSeconds(), TimeUnit.SECONDS).join().reason()).isEqualTo(RejectReason.MUTED);
+        // answered (accepted or not): their places are free again
+        CompletableFuture<PostResult> fourth = client.post(new PostRequest("r1", new UserRef("u4", null), "d", null,
+                null, null));
+        CompletableFuture<PostResult> fifth = client.post(new PostRequest("r1", new UserRef("u5", null), "e", null,
+                null, null));
+        await().atMost(WAIT).until(() -> logic.held.size() == 4);
+        assertThat(fourth).isNotDone();
+        assertThat(fifth).isNotDone();
+        logic.held.get(2).complete(PostResult.accepted("m4", new BusPosition("r1", 2, "e1")));
+        logic.held.get(3).complete(PostResult.accepted("m5", new BusPosition("r1", 3, "e1")));
+        assertThat(fourth.orTimeout(WAIT.toSeconds(), TimeUnit.SECONDS).join().accepted()).isTrue();
+        assertThat(fifth.orTimeout(WAIT.toSeconds(), TimeUnit.SECONDS).join().accepted()).isTrue();
+    }
+
+    @Test
+    void aPostFailingAtTheDeadlineFreesItsPlace() {
+        logic.holding();
+        client.close();
+        client = new GrpcPostClient(RpcClientConfig.defaults("127.0.0.1:" + server.port())
+                .withDeadline(Duration.ofMillis(300)), clientMeters, 1);
+        assertThat(post(new PostRequest("r1", new UserRef("u1", null), "a", null, null, null)).message())
+                .isEqualTo("logic unreachable: DEADLINE_EXCEEDED");
+        // the one place is free again: the next post reaches logic (and times out there in turn)
+        assertThat(post(new PostRequest("r1", new UserRef("u2", null), "b", null, null, null)).message())
+                .isEqualTo("logic unreachable: DEADLINE_EXCEEDED");
+        assertThat(logic.received).hasSize(2);
+    }
+
+    @Test
+    void beyondItsInFlightBoundTheServerAnswersUnavailableWithoutStartingThePost() {
+        logic.holding();
+        server.close();
+        client.close();
+        server = new GrpcPostServer(RpcServerConfig.defaults().withAddress("127.0.0.1", 0), logic, serverMeters, 1)
+                .start();
+        client = new GrpcPostClient(RpcClientConfig.defaults("127.0.0.1:" + server.port()), clientMeters);
+        CompletableFuture<PostResult> first = client.post(new PostRequest("r1", new UserRef("u1", null), "a", null,
+                null, null));
+        await().atMost(WAIT).until(() -> logic.held.size() == 1);
+
+        PostResult second = post(new PostRequest("r1", new UserRef("u2", null), "b", null, null, null));
+        assertThat(second).isEqualTo(PostResult.rejected(RejectReason.UNAVAILABLE,
+                GrpcPostClient.OVERLOADED_MESSAGE));
+        assertThat(logic.received).hasSize(1);
+        assertThat(serverMeters.get("danmaku.rpc.server.calls").tag("status", "resource_exhausted").counter()
+                .count()).isEqualTo(1);
+
+        logic.held.get(0).complete(PostResult.accepted("m1", new BusPosition("r1", 1, "e1")));
+        assertThat(first.orTimeout(WAIT.toSeconds(), TimeUnit.SECONDS).join().accepted()).isTrue();
+        logic.answering(PostResult.accepted("m3", new BusPosition("r1", 3, "e1")));
+        assertThat(post(new PostRequest("r1", new UserRef("u3", null), "c", null, null, null)).accepted()).isTrue();
+    }
+
+    @Test
+    void inFlightBoundsMustBePositive() {
+        RpcClientConfig config = RpcClientConfig.defaults("127.0.0.1:" + server.port());
+        assertThatThrownBy(() -> new GrpcPostClient(config, clientMeters, 0))
+                .isInstanceOf(IllegalArgumentException.class).hasMessage("maxInFlight: 0 (expected: >= 1)");
+        assertThatThrownBy(() -> new GrpcPostServer(RpcServerConfig.defaults(), logic, serverMeters, 0))
+                .isInstanceOf(IllegalArgumentException.class).hasMessage("maxInFlight: 0 (expected: >= 1)");
     }
 
     @Test

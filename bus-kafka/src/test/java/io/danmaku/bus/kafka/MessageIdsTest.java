@@ -22,6 +22,19 @@ class MessageIdsTest {
         assertThat(find("{\"id\":")).isNull();
     }
 
+    @Test
+    void readsTheLeadingIdOfStampedMessagesLikeTheParserDoes() {
+        assertThat(find("{\"id\":\"01JD5Z7Q3K8M2N4P6R8T0V2X4Y\",\"room\":\"r\",\"time\":1}"))
+                .isEqualTo("01JD5Z7Q3K8M2N4P6R8T0V2X4Y");
+        assertThat(find("{\"id\":\"\",\"room\":\"r\"}")).isEmpty();
+        // escapes and non-ASCII ids are decoded as JSON strings
+        assertThat(find("{\"id\":\"a\\\"b\\u0041\",\"room\":\"r\"}")).isEqualTo("a\"bA");
+        assertThat(find("{\"id\":\"弹幕-1\",\"room\":\"r\"}")).isEqualTo("弹幕-1");
+        // not JSON after all: no header
+        assertThat(find("{\"id\":\"unterminated")).isNull();
+        assertThat(find("{\"id\":\"tab\there\"}")).isNull();
+    }
+
     private static String find(String payload) {
         return MessageIds.find(payload.getBytes(StandardCharsets.UTF_8));
     }

@@ -29,30 +29,47 @@ public final class RulePipeline {
         return rules;
     }
 
-    /** Completes with {@code null} when every rule passed, else with the first rejection. */
+    /**
+     * Completes with {@code null} when every rule passed, else with the first rejection. Rules that answer at once
+     * (no I/O, or a cached answer) are run in a plain loop; only a rule whose answer is still pending costs a
+     * continuation.
+     */
     public CompletableFuture<Rejection> run(PostRequest post) {
         requireNonNull(post, "post");
         return step(0, post);
     }
 
-    private CompletableFuture<Rejection> step(int index, PostRequest post) {
-        if (index == rules.size()) {
-            return PostRule.pass();
+    private CompletableFuture<Rejection> step(int from, PostRequest post) {
+        for (int index = from; index < rules.size(); index++) {
+            PostRule rule = rules.get(index);
+            CompletableFuture<Rejection> result;
+            try {
+                result = requireNonNull(rule.check(post), "rule result");
+            } catch (RuntimeException e) {
+                return PostRule.reject(failed(rule, e));
+            }
+            if (!result.isDone()) {
+                int next = index + 1;
+                return result.handle((rejection, error) -> error != null ? failed(rule, error) : rejection)
+                        .thenCompose(rejection -> rejection != null
+                                ? CompletableFuture.completedFuture(rejection) : step(next, post));
+            }
+            Rejection rejection;
+            try {
+                rejection = result.join();
+            } catch (RuntimeException e) { // completed exceptionally or cancelled
+                return PostRule.reject(failed(rule, e));
+            }
+            if (rejection != null) {
+                return result;
+            }
         }
-        PostRule rule = rules.get(index);
-        CompletableFuture<Rejection> result;
-        try {
-            result = requireNonNull(rule.check(post), "rule result");
-        } catch (RuntimeException e) {
-            result = CompletableFuture.failedFuture(e);
-        }
-        return result
-                .exceptionally(e -> {
-                    WARN.warn("rule {} failed unexpectedly; rejecting the post as unavailable",
-                            rule.getClass().getSimpleName(), e);
-                    return new Rejection(RejectReason.UNAVAILABLE, "internal error, retry");
-                })
-                .thenCompose(rejection -> rejection != null
-                        ? CompletableFuture.completedFuture(rejection) : step(index + 1, post));
+        return PostRule.pass();
+    }
+
+    private static Rejection failed(PostRule rule, Throwable e) {
+        WARN.warn("rule {} failed unexpectedly; rejecting the post as unavailable", rule.getClass().getSimpleName(),
+                e);
+        return new Rejection(RejectReason.UNAVAILABLE, "internal error, retry");
     }
 }

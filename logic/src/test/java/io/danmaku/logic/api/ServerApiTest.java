@@ -206,6 +206,10 @@ class ServerApiTest {
         byte[] body = "{\"channel\":\"a\",\"data\":{\"text\":\"x\"}}".getBytes(StandardCharsets.UTF_8);
         for (Map<String, String> headers : List.of(Map.of("x-api-key", "nope"),
                 Map.of("x-api-key", KEY + "x"),
+                Map.of("x-api-key", KEY.substring(0, KEY.length() - 1)),
+                Map.of("x-api-key", KEY.substring(0, KEY.length() - 1) + "Y"),
+                Map.of("x-api-key", KEY.substring(0, 1)),
+                Map.of("x-api-key", KEY + KEY),
                 Map.of("authorization", "apikey nope"),
                 Map.of("authorization", "Bearer " + KEY),
                 Map.of("authorization", KEY))) {
@@ -374,5 +378,20 @@ class ServerApiTest {
         assertThat(r.body().size()).isEqualTo(1);
         assertThat(r.body().get("error").get("code").isInt()).isTrue();
         assertThat(r.body().get("error").get("message").isTextual()).isTrue();
+    }
+
+    @Test
+    void keyComparisonIsExactEquality() {
+        assertThat(ServerApi.keyMatches(KEY, KEY)).isTrue();
+        assertThat(ServerApi.keyMatches(new String(KEY.toCharArray()), KEY)).isTrue();
+        assertThat(ServerApi.keyMatches("", KEY)).isFalse();
+        assertThat(ServerApi.keyMatches(KEY, "")).isFalse();
+        assertThat(ServerApi.keyMatches("", "")).isTrue();
+        assertThat(ServerApi.keyMatches("s", KEY)).isFalse();
+        // longer than the key but equal to it where the comparison wraps around
+        assertThat(ServerApi.keyMatches(KEY + "s", KEY)).isFalse();
+        assertThat(ServerApi.keyMatches("S3cret-key", KEY)).isFalse();
+        assertThat(ServerApi.keyMatches("ключ", "ключ")).isTrue();
+        assertThat(ServerApi.keyMatches("ключ", "ключи")).isFalse();
     }
 }

@@ -59,4 +59,47 @@ class RulePipelineTest {
             assertThat(ran).containsExactly("a");
         }
     }
+
+    @Test
+    void aRuleAnsweringLaterHoldsTheRestUntilItPasses() {
+        CompletableFuture<Rejection> later = new CompletableFuture<>();
+        PostRule pending = post -> {
+            ran.add("pending");
+            return later;
+        };
+        CompletableFuture<Rejection> result = new RulePipeline(List.of(passing("a"), pending, passing("c")))
+                .run(POST);
+        assertThat(result).isNotDone();
+        assertThat(ran).containsExactly("a", "pending");
+        later.complete(null);
+        assertThat(result.join()).isNull();
+        assertThat(ran).containsExactly("a", "pending", "c");
+    }
+
+    @Test
+    void aRuleFailingLaterRejectsAsUnavailableAndStopsThePipeline() {
+        CompletableFuture<Rejection> later = new CompletableFuture<>();
+        CompletableFuture<Rejection> result = new RulePipeline(List.of(post -> later, passing("c"))).run(POST);
+        later.completeExceptionally(new IllegalStateException("store broke"));
+        assertThat(result.join().reason()).isEqualTo(RejectReason.UNAVAILABLE);
+        assertThat(ran).isEmpty();
+    }
+
+    @Test
+    void aRejectionArrivingLaterStopsThePipeline() {
+        CompletableFuture<Rejection> later = new CompletableFuture<>();
+        CompletableFuture<Rejection> result = new RulePipeline(List.of(post -> later, passing("c"))).run(POST);
+        later.complete(new Rejection(RejectReason.RATE_LIMITED, "slow down"));
+        assertThat(result.join().reason()).isEqualTo(RejectReason.RATE_LIMITED);
+        assertThat(ran).isEmpty();
+    }
+
+    @Test
+    void aCancelledAnswerRejectsAsUnavailable() {
+        CompletableFuture<Rejection> cancelled = new CompletableFuture<>();
+        cancelled.cancel(false);
+        Rejection r = new RulePipeline(List.of(post -> cancelled, passing("c"))).run(POST).join();
+        assertThat(r.reason()).isEqualTo(RejectReason.UNAVAILABLE);
+        assertThat(ran).isEmpty();
+    }
 }

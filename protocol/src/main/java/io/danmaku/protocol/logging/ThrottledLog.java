@@ -39,7 +39,10 @@ public final class ThrottledLog {
     }
 
     private static Object[] append(Object[] args, Object last) {
-        // keep a trailing Throwable last so SLF4J still prints its stack trace
+        // keep a trailing Throwable last so SLF4J still prints its stack trace; warn(msg, null) passes a null array
+        if (args == null) {
+            return new Object[] {last};
+        }
         int n = args.length;
         Object[] out = new Object[n + 1];
         if (n > 0 && args[n - 1] instanceof Throwable) {
