@@ -5,6 +5,7 @@ import static io.danmaku.gateway.protocol.bilibili.BilibiliPackets.OP_MESSAGE;
 import static io.danmaku.gateway.protocol.bilibili.BilibiliPackets.VER_BROTLI;
 import static io.danmaku.gateway.protocol.bilibili.BilibiliPackets.VER_JSON;
 import static io.danmaku.gateway.protocol.bilibili.BilibiliPackets.VER_ZLIB;
+import static java.util.Objects.requireNonNull;
 
 import io.danmaku.gateway.room.BatchEncoder;
 import io.danmaku.protocol.RoomRecord;
@@ -20,21 +21,25 @@ import java.util.List;
  *   <li>3: the same with brotli, {@code ver 3}.</li>
  * </ul>
  * Pushes carry {@code seq 0}. One instance per form, so the fan-out engine encodes each batch once per form
- * and shares the frame among all members using it.
+ * and shares the frame among all members using it. The forms share each record's packet as well
+ * ({@link CommandPacketCache}): a record's JSON is built once, not once per form and event loop, and a frame
+ * is a copy of those packets (compressed once per batch for protover 2 and 3).
  */
 public final class BilibiliBatchEncoder implements BatchEncoder {
-    static final BilibiliBatchEncoder PLAIN = new BilibiliBatchEncoder(VER_JSON);
-    static final BilibiliBatchEncoder ZLIB = new BilibiliBatchEncoder(VER_ZLIB);
-    static final BilibiliBatchEncoder BROTLI = new BilibiliBatchEncoder(VER_BROTLI);
+    static final BilibiliBatchEncoder PLAIN = new BilibiliBatchEncoder(VER_JSON, CommandPacketCache.SHARED);
+    static final BilibiliBatchEncoder ZLIB = new BilibiliBatchEncoder(VER_ZLIB, CommandPacketCache.SHARED);
+    static final BilibiliBatchEncoder BROTLI = new BilibiliBatchEncoder(VER_BROTLI, CommandPacketCache.SHARED);
 
     /** Room for the longest WebSocket frame header (2 + 8 bytes), written in front of the payload at the end. */
     private static final int MAX_FRAME_HEADER = 10;
     private static final int BINARY_FRAME_FIN = 0x82;
 
     private final int ver;
+    private final CommandPacketCache packets;
 
-    private BilibiliBatchEncoder(int ver) {
+    BilibiliBatchEncoder(int ver, CommandPacketCache packets) {
         this.ver = ver;
+        this.packets = requireNonNull(packets, "packets");
     }
 
     /**
@@ -61,26 +66,24 @@ public final class BilibiliBatchEncoder implements BatchEncoder {
 
     @Override
     public ByteBuf encode(ByteBufAllocator alloc, String room, List<RoomRecord> records) {
-        int estimate = 0;
-        for (int i = 0, n = records.size(); i < n; i++) {
-            estimate += HEADER_BYTES + 2 * records.get(i).payload().length + 640;
+        int n = records.size();
+        byte[][] batch = new byte[n][];
+        int plainBytes = 0;
+        for (int i = 0; i < n; i++) {
+            batch[i] = packets.packet(records.get(i));
+            plainBytes += batch[i].length;
         }
         ByteBuf out;
         if (ver == VER_JSON) {
-            out = alloc.buffer(MAX_FRAME_HEADER + estimate);
-            try {
-                out.writeZero(MAX_FRAME_HEADER);
-                writePackets(out, records);
-            } catch (RuntimeException e) {
-                out.release();
-                throw e;
-            }
+            out = alloc.buffer(MAX_FRAME_HEADER + plainBytes);
+            out.writeZero(MAX_FRAME_HEADER);
+            writePackets(out, batch);
         } else {
-            ByteBuf inner = alloc.buffer(estimate);
+            ByteBuf inner = alloc.buffer(plainBytes);
             out = null;
             try {
-                writePackets(inner, records);
-                out = alloc.buffer(MAX_FRAME_HEADER + HEADER_BYTES + inner.readableBytes() / 4 + 64);
+                writePackets(inner, batch);
+                out = alloc.buffer(MAX_FRAME_HEADER + HEADER_BYTES + plainBytes / 4 + 64);
                 out.writeZero(MAX_FRAME_HEADER + HEADER_BYTES);
                 if (ver == VER_ZLIB) {
                     BodyCompression.zlib(inner, out);
@@ -102,13 +105,10 @@ public final class BilibiliBatchEncoder implements BatchEncoder {
         return out;
     }
 
-    /** One {@code ver 0} op-5 packet per record; each length is filled in once its body is written. */
-    private static void writePackets(ByteBuf buf, List<RoomRecord> records) {
-        for (int i = 0, n = records.size(); i < n; i++) {
-            int start = buf.writerIndex();
-            buf.writeZero(HEADER_BYTES);
-            CommandJson.write(buf, records.get(i));
-            BilibiliPackets.setHeader(buf, start, buf.writerIndex() - start, VER_JSON, OP_MESSAGE, 0);
+    /** The {@code ver 0} op-5 packets of the batch, back to back. */
+    private static void writePackets(ByteBuf buf, byte[][] batch) {
+        for (byte[] packet : batch) {
+            buf.writeBytes(packet);
         }
     }
 

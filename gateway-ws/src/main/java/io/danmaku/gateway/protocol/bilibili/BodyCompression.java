@@ -12,9 +12,10 @@ import org.slf4j.LoggerFactory;
 
 /**
  * Compresses a run of packets into the body of an outer packet: zlib (RFC 1950, what {@code zlib.inflate} and
- * Python's {@code zlib.decompress} read) with the JDK's {@link Deflater}, one reused per thread; brotli with
- * brotli4j's native library, loaded once. Without that library (a platform it has no build for) brotli is
- * unavailable and {@link BilibiliBatchEncoder#forProtover} serves zlib instead; see the WARN line at start.
+ * Python's {@code zlib.decompress} read) with the JDK's {@link Deflater}, one reused per thread, writing into the
+ * frame's buffer directly; brotli with brotli4j's native library, loaded once. Without that library (a platform
+ * it has no build for) brotli is unavailable and {@link BilibiliBatchEncoder#forProtover} serves zlib instead;
+ * see the WARN line at start.
  */
 final class BodyCompression {
     private static final Logger log = LoggerFactory.getLogger(BodyCompression.class);
@@ -22,7 +23,8 @@ final class BodyCompression {
     private static final int BROTLI_QUALITY = 5;
     private static final int BROTLI_WINDOW_BITS = 20;
     private static final ThreadLocal<Deflater> DEFLATERS = ThreadLocal.withInitial(() -> new Deflater(ZLIB_LEVEL));
-    private static final ThreadLocal<byte[]> SCRATCH = ThreadLocal.withInitial(() -> new byte[8192]);
+    /** The least room offered to the deflater per call once the room reserved up front is used up. */
+    private static final int MIN_DEFLATE_ROOM = 256;
     private static final boolean BROTLI_AVAILABLE = loadBrotli();
 
     private BodyCompression() {
@@ -32,17 +34,21 @@ final class BodyCompression {
         return BROTLI_AVAILABLE;
     }
 
-    /** Appends the zlib stream of {@code src}'s readable bytes to {@code dst}; {@code src} is not consumed. */
+    /**
+     * Appends the zlib stream of {@code src}'s readable bytes to {@code dst}, deflating straight into
+     * {@code dst}'s memory; {@code src} is not consumed.
+     */
     static void zlib(ByteBuf src, ByteBuf dst) {
         Deflater d = DEFLATERS.get();
-        byte[] chunk = SCRATCH.get();
         d.reset();
         try {
             d.setInput(src.nioBuffer());
             d.finish();
             while (!d.finished()) {
-                int n = d.deflate(chunk);
-                dst.writeBytes(chunk, 0, n);
+                dst.ensureWritable(Math.max(MIN_DEFLATE_ROOM, src.readableBytes() >>> 3));
+                int at = dst.writerIndex();
+                int n = d.deflate(dst.nioBuffer(at, dst.writableBytes()));
+                dst.writerIndex(at + n);
             }
         } finally {
             d.reset(); // drop the reference to src's memory

@@ -1,19 +1,28 @@
 package io.danmaku.gateway.protocol.bilibili;
 
+import static io.danmaku.gateway.protocol.bilibili.BilibiliPackets.HEADER_BYTES;
+import static io.danmaku.gateway.protocol.bilibili.BilibiliPackets.OP_MESSAGE;
+import static io.danmaku.gateway.protocol.bilibili.BilibiliPackets.VER_JSON;
+
 import com.fasterxml.jackson.core.JsonEncoding;
 import com.fasterxml.jackson.core.JsonGenerator;
-import com.fasterxml.jackson.databind.node.ObjectNode;
+import com.fasterxml.jackson.core.io.JsonStringEncoder;
+import com.fasterxml.jackson.core.io.SerializedString;
+import com.fasterxml.jackson.databind.JsonNode;
 import io.danmaku.protocol.DanmakuException;
 import io.danmaku.protocol.RoomMessage;
 import io.danmaku.protocol.RoomRecord;
 import io.danmaku.protocol.json.Json;
 import io.danmaku.protocol.json.RoomMessageCodec;
-import io.netty.buffer.ByteBuf;
-import io.netty.buffer.ByteBufOutputStream;
+import io.netty.util.concurrent.FastThreadLocal;
 import java.io.IOException;
 import java.io.OutputStream;
 import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
+import java.util.Arrays;
+import java.util.Iterator;
+import java.util.Locale;
+import java.util.Map;
 import java.util.zip.CRC32;
 
 /**
@@ -29,6 +38,11 @@ import java.util.zip.CRC32;
  * <p>User ids: {@code info[2][0]} is a number, as the clients read it. A user id that is a canonical decimal
  * number up to 2^53 - 1 is written as that number; any other id as {@link #uid} of it, a stable 53-bit hash
  * (FNV-1a 64 of its UTF-8 bytes, low 53 bits). The real id is always in {@code danmaku.user.id}.
+ *
+ * <p>{@link #packet} builds a record's whole op-5 packet once ({@link CommandPacketCache} shares it between the
+ * forms and event loops). The fixed parts of the layout are written as prepared bytes; every value goes through
+ * the generator's own writers at the root level (no separators), so strings are escaped exactly as the
+ * generator escapes them everywhere else (characters outside the BMP as a pair of escaped surrogates).
  */
 final class CommandJson {
     static final String DANMU_MSG = "DANMU_MSG";
@@ -40,164 +54,208 @@ final class CommandJson {
     private static final long FNV_OFFSET = 0xcbf29ce484222325L;
     private static final long FNV_PRIME = 0x100000001b3L;
 
+    // The DANMU_MSG layout between its values, in order (see writeDanmuMsg).
+    private static final SerializedString DANMU_INFO0 = raw("{\"cmd\":\"" + DANMU_MSG + "\",\"info\":[[0,");
+    private static final SerializedString FONT = raw("," + FONT_SIZE + ",");
+    private static final SerializedString COMMA = raw(",");
+    private static final SerializedString ZERO = raw(",0,");
+    private static final SerializedString MODE_INFO = raw(",0,0,0,\"\",0,\"{}\",\"{}\","
+            + "{\"mode\":0,\"show_player_type\":0,\"extra\":");
+    private static final SerializedString MODE_INFO_UID = raw(",\"user\":{\"uid\":");
+    private static final SerializedString MODE_INFO_NAME = raw(",\"base\":{\"name\":");
+    private static final SerializedString INFO0_END = raw(",\"face\":\"\"}}},"
+            + "{\"activity_identity\":\"\",\"activity_source\":0,\"not_show\":0},0],");
+    private static final SerializedString INFO2 = raw(",[");
+    private static final SerializedString INFO2_TO_TS = raw(",0,0,0,10000,1,\"\"],[],[0,0,9868950,\">50000\",0],"
+            + "[\"\",\"\"],0,0,null,{\"ts\":");
+    private static final SerializedString CT = raw(",\"ct\":");
+    private static final SerializedString INFO9_TO_DANMAKU = raw("},0,0,null,null,0,0,[0],null],\"danmaku\":");
+    private static final SerializedString END = raw("}");
+    // A custom event, and a record that cannot be read.
+    private static final SerializedString EVENT = raw("{\"cmd\":");
+    private static final SerializedString EVENT_DATA = raw(",\"data\":");
+    private static final SerializedString UNREADABLE_ROOM = raw("{\"cmd\":\"" + UNREADABLE + "\",\"data\":{\"room\":");
+    private static final SerializedString UNREADABLE_OFFSET = raw(",\"offset\":");
+    private static final SerializedString UNREADABLE_EPOCH = raw(",\"epoch\":");
+    private static final SerializedString UNREADABLE_END = raw("}}");
+
+    /** Per-thread scratch: the packet being written and the {@code extra} text. */
+    private static final FastThreadLocal<Scratch> SCRATCH = new FastThreadLocal<>() {
+        @Override
+        protected Scratch initialValue() {
+            return new Scratch();
+        }
+    };
+
     private CommandJson() {
     }
 
-    /** Appends the JSON body for {@code r} to {@code out}. */
-    static void write(ByteBuf out, RoomRecord r) {
+    /**
+     * The complete op-5 packet for {@code r}: the 16-byte header ({@code ver 0}, {@code seq 0}) and the JSON body,
+     * in a new array owned by the caller.
+     */
+    static byte[] packet(RoomRecord r) {
         RoomMessage m;
         try {
             m = RoomMessageCodec.decode(r.payload());
         } catch (DanmakuException e) {
             m = null;
         }
-        try (JsonGenerator g = Json.MAPPER.createGenerator((OutputStream) new ByteBufOutputStream(out),
-                JsonEncoding.UTF8)) {
+        Scratch s = SCRATCH.get();
+        PacketOutput out = s.out;
+        out.start();
+        try (JsonGenerator g = Json.MAPPER.createGenerator(out, JsonEncoding.UTF8)) {
+            g.setRootValueSeparator(null);
             if (m == null) {
                 writeUnreadable(g, r);
             } else if (m.isDanmaku()) {
-                writeDanmuMsg(g, m, r);
+                writeDanmuMsg(g, m, r, s.extra);
             } else {
-                g.writeStartObject();
-                g.writeStringField("cmd", m.cmd());
-                g.writeFieldName("data");
-                g.writeTree(stamped(m, r));
-                g.writeEndObject();
+                g.writeRaw(EVENT);
+                g.writeString(m.cmd());
+                g.writeRaw(EVENT_DATA);
+                writeStamped(g, m, r);
+                g.writeRaw(END);
             }
         } catch (IOException e) {
             throw new UncheckedIOException("cannot encode room record " + r.offset(), e);
         }
+        return out.finish();
     }
 
-    private static void writeDanmuMsg(JsonGenerator g, RoomMessage m, RoomRecord r) throws IOException {
+    private static void writeDanmuMsg(JsonGenerator g, RoomMessage m, RoomRecord r, StringBuilder scratch)
+            throws IOException {
         String userId = m.user() == null ? "" : m.user().id();
         String uname = m.user() == null ? "" : m.user().name();
         long uid = m.user() == null ? 0 : uid(userId);
         long time = m.timeMillis() > 0 ? m.timeMillis() : r.timeMillis();
-        g.writeStartObject();
-        g.writeStringField("cmd", DANMU_MSG);
-        g.writeArrayFieldStart("info");
-
         // info[0]: how to show it
-        g.writeStartArray();
-        g.writeNumber(0);
+        g.writeRaw(DANMU_INFO0);
         g.writeNumber(m.mode());
-        g.writeNumber(FONT_SIZE);
+        g.writeRaw(FONT);
         g.writeNumber(m.color());
+        g.writeRaw(COMMA);
         g.writeNumber(time);
+        g.writeRaw(COMMA);
         g.writeNumber(hash53(m.id())); // [5] the "rnd" clients de-duplicate by
-        g.writeNumber(0);
+        g.writeRaw(ZERO);
         g.writeString(crc32Hex(userId)); // [7] CRC32 of the user id text
-        g.writeNumber(0); // [8]
-        g.writeNumber(0); // [9] msg_type: not a gift danmaku
-        g.writeNumber(0); // [10] bubble
-        g.writeString("");
-        g.writeNumber(0); // [12] dm_type: text
-        g.writeString("{}"); // [13] emoticon options
-        g.writeString("{}"); // [14] voice config
-        g.writeStartObject(); // [15] mode info
-        g.writeNumberField("mode", 0);
-        g.writeNumberField("show_player_type", 0);
-        g.writeStringField("extra", extra(m));
-        g.writeObjectFieldStart("user");
-        g.writeNumberField("uid", uid);
-        g.writeObjectFieldStart("base");
-        g.writeStringField("name", uname);
-        g.writeStringField("face", "");
-        g.writeEndObject();
-        g.writeEndObject();
-        g.writeEndObject();
-        g.writeStartObject(); // [16]
-        g.writeStringField("activity_identity", "");
-        g.writeNumberField("activity_source", 0);
-        g.writeNumberField("not_show", 0);
-        g.writeEndObject();
-        g.writeNumber(0); // [17]
-        g.writeEndArray();
+        g.writeRaw(MODE_INFO); // [8] 0, [9] msg_type 0 (not a gift danmaku), [10] bubble 0, [11] "", [12] dm_type 0
+        // (text), [13] emoticon options "{}", [14] voice config "{}", [15] mode info
+        g.writeString(extra(m, scratch));
+        g.writeRaw(MODE_INFO_UID);
+        g.writeNumber(uid);
+        g.writeRaw(MODE_INFO_NAME);
+        g.writeString(uname);
+        g.writeRaw(INFO0_END); // [16] activity, [17] 0
 
         g.writeString(m.text()); // info[1]
 
-        g.writeStartArray(); // info[2]: the user
+        g.writeRaw(INFO2); // info[2]: the user
         g.writeNumber(uid);
+        g.writeRaw(COMMA);
         g.writeString(uname);
-        g.writeNumber(0); // admin
-        g.writeNumber(0); // vip
-        g.writeNumber(0); // svip
-        g.writeNumber(10000); // rank: a regular member
-        g.writeNumber(1); // mobile verified
-        g.writeString(""); // name color
-        g.writeEndArray();
-
-        g.writeStartArray(); // info[3]: no medal
-        g.writeEndArray();
-
-        g.writeStartArray(); // info[4]: user level, level color, level rank
-        g.writeNumber(0);
-        g.writeNumber(0);
-        g.writeNumber(9868950);
-        g.writeString(">50000");
-        g.writeNumber(0);
-        g.writeEndArray();
-
-        g.writeStartArray(); // info[5]: old title, title
-        g.writeString("");
-        g.writeString("");
-        g.writeEndArray();
-
-        g.writeNumber(0); // info[6]
-        g.writeNumber(0); // info[7]: privilege (guard) type, none
-        g.writeNull(); // info[8]
-        g.writeStartObject(); // info[9]: send time in seconds and a check value
-        g.writeNumberField("ts", time / 1000);
-        g.writeStringField("ct", crc32Hex(m.id()).toUpperCase(java.util.Locale.ROOT));
-        g.writeEndObject();
-        g.writeNumber(0); // info[10]
-        g.writeNumber(0); // info[11]
-        g.writeNull(); // info[12]
-        g.writeNull(); // info[13]
-        g.writeNumber(0); // info[14]
-        g.writeNumber(0); // info[15]
-        g.writeStartArray(); // info[16]: wealth level
-        g.writeNumber(0);
-        g.writeEndArray();
-        g.writeNull(); // info[17]
-        g.writeEndArray();
-
-        g.writeFieldName("danmaku");
-        g.writeTree(stamped(m, r));
-        g.writeEndObject();
+        // admin, vip, svip 0, rank 10000 (a regular member), mobile verified 1, name color "";
+        // info[3] no medal; info[4] user level, level color, level rank; info[5] old title, title;
+        // info[6] 0; info[7] privilege (guard) type, none; info[8] null; info[9] send time in s and a check value
+        g.writeRaw(INFO2_TO_TS);
+        g.writeNumber(time / 1000);
+        g.writeRaw(CT);
+        g.writeString(crc32Hex(m.id()).toUpperCase(Locale.ROOT));
+        // info[10..15] 0, 0, null, null, 0, 0; info[16] wealth level; info[17] null
+        g.writeRaw(INFO9_TO_DANMAKU);
+        writeStamped(g, m, r);
+        g.writeRaw(END);
     }
 
     /** {@code info[0][15].extra}: a JSON text some clients parse for the content and its id. */
-    private static String extra(RoomMessage m) throws IOException {
-        ObjectNode e = Json.MAPPER.createObjectNode();
-        e.put("send_from_me", false);
-        e.put("mode", 0);
-        e.put("color", m.color());
-        e.put("dm_type", 0);
-        e.put("font_size", FONT_SIZE);
-        e.put("player_mode", m.mode());
-        e.put("content", m.text());
-        e.put("id_str", m.id());
-        return Json.MAPPER.writeValueAsString(e);
+    private static String extra(RoomMessage m, StringBuilder b) {
+        b.setLength(0);
+        b.append("{\"send_from_me\":false,\"mode\":0,\"color\":").append(m.color())
+                .append(",\"dm_type\":0,\"font_size\":").append(FONT_SIZE)
+                .append(",\"player_mode\":").append(m.mode())
+                .append(",\"content\":\"");
+        JsonStringEncoder.getInstance().quoteAsString(m.text(), b);
+        b.append("\",\"id_str\":\"");
+        JsonStringEncoder.getInstance().quoteAsString(m.id(), b);
+        return b.append("\"}").toString();
     }
 
     private static void writeUnreadable(JsonGenerator g, RoomRecord r) throws IOException {
+        g.writeRaw(UNREADABLE_ROOM);
+        g.writeString(r.room());
+        g.writeRaw(UNREADABLE_OFFSET);
+        g.writeNumber(r.offset());
+        g.writeRaw(UNREADABLE_EPOCH);
+        g.writeString(r.epoch());
+        g.writeRaw(UNREADABLE_END);
+    }
+
+    /**
+     * The stamped message with its {@code offset} and {@code epoch}: the fields of
+     * {@link RoomMessageCodec#toJson} in its order, then the position. A field of the message's own named
+     * {@code offset} or {@code epoch} keeps its place and takes the record's value.
+     */
+    private static void writeStamped(JsonGenerator g, RoomMessage m, RoomRecord r) throws IOException {
         g.writeStartObject();
-        g.writeStringField("cmd", UNREADABLE);
-        g.writeObjectFieldStart("data");
-        g.writeStringField("room", r.room());
-        g.writeNumberField("offset", r.offset());
-        g.writeStringField("epoch", r.epoch());
-        g.writeEndObject();
+        g.writeStringField("id", m.id());
+        g.writeStringField("room", m.room());
+        g.writeNumberField("time", m.timeMillis());
+        if (m.cmd() != null) {
+            g.writeStringField("cmd", m.cmd());
+        }
+        if (m.user() != null) {
+            g.writeObjectFieldStart("user");
+            g.writeStringField("id", m.user().id());
+            g.writeStringField("name", m.user().name());
+            g.writeEndObject();
+        }
+        if (m.isDanmaku()) {
+            g.writeStringField("text", m.text());
+            g.writeNumberField("color", m.color());
+            g.writeNumberField("mode", m.mode());
+        }
+        boolean offsetWritten = false;
+        boolean epochWritten = false;
+        for (Iterator<Map.Entry<String, JsonNode>> it = m.extra().fields(); it.hasNext(); ) {
+            Map.Entry<String, JsonNode> e = it.next();
+            String name = e.getKey();
+            if (isWrittenBefore(name, m)) {
+                continue;
+            }
+            if (name.equals("offset")) {
+                g.writeNumberField("offset", r.offset());
+                offsetWritten = true;
+            } else if (name.equals("epoch")) {
+                g.writeStringField("epoch", r.epoch());
+                epochWritten = true;
+            } else {
+                g.writeFieldName(name);
+                g.writeTree(e.getValue());
+            }
+        }
+        if (!offsetWritten) {
+            g.writeNumberField("offset", r.offset());
+        }
+        if (!epochWritten) {
+            g.writeStringField("epoch", r.epoch());
+        }
         g.writeEndObject();
     }
 
-    private static ObjectNode stamped(RoomMessage m, RoomRecord r) {
-        ObjectNode o = RoomMessageCodec.toJson(m);
-        o.put("offset", r.offset());
-        o.put("epoch", r.epoch());
-        return o;
+    /** Whether {@link #writeStamped} wrote {@code name} from the message's own fields (they win over extra). */
+    private static boolean isWrittenBefore(String name, RoomMessage m) {
+        return switch (name) {
+            case "id", "room", "time" -> true;
+            case "cmd" -> m.cmd() != null;
+            case "user" -> m.user() != null;
+            case "text", "color", "mode" -> m.isDanmaku();
+            default -> false;
+        };
+    }
+
+    private static SerializedString raw(String json) {
+        return new SerializedString(json);
     }
 
     /** The number written as a user's uid: the id itself when it is a safe decimal integer, else its hash. */
@@ -232,5 +290,68 @@ final class CommandJson {
         CRC32 crc = new CRC32();
         crc.update(s.getBytes(StandardCharsets.UTF_8));
         return Long.toHexString(crc.getValue());
+    }
+
+    /** Per-thread buffers, reused from packet to packet. */
+    private static final class Scratch {
+        final PacketOutput out = new PacketOutput();
+        final StringBuilder extra = new StringBuilder(256);
+    }
+
+    /**
+     * A growable array the generator writes a packet's body into, behind room for its header. Returns to its
+     * initial size after an unusually large packet, so a thread does not keep one forever.
+     */
+    static final class PacketOutput extends OutputStream {
+        private static final int INITIAL_BYTES = 4096;
+        private static final int KEEP_BYTES = 64 * 1024;
+        private byte[] buf = new byte[INITIAL_BYTES];
+        private int length;
+
+        void start() {
+            if (buf.length > KEEP_BYTES) {
+                buf = new byte[INITIAL_BYTES];
+            }
+            length = HEADER_BYTES;
+        }
+
+        /** The packet written since {@link #start}, its header filled in, in a new array. */
+        byte[] finish() {
+            byte[] packet = Arrays.copyOf(buf, length);
+            setInt(packet, 0, length);
+            packet[4] = 0;
+            packet[5] = HEADER_BYTES;
+            packet[6] = (byte) (VER_JSON >>> 8);
+            packet[7] = (byte) VER_JSON;
+            setInt(packet, 8, OP_MESSAGE);
+            setInt(packet, 12, 0);
+            return packet;
+        }
+
+        @Override
+        public void write(int b) {
+            ensure(1);
+            buf[length++] = (byte) b;
+        }
+
+        @Override
+        public void write(byte[] b, int off, int len) {
+            ensure(len);
+            System.arraycopy(b, off, buf, length, len);
+            length += len;
+        }
+
+        private void ensure(int more) {
+            if (length + more > buf.length) {
+                buf = Arrays.copyOf(buf, Math.max(buf.length * 2, length + more));
+            }
+        }
+
+        private static void setInt(byte[] a, int at, int v) {
+            a[at] = (byte) (v >>> 24);
+            a[at + 1] = (byte) (v >>> 16);
+            a[at + 2] = (byte) (v >>> 8);
+            a[at + 3] = (byte) v;
+        }
     }
 }
