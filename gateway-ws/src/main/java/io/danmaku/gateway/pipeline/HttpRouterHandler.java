@@ -28,11 +28,12 @@ import io.netty.handler.codec.http.HttpResponseStatus;
 import io.netty.handler.codec.http.HttpUtil;
 import io.netty.handler.codec.http.HttpVersion;
 import io.netty.handler.codec.http.QueryStringDecoder;
-import io.netty.handler.codec.http.websocketx.Utf8FrameValidator;
 import io.netty.handler.codec.http.websocketx.WebSocketDecoderConfig;
-import io.netty.handler.codec.http.websocketx.WebSocketFrameAggregator;
+import io.netty.handler.codec.http.websocketx.WebSocketFrameEncoder;
 import io.netty.handler.codec.http.websocketx.WebSocketServerHandshaker;
+import io.netty.handler.codec.http.websocketx.WebSocketServerHandshaker13;
 import io.netty.handler.codec.http.websocketx.WebSocketServerHandshakerFactory;
+import io.netty.handler.codec.http.websocketx.WebSocketVersion;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.util.HashMap;
@@ -57,6 +58,8 @@ import org.slf4j.LoggerFactory;
 public final class HttpRouterHandler extends SimpleChannelInboundHandler<FullHttpRequest> {
     public static final String CENTRIFUGE_PATH = "/connection/websocket";
     public static final String BILIBILI_PATH = "/sub";
+    /** The name of the session handler in an upgraded connection's pipeline. */
+    public static final String SESSION = "session";
     private static final Logger log = LoggerFactory.getLogger(HttpRouterHandler.class);
 
     private final GatewayContext ctx;
@@ -80,7 +83,7 @@ public final class HttpRouterHandler extends SimpleChannelInboundHandler<FullHtt
                 .allowExtensions(false)
                 .allowMaskMismatch(false)
                 .closeOnProtocolViolation(true)
-                .withUTF8Validator(false) // added explicitly below, after the aggregator
+                .withUTF8Validator(false) // the JSON protocol checks whole messages (CentrifugeHandler)
                 .build();
         this.binaryDecoderConfig = decoderConfig.toBuilder()
                 .maxFramePayloadLength(binaryMaxFrameBytes())
@@ -119,24 +122,23 @@ public final class HttpRouterHandler extends SimpleChannelInboundHandler<FullHtt
         String scheme = "ws://";
         String location = scheme + req.headers().get(HttpHeaderNames.HOST, "localhost") + path;
         boolean binary = path.equals(BILIBILI_PATH);
-        WebSocketServerHandshakerFactory factory = new WebSocketServerHandshakerFactory(location, null,
-                binary ? binaryDecoderConfig : decoderConfig);
-        WebSocketServerHandshaker handshaker = factory.newHandshaker(req);
+        WebSocketDecoderConfig config = binary ? binaryDecoderConfig : decoderConfig;
+        WebSocketServerHandshaker handshaker = WebSocketVersion.V13.toHttpHeaderValue()
+                .equals(req.headers().get(HttpHeaderNames.SEC_WEBSOCKET_VERSION))
+                ? new SharedEncoderHandshaker(location, config)
+                : new WebSocketServerHandshakerFactory(location, null, config).newHandshaker(req);
         if (handshaker == null) {
             WebSocketServerHandshakerFactory.sendUnsupportedVersionResponse(c.channel());
             return;
         }
-        // Install the session before the handshake so no WebSocket byte reaches this router.
+        // Install the session before the handshake so no WebSocket byte reaches this router. After the handshake
+        // the pipeline is Netty's frame encoder and decoder and the session, nothing else: the handshaker replaces
+        // the HTTP codec and removes the aggregator, and the session itself reassembles fragmented messages (and
+        // the JSON protocol checks UTF-8), so an idle connection holds no further handler objects.
         ChannelPipeline p = c.pipeline();
-        if (binary) {
-            p.addAfter(c.name(), "ws-aggregator", new WebSocketFrameAggregator(binaryMaxFrameBytes()));
-            p.addAfter("ws-aggregator", "session", new BilibiliHandler(ctx));
-        } else {
-            int max = ctx.config().maxFramePayloadBytes();
-            p.addAfter(c.name(), "utf8", new Utf8FrameValidator(true));
-            p.addAfter("utf8", "ws-aggregator", new WebSocketFrameAggregator(max));
-            p.addAfter("ws-aggregator", "session", new CentrifugeHandler(ctx));
-        }
+        p.addAfter(c.name(), SESSION, binary
+                ? new BilibiliHandler(ctx).messageLimit(binaryMaxFrameBytes())
+                : new CentrifugeHandler(ctx));
         p.remove(this);
         handshaker.handshake(c.channel(), req).addListener((ChannelFuture f) -> {
             if (!f.isSuccess()) {
@@ -144,6 +146,18 @@ public final class HttpRouterHandler extends SimpleChannelInboundHandler<FullHtt
                 f.channel().close();
             }
         });
+    }
+
+    /** Version 13 (every current client) with the one shared frame encoder instead of one per connection. */
+    private static final class SharedEncoderHandshaker extends WebSocketServerHandshaker13 {
+        SharedEncoderHandshaker(String location, WebSocketDecoderConfig config) {
+            super(location, null, config);
+        }
+
+        @Override
+        protected WebSocketFrameEncoder newWebSocketEncoder() {
+            return SharedFrameEncoder.INSTANCE;
+        }
     }
 
     /** Bilibili clients send only small packets: a tighter limit than the JSON protocol's. */

@@ -11,6 +11,7 @@ import io.danmaku.protocol.store.HotStore;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
+import io.netty.channel.EventLoop;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicInteger;
 
@@ -30,6 +31,7 @@ public final class GatewayContext {
     private final MeterRegistry meters;
     private final AtomicInteger connections = new AtomicInteger();
     private final ConcurrentHashMap<String, Counter> counters = new ConcurrentHashMap<>();
+    private final ConcurrentHashMap<EventLoop, PingWheel> pingWheels = new ConcurrentHashMap<>();
 
     public GatewayContext(GatewayConfig config, RoomRegistry rooms, MessageBus bus, HotStore hotStore,
                           PostService posts, TokenVerifier tokens, boolean allowAnonymous, MeterRegistry meters) {
@@ -79,6 +81,11 @@ public final class GatewayContext {
 
     public AtomicInteger connections() {
         return connections;
+    }
+
+    /** The ping ticks of the sessions on {@code loop} (one wheel per loop, ticking every ping interval). */
+    PingWheel pingWheel(EventLoop loop) {
+        return pingWheels.computeIfAbsent(loop, l -> new PingWheel(l, config.pingInterval()));
     }
 
     /** Counts a closed connection by protocol and close code (both bounded sets). */

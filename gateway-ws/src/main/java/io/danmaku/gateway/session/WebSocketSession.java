@@ -3,15 +3,19 @@ package io.danmaku.gateway.session;
 import io.danmaku.gateway.GatewayConfig;
 import io.danmaku.gateway.room.LoopShard;
 import io.danmaku.gateway.room.Member;
+import io.netty.buffer.CompositeByteBuf;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelFutureListener;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.SimpleChannelInboundHandler;
 import io.netty.handler.codec.TooLongFrameException;
+import io.netty.handler.codec.http.websocketx.BinaryWebSocketFrame;
 import io.netty.handler.codec.http.websocketx.CloseWebSocketFrame;
+import io.netty.handler.codec.http.websocketx.ContinuationWebSocketFrame;
 import io.netty.handler.codec.http.websocketx.CorruptedWebSocketFrameException;
 import io.netty.handler.codec.http.websocketx.PingWebSocketFrame;
 import io.netty.handler.codec.http.websocketx.PongWebSocketFrame;
+import io.netty.handler.codec.http.websocketx.TextWebSocketFrame;
 import io.netty.handler.codec.http.websocketx.WebSocketCloseStatus;
 import io.netty.handler.codec.http.websocketx.WebSocketFrame;
 import java.io.IOException;
@@ -25,6 +29,11 @@ import org.slf4j.LoggerFactory;
  * cancelled once, whichever of inactive or removed comes first), WebSocket control frames, the slow-consumer rule,
  * and the one path by which the server closes a connection (close frame with code and reason, counted). The
  * protocol subclass handles its data frames and its own state; everything runs on the connection's event loop.
+ *
+ * <p>A message sent in fragments is reassembled here (bounded by {@link #messageLimit(int)}), so the protocol
+ * sees whole messages; the pipeline needs no aggregator of its own. The buffer exists only while a fragmented
+ * message is arriving: an idle connection holds no per-connection handler besides this one and Netty's frame
+ * codec.
  */
 public abstract class WebSocketSession extends SimpleChannelInboundHandler<WebSocketFrame> implements Member {
     private static final Logger log = LoggerFactory.getLogger(WebSocketSession.class);
@@ -41,6 +50,13 @@ public abstract class WebSocketSession extends SimpleChannelInboundHandler<WebSo
     private boolean closed;
     private boolean cleanedUp;
     private long unwritableSinceNanos;
+    private int messageLimit;
+    /** The fragments of a message still arriving; null between messages. */
+    private CompositeByteBuf fragments;
+    private boolean fragmentsText;
+    /** This session's place in its loop's {@link PingWheel}; -1 when not ticked. */
+    int wheelSlot = -1;
+    int wheelIndex = -1;
 
     /**
      * @param protocol the metric tag of this protocol
@@ -54,6 +70,19 @@ public abstract class WebSocketSession extends SimpleChannelInboundHandler<WebSo
         this.protocol = protocol;
         this.slowCode = slowCode;
         this.internalErrorCode = internalErrorCode;
+        this.messageLimit = config.maxFramePayloadBytes();
+    }
+
+    /**
+     * Largest message (the sum of its fragments) this session accepts; bigger closes with 1009. Default: the
+     * gateway's frame limit. Set before the connection receives data.
+     */
+    public final WebSocketSession messageLimit(int bytes) {
+        if (bytes < 1) {
+            throw new IllegalArgumentException("messageLimit: " + bytes + " (expected: >= 1)");
+        }
+        this.messageLimit = bytes;
+        return this;
     }
 
     /** The session starts: schedule its first timer. Called once the channel and the shard are known. */
@@ -67,6 +96,36 @@ public abstract class WebSocketSession extends SimpleChannelInboundHandler<WebSo
 
     /** Leaves every room; called once when the connection is gone. */
     protected abstract void leaveRooms();
+
+    /**
+     * Called once per ping interval after {@link #startTicks()} until the session closes or
+     * {@link #stopTicks()}: the protocol's ping and liveness check. Does nothing by default.
+     */
+    protected void onTick(long nowNanos) {
+    }
+
+    /**
+     * Ticks this session every ping interval from now on (from its event loop's shared {@link PingWheel}, so an
+     * idle connection holds no timer of its own); stops by itself when the session closes. Idempotent.
+     */
+    protected final void startTicks() {
+        if (!closed) {
+            ctx.pingWheel(channel.eventLoop()).add(this);
+        }
+    }
+
+    /** Stops the ticks; idempotent. */
+    protected final void stopTicks() {
+        if (wheelSlot >= 0) {
+            ctx.pingWheel(channel.eventLoop()).remove(this);
+        }
+    }
+
+    final void tick(long nowNanos) {
+        if (!closed) {
+            onTick(nowNanos);
+        }
+    }
 
     protected final boolean isClosed() {
         return closed;
@@ -98,6 +157,7 @@ public abstract class WebSocketSession extends SimpleChannelInboundHandler<WebSo
             return;
         }
         cleanedUp = true;
+        dropFragments();
         markClosed();
         leaveRooms();
         ctx.connections().decrementAndGet();
@@ -106,6 +166,7 @@ public abstract class WebSocketSession extends SimpleChannelInboundHandler<WebSo
     private void markClosed() {
         if (!closed) {
             closed = true;
+            stopTicks();
             cancelTimers();
         }
     }
@@ -121,8 +182,7 @@ public abstract class WebSocketSession extends SimpleChannelInboundHandler<WebSo
     @Override
     public final void exceptionCaught(ChannelHandlerContext c, Throwable cause) {
         if (cause instanceof TooLongFrameException) {
-            ctx.countProtocolError(protocol, "frame_too_large");
-            disconnect(WebSocketCloseStatus.MESSAGE_TOO_BIG.code(), "message too big");
+            tooBig();
         } else if (cause instanceof CorruptedWebSocketFrameException e) {
             // the frame decoder already sent its close frame (1002/1007/1009); just account for it
             ctx.countProtocolError(protocol, "corrupted_frame");
@@ -152,8 +212,55 @@ public abstract class WebSocketSession extends SimpleChannelInboundHandler<WebSo
             int code = close.statusCode() == -1 ? WebSocketCloseStatus.NORMAL_CLOSURE.code() : close.statusCode();
             markClosed();
             c.writeAndFlush(new CloseWebSocketFrame(code, "")).addListener(ChannelFutureListener.CLOSE);
+        } else if (frame instanceof ContinuationWebSocketFrame) {
+            onContinuation(c, frame);
+        } else if (!frame.isFinalFragment()) {
+            // the frame decoder guarantees a first fragment never arrives inside another fragmented message
+            if (frame.content().readableBytes() > messageLimit) {
+                tooBig();
+                return;
+            }
+            fragments = c.alloc().compositeBuffer();
+            fragments.addComponent(true, frame.content().retain());
+            fragmentsText = frame instanceof TextWebSocketFrame;
         } else {
             onDataFrame(c, frame);
+        }
+    }
+
+    private void onContinuation(ChannelHandlerContext c, WebSocketFrame frame) {
+        if (fragments == null) {
+            return; // the rest of a message already refused as too big
+        }
+        if ((long) fragments.readableBytes() + frame.content().readableBytes() > messageLimit) {
+            dropFragments();
+            tooBig();
+            return;
+        }
+        fragments.addComponent(true, frame.content().retain());
+        if (!frame.isFinalFragment()) {
+            return;
+        }
+        CompositeByteBuf whole = fragments;
+        fragments = null;
+        WebSocketFrame message = fragmentsText ? new TextWebSocketFrame(true, 0, whole)
+                : new BinaryWebSocketFrame(true, 0, whole);
+        try {
+            onDataFrame(c, message);
+        } finally {
+            message.release();
+        }
+    }
+
+    private void tooBig() {
+        ctx.countProtocolError(protocol, "frame_too_large");
+        disconnect(WebSocketCloseStatus.MESSAGE_TOO_BIG.code(), "message too big");
+    }
+
+    private void dropFragments() {
+        if (fragments != null) {
+            fragments.release();
+            fragments = null;
         }
     }
 

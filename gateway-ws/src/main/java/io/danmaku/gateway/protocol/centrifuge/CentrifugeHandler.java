@@ -22,6 +22,7 @@ import io.danmaku.protocol.post.PostResult;
 import io.danmaku.protocol.store.HistoryPage;
 import io.danmaku.protocol.store.HistoryQuery;
 import io.netty.buffer.ByteBuf;
+import io.netty.buffer.ByteBufUtil;
 import io.netty.buffer.Unpooled;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelHandlerContext;
@@ -47,8 +48,12 @@ import org.slf4j.LoggerFactory;
  * <p>Failure handling, one path each: a malformed command (not JSON, not an object, a command before
  * connect) closes with 3501; an invalid token closes with 3500; an expired token is error 109; a frame over the
  * size limit closes with 1009 (the frame decoder or aggregator); a binary frame closes with 1003; a missing
- * pong closes with 3012; a connection that stays unwritable closes with 3008. Errors about one command (bad
- * field, unknown method, rejected post) are error replies and the connection stays.
+ * pong closes with 3012; a connection that stays unwritable closes with 3008; a text message that is not UTF-8
+ * closes with 1007. Errors about one command (bad field, unknown method, rejected post) are error replies and
+ * the connection stays.
+ *
+ * <p>Kept small because a gateway holds many idle connections: the one room most connections join is a field
+ * (a map exists only from a second room on), and pings come from the event loop's shared ping wheel.
  */
 public final class CentrifugeHandler extends WebSocketSession {
     static final String PROTOCOL = "centrifuge";
@@ -57,11 +62,12 @@ public final class CentrifugeHandler extends WebSocketSession {
 
     private enum State { CONNECTING, CONNECTED }
 
-    private final Map<String, RoomSubscription> subs = new HashMap<>();
+    /** The first room joined (most connections join one), then any further ones by name; null when none. */
+    private RoomSubscription firstSub;
+    private Map<String, RoomSubscription> moreSubs;
     private State state = State.CONNECTING;
     private Identity identity;
     private ScheduledFuture<?> connectTimeout;
-    private ScheduledFuture<?> pinger;
     private long lastInboundNanos;
 
     public CentrifugeHandler(GatewayContext ctx) {
@@ -80,10 +86,54 @@ public final class CentrifugeHandler extends WebSocketSession {
 
     @Override
     protected void leaveRooms() {
-        for (RoomSubscription s : subs.values()) {
-            shard.leave(s);
+        if (firstSub != null) {
+            shard.leave(firstSub);
+            firstSub = null;
         }
-        subs.clear();
+        if (moreSubs != null) {
+            for (RoomSubscription s : moreSubs.values()) {
+                shard.leave(s);
+            }
+            moreSubs = null;
+        }
+    }
+
+    private RoomSubscription subscription(String room) {
+        if (firstSub != null && firstSub.room().equals(room)) {
+            return firstSub;
+        }
+        return moreSubs == null ? null : moreSubs.get(room);
+    }
+
+    private int subscriptionCount() {
+        return (firstSub == null ? 0 : 1) + (moreSubs == null ? 0 : moreSubs.size());
+    }
+
+    private void addSubscription(RoomSubscription s) {
+        if (firstSub == null) {
+            firstSub = s;
+        } else {
+            if (moreSubs == null) {
+                moreSubs = new HashMap<>();
+            }
+            moreSubs.put(s.room(), s);
+        }
+    }
+
+    private RoomSubscription removeSubscription(String room) {
+        if (firstSub != null && firstSub.room().equals(room)) {
+            RoomSubscription s = firstSub;
+            firstSub = null;
+            return s;
+        }
+        if (moreSubs == null) {
+            return null;
+        }
+        RoomSubscription s = moreSubs.remove(room);
+        if (moreSubs.isEmpty()) {
+            moreSubs = null;
+        }
+        return s;
     }
 
     @Override
@@ -91,10 +141,6 @@ public final class CentrifugeHandler extends WebSocketSession {
         if (connectTimeout != null) {
             connectTimeout.cancel(false);
             connectTimeout = null;
-        }
-        if (pinger != null) {
-            pinger.cancel(false);
-            pinger = null;
         }
     }
 
@@ -104,6 +150,11 @@ public final class CentrifugeHandler extends WebSocketSession {
     protected void onDataFrame(ChannelHandlerContext c, WebSocketFrame frame) {
         lastInboundNanos = System.nanoTime();
         if (frame instanceof TextWebSocketFrame text) {
+            if (!ByteBufUtil.isText(text.content(), StandardCharsets.UTF_8)) {
+                ctx.countProtocolError(PROTOCOL, "invalid_utf8");
+                disconnect(WebSocketCloseStatus.INVALID_PAYLOAD_DATA.code(), "invalid UTF-8 in a text message");
+                return;
+            }
             onText(text.text());
         } else {
             ctx.countProtocolError(PROTOCOL, "binary_frame");
@@ -238,8 +289,7 @@ public final class CentrifugeHandler extends WebSocketSession {
             connectTimeout.cancel(false);
             connectTimeout = null;
         }
-        long pingNanos = config.pingInterval().toNanos();
-        pinger = channel.eventLoop().scheduleAtFixedRate(this::ping, pingNanos, pingNanos, TimeUnit.NANOSECONDS);
+        startTicks();
         ObjectNode root = root(id);
         ObjectNode r = root.putObject("connect");
         r.put("client", UUID.randomUUID().toString());
@@ -277,7 +327,7 @@ public final class CentrifugeHandler extends WebSocketSession {
                     "subscribe.channel"), false);
             return;
         }
-        if (subs.containsKey(room)) {
+        if (subscription(room) != null) {
             replyError(id, ERROR_ALREADY_SUBSCRIBED, "already subscribed: " + room, false);
             return;
         }
@@ -286,7 +336,7 @@ public final class CentrifugeHandler extends WebSocketSession {
                     false);
             return;
         }
-        if (subs.size() >= config.maxSubscriptionsPerConnection()) {
+        if (subscriptionCount() >= config.maxSubscriptionsPerConnection()) {
             replyError(id, ERROR_LIMIT_EXCEEDED, "limit exceeded: at most "
                     + config.maxSubscriptionsPerConnection() + " rooms per connection", false);
             return;
@@ -300,7 +350,7 @@ public final class CentrifugeHandler extends WebSocketSession {
         }
         LoopShard.Joined joined = shard.join(this, room, true, Math.max(since, 0));
         RoomSubscription sub = joined.subscription();
-        subs.put(room, sub);
+        addSubscription(sub);
         RingSnapshot ring = joined.ring();
         String epoch = ctx.bus().epoch(room);
         if (recover && ring.covers(since, clientEpoch)) {
@@ -399,9 +449,9 @@ public final class CentrifugeHandler extends WebSocketSession {
 
     private void onUnsubscribe(long id, ObjectNode p) {
         String room = p.path("channel").asText("");
-        RoomSubscription sub = subs.remove(room);
-        if (sub != null) {
-            shard.leave(sub);
+        RoomSubscription left = removeSubscription(room);
+        if (left != null) {
+            shard.leave(left);
         }
         ObjectNode root = root(id);
         root.putObject("unsubscribe");
@@ -563,11 +613,11 @@ public final class CentrifugeHandler extends WebSocketSession {
 
     // ---- pings, slow consumers -------------------------------------------------------------------------------
 
-    private void ping() {
+    @Override
+    protected void onTick(long now) {
         if (state != State.CONNECTED) {
             return;
         }
-        long now = System.nanoTime();
         long silent = now - lastInboundNanos;
         if (silent > config.pingInterval().toNanos() + config.pongTimeout().toNanos()) {
             disconnect(DISCONNECT_NO_PONG, "no pong");
