@@ -3,9 +3,9 @@ package io.danmaku.gateway.room;
 /**
  * When a room's pending messages go out as one frame per member.
  *
- * <p>A room's frames to its members on one event loop are spaced at least {@code windowNanos} apart, and the first
- * message after a quiet spell goes out at once (the window starts at the previous frame, not at the message), so
- * light traffic is not delayed by batching. For big rooms the spacing stretches: a flush to thousands of members
+ * <p>A room's flushes to its members on one event loop are spaced at least {@code windowNanos} apart (from the end
+ * of one to the start of the next), and the first message after a quiet spell goes out at once (the window starts
+ * at the previous flush, not at the message), so light traffic is not delayed by batching. For big rooms the spacing stretches: a flush to thousands of members
  * costs one {@code write} per member, so the window grows to keep one room's flushes under {@code flushShare} of
  * its loop's time (measured, smoothed), never beyond {@code maxWindowNanos}. Fewer, fuller frames per member is what
  * keeps a crowded loop — and the clients — from falling behind.
@@ -39,12 +39,16 @@ public record BatchPolicy(long windowNanos, long maxWindowNanos, int maxMessages
         return new BatchPolicy(windowNanos, windowNanos, maxMessages, 1.0);
     }
 
-    /** The spacing for a room whose flushes take {@code flushCostNanos} (smoothed) on its loop. */
+    /**
+     * The gap between the end of one flush and the start of the next for a room whose flushes take
+     * {@code flushCostNanos} (smoothed) on its loop: at least the window, and long enough that the flushes take at
+     * most {@code flushShare} of the loop ({@code cost / (cost + gap) <= share}), never beyond the maximum.
+     */
     long windowFor(long flushCostNanos) {
         if (maxWindowNanos == windowNanos || windowNanos == 0) {
             return windowNanos;
         }
-        long wanted = (long) (flushCostNanos / flushShare);
+        long wanted = (long) (flushCostNanos * (1 / flushShare - 1));
         return Math.max(windowNanos, Math.min(maxWindowNanos, wanted));
     }
 }

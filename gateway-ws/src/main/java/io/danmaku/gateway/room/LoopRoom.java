@@ -22,7 +22,7 @@ final class LoopRoom {
     private final ArrayList<RoomSubscription> subs = new ArrayList<>();
     private ArrayList<RoomRecord> pending = new ArrayList<>();
     private boolean flushScheduled;
-    /** When the last frame went out (the next is spaced from it), and what writing a batch costs (smoothed). */
+    /** When the last flush ended (the next is spaced from it), and what writing a batch costs (smoothed). */
     private long lastFlushNanos;
     private long flushCostNanos;
     /** The shared frames of the batch being flushed, by encoder; empty between flushes. */
@@ -161,6 +161,9 @@ final class LoopRoom {
         long cost = System.nanoTime() - nowNanos;
         // smoothed over a few flushes so one preempted flush does not stretch the window alone
         flushCostNanos = flushCostNanos == 0 ? cost : flushCostNanos + ((cost - flushCostNanos) >> 2);
+        // the next frame is spaced from the end of this flush: however long writing took, the loop (and the
+        // members reading) get at least the window before this room's next flush
+        lastFlushNanos = nowNanos + cost;
         shard.recordBatch(batch, delivered, frames, skipped, cost);
     }
 

@@ -158,7 +158,11 @@ class BatchingTest {
     void windowForStaysWithinItsBounds() {
         BatchPolicy p = new BatchPolicy(50, 150, 10, 0.5);
         assertThat(p.windowFor(0)).isEqualTo(50);
-        assertThat(p.windowFor(40)).isEqualTo(80);
+        assertThat(p.windowFor(40)).as("a 40 ns flush at share 0.5 needs a 40 ns gap: the window is longer")
+                .isEqualTo(50);
+        assertThat(p.windowFor(80)).as("share 0.5: the gap equals the flush").isEqualTo(80);
+        assertThat(new BatchPolicy(50, 1_000, 10, 0.25).windowFor(100)).as("share 0.25: three times the flush")
+                .isEqualTo(300);
         assertThat(p.windowFor(1_000)).isEqualTo(150);
         assertThat(BatchPolicy.fixed(50, 10).windowFor(1_000)).isEqualTo(50);
         assertThat(new BatchPolicy(0, 150, 10, 0.5).windowFor(1_000)).as("0 = no batching").isZero();
