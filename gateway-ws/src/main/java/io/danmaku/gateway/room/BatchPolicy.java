@@ -5,9 +5,10 @@ package io.danmaku.gateway.room;
  *
  * <p>A room's flushes to its members on one event loop are spaced at least {@code windowNanos} apart (from the end
  * of one to the start of the next), and the first message after a quiet spell goes out at once (the window starts
- * at the previous flush, not at the message), so light traffic is not delayed by batching. For big rooms the spacing stretches: a flush to thousands of members
- * costs one {@code write} per member, so the window grows to keep one room's flushes under {@code flushShare} of
- * its loop's time (measured, smoothed), never beyond {@code maxWindowNanos}. Fewer, fuller frames per member is what
+ * at the previous flush, not at the message), so light traffic is not delayed by batching. For big rooms the
+ * spacing stretches: a flush to thousands of members costs one {@code write} per member, so the window grows to
+ * keep one room's flushes under {@code flushShare} of its loop's time (measured, smoothed), never beyond
+ * {@code maxWindowNanos}. Fewer, fuller frames per member is what
  * keeps a crowded loop — and the clients — from falling behind.
  *
  * @param windowNanos minimum spacing of a room's frames; 0 writes every hand-off at once (no batching, no
@@ -45,8 +46,8 @@ public record BatchPolicy(long windowNanos, long maxWindowNanos, int maxMessages
      * most {@code flushShare} of the loop ({@code cost / (cost + gap) <= share}), never beyond the maximum.
      */
     long windowFor(long flushCostNanos) {
-        if (maxWindowNanos == windowNanos || windowNanos == 0) {
-            return windowNanos;
+        if (windowNanos == 0) {
+            return 0; // no batching, no stretching
         }
         long wanted = (long) (flushCostNanos * (1 / flushShare - 1));
         return Math.max(windowNanos, Math.min(maxWindowNanos, wanted));

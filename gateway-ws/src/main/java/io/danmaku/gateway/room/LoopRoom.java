@@ -96,7 +96,6 @@ final class LoopRoom {
         if (subs.isEmpty()) {
             return;
         }
-        lastFlushNanos = nowNanos;
         long first = batch.get(0).offset();
         long last = batch.get(batch.size() - 1).offset();
         // One slot per wire format in use, filled on first use: each format is encoded once for the batch.
