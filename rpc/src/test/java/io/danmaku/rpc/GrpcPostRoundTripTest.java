@@ -147,9 +147,9 @@ class GrpcPostRoundTripTest {
         assertThat(clientMeters.get("danmaku.rpc.client.calls").tag("status", "resource_exhausted").counter()
                 .count()).isEqualTo(1);
 
-        logic.held.get(0).complete(PostResult.accepted("m1", new BusPosition("r1", 1, "e1")));
+        logic.heldByUser.get("u1").complete(PostResult.accepted("m1", new BusPosition("r1", 1, "e1")));
         assertThat(first.orTimeout(WAIT.toSeconds(), TimeUnit.SECONDS).join().accepted()).isTrue();
-        logic.held.get(1).complete(PostResult.rejected(RejectReason.MUTED, "muted"));
+        logic.heldByUser.get("u2").complete(PostResult.rejected(RejectReason.MUTED, "muted"));
         assertThat(second.orTimeout(WAIT.toSeconds(), TimeUnit.SECONDS).join().reason()).isEqualTo(RejectReason.MUTED);
         // answered (accepted or not): their places are free again
         CompletableFuture<PostResult> fourth = client.post(new PostRequest("r1", new UserRef("u4", null), "d", null,

@@ -5,7 +5,9 @@ import io.danmaku.protocol.post.PostRequest;
 import io.danmaku.protocol.post.PostResult;
 import io.danmaku.protocol.post.PostService;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.Function;
@@ -18,6 +20,11 @@ import java.util.function.Function;
 final class ScriptedPostService implements PostService {
     final List<PostRequest> received = new CopyOnWriteArrayList<>();
     final List<CompletableFuture<PostResult>> held = new CopyOnWriteArrayList<>();
+    /**
+     * The held answers by the posting user's id: posts sent at once on different streams may reach this service
+     * in either order, so a test that answers them differently finds them by user, not by position.
+     */
+    final Map<String, CompletableFuture<PostResult>> heldByUser = new ConcurrentHashMap<>();
     private final AtomicLong offsets = new AtomicLong();
     private volatile Function<PostRequest, CompletableFuture<PostResult>> script = this::accept;
 
@@ -37,6 +44,7 @@ final class ScriptedPostService implements PostService {
     ScriptedPostService holding() {
         script = request -> {
             CompletableFuture<PostResult> f = new CompletableFuture<>();
+            heldByUser.put(request.user().id(), f);
             held.add(f);
             return f;
         };
