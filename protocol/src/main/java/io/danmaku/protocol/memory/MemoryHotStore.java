@@ -10,6 +10,11 @@ import io.danmaku.protocol.store.HotStore;
 import io.danmaku.protocol.store.RateDecision;
 import io.danmaku.protocol.store.RateLimit;
 import io.danmaku.protocol.store.Restriction;
+import io.danmaku.protocol.store.RestrictionChange;
+import io.danmaku.protocol.store.RestrictionKey;
+import io.danmaku.protocol.store.RestrictionListener;
+import io.danmaku.protocol.store.StoreSubscription;
+import io.danmaku.protocol.store.TokenLease;
 import java.time.Clock;
 import java.time.Duration;
 import java.util.ArrayDeque;
@@ -20,6 +25,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.Supplier;
@@ -56,6 +62,7 @@ public final class MemoryHotStore implements HotStore {
     private final AtomicLong callsSinceSweep = new AtomicLong();
     private volatile long callsBetweenSweeps = MIN_CALLS_BETWEEN_SWEEPS;
     private final AtomicBoolean sweeping = new AtomicBoolean();
+    private final CopyOnWriteArrayList<RestrictionListener> restrictionListeners = new CopyOnWriteArrayList<>();
     private volatile boolean closed;
 
     public MemoryHotStore() {
@@ -155,6 +162,7 @@ public final class MemoryHotStore implements HotStore {
             requirePositive(duration, "duration");
             bans.put(userId, now() + duration.toMillis());
             maybeSweep();
+            changed(RestrictionChange.ofUser(userId));
             return null;
         });
     }
@@ -163,6 +171,7 @@ public final class MemoryHotStore implements HotStore {
     public CompletableFuture<Void> unban(String userId) {
         return call(() -> {
             bans.remove(requireNonNull(userId, "userId"));
+            changed(RestrictionChange.ofUser(userId));
             return null;
         });
     }
@@ -173,6 +182,7 @@ public final class MemoryHotStore implements HotStore {
             requirePositive(duration, "duration");
             mutes.put(new MuteKey(room, userId), now() + duration.toMillis());
             maybeSweep();
+            changed(RestrictionChange.ofRoom(room, userId));
             return null;
         });
     }
@@ -181,6 +191,7 @@ public final class MemoryHotStore implements HotStore {
     public CompletableFuture<Void> unmute(String room, String userId) {
         return call(() -> {
             mutes.remove(new MuteKey(room, userId));
+            changed(RestrictionChange.ofRoom(room, userId));
             return null;
         });
     }
@@ -194,6 +205,66 @@ public final class MemoryHotStore implements HotStore {
                 return Restriction.BANNED;
             }
             return live(mutes, muteKey, now) ? Restriction.MUTED : Restriction.NONE;
+        });
+    }
+
+    @Override
+    public CompletableFuture<List<Restriction>> restrictions(List<RestrictionKey> keys) {
+        return call(() -> {
+            requireNonNull(keys, "keys");
+            long now = now();
+            List<Restriction> answers = new ArrayList<>(keys.size());
+            for (RestrictionKey key : keys) {
+                requireNonNull(key, "keys element");
+                answers.add(live(bans, key.userId(), now) ? Restriction.BANNED
+                        : live(mutes, new MuteKey(key.room(), key.userId()), now) ? Restriction.MUTED
+                        : Restriction.NONE);
+            }
+            return answers;
+        });
+    }
+
+    /** Changes are delivered synchronously, on the thread that made them, before its future completes. */
+    @Override
+    public StoreSubscription subscribeRestrictions(RestrictionListener listener) {
+        requireNonNull(listener, "listener");
+        restrictionListeners.add(listener);
+        listener.reset();
+        return () -> restrictionListeners.remove(listener);
+    }
+
+    private void changed(RestrictionChange change) {
+        for (RestrictionListener l : restrictionListeners) {
+            l.changed(change);
+        }
+    }
+
+    @Override
+    public CompletableFuture<TokenLease> lease(String key, RateLimit limit, int wanted) {
+        return call(() -> {
+            requireNonNull(key, "key");
+            requireNonNull(limit, "limit");
+            if (wanted < 1) {
+                throw new IllegalArgumentException("wanted: " + wanted + " (expected: >= 1)");
+            }
+            long nowNanos = nowNanos();
+            TokenLease[] lease = new TokenLease[1];
+            buckets.compute(key, (k, bucket) -> {
+                double tokens = bucket == null ? limit.burst() : bucket.tokensAt(nowNanos, limit);
+                int granted = (int) Math.min(wanted, Math.floor(tokens + TOKEN_EPSILON));
+                if (granted > 0) {
+                    tokens = Math.max(0, tokens - granted);
+                    lease[0] = new TokenLease(granted, Duration.ZERO);
+                } else {
+                    double waitSeconds = (1 - tokens) / limit.perSecond();
+                    long waitMillis = Math.max(1, (long) Math.ceil(waitSeconds * 1000 - TOKEN_EPSILON));
+                    lease[0] = new TokenLease(0, Duration.ofMillis(waitMillis));
+                }
+                long fullAtNanos = nowNanos + (long) Math.ceil((limit.burst() - tokens) / limit.perSecond() * 1e9);
+                return new Bucket(tokens, nowNanos, fullAtNanos);
+            });
+            maybeSweep();
+            return lease[0];
         });
     }
 

@@ -46,8 +46,30 @@ public interface HotStore extends AutoCloseable {
     /** A ban wins over a mute. */
     CompletableFuture<Restriction> restriction(String room, String userId);
 
+    /**
+     * {@link #restriction} for many (room, user) pairs at once, answered in the order of {@code keys}: one round
+     * trip (per store node) for a whole batch of posts, never one per post.
+     */
+    CompletableFuture<List<Restriction>> restrictions(List<RestrictionKey> keys);
+
+    /**
+     * Delivers every ban, unban, mute and unmute made from now on through any client of this store (this one
+     * included) to {@code listener}, so caches of {@link Restriction}s stay current: a change reaches every
+     * subscriber within about a second. When changes may have been missed (the connection carrying them was cut
+     * and is back) the listener is {@link RestrictionListener#reset reset}, and once when the subscription starts.
+     */
+    StoreSubscription subscribeRestrictions(RestrictionListener listener);
+
     /** Takes one token from bucket {@code key} (created full on first use). */
     CompletableFuture<RateDecision> acquire(String key, RateLimit limit);
+
+    /**
+     * Takes up to {@code wanted} tokens from bucket {@code key} at once (the same bucket as {@link #acquire}):
+     * as many as it holds, at most {@code wanted}; with none left, the lease says how long until the next. A
+     * caller that spends leased tokens locally makes one call per lease instead of one per token, and the
+     * bucket's limit still holds across every caller (tokens leased and not spent are lost, never added).
+     */
+    CompletableFuture<TokenLease> lease(String key, RateLimit limit, int wanted);
 
     /** Records {@code key} for {@code ttl}; true if it was not present (first sighting), false if it was. */
     CompletableFuture<Boolean> markOnce(String key, Duration ttl);
