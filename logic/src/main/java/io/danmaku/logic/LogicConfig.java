@@ -20,11 +20,16 @@ import java.util.List;
  *     none. Reloaded when its modification time changes
  * @param blockedWordsReload the file's modification time is checked at most this often
  * @param dedupeTtl how long a {@code clientMsgId} is remembered per user
- * @param restrictionCacheTtl how long a ban/mute lookup is cached in this process; {@link Duration#ZERO} = no
- *     cache. Bounds how long a ban made through another logic instance takes to apply here
+ * @param restrictionCacheTtl how long a ban/mute answer is cached in this process at most; {@link Duration#ZERO}
+ *     = no cache. Changes reach the cache at once through the hot store's change feed; the TTL is the backstop
+ *     for bans and mutes that expire by themselves
  * @param publishTimeout deadline for the bus to acknowledge a publish; a post not acknowledged in time is
  *     rejected {@code unavailable}
  * @param apiKey the key backends send to the server API ({@code X-API-Key}); {@code null} disables the API
+ * @param roomLeasePeriod how long room rate-limit tokens leased from the hot store are kept in this process (one
+ *     store call per room per lease); also the window over which a room's demand sizes the next lease
+ * @param maxPostsInFlight posts being validated or published at once; beyond it a batch is refused
+ *     {@code unavailable} at once (shed, instead of queueing into timeouts)
  */
 public record LogicConfig(
         int maxTextCodePoints,
@@ -36,7 +41,9 @@ public record LogicConfig(
         Duration dedupeTtl,
         Duration restrictionCacheTtl,
         Duration publishTimeout,
-        String apiKey) {
+        String apiKey,
+        Duration roomLeasePeriod,
+        int maxPostsInFlight) {
 
     public static final int DEFAULT_MAX_TEXT_CODE_POINTS = 100;
     public static final int MAX_MAX_TEXT_CODE_POINTS = 1000;
@@ -46,9 +53,11 @@ public record LogicConfig(
     public static final Path DEFAULT_BLOCKED_WORDS_FILE = null;
     public static final Duration DEFAULT_BLOCKED_WORDS_RELOAD = Duration.ofSeconds(10);
     public static final Duration DEFAULT_DEDUPE_TTL = Duration.ofMinutes(5);
-    public static final Duration DEFAULT_RESTRICTION_CACHE_TTL = Duration.ofSeconds(2);
+    public static final Duration DEFAULT_RESTRICTION_CACHE_TTL = Duration.ofSeconds(30);
     public static final Duration DEFAULT_PUBLISH_TIMEOUT = Duration.ofSeconds(5);
     public static final String DEFAULT_API_KEY = null;
+    public static final Duration DEFAULT_ROOM_LEASE_PERIOD = Duration.ofMillis(100);
+    public static final int DEFAULT_MAX_POSTS_IN_FLIGHT = 50_000;
 
     public LogicConfig {
         check(maxTextCodePoints >= 1 && maxTextCodePoints <= MAX_MAX_TEXT_CODE_POINTS, "logic.text.max-code-points",
@@ -69,57 +78,70 @@ public record LogicConfig(
         checkDuration(restrictionCacheTtl, "logic.restriction.cache-ttl", Duration.ZERO, Duration.ofMinutes(10));
         checkDuration(publishTimeout, "logic.publish.timeout", Duration.ofMillis(1), Duration.ofMinutes(10));
         check(apiKey == null || !apiKey.isBlank(), "api.key", "(blank)", "unset, or a non-blank key");
+        checkDuration(roomLeasePeriod, "logic.rate.room.lease-period", Duration.ofMillis(1), Duration.ofSeconds(10));
+        check(maxPostsInFlight >= 1, "logic.max-posts-in-flight", maxPostsInFlight, ">= 1");
     }
 
     public static LogicConfig defaults() {
         return new LogicConfig(DEFAULT_MAX_TEXT_CODE_POINTS, DEFAULT_USER_RATE, DEFAULT_ROOM_RATE,
                 DEFAULT_BLOCKED_WORDS, DEFAULT_BLOCKED_WORDS_FILE, DEFAULT_BLOCKED_WORDS_RELOAD, DEFAULT_DEDUPE_TTL,
-                DEFAULT_RESTRICTION_CACHE_TTL, DEFAULT_PUBLISH_TIMEOUT, DEFAULT_API_KEY);
+                DEFAULT_RESTRICTION_CACHE_TTL, DEFAULT_PUBLISH_TIMEOUT, DEFAULT_API_KEY, DEFAULT_ROOM_LEASE_PERIOD,
+                DEFAULT_MAX_POSTS_IN_FLIGHT);
     }
 
     public LogicConfig withMaxTextCodePoints(int value) {
         return new LogicConfig(value, userRate, roomRate, blockedWords, blockedWordsFile, blockedWordsReload,
-                dedupeTtl, restrictionCacheTtl, publishTimeout, apiKey);
+                dedupeTtl, restrictionCacheTtl, publishTimeout, apiKey, roomLeasePeriod, maxPostsInFlight);
     }
 
     public LogicConfig withUserRate(RateLimit value) {
         return new LogicConfig(maxTextCodePoints, value, roomRate, blockedWords, blockedWordsFile,
-                blockedWordsReload, dedupeTtl, restrictionCacheTtl, publishTimeout, apiKey);
+                blockedWordsReload, dedupeTtl, restrictionCacheTtl, publishTimeout, apiKey, roomLeasePeriod, maxPostsInFlight);
     }
 
     public LogicConfig withRoomRate(RateLimit value) {
         return new LogicConfig(maxTextCodePoints, userRate, value, blockedWords, blockedWordsFile,
-                blockedWordsReload, dedupeTtl, restrictionCacheTtl, publishTimeout, apiKey);
+                blockedWordsReload, dedupeTtl, restrictionCacheTtl, publishTimeout, apiKey, roomLeasePeriod, maxPostsInFlight);
     }
 
     public LogicConfig withBlockedWords(List<String> value) {
         return new LogicConfig(maxTextCodePoints, userRate, roomRate, value, blockedWordsFile, blockedWordsReload,
-                dedupeTtl, restrictionCacheTtl, publishTimeout, apiKey);
+                dedupeTtl, restrictionCacheTtl, publishTimeout, apiKey, roomLeasePeriod, maxPostsInFlight);
     }
 
     public LogicConfig withBlockedWordsFile(Path value, Duration reload) {
         return new LogicConfig(maxTextCodePoints, userRate, roomRate, blockedWords, value, reload, dedupeTtl,
-                restrictionCacheTtl, publishTimeout, apiKey);
+                restrictionCacheTtl, publishTimeout, apiKey, roomLeasePeriod, maxPostsInFlight);
     }
 
     public LogicConfig withDedupeTtl(Duration value) {
         return new LogicConfig(maxTextCodePoints, userRate, roomRate, blockedWords, blockedWordsFile,
-                blockedWordsReload, value, restrictionCacheTtl, publishTimeout, apiKey);
+                blockedWordsReload, value, restrictionCacheTtl, publishTimeout, apiKey, roomLeasePeriod, maxPostsInFlight);
     }
 
     public LogicConfig withRestrictionCacheTtl(Duration value) {
         return new LogicConfig(maxTextCodePoints, userRate, roomRate, blockedWords, blockedWordsFile,
-                blockedWordsReload, dedupeTtl, value, publishTimeout, apiKey);
+                blockedWordsReload, dedupeTtl, value, publishTimeout, apiKey, roomLeasePeriod, maxPostsInFlight);
     }
 
     public LogicConfig withPublishTimeout(Duration value) {
         return new LogicConfig(maxTextCodePoints, userRate, roomRate, blockedWords, blockedWordsFile,
-                blockedWordsReload, dedupeTtl, restrictionCacheTtl, value, apiKey);
+                blockedWordsReload, dedupeTtl, restrictionCacheTtl, value, apiKey, roomLeasePeriod, maxPostsInFlight);
     }
 
     public LogicConfig withApiKey(String value) {
         return new LogicConfig(maxTextCodePoints, userRate, roomRate, blockedWords, blockedWordsFile,
-                blockedWordsReload, dedupeTtl, restrictionCacheTtl, publishTimeout, value);
+                blockedWordsReload, dedupeTtl, restrictionCacheTtl, publishTimeout, value, roomLeasePeriod, maxPostsInFlight);
+    }
+
+    public LogicConfig withRoomLeasePeriod(Duration value) {
+        return new LogicConfig(maxTextCodePoints, userRate, roomRate, blockedWords, blockedWordsFile,
+                blockedWordsReload, dedupeTtl, restrictionCacheTtl, publishTimeout, apiKey, value, maxPostsInFlight);
+    }
+
+    public LogicConfig withMaxPostsInFlight(int value) {
+        return new LogicConfig(maxTextCodePoints, userRate, roomRate, blockedWords, blockedWordsFile,
+                blockedWordsReload, dedupeTtl, restrictionCacheTtl, publishTimeout, apiKey, roomLeasePeriod, value);
     }
 
     /** The settings with the API key masked and the word list summarized (both may be sensitive). */
@@ -129,7 +151,8 @@ public record LogicConfig(
                 + roomRate + ", blockedWords=(" + blockedWords.size() + " words), blockedWordsFile="
                 + blockedWordsFile + ", blockedWordsReload=" + blockedWordsReload + ", dedupeTtl=" + dedupeTtl
                 + ", restrictionCacheTtl=" + restrictionCacheTtl + ", publishTimeout=" + publishTimeout
-                + ", apiKey=" + (apiKey == null ? "(unset)" : "****") + "]";
+                + ", apiKey=" + (apiKey == null ? "(unset)" : "****") + ", roomLeasePeriod=" + roomLeasePeriod
+                + ", maxPostsInFlight=" + maxPostsInFlight + "]";
     }
 
     private static void check(boolean ok, String key, Object value, String expected) {

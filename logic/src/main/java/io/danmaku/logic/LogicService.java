@@ -7,6 +7,7 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.danmaku.protocol.logging.ThrottledLog;
 import io.danmaku.logic.rule.BlockedWordsRule;
 import io.danmaku.logic.rule.DedupeRule;
+import io.danmaku.logic.rule.PostBatch;
 import io.danmaku.logic.rule.RateLimitRule;
 import io.danmaku.logic.rule.Rejection;
 import io.danmaku.logic.rule.RestrictionRule;
@@ -26,11 +27,15 @@ import io.danmaku.protocol.post.PostService;
 import io.danmaku.protocol.post.RejectReason;
 import io.danmaku.protocol.store.HotStore;
 import io.micrometer.core.instrument.Counter;
+import io.micrometer.core.instrument.DistributionSummary;
+import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.Timer;
 import java.time.Clock;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.Collections;
 import java.util.EnumMap;
 import java.util.List;
 import java.util.Map;
@@ -41,6 +46,7 @@ import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ForkJoinPool;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
+import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.BiFunction;
 import java.util.function.Supplier;
 import org.slf4j.Logger;
@@ -60,7 +66,8 @@ import org.slf4j.LoggerFactory;
  * (counter, tag {@code kind} = {@code danmaku}|{@code event}: messages published through the server API), and
  * those of the rules ({@code danmaku.logic.hotstore.errors}, {@code danmaku.logic.ratelimit.fallbacks}).
  */
-public final class LogicService implements PostService {
+public final class LogicService implements PostService, AutoCloseable {
+    public static final String OVERLOADED_MESSAGE = "logic overloaded: too many posts in progress, retry";
     /**
      * The author of a danmaku body that a backend publishes without a {@code user}: the message still has a
      * user, so every client layout can show it.
@@ -94,6 +101,10 @@ public final class LogicService implements PostService {
     private final Counter acceptedCounter;
     private final Map<RejectReason, Counter> rejectedCounters = new EnumMap<>(RejectReason.class);
     private final Timer latency;
+    private final DistributionSummary batchSize;
+    private final Counter shed;
+    private final AtomicInteger inFlight = new AtomicInteger();
+    private final ThrottledLog overloadWarn = new ThrottledLog(LOG, Duration.ofSeconds(10));
     private final Counter apiDanmaku;
     private final Counter apiEvents;
     private final ThrottledLog busWarn = new ThrottledLog(LOG, Duration.ofSeconds(10));
@@ -110,11 +121,12 @@ public final class LogicService implements PostService {
         this.ids = new MessageIds(clock);
 
         ShapeRule shapeRule = new ShapeRule(config.maxTextCodePoints());
-        this.restrictionRule = new RestrictionRule(store, config.restrictionCacheTtl(), clock, registry);
-        RateLimitRule rateLimitRule = new RateLimitRule(store, config.userRate(), config.roomRate(), clock, registry);
+        this.restrictionRule = new RestrictionRule(store, config.restrictionCacheTtl(), clock, registry).start();
+        RateLimitRule rateLimitRule = new RateLimitRule(store, config.userRate(), config.roomRate(),
+                config.roomLeasePeriod(), clock, registry);
         this.blockedWordsRule = new BlockedWordsRule(config.blockedWords(), config.blockedWordsFile(),
                 config.blockedWordsReload(), clock, ForkJoinPool.commonPool());
-        this.dedupeRule = new DedupeRule(store, config.dedupeTtl(), registry);
+        this.dedupeRule = new DedupeRule(config.dedupeTtl(), clock, registry);
         // the fixed order of DESIGN §5; dedupe last so that a refused post can be retried with the same id
         this.postPipeline = new RulePipeline(List.of(shapeRule, restrictionRule, rateLimitRule, blockedWordsRule,
                 dedupeRule));
@@ -128,6 +140,15 @@ public final class LogicService implements PostService {
         this.latency = Timer.builder("danmaku.logic.post.latency")
                 .description("Time from a post's arrival in logic to its answer (accepted or rejected)")
                 .publishPercentileHistogram()
+                .register(registry);
+        this.batchSize = DistributionSummary.builder("danmaku.logic.batch.size")
+                .description("Posts per batch judged and published together")
+                .register(registry);
+        this.shed = Counter.builder("danmaku.logic.shed")
+                .description("Posts refused unavailable at once because too many were in progress")
+                .register(registry);
+        Gauge.builder("danmaku.logic.in.flight", inFlight, AtomicInteger::get)
+                .description("Posts being validated or published")
                 .register(registry);
         this.apiDanmaku = apiCounter("danmaku");
         this.apiEvents = apiCounter("event");
@@ -143,43 +164,104 @@ public final class LogicService implements PostService {
         return blockedWordsRule;
     }
 
+    /**
+     * Validates a batch of posts in one pass of the rules (no store call per post), stamps the accepted ones and
+     * publishes them on the bus as one batch; answers each post, in batch order, once the bus acknowledged it or
+     * with its rejection. Beyond {@link LogicConfig#maxPostsInFlight} posts in progress, the whole batch is
+     * refused {@code unavailable} at once.
+     */
     @Override
-    public CompletableFuture<PostResult> post(PostRequest request) {
-        requireNonNull(request, "request");
-        Timer.Sample sample = Timer.start(registry);
-        CompletableFuture<PostResult> result;
+    public CompletableFuture<List<PostResult>> postBatch(List<PostRequest> requests) {
+        requireNonNull(requests, "requests");
+        int n = requests.size();
+        if (n == 0) {
+            return CompletableFuture.completedFuture(List.of());
+        }
+        long startNanos = System.nanoTime();
+        if (inFlight.addAndGet(n) > config.maxPostsInFlight()) {
+            inFlight.addAndGet(-n);
+            shed.increment(n);
+            overloadWarn.warn("logic overloaded: {} posts in progress; refusing a batch of {}",
+                    config.maxPostsInFlight(), n);
+            PostResult refused = PostResult.rejected(RejectReason.UNAVAILABLE, OVERLOADED_MESSAGE);
+            return CompletableFuture.completedFuture(answer(Collections.nCopies(n, refused), startNanos));
+        }
+        CompletableFuture<List<PostResult>> result;
         try {
-            result = postPipeline.run(request).thenCompose(rejection -> rejection != null
-                    ? CompletableFuture.completedFuture(PostResult.rejected(rejection.reason(), rejection.message()))
-                    : publishPost(request));
+            PostBatch batch = new PostBatch(requests);
+            result = postPipeline.run(batch).thenCompose(this::publishPassing);
         } catch (RuntimeException e) {
             result = CompletableFuture.failedFuture(e);
         }
-        return result.handle((r, e) -> {
-            if (e != null) {
-                busWarn.warn("post failed unexpectedly; answered unavailable", e);
-                r = PostResult.rejected(RejectReason.UNAVAILABLE, "internal error, retry");
+        return result.handle((results, e) -> {
+            inFlight.addAndGet(-n);
+            if (e != null || results == null || results.size() != n) {
+                busWarn.warn("posts failed unexpectedly; answered unavailable", e);
+                results = Collections.nCopies(n,
+                        PostResult.rejected(RejectReason.UNAVAILABLE, "internal error, retry"));
             }
-            (r.accepted() ? acceptedCounter : rejectedCounters.get(r.reason())).increment();
-            sample.stop(latency);
-            return r;
+            return answer(results, startNanos);
         });
     }
 
-    private CompletableFuture<PostResult> publishPost(PostRequest request) {
-        String id = ids.next();
-        int color = request.color() == null ? RoomMessage.DEFAULT_COLOR : request.color();
-        int mode = request.mode() == null ? RoomMessage.DEFAULT_MODE : request.mode();
-        RoomMessage message = RoomMessage.danmaku(id, request.room(), clock.millis(), request.user(),
-                request.text(), color, mode, null);
-        BusMessage busMessage = new BusMessage(request.room(), RoomMessageCodec.encode(message));
-        return publish(List.of(busMessage)).handle((positions, error) -> {
-            if (error != null) {
-                dedupeRule.release(request); // not accepted: a retry with the same clientMsgId must pass
-                return PostResult.rejected(RejectReason.UNAVAILABLE, unavailableMessage(error));
+    private List<PostResult> answer(List<PostResult> results, long startNanos) {
+        long nanos = System.nanoTime() - startNanos;
+        for (PostResult r : results) {
+            (r.accepted() ? acceptedCounter : rejectedCounters.get(r.reason())).increment();
+            latency.record(nanos, TimeUnit.NANOSECONDS);
+        }
+        batchSize.record(results.size());
+        return results;
+    }
+
+    /** Stamps the posts that passed every rule and publishes them as one bus batch. */
+    private CompletableFuture<List<PostResult>> publishPassing(PostBatch batch) {
+        int n = batch.size();
+        PostResult[] results = new PostResult[n];
+        int passing = batch.passingCount();
+        int[] indexes = new int[passing];
+        String[] messageIds = new String[passing];
+        List<BusMessage> messages = new ArrayList<>(passing);
+        long now = clock.millis();
+        for (int i = 0, k = 0; i < n; i++) {
+            Rejection rejection = batch.rejection(i);
+            if (rejection != null) {
+                results[i] = PostResult.rejected(rejection.reason(), rejection.message());
+                continue;
             }
-            return PostResult.accepted(id, positions.get(0));
+            PostRequest request = batch.post(i);
+            String id = ids.next();
+            int color = request.color() == null ? RoomMessage.DEFAULT_COLOR : request.color();
+            int mode = request.mode() == null ? RoomMessage.DEFAULT_MODE : request.mode();
+            RoomMessage message = RoomMessage.danmaku(id, request.room(), now, request.user(), request.text(), color,
+                    mode, null);
+            messages.add(new BusMessage(request.room(), RoomMessageCodec.encode(message)));
+            indexes[k] = i;
+            messageIds[k++] = id;
+        }
+        if (messages.isEmpty()) {
+            return CompletableFuture.completedFuture(Arrays.asList(results));
+        }
+        return publish(messages).handle((positions, error) -> {
+            if (error != null) {
+                PostResult refused = PostResult.rejected(RejectReason.UNAVAILABLE, unavailableMessage(error));
+                for (int i : indexes) {
+                    dedupeRule.release(batch.post(i)); // not accepted: a retry with the same clientMsgId must pass
+                    results[i] = refused;
+                }
+            } else {
+                for (int k = 0; k < indexes.length; k++) {
+                    results[indexes[k]] = PostResult.accepted(messageIds[k], positions.get(k));
+                }
+            }
+            return Arrays.asList(results);
         });
+    }
+
+    /** Stops following the hot store's ban/mute changes. */
+    @Override
+    public void close() {
+        restrictionRule.close();
     }
 
     /**
@@ -273,7 +355,8 @@ public final class LogicService implements PostService {
         }
         String text = textNode.textValue();
         PostRequest asPost = new PostRequest(rooms.get(0), user, text, color, mode, null);
-        return apiPipeline.run(asPost).thenCompose(rejection -> {
+        return apiPipeline.run(new PostBatch(List.of(asPost))).thenCompose(judged -> {
+            Rejection rejection = judged.rejection(0);
             if (rejection != null) {
                 String message = rejection.reason() == RejectReason.UNAVAILABLE ? rejection.message()
                         : "data." + rejection.message();

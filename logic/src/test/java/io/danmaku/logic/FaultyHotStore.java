@@ -8,6 +8,10 @@ import io.danmaku.protocol.store.HotStore;
 import io.danmaku.protocol.store.RateDecision;
 import io.danmaku.protocol.store.RateLimit;
 import io.danmaku.protocol.store.Restriction;
+import io.danmaku.protocol.store.RestrictionKey;
+import io.danmaku.protocol.store.RestrictionListener;
+import io.danmaku.protocol.store.StoreSubscription;
+import io.danmaku.protocol.store.TokenLease;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
@@ -23,6 +27,7 @@ public final class FaultyHotStore implements HotStore {
     private final HotStore delegate;
     public volatile boolean down;
     public final AtomicInteger restrictionCalls = new AtomicInteger();
+    public final AtomicInteger leaseCalls = new AtomicInteger();
 
     public FaultyHotStore(HotStore delegate) {
         this.delegate = delegate;
@@ -80,6 +85,28 @@ public final class FaultyHotStore implements HotStore {
         return call(() -> {
             restrictionCalls.incrementAndGet();
             return delegate.restriction(room, userId);
+        });
+    }
+
+    @Override
+    public CompletableFuture<List<Restriction>> restrictions(List<RestrictionKey> keys) {
+        return call(() -> {
+            restrictionCalls.incrementAndGet();
+            return delegate.restrictions(keys);
+        });
+    }
+
+    /** The feed itself stays up while the store is down (as a subscription that is not cut). */
+    @Override
+    public StoreSubscription subscribeRestrictions(RestrictionListener listener) {
+        return delegate.subscribeRestrictions(listener);
+    }
+
+    @Override
+    public CompletableFuture<TokenLease> lease(String key, RateLimit limit, int wanted) {
+        return call(() -> {
+            leaseCalls.incrementAndGet();
+            return delegate.lease(key, limit, wanted);
         });
     }
 

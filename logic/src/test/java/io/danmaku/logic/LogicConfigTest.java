@@ -21,9 +21,11 @@ class LogicConfigTest {
         assertThat(c.blockedWordsFile()).isNull();
         assertThat(c.blockedWordsReload()).isEqualTo(Duration.ofSeconds(10));
         assertThat(c.dedupeTtl()).isEqualTo(Duration.ofMinutes(5));
-        assertThat(c.restrictionCacheTtl()).isEqualTo(Duration.ofSeconds(2));
+        assertThat(c.restrictionCacheTtl()).isEqualTo(Duration.ofSeconds(30));
         assertThat(c.publishTimeout()).isEqualTo(Duration.ofSeconds(5));
         assertThat(c.apiKey()).isNull();
+        assertThat(c.roomLeasePeriod()).isEqualTo(Duration.ofMillis(100));
+        assertThat(c.maxPostsInFlight()).isEqualTo(50_000);
     }
 
     @Test

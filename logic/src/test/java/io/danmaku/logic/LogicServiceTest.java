@@ -335,4 +335,63 @@ class LogicServiceTest {
         PublishOutcome out = service.publishData(List.of("a", "b"), data("{\"cmd\":\"NOTICE\"}")).join();
         assertThat(out.reason()).isEqualTo(RejectReason.UNAVAILABLE);
     }
+
+    @Test
+    void aBatchIsJudgedPerPostAnsweredInOrderAndPublishedAsOneBusBatch() {
+        store.ban("banned", Duration.ofMinutes(1)).join();
+        List<List<?>> publishes = new CopyOnWriteArrayList<>();
+        MessageBus counting = (MessageBus) java.lang.reflect.Proxy.newProxyInstance(getClass().getClassLoader(),
+                new Class<?>[] {MessageBus.class}, (proxy, method, args) -> {
+                    if (method.getName().equals("publish") && args[0] instanceof List<?> batch) {
+                        publishes.add(batch);
+                    }
+                    try {
+                        return method.invoke(bus, args);
+                    } catch (java.lang.reflect.InvocationTargetException e) {
+                        throw e.getCause();
+                    }
+                });
+        try (LogicService logic = new LogicService(LogicConfig.defaults(), counting, store, registry, clock)) {
+            List<PostRequest> batch = List.of(
+                    new PostRequest("live.1", ALICE, "one", null, null, "m1"),
+                    new PostRequest("live.1", new UserRef("banned", "B"), "two", null, null, null),
+                    new PostRequest("live.2", ALICE, "", null, null, null),
+                    new PostRequest("live.1", ALICE, "again", null, null, "m1"),
+                    new PostRequest("live.2", new UserRef("u2", "C"), "three", null, null, null));
+            List<PostResult> results = logic.postBatch(batch).join();
+            assertThat(results).extracting(r -> r.accepted() ? "ok" : r.reason().code())
+                    .containsExactly("ok", "banned", "bad_request", "duplicate", "ok");
+            assertThat(publishes).hasSize(1);
+            assertThat(publishes.get(0)).hasSize(2);
+            assertThat(results.get(0).position().room()).isEqualTo("live.1");
+            assertThat(results.get(4).position().room()).isEqualTo("live.2");
+            assertThat(registry.get("danmaku.logic.batch.size").summary().max()).isEqualTo(5.0);
+        }
+    }
+
+    @Test
+    void anEmptyBatchIsAnsweredWithNoResults() {
+        assertThat(service().postBatch(List.of()).join()).isEmpty();
+    }
+
+    @Test
+    void beyondThePostsInFlightABatchIsRefusedAtOnceAndNothingOfItIsPublished() {
+        ControlledBus hanging = new ControlledBus(ControlledBus.Mode.HANG);
+        LogicService logic = new LogicService(LogicConfig.defaults().withMaxPostsInFlight(3), hanging, store,
+                registry, clock);
+        List<PostRequest> two = List.of(new PostRequest("live.1", ALICE, "a", null, null, null),
+                new PostRequest("live.1", new UserRef("u2", "B"), "b", null, null, null));
+        var first = logic.postBatch(two);
+        assertThat(first).isNotDone(); // the bus never acknowledges
+        List<PostResult> shed = logic.postBatch(two).join();
+        assertThat(shed).hasSize(2).allSatisfy(r -> {
+            assertThat(r.reason()).isEqualTo(RejectReason.UNAVAILABLE);
+            assertThat(r.message()).isEqualTo(LogicService.OVERLOADED_MESSAGE);
+        });
+        assertThat(hanging.published).hasSize(1);
+        assertThat(registry.get("danmaku.logic.shed").counter().count()).isEqualTo(2.0);
+        // a batch that fits is still taken
+        assertThat(logic.postBatch(List.of(new PostRequest("live.1", new UserRef("u3", "C"), "c", null, null,
+                null)))).isNotDone();
+    }
 }

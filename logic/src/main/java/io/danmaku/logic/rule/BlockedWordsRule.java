@@ -42,6 +42,7 @@ import org.slf4j.LoggerFactory;
  */
 public final class BlockedWordsRule implements PostRule {
     public static final String MESSAGE = "text: contains a blocked word";
+    private static final Rejection BLOCKED = new Rejection(RejectReason.BLOCKED_WORD, MESSAGE);
 
     private static final Logger LOG = LoggerFactory.getLogger(BlockedWordsRule.class);
 
@@ -83,13 +84,19 @@ public final class BlockedWordsRule implements PostRule {
     }
 
     @Override
-    public CompletableFuture<Rejection> check(PostRequest post) {
+    public CompletableFuture<Void> check(PostBatch batch) {
         maybeCheckFile();
         Trie trie = snapshot.trie;
-        if (trie == null || post.text() == null || !trie.containsMatch(normalize(post.text()))) {
-            return PostRule.pass();
+        if (trie == null) {
+            return PostRule.done();
         }
-        return PostRule.reject(new Rejection(RejectReason.BLOCKED_WORD, MESSAGE));
+        for (int i = 0; i < batch.size(); i++) {
+            String text = batch.post(i).text();
+            if (batch.passing(i) && text != null && trie.containsMatch(normalize(text))) {
+                batch.reject(i, BLOCKED);
+            }
+        }
+        return PostRule.done();
     }
 
     /** Whether {@code text} contains a blocked word. */

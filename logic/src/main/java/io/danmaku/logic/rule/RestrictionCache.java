@@ -2,47 +2,59 @@ package io.danmaku.logic.rule;
 
 import io.danmaku.protocol.store.Restriction;
 import java.time.Clock;
+import java.util.HashMap;
+import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicLong;
 
 /**
- * A small bounded cache of ban/mute lookups per (room, user), each entry valid for a fixed time. When full it
- * drops the expired entries, and everything if that is not enough: a miss only costs one store lookup.
+ * A bounded cache of ban/mute answers per user and room, each entry valid for a fixed time and forgotten at once
+ * when the store reports a change of that user ({@link #invalidateUser}, {@link #invalidate}) or may have missed
+ * one ({@link #clear}). Kept per user, so forgetting a user is one removal whatever the cache's size. When more
+ * than {@code maxUsers} users are cached, the expired entries are dropped, and everything if that is not enough:
+ * a miss only costs a place in the next batched store lookup.
  *
- * <p>Invalidation bumps a generation; a lookup that started before an invalidation does not store its (possibly
- * stale) result, so a ban made through this process applies to the next post.
+ * <p>Every invalidation bumps a generation; a lookup that started before an invalidation does not store its
+ * (possibly stale) answer, so a change applies to the next batch.
  */
 final class RestrictionCache {
-    private record Key(String room, String user) {
-    }
-
     private record Entry(Restriction value, long expiresAtMillis) {
     }
 
-    private final ConcurrentHashMap<Key, Entry> entries = new ConcurrentHashMap<>();
+    /** One user's answers, room → entry; guarded by its own monitor. */
+    private static final class UserEntries {
+        final Map<String, Entry> rooms = new HashMap<>(4);
+    }
+
+    private final ConcurrentHashMap<String, UserEntries> users = new ConcurrentHashMap<>();
     private final AtomicLong generation = new AtomicLong();
     private final Clock clock;
     private final long ttlMillis;
-    private final int maxEntries;
+    private final int maxUsers;
 
-    RestrictionCache(Clock clock, long ttlMillis, int maxEntries) {
+    RestrictionCache(Clock clock, long ttlMillis, int maxUsers) {
         this.clock = clock;
         this.ttlMillis = ttlMillis;
-        this.maxEntries = maxEntries;
+        this.maxUsers = maxUsers;
     }
 
     /** The cached value, or {@code null} when absent or expired. */
-    Restriction get(String room, String user) {
-        Key key = new Key(room, user);
-        Entry e = entries.get(key);
-        if (e == null) {
+    Restriction get(String room, String user, long nowMillis) {
+        UserEntries u = users.get(user);
+        if (u == null) {
             return null;
         }
-        if (clock.millis() >= e.expiresAtMillis) {
-            entries.remove(key, e);
-            return null;
+        synchronized (u) {
+            Entry e = u.rooms.get(room);
+            if (e == null) {
+                return null;
+            }
+            if (nowMillis >= e.expiresAtMillis) {
+                u.rooms.remove(room);
+                return null;
+            }
+            return e.value;
         }
-        return e.value;
     }
 
     /** The generation to pass to {@link #put} for a lookup starting now. */
@@ -55,26 +67,53 @@ final class RestrictionCache {
             return;
         }
         long now = clock.millis();
-        if (entries.size() >= maxEntries) {
-            entries.values().removeIf(e -> now >= e.expiresAtMillis);
-            if (entries.size() >= maxEntries) {
-                entries.clear();
-            }
+        if (users.size() >= maxUsers && !users.containsKey(user)) {
+            prune(now);
         }
-        entries.put(new Key(room, user), new Entry(value, now + ttlMillis));
+        UserEntries u = users.computeIfAbsent(user, k -> new UserEntries());
+        synchronized (u) {
+            u.rooms.put(room, new Entry(value, now + ttlMillis));
+        }
+        if (generation.get() != generationAtLookup) {
+            // an invalidation raced with this put: it may have run before the entry was in
+            invalidate(room, user);
+        }
+    }
+
+    private void prune(long now) {
+        users.values().removeIf(u -> {
+            synchronized (u) {
+                u.rooms.values().removeIf(e -> now >= e.expiresAtMillis);
+                return u.rooms.isEmpty();
+            }
+        });
+        if (users.size() >= maxUsers) {
+            clear();
+        }
     }
 
     void invalidate(String room, String user) {
         generation.incrementAndGet();
-        entries.remove(new Key(room, user));
+        UserEntries u = users.get(user);
+        if (u != null) {
+            synchronized (u) {
+                u.rooms.remove(room);
+            }
+        }
     }
 
     void invalidateUser(String user) {
         generation.incrementAndGet();
-        entries.keySet().removeIf(k -> k.user.equals(user));
+        users.remove(user);
     }
 
+    void clear() {
+        generation.incrementAndGet();
+        users.clear();
+    }
+
+    /** Users with cached answers. */
     int size() {
-        return entries.size();
+        return users.size();
     }
 }

@@ -3,7 +3,6 @@ package io.danmaku.logic.rule;
 import static java.util.Objects.requireNonNull;
 
 import io.danmaku.protocol.logging.ThrottledLog;
-import io.danmaku.protocol.post.PostRequest;
 import io.danmaku.protocol.post.RejectReason;
 import java.time.Duration;
 import java.util.List;
@@ -12,12 +11,14 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Runs rules one after the other in their fixed order and stops at the first rejection. A rule that throws or
- * fails unexpectedly rejects the post as {@code unavailable} (never an exceptional future).
+ * Runs rules one after the other in their fixed order over a whole batch; each rule judges only the posts that
+ * the rules before it let pass. A rule that throws or fails unexpectedly refuses the posts still passing as
+ * {@code unavailable} (the future itself never fails).
  */
 public final class RulePipeline {
     private static final Logger LOG = LoggerFactory.getLogger(RulePipeline.class);
     private static final ThrottledLog WARN = new ThrottledLog(LOG, Duration.ofSeconds(10));
+    static final Rejection INTERNAL = new Rejection(RejectReason.UNAVAILABLE, "internal error, retry");
 
     private final List<PostRule> rules;
 
@@ -30,46 +31,45 @@ public final class RulePipeline {
     }
 
     /**
-     * Completes with {@code null} when every rule passed, else with the first rejection. Rules that answer at once
-     * (no I/O, or a cached answer) are run in a plain loop; only a rule whose answer is still pending costs a
-     * continuation.
+     * Completes when every rule has judged the batch; the batch then holds each post's rejection, or none for
+     * the posts that passed. Rules that answer at once (no I/O, or cached answers) run in a plain loop; only a
+     * rule still waiting costs a continuation.
      */
-    public CompletableFuture<Rejection> run(PostRequest post) {
-        requireNonNull(post, "post");
-        return step(0, post);
+    public CompletableFuture<PostBatch> run(PostBatch batch) {
+        requireNonNull(batch, "batch");
+        return step(0, batch);
     }
 
-    private CompletableFuture<Rejection> step(int from, PostRequest post) {
-        for (int index = from; index < rules.size(); index++) {
+    private CompletableFuture<PostBatch> step(int from, PostBatch batch) {
+        for (int index = from; index < rules.size() && batch.passingCount() > 0; index++) {
             PostRule rule = rules.get(index);
-            CompletableFuture<Rejection> result;
+            CompletableFuture<Void> result;
             try {
-                result = requireNonNull(rule.check(post), "rule result");
+                result = requireNonNull(rule.check(batch), "rule result");
             } catch (RuntimeException e) {
-                return PostRule.reject(failed(rule, e));
+                failed(rule, batch, e);
+                return CompletableFuture.completedFuture(batch);
             }
             if (!result.isDone()) {
                 int next = index + 1;
-                return result.handle((rejection, error) -> error != null ? failed(rule, error) : rejection)
-                        .thenCompose(rejection -> rejection != null
-                                ? CompletableFuture.completedFuture(rejection) : step(next, post));
+                return result.handle((v, error) -> {
+                    if (error != null) {
+                        failed(rule, batch, error);
+                    }
+                    return null;
+                }).thenCompose(v -> step(next, batch));
             }
-            Rejection rejection;
-            try {
-                rejection = result.join();
-            } catch (RuntimeException e) { // completed exceptionally or cancelled
-                return PostRule.reject(failed(rule, e));
-            }
-            if (rejection != null) {
-                return result;
+            if (result.isCompletedExceptionally()) {
+                failed(rule, batch, result.handle((v, e) -> e).join());
+                return CompletableFuture.completedFuture(batch);
             }
         }
-        return PostRule.pass();
+        return CompletableFuture.completedFuture(batch);
     }
 
-    private static Rejection failed(PostRule rule, Throwable e) {
-        WARN.warn("rule {} failed unexpectedly; rejecting the post as unavailable", rule.getClass().getSimpleName(),
+    private static void failed(PostRule rule, PostBatch batch, Throwable e) {
+        WARN.warn("rule {} failed unexpectedly; rejecting its posts as unavailable", rule.getClass().getSimpleName(),
                 e);
-        return new Rejection(RejectReason.UNAVAILABLE, "internal error, retry");
+        batch.rejectPassing(INTERNAL);
     }
 }

@@ -29,9 +29,16 @@ public final class ShapeRule implements PostRule {
     }
 
     @Override
-    public CompletableFuture<Rejection> check(PostRequest post) {
-        Rejection r = validate(post);
-        return r == null ? PostRule.pass() : PostRule.reject(r);
+    public CompletableFuture<Void> check(PostBatch batch) {
+        for (int i = 0; i < batch.size(); i++) {
+            if (batch.passing(i)) {
+                Rejection r = validate(batch.post(i));
+                if (r != null) {
+                    batch.reject(i, r);
+                }
+            }
+        }
+        return PostRule.done();
     }
 
     /** The same check, synchronously: {@code null} when the post's shape is valid. */

@@ -35,35 +35,35 @@ class BlockedWordsRuleTest {
 
     @Test
     void aTextWithoutBlockedWordsPasses() {
-        assertThat(rule(List.of("spam"), null).check(post("hello there")).join()).isNull();
+        assertThat(Judge.check(rule(List.of("spam"), null), post("hello there")).join()).isNull();
     }
 
     @Test
     void aBlockedWordAnywhereInTheTextIsRejectedWithoutEchoingIt() {
         BlockedWordsRule rule = rule(List.of("spam", "坏词"), null);
-        Rejection r = rule.check(post("buy cheap spam now")).join();
+        Rejection r = Judge.check(rule, post("buy cheap spam now")).join();
         assertThat(r.reason()).isEqualTo(RejectReason.BLOCKED_WORD);
         assertThat(r.message()).isEqualTo("text: contains a blocked word").doesNotContain("spam");
         // no word boundaries needed: languages written without spaces
-        assertThat(rule.check(post("这是坏词啊")).join().reason()).isEqualTo(RejectReason.BLOCKED_WORD);
-        assertThat(rule.check(post("spammer")).join().reason()).isEqualTo(RejectReason.BLOCKED_WORD);
+        assertThat(Judge.check(rule, post("这是坏词啊")).join().reason()).isEqualTo(RejectReason.BLOCKED_WORD);
+        assertThat(Judge.check(rule, post("spammer")).join().reason()).isEqualTo(RejectReason.BLOCKED_WORD);
     }
 
     @Test
     void matchingIgnoresCaseAndFullWidthForms() {
         BlockedWordsRule rule = rule(List.of("SpAm"), null);
-        assertThat(rule.check(post("SPAM")).join().reason()).isEqualTo(RejectReason.BLOCKED_WORD);
-        assertThat(rule.check(post("spam")).join().reason()).isEqualTo(RejectReason.BLOCKED_WORD);
-        assertThat(rule.check(post("ｓｐａｍ")).join().reason()).isEqualTo(RejectReason.BLOCKED_WORD);
-        assertThat(rule.check(post("ＳＰＡＭ")).join().reason()).isEqualTo(RejectReason.BLOCKED_WORD);
-        assertThat(rule.check(post("s p a m")).join()).isNull();
+        assertThat(Judge.check(rule, post("SPAM")).join().reason()).isEqualTo(RejectReason.BLOCKED_WORD);
+        assertThat(Judge.check(rule, post("spam")).join().reason()).isEqualTo(RejectReason.BLOCKED_WORD);
+        assertThat(Judge.check(rule, post("ｓｐａｍ")).join().reason()).isEqualTo(RejectReason.BLOCKED_WORD);
+        assertThat(Judge.check(rule, post("ＳＰＡＭ")).join().reason()).isEqualTo(RejectReason.BLOCKED_WORD);
+        assertThat(Judge.check(rule, post("s p a m")).join()).isNull();
     }
 
     @Test
     void noWordsBlockNothing() {
         BlockedWordsRule rule = rule(List.of(), null);
         assertThat(rule.wordCount()).isZero();
-        assertThat(rule.check(post("anything")).join()).isNull();
+        assertThat(Judge.check(rule, post("anything")).join()).isNull();
     }
 
     @Test
@@ -72,11 +72,11 @@ class BlockedWordsRuleTest {
         Files.writeString(file, "\uFEFF# blocked words\n\nfoo\n  bar  \n#baz\n", StandardCharsets.UTF_8);
         BlockedWordsRule rule = rule(List.of("spam"), file);
         assertThat(rule.wordCount()).isEqualTo(3);
-        assertThat(rule.check(post("a FOO b")).join().reason()).isEqualTo(RejectReason.BLOCKED_WORD);
-        assertThat(rule.check(post("bar")).join().reason()).isEqualTo(RejectReason.BLOCKED_WORD);
-        assertThat(rule.check(post("spam")).join().reason()).isEqualTo(RejectReason.BLOCKED_WORD);
-        assertThat(rule.check(post("baz")).join()).isNull();
-        assertThat(rule.check(post("# blocked words")).join()).isNull();
+        assertThat(Judge.check(rule, post("a FOO b")).join().reason()).isEqualTo(RejectReason.BLOCKED_WORD);
+        assertThat(Judge.check(rule, post("bar")).join().reason()).isEqualTo(RejectReason.BLOCKED_WORD);
+        assertThat(Judge.check(rule, post("spam")).join().reason()).isEqualTo(RejectReason.BLOCKED_WORD);
+        assertThat(Judge.check(rule, post("baz")).join()).isNull();
+        assertThat(Judge.check(rule, post("# blocked words")).join()).isNull();
     }
 
     @Test
@@ -84,12 +84,12 @@ class BlockedWordsRuleTest {
         Path file = dir.resolve("words.txt");
         Files.writeString(file, "foo\n");
         BlockedWordsRule rule = rule(List.of(), file);
-        assertThat(rule.check(post("bar")).join()).isNull();
+        assertThat(Judge.check(rule, post("bar")).join()).isNull();
 
         Files.writeString(file, "bar\n");
         assertThat(rule.reload()).isEqualTo(1);
-        assertThat(rule.check(post("bar")).join().reason()).isEqualTo(RejectReason.BLOCKED_WORD);
-        assertThat(rule.check(post("foo")).join()).isNull();
+        assertThat(Judge.check(rule, post("bar")).join().reason()).isEqualTo(RejectReason.BLOCKED_WORD);
+        assertThat(Judge.check(rule, post("foo")).join()).isNull();
     }
 
     @Test
@@ -102,9 +102,9 @@ class BlockedWordsRuleTest {
         Files.writeString(file, "foo\nbar\n");
         Files.setLastModifiedTime(file, FileTime.fromMillis(2_000_000));
         // not checked before the interval passed
-        assertThat(rule.check(post("bar")).join()).isNull();
+        assertThat(Judge.check(rule, post("bar")).join()).isNull();
         clock.advance(Duration.ofSeconds(10));
-        assertThat(rule.check(post("bar")).join().reason()).isEqualTo(RejectReason.BLOCKED_WORD);
+        assertThat(Judge.check(rule, post("bar")).join().reason()).isEqualTo(RejectReason.BLOCKED_WORD);
         assertThat(rule.wordCount()).isEqualTo(2);
     }
 
@@ -120,9 +120,9 @@ class BlockedWordsRuleTest {
         Files.writeString(file, "bar\n");
         Files.setLastModifiedTime(file, time);
         clock.advance(Duration.ofSeconds(10));
-        assertThat(rule.check(post("bar")).join()).isNull();
+        assertThat(Judge.check(rule, post("bar")).join()).isNull();
         rule.reload();
-        assertThat(rule.check(post("bar")).join().reason()).isEqualTo(RejectReason.BLOCKED_WORD);
+        assertThat(Judge.check(rule, post("bar")).join().reason()).isEqualTo(RejectReason.BLOCKED_WORD);
     }
 
     @Test
@@ -132,9 +132,9 @@ class BlockedWordsRuleTest {
         BlockedWordsRule rule = rule(List.of(), file);
         Files.delete(file);
         clock.advance(Duration.ofSeconds(10));
-        assertThat(rule.check(post("foo")).join().reason()).isEqualTo(RejectReason.BLOCKED_WORD);
+        assertThat(Judge.check(rule, post("foo")).join().reason()).isEqualTo(RejectReason.BLOCKED_WORD);
         assertThatThrownBy(rule::reload).isInstanceOf(java.io.UncheckedIOException.class);
-        assertThat(rule.check(post("foo")).join().reason()).isEqualTo(RejectReason.BLOCKED_WORD);
+        assertThat(Judge.check(rule, post("foo")).join().reason()).isEqualTo(RejectReason.BLOCKED_WORD);
     }
 
     @Test

@@ -10,6 +10,7 @@ import io.danmaku.protocol.post.PostRequest;
 import io.danmaku.protocol.post.RejectReason;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import java.time.Duration;
+import java.util.List;
 import org.junit.jupiter.api.Test;
 
 class RestrictionRuleTest {
@@ -27,7 +28,7 @@ class RestrictionRuleTest {
 
     @Test
     void anUnrestrictedUserPasses() {
-        assertThat(rule(Duration.ZERO).check(post("r1", "u1")).join()).isNull();
+        assertThat(Judge.check(rule(Duration.ZERO), post("r1", "u1")).join()).isNull();
     }
 
     @Test
@@ -35,71 +36,71 @@ class RestrictionRuleTest {
         store.ban("u1", Duration.ofMinutes(1)).join();
         RestrictionRule rule = rule(Duration.ZERO);
         for (String room : new String[] {"r1", "r2"}) {
-            Rejection r = rule.check(post(room, "u1")).join();
+            Rejection r = Judge.check(rule, post(room, "u1")).join();
             assertThat(r.reason()).isEqualTo(RejectReason.BANNED);
             assertThat(r.message()).isEqualTo(RestrictionRule.BANNED_MESSAGE);
         }
-        assertThat(rule.check(post("r1", "u2")).join()).isNull();
+        assertThat(Judge.check(rule, post("r1", "u2")).join()).isNull();
     }
 
     @Test
     void aMutedUserIsRejectedOnlyInThatRoom() {
         store.mute("r1", "u1", Duration.ofMinutes(1)).join();
         RestrictionRule rule = rule(Duration.ZERO);
-        Rejection r = rule.check(post("r1", "u1")).join();
+        Rejection r = Judge.check(rule, post("r1", "u1")).join();
         assertThat(r.reason()).isEqualTo(RejectReason.MUTED);
         assertThat(r.message()).isEqualTo(RestrictionRule.MUTED_MESSAGE);
-        assertThat(rule.check(post("r2", "u1")).join()).isNull();
+        assertThat(Judge.check(rule, post("r2", "u1")).join()).isNull();
     }
 
     @Test
     void aBanWinsOverAMute() {
         store.mute("r1", "u1", Duration.ofMinutes(1)).join();
         store.ban("u1", Duration.ofMinutes(1)).join();
-        assertThat(rule(Duration.ZERO).check(post("r1", "u1")).join().reason()).isEqualTo(RejectReason.BANNED);
+        assertThat(Judge.check(rule(Duration.ZERO), post("r1", "u1")).join().reason()).isEqualTo(RejectReason.BANNED);
     }
 
     @Test
     void answersAreCachedForTheTtlThenAskedAgain() {
         RestrictionRule rule = rule(Duration.ofSeconds(2));
-        assertThat(rule.check(post("r1", "u1")).join()).isNull();
+        assertThat(Judge.check(rule, post("r1", "u1")).join()).isNull();
         // a ban made elsewhere (another logic instance) is not seen while the cached answer lives
         store.ban("u1", Duration.ofMinutes(1)).join();
-        assertThat(rule.check(post("r1", "u1")).join()).isNull();
+        assertThat(Judge.check(rule, post("r1", "u1")).join()).isNull();
         assertThat(store.restrictionCalls).hasValue(1);
 
         clock.advance(Duration.ofSeconds(2));
-        assertThat(rule.check(post("r1", "u1")).join().reason()).isEqualTo(RejectReason.BANNED);
+        assertThat(Judge.check(rule, post("r1", "u1")).join().reason()).isEqualTo(RejectReason.BANNED);
         assertThat(store.restrictionCalls).hasValue(2);
     }
 
     @Test
     void invalidationAppliesABanAtOnce() {
         RestrictionRule rule = rule(Duration.ofSeconds(2));
-        assertThat(rule.check(post("r1", "u1")).join()).isNull();
-        assertThat(rule.check(post("r2", "u1")).join()).isNull();
+        assertThat(Judge.check(rule, post("r1", "u1")).join()).isNull();
+        assertThat(Judge.check(rule, post("r2", "u1")).join()).isNull();
         store.ban("u1", Duration.ofMinutes(1)).join();
         rule.invalidateUser("u1");
-        assertThat(rule.check(post("r1", "u1")).join().reason()).isEqualTo(RejectReason.BANNED);
-        assertThat(rule.check(post("r2", "u1")).join().reason()).isEqualTo(RejectReason.BANNED);
+        assertThat(Judge.check(rule, post("r1", "u1")).join().reason()).isEqualTo(RejectReason.BANNED);
+        assertThat(Judge.check(rule, post("r2", "u1")).join().reason()).isEqualTo(RejectReason.BANNED);
     }
 
     @Test
     void invalidationAppliesAMuteAtOnceAndAnUnmuteToo() {
         RestrictionRule rule = rule(Duration.ofSeconds(2));
-        assertThat(rule.check(post("r1", "u1")).join()).isNull();
+        assertThat(Judge.check(rule, post("r1", "u1")).join()).isNull();
         store.mute("r1", "u1", Duration.ofMinutes(1)).join();
         rule.invalidate("r1", "u1");
-        assertThat(rule.check(post("r1", "u1")).join().reason()).isEqualTo(RejectReason.MUTED);
+        assertThat(Judge.check(rule, post("r1", "u1")).join().reason()).isEqualTo(RejectReason.MUTED);
         store.unmute("r1", "u1").join();
         rule.invalidate("r1", "u1");
-        assertThat(rule.check(post("r1", "u1")).join()).isNull();
+        assertThat(Judge.check(rule, post("r1", "u1")).join()).isNull();
     }
 
     @Test
     void aStoreFailureFailsClosedAsUnavailable() {
         store.down = true;
-        Rejection r = rule(Duration.ofSeconds(2)).check(post("r1", "u1")).join();
+        Rejection r = Judge.check(rule(Duration.ofSeconds(2)), post("r1", "u1")).join();
         assertThat(r.reason()).isEqualTo(RejectReason.UNAVAILABLE);
         assertThat(r.message()).isEqualTo("hot store unavailable, retry");
         assertThat(registry.get("danmaku.logic.hotstore.errors").tag("op", "restriction").counter().count())
@@ -110,9 +111,9 @@ class RestrictionRuleTest {
     void aFailureIsNotCached() {
         RestrictionRule rule = rule(Duration.ofSeconds(2));
         store.down = true;
-        assertThat(rule.check(post("r1", "u1")).join().reason()).isEqualTo(RejectReason.UNAVAILABLE);
+        assertThat(Judge.check(rule, post("r1", "u1")).join().reason()).isEqualTo(RejectReason.UNAVAILABLE);
         store.down = false;
-        assertThat(rule.check(post("r1", "u1")).join()).isNull();
+        assertThat(Judge.check(rule, post("r1", "u1")).join()).isNull();
     }
 
     @Test
@@ -130,6 +131,68 @@ class RestrictionRuleTest {
         long generation = cache.generation();
         cache.invalidateUser("u1");
         cache.put("r", "u1", io.danmaku.protocol.store.Restriction.NONE, generation);
-        assertThat(cache.get("r", "u1")).isNull();
+        assertThat(cache.get("r", "u1", clock.millis())).isNull();
+    }
+
+    @Test
+    void aBanOrMuteMadeThroughTheStoreReachesAStartedRuleThroughTheChangeFeed() {
+        try (RestrictionRule rule = rule(Duration.ofMinutes(1)).start()) {
+            assertThat(Judge.check(rule, post("r1", "u1")).join()).isNull();
+            assertThat(Judge.check(rule, post("r2", "u1")).join()).isNull();
+            assertThat(store.restrictionCalls).hasValue(2);
+            // made through the store (as by another logic instance): no explicit invalidation here
+            store.ban("u1", Duration.ofMinutes(1)).join();
+            assertThat(Judge.check(rule, post("r1", "u1")).join().reason()).isEqualTo(RejectReason.BANNED);
+            assertThat(Judge.check(rule, post("r2", "u1")).join().reason()).isEqualTo(RejectReason.BANNED);
+            store.unban("u1").join();
+            store.mute("r2", "u1", Duration.ofMinutes(1)).join();
+            assertThat(Judge.check(rule, post("r1", "u1")).join()).isNull();
+            assertThat(Judge.check(rule, post("r2", "u1")).join().reason()).isEqualTo(RejectReason.MUTED);
+            assertThat(registry.get("danmaku.logic.restriction.invalidations").counter().count()).isGreaterThan(0);
+        }
+    }
+
+    @Test
+    void aClosedRuleNoLongerFollowsTheFeed() {
+        RestrictionRule rule = rule(Duration.ofMinutes(1)).start();
+        assertThat(Judge.check(rule, post("r1", "u1")).join()).isNull();
+        rule.close();
+        store.ban("u1", Duration.ofMinutes(1)).join();
+        assertThat(Judge.check(rule, post("r1", "u1")).join()).isNull(); // cached, no longer invalidated
+    }
+
+    @Test
+    void aFeedResetForgetsEverything() {
+        RestrictionRule rule = rule(Duration.ofMinutes(1));
+        assertThat(Judge.check(rule, post("r1", "u1")).join()).isNull();
+        store.ban("u1", Duration.ofMinutes(1)).join();
+        rule.reset();
+        assertThat(Judge.check(rule, post("r1", "u1")).join().reason()).isEqualTo(RejectReason.BANNED);
+    }
+
+    @Test
+    void theMissesOfABatchAreLookedUpInOneStoreCall() {
+        store.mute("r1", "u2", Duration.ofMinutes(1)).join();
+        store.ban("u3", Duration.ofMinutes(1)).join();
+        RestrictionRule rule = rule(Duration.ofMinutes(1));
+        List<Rejection> verdicts = Judge.checkAll(rule, List.of(post("r1", "u1"), post("r1", "u2"),
+                post("r2", "u2"), post("r1", "u3"), post("r1", "u1")));
+        assertThat(verdicts).extracting(r -> r == null ? "ok" : r.reason().code())
+                .containsExactly("ok", "muted", "ok", "banned", "ok");
+        assertThat(store.restrictionCalls).hasValue(1);
+        assertThat(registry.get("danmaku.logic.restriction.lookups").counter().count()).isEqualTo(4.0);
+        // all cached now: the next batch asks nothing
+        Judge.checkAll(rule, List.of(post("r1", "u1"), post("r1", "u2"), post("r1", "u3")));
+        assertThat(store.restrictionCalls).hasValue(1);
+    }
+
+    @Test
+    void cachedAnswersServeWhileTheStoreIsDownAndOnlyMissesFailClosed() {
+        RestrictionRule rule = rule(Duration.ofMinutes(1));
+        assertThat(Judge.check(rule, post("r1", "u1")).join()).isNull();
+        store.down = true;
+        List<Rejection> verdicts = Judge.checkAll(rule, List.of(post("r1", "u1"), post("r1", "u9")));
+        assertThat(verdicts.get(0)).isNull();
+        assertThat(verdicts.get(1).reason()).isEqualTo(RejectReason.UNAVAILABLE);
     }
 }

@@ -18,7 +18,7 @@ class ShapeRuleTest {
     }
 
     private Rejection check(PostRequest post) {
-        return rule.check(post).join();
+        return Judge.check(rule, post).join();
     }
 
     @Test
@@ -93,8 +93,8 @@ class ShapeRuleTest {
     @Test
     void theLimitIsConfigurable() {
         ShapeRule short5 = new ShapeRule(5);
-        assertThat(short5.check(post("12345")).join()).isNull();
-        assertThat(short5.check(post("123456")).join().reason()).isEqualTo(RejectReason.TOO_LONG);
+        assertThat(Judge.check(short5, post("12345")).join()).isNull();
+        assertThat(Judge.check(short5, post("123456")).join().reason()).isEqualTo(RejectReason.TOO_LONG);
     }
 
     @Test
