@@ -28,6 +28,9 @@ import java.time.Duration;
  * @param connectTimeout time allowed between the WebSocket opening and the connect command
  * @param onlineReportInterval how often local online counts are published to the hot store
  * @param maxSubscriptionsPerConnection rooms one connection may join at once
+ * @param postLinger how long the posts of an event loop's connections are gathered before they go to logic as
+ *        one batch; 0 = until the loop has read what is ready (no added wait)
+ * @param postMaxBatch a batch of posts goes to logic at once when it holds this many
  */
 public record GatewayConfig(
         String host,
@@ -46,7 +49,9 @@ public record GatewayConfig(
         Duration pongTimeout,
         Duration connectTimeout,
         Duration onlineReportInterval,
-        int maxSubscriptionsPerConnection) {
+        int maxSubscriptionsPerConnection,
+        Duration postLinger,
+        int postMaxBatch) {
 
     public static final String DEFAULT_HOST = "0.0.0.0";
     public static final int DEFAULT_PORT = 8080;
@@ -65,6 +70,8 @@ public record GatewayConfig(
     public static final Duration DEFAULT_CONNECT_TIMEOUT = Duration.ofSeconds(10);
     public static final Duration DEFAULT_ONLINE_REPORT_INTERVAL = Duration.ofSeconds(2);
     public static final int DEFAULT_MAX_SUBSCRIPTIONS_PER_CONNECTION = 32;
+    public static final Duration DEFAULT_POST_LINGER = Duration.ofMillis(1);
+    public static final int DEFAULT_POST_MAX_BATCH = 512;
 
     public GatewayConfig {
         requireNonNull(host, "host");
@@ -90,6 +97,8 @@ public record GatewayConfig(
                 Duration.ofMinutes(1));
         check(maxSubscriptionsPerConnection >= 1 && maxSubscriptionsPerConnection <= 1024,
                 "gateway.max-subscriptions", maxSubscriptionsPerConnection, "1..1024");
+        checkDuration(postLinger, "gateway.post.linger", Duration.ZERO, Duration.ofSeconds(1));
+        check(postMaxBatch >= 1 && postMaxBatch <= 10_000, "gateway.post.max-batch", postMaxBatch, "1..10000");
     }
 
     /** The fan-out engine's batching, as configured. */
@@ -104,7 +113,7 @@ public record GatewayConfig(
                 DEFAULT_BATCH_WINDOW, DEFAULT_BATCH_MAX_WINDOW, DEFAULT_BATCH_FLUSH_SHARE, DEFAULT_BATCH_MAX_MESSAGES, DEFAULT_RING_SIZE, DEFAULT_WRITE_BUFFER_LOW_BYTES,
                 DEFAULT_WRITE_BUFFER_HIGH_BYTES, DEFAULT_SLOW_CLIENT_TIMEOUT, DEFAULT_PING_INTERVAL,
                 DEFAULT_PONG_TIMEOUT, DEFAULT_CONNECT_TIMEOUT, DEFAULT_ONLINE_REPORT_INTERVAL,
-                DEFAULT_MAX_SUBSCRIPTIONS_PER_CONNECTION);
+                DEFAULT_MAX_SUBSCRIPTIONS_PER_CONNECTION, DEFAULT_POST_LINGER, DEFAULT_POST_MAX_BATCH);
     }
 
     /** Effective event loop count. */
@@ -132,6 +141,8 @@ public record GatewayConfig(
         b.connectTimeout = connectTimeout;
         b.onlineReportInterval = onlineReportInterval;
         b.maxSubscriptionsPerConnection = maxSubscriptionsPerConnection;
+        b.postLinger = postLinger;
+        b.postMaxBatch = postMaxBatch;
         return b;
     }
 
@@ -158,6 +169,8 @@ public record GatewayConfig(
         private Duration connectTimeout;
         private Duration onlineReportInterval;
         private int maxSubscriptionsPerConnection;
+        private Duration postLinger;
+        private int postMaxBatch;
 
         public Builder host(String value) {
             this.host = value;
@@ -244,8 +257,18 @@ public record GatewayConfig(
             return this;
         }
 
+        public Builder postLinger(Duration value) {
+            this.postLinger = value;
+            return this;
+        }
+
+        public Builder postMaxBatch(int value) {
+            this.postMaxBatch = value;
+            return this;
+        }
+
         public GatewayConfig build() {
-            return new GatewayConfig(host, port, ioThreads, maxFramePayloadBytes, batchWindow, batchMaxWindow, batchFlushShare, batchMaxMessages, ringSize, writeBufferLowBytes, writeBufferHighBytes, slowClientTimeout, pingInterval, pongTimeout, connectTimeout, onlineReportInterval, maxSubscriptionsPerConnection);
+            return new GatewayConfig(host, port, ioThreads, maxFramePayloadBytes, batchWindow, batchMaxWindow, batchFlushShare, batchMaxMessages, ringSize, writeBufferLowBytes, writeBufferHighBytes, slowClientTimeout, pingInterval, pongTimeout, connectTimeout, onlineReportInterval, maxSubscriptionsPerConnection, postLinger, postMaxBatch);
         }
     }
 

@@ -7,6 +7,7 @@ import io.danmaku.protocol.bus.BusMessage;
 import io.danmaku.protocol.json.RoomMessageCodec;
 import io.danmaku.protocol.memory.MemoryHotStore;
 import io.danmaku.protocol.memory.MemoryMessageBus;
+import io.danmaku.protocol.post.PostRequest;
 import io.danmaku.protocol.post.PostResult;
 import io.danmaku.protocol.post.PostService;
 import io.danmaku.protocol.post.RejectReason;
@@ -40,7 +41,27 @@ final class GatewayHarness implements AutoCloseable {
                     .toArray(CompletableFuture[]::new);
             return CompletableFuture.allOf(all);
         });
-        PostService posts = req -> {
+        PostService one = new PostService() {
+            @Override
+            public CompletableFuture<List<PostResult>> postBatch(List<PostRequest> batch) {
+                CompletableFuture<?>[] each = batch.stream().map(this::post).toArray(CompletableFuture[]::new);
+                return CompletableFuture.allOf(each).thenApply(v -> java.util.Arrays.stream(each)
+                        .map(f -> (PostResult) f.join()).toList());
+            }
+
+            @Override
+            public CompletableFuture<PostResult> post(PostRequest req) {
+                return single(req);
+            }
+        };
+        PostService posts = one;
+        server = new GatewayServer(config.toBuilder().host("127.0.0.1").port(0).build(), "gw-test", bus, store,
+                posts, TokenVerifier.create(SECRET, null, Clock.systemUTC()), allowAnonymous, null,
+                new DemoTokenIssuer(SECRET, Clock.systemUTC()), meters).start();
+    }
+
+    private CompletableFuture<PostResult> single(PostRequest req) {
+        {
             if (req.text() == null) {
                 return CompletableFuture.completedFuture(PostResult.rejected(RejectReason.BAD_REQUEST,
                         "text: required"));
@@ -50,10 +71,7 @@ final class GatewayHarness implements AutoCloseable {
                     req.mode() == null ? RoomMessage.DEFAULT_MODE : req.mode(), null);
             return bus.publish(new BusMessage(req.room(), RoomMessageCodec.encode(m)))
                     .thenApply(pos -> PostResult.accepted(m.id(), pos));
-        };
-        server = new GatewayServer(config.toBuilder().host("127.0.0.1").port(0).build(), "gw-test", bus, store,
-                posts, TokenVerifier.create(SECRET, null, Clock.systemUTC()), allowAnonymous, null,
-                new DemoTokenIssuer(SECRET, Clock.systemUTC()), meters).start();
+        }
     }
 
     GatewayHarness() throws InterruptedException {

@@ -9,6 +9,7 @@ import io.danmaku.protocol.bus.MessageBus;
 import io.danmaku.protocol.post.PostService;
 import io.danmaku.protocol.store.HotStore;
 import io.micrometer.core.instrument.Counter;
+import io.micrometer.core.instrument.DistributionSummary;
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.netty.channel.EventLoop;
@@ -32,6 +33,8 @@ public final class GatewayContext {
     private final AtomicInteger connections = new AtomicInteger();
     private final ConcurrentHashMap<String, Counter> counters = new ConcurrentHashMap<>();
     private final ConcurrentHashMap<EventLoop, PingWheel> pingWheels = new ConcurrentHashMap<>();
+    private final ConcurrentHashMap<EventLoop, PostCoalescer> coalescers = new ConcurrentHashMap<>();
+    private final DistributionSummary postBatchSize;
 
     public GatewayContext(GatewayConfig config, RoomRegistry rooms, MessageBus bus, HotStore hotStore,
                           PostService posts, TokenVerifier tokens, boolean allowAnonymous, MeterRegistry meters) {
@@ -43,6 +46,9 @@ public final class GatewayContext {
         this.tokens = requireNonNull(tokens, "tokens");
         this.allowAnonymous = allowAnonymous;
         this.meters = requireNonNull(meters, "meters");
+        this.postBatchSize = DistributionSummary.builder("danmaku.gateway.post.batch.size")
+                .description("Posts per batch sent from an event loop to logic")
+                .register(meters);
         Gauge.builder("danmaku.gateway.connections", connections, AtomicInteger::get)
                 .description("Open WebSocket connections")
                 .register(meters);
@@ -81,6 +87,12 @@ public final class GatewayContext {
 
     public AtomicInteger connections() {
         return connections;
+    }
+
+    /** The batcher of the posts of the sessions on {@code loop} (one per loop), in front of {@link #posts()}. */
+    public PostCoalescer postCoalescer(EventLoop loop) {
+        return coalescers.computeIfAbsent(loop, l -> new PostCoalescer(l, posts, config.postLinger(),
+                config.postMaxBatch(), postBatchSize));
     }
 
     /** The ping ticks of the sessions on {@code loop} (one wheel per loop, ticking every ping interval). */

@@ -497,18 +497,11 @@ public final class CentrifugeHandler extends WebSocketSession {
         }
         PostRequest req = new PostRequest(room, identity.user(), text == null || text.isNull() ? null : text.asText(),
                 color, mode, clientMsgId == null || clientMsgId.isNull() ? null : clientMsgId.asText());
-        Channel ch = channel;
-        ctx.posts().post(req).whenComplete((result, err) -> ch.eventLoop().execute(() -> {
-            if (isClosed()) {
-                return;
-            }
-            if (err != null) {
-                log.warn("[{}] post failed unexpectedly", ch.id(), err);
-                replyError(id, ERROR_INTERNAL, "internal error", true);
-            } else {
+        ctx.postCoalescer(channel.eventLoop()).post(req, result -> {
+            if (!isClosed()) {
                 onPostResult(id, result);
             }
-        }));
+        });
     }
 
     private void onPostResult(long id, PostResult result) {

@@ -51,10 +51,10 @@ class CentrifugeHandlerTest {
         bus = new MemoryMessageBus();
         store = new MemoryHotStore();
         ch = new EmbeddedChannel();
-        GatewayConfig config = GatewayConfig.builder().batchWindow(Duration.ZERO).build();
+        GatewayConfig config = GatewayConfig.builder().batchWindow(Duration.ZERO).postLinger(Duration.ZERO).build();
         registry = new RoomRegistry(ch.eventLoop(), 0, 100, 16, new FanoutMetrics(new SimpleMeterRegistry()));
         GatewayContext ctx = new GatewayContext(config, registry, bus, store,
-                req -> CompletableFuture.completedFuture(nextResult),
+                batch -> CompletableFuture.completedFuture(java.util.Collections.nCopies(batch.size(), nextResult)),
                 TokenVerifier.create(SECRET, null, Clock.systemUTC()), true, new SimpleMeterRegistry());
         ch.pipeline().addLast(new CentrifugeHandler(ctx));
     }
