@@ -6,10 +6,13 @@ import io.danmaku.protocol.post.PostRequest;
 import io.danmaku.protocol.post.PostResult;
 import io.danmaku.protocol.post.PostService;
 import io.danmaku.protocol.post.RejectReason;
-import io.danmaku.rpc.internal.PostMessages;
 import io.danmaku.protocol.logging.ThrottledLog;
+import io.danmaku.rpc.internal.PostMessages;
 import io.danmaku.rpc.v1.LogicGrpc;
+import io.danmaku.rpc.v1.PostBatchReply;
+import io.danmaku.rpc.v1.PostBatchRequest;
 import io.danmaku.rpc.v1.PostReply;
+import io.danmaku.rpc.v1.PostResultEntry;
 import io.grpc.InsecureServerCredentials;
 import io.grpc.Server;
 import io.grpc.Status;
@@ -17,10 +20,14 @@ import io.grpc.netty.shaded.io.grpc.netty.NettyServerBuilder;
 import io.grpc.stub.ServerCallStreamObserver;
 import io.grpc.stub.StreamObserver;
 import io.micrometer.core.instrument.Counter;
+import io.micrometer.core.instrument.DistributionSummary;
 import io.micrometer.core.instrument.MeterRegistry;
 import java.io.IOException;
 import java.net.InetSocketAddress;
 import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
@@ -29,35 +36,48 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * logic's gRPC endpoint: serves the {@code Logic} service on {@link RpcServerConfig#port} and hands every post to
- * a {@link PostService} (logic's {@code LogicService} in the logic role). Non-blocking: the handler only starts
- * the post and answers when its future completes, so a slow bus holds no thread.
+ * logic's gRPC endpoint: serves the {@code Logic} service on {@link RpcServerConfig#port} and hands the posts to a
+ * {@link PostService} (logic's {@code LogicService} in the logic role). Non-blocking: the handler only starts the
+ * posts and answers when the service's future completes, so a slow bus holds no thread.
  *
- * <p>Calls are handled on the transport's event loop threads (no executor hop per call): {@link PostService#post}
- * must only start the post and return, which is the seam's contract anyway.
+ * <p>{@code PostBatch} (what gateways call): the batch's posts are converted and handed to
+ * {@link PostService#postBatch} in one call, in request order; the reply answers every post under its id. A post
+ * breaking the seam's invariants (a user with an empty id) is answered {@code bad_request} without reaching the
+ * service; two posts with the same id fail the call with {@code INVALID_ARGUMENT}; an empty batch gets an empty
+ * reply. {@code Post} (one post per call) is still served for gateways older than {@code PostBatch}, through the
+ * same service and in-flight bound, so gateways and logic can be upgraded one pod at a time.
  *
- * <p>A call the client has given up on (its deadline passed, its connection closed) is cancelled; the post itself
- * goes on in logic (it may still be published) and its late answer is dropped. A {@code PostService} that breaks
- * its contract (throws, or completes exceptionally) is answered with gRPC status {@code INTERNAL}, which the
- * gateway turns into an {@code unavailable} rejection.
+ * <p>Calls are handled on the transport's event loop threads (no executor hop per call or per post): the service
+ * must only start the posts and return, which is the seam's contract anyway.
+ *
+ * <p>A call the client has given up on (its deadline passed, its connection closed) is cancelled; the posts
+ * themselves go on in logic (they may still be published) and the late answer is dropped. A {@code PostService}
+ * that breaks its contract (throws, completes exceptionally, answers the wrong number of posts) is answered with
+ * gRPC status {@code INTERNAL}, which the gateway turns into an {@code unavailable} rejection of every post of the
+ * call.
  *
  * <p>{@link #close} is graceful: no new calls, calls in flight answered for up to
  * {@link RpcServerConfig#shutdownTimeout}, then the rest cancelled.
  *
- * <p>At most {@code maxInFlight} posts ({@value #DEFAULT_MAX_IN_FLIGHT} by default) are in logic at once; a call
- * beyond them is answered {@code unavailable} at once, so that under overload logic sheds load instead of
- * queueing posts whose callers will have given up before they are answered.
+ * <p>At most {@code maxInFlight} posts ({@value #DEFAULT_MAX_IN_FLIGHT} by default, counted in posts, not calls)
+ * are in logic at once; a batch that would pass the bound is answered at once with every post rejected
+ * {@code unavailable} ({@value GrpcPostClient#OVERLOADED_MESSAGE}) without being started, so that under overload
+ * logic sheds load instead of queueing posts whose callers will have given up before they are answered.
  *
- * <p>Meters: {@code danmaku.rpc.server.calls} (counter, tag {@code status}: {@code ok} = answered, whatever the
- * answer; {@code cancelled} = the client was gone before the answer; {@code internal} = the service failed;
- * {@code resource_exhausted} = shed at the in-flight bound).
+ * <p>Meters: {@code danmaku.rpc.server.calls} (counter, one per call, tag {@code status}: {@code ok} = answered,
+ * whatever the answers; {@code cancelled} = the client was gone before the answer; {@code internal} = the service
+ * failed; {@code resource_exhausted} = shed at the in-flight bound; {@code invalid_argument} = duplicate ids) and
+ * {@code danmaku.rpc.server.batch.size} (distribution summary, posts per {@code PostBatch} call).
  */
 public final class GrpcPostServer implements AutoCloseable {
     /**
-     * Posts in logic at once (from every gateway together), by default; beyond it a call is answered
-     * {@code unavailable} at once instead of starting the post.
+     * Posts in logic at once (from every gateway together), by default; beyond it a batch is answered
+     * {@code unavailable} at once instead of being started. Logic's own queues (the bus) are bounded below it.
      */
-    public static final int DEFAULT_MAX_IN_FLIGHT = 16_384;
+    public static final int DEFAULT_MAX_IN_FLIGHT = 50_000;
+
+    private static final PostReply OVERLOADED = PostMessages.rejected(RejectReason.UNAVAILABLE.code(),
+            GrpcPostClient.OVERLOADED_MESSAGE);
 
     private static final Logger log = LoggerFactory.getLogger(GrpcPostServer.class);
 
@@ -68,6 +88,8 @@ public final class GrpcPostServer implements AutoCloseable {
     private final Counter cancelled;
     private final Counter internal;
     private final Counter shed;
+    private final Counter invalid;
+    private final DistributionSummary batchSize;
     private final int maxInFlight;
     private final AtomicInteger inFlight = new AtomicInteger();
     private final ThrottledLog serviceFailures = new ThrottledLog(log, Duration.ofSeconds(10));
@@ -81,8 +103,9 @@ public final class GrpcPostServer implements AutoCloseable {
     }
 
     /**
-     * @param maxInFlight posts started and not yet answered by the {@link PostService}, at once; a call beyond it
-     *     is answered {@code unavailable} without starting its post (counted as status {@code resource_exhausted})
+     * @param maxInFlight posts started and not yet answered by the {@link PostService}, at once; a batch that would
+     *     pass it is answered {@code unavailable} without starting its posts (counted as status
+     *     {@code resource_exhausted})
      */
     public GrpcPostServer(RpcServerConfig config, PostService posts, MeterRegistry meters, int maxInFlight) {
         if (maxInFlight < 1) {
@@ -96,6 +119,11 @@ public final class GrpcPostServer implements AutoCloseable {
         this.cancelled = callCounter(meters, "cancelled");
         this.internal = callCounter(meters, "internal");
         this.shed = callCounter(meters, "resource_exhausted");
+        this.invalid = callCounter(meters, "invalid_argument");
+        this.batchSize = DistributionSummary.builder("danmaku.rpc.server.batch.size")
+                .description("Posts per PostBatch call from gateways")
+                .baseUnit("posts")
+                .register(meters);
         NettyServerBuilder builder = NettyServerBuilder
                 .forAddress(new InetSocketAddress(config.host(), config.port()), InsecureServerCredentials.create())
                 .addService(new LogicEndpoint())
@@ -113,7 +141,7 @@ public final class GrpcPostServer implements AutoCloseable {
 
     private static Counter callCounter(MeterRegistry meters, String status) {
         return Counter.builder("danmaku.rpc.server.calls")
-                .description("Post calls from gateways, by outcome")
+                .description("Post and PostBatch calls from gateways, by outcome")
                 .tag("status", status)
                 .register(meters);
     }
@@ -160,10 +188,25 @@ public final class GrpcPostServer implements AutoCloseable {
         log.info("logic gRPC on port {} stopped", boundPort);
     }
 
+    /** Takes {@code posts} places among the posts in flight, or none if that would pass the bound. */
+    private boolean admit(int posts) {
+        if (inFlight.addAndGet(posts) > maxInFlight) {
+            inFlight.addAndGet(-posts);
+            overloadWarn.warn("logic shed {} posts: at most {} posts in flight", posts, maxInFlight);
+            return false;
+        }
+        return true;
+    }
+
+    private void release(int posts) {
+        inFlight.addAndGet(-posts);
+    }
+
     private final class LogicEndpoint extends LogicGrpc.LogicImplBase {
+        /** The call of gateways older than PostBatch: one post, through the same service and bound. */
         @Override
         public void post(io.danmaku.rpc.v1.PostRequest request, StreamObserver<PostReply> responses) {
-            Call call = new Call((ServerCallStreamObserver<PostReply>) responses);
+            Call<PostReply> call = new Call<>(responses);
             PostRequest post;
             try {
                 post = PostMessages.fromProto(request);
@@ -171,75 +214,163 @@ public final class GrpcPostServer implements AutoCloseable {
                 call.answer(PostMessages.rejected(RejectReason.BAD_REQUEST.code(), e.getMessage()));
                 return;
             }
-            if (inFlight.incrementAndGet() > maxInFlight) {
-                inFlight.decrementAndGet();
-                call.shed();
+            if (!admit(1)) {
+                call.shed(OVERLOADED);
                 return;
             }
             CompletableFuture<PostResult> result;
             try {
                 result = requireNonNull(posts.post(post), "PostService.post returned null");
             } catch (RuntimeException e) {
-                inFlight.decrementAndGet();
+                release(1);
                 call.fail(e);
                 return;
             }
             result.whenComplete((r, e) -> {
-                inFlight.decrementAndGet();
-                call.respond(r, e);
+                release(1);
+                if (e != null || r == null) {
+                    call.fail(e != null ? e : new NullPointerException("PostService.post completed with null"));
+                    return;
+                }
+                PostReply reply;
+                try {
+                    reply = PostMessages.toProto(r);
+                } catch (RuntimeException ex) {
+                    call.fail(ex); // a result breaking PostResult's invariants (accepted without a position)
+                    return;
+                }
+                call.answer(reply);
+            });
+        }
+
+        @Override
+        public void postBatch(PostBatchRequest request, StreamObserver<PostBatchReply> responses) {
+            Call<PostBatchReply> call = new Call<>(responses);
+            int n = request.getPostsCount();
+            batchSize.record(n);
+            if (n == 0) {
+                call.answer(PostBatchReply.getDefaultInstance());
+                return;
+            }
+            int[] ids = new int[n];
+            for (int i = 0; i < n; i++) {
+                ids[i] = request.getPosts(i).getId();
+            }
+            long duplicate = firstDuplicate(ids);
+            if (duplicate >= 0) {
+                call.invalid("posts.id: " + duplicate + " appears twice (expected: ids unique within the batch)");
+                return;
+            }
+            // a post breaking the seam's invariants is answered bad_request here; the others go to the service
+            PostReply[] replies = new PostReply[n];
+            List<PostRequest> batch = new ArrayList<>(n);
+            int[] batchAt = new int[n];
+            for (int i = 0; i < n; i++) {
+                try {
+                    batch.add(PostMessages.fromProto(request.getPosts(i).getPost()));
+                    batchAt[batch.size() - 1] = i;
+                } catch (IllegalArgumentException e) {
+                    replies[i] = PostMessages.rejected(RejectReason.BAD_REQUEST.code(), e.getMessage());
+                }
+            }
+            int k = batch.size();
+            if (k == 0) {
+                call.answer(reply(ids, replies));
+                return;
+            }
+            if (!admit(k)) {
+                for (int j = 0; j < k; j++) {
+                    replies[batchAt[j]] = OVERLOADED;
+                }
+                call.shed(reply(ids, replies));
+                return;
+            }
+            CompletableFuture<List<PostResult>> result;
+            try {
+                result = requireNonNull(posts.postBatch(batch), "PostService.postBatch returned null");
+            } catch (RuntimeException e) {
+                release(k);
+                call.fail(e);
+                return;
+            }
+            result.whenComplete((results, e) -> {
+                release(k);
+                if (e != null || results == null || results.size() != k) {
+                    call.fail(e != null ? e : new IllegalStateException("PostService.postBatch answered "
+                            + (results == null ? "null" : results.size() + " results") + " to " + k + " posts"));
+                    return;
+                }
+                try {
+                    for (int j = 0; j < k; j++) {
+                        replies[batchAt[j]] = PostMessages.toProto(results.get(j));
+                    }
+                } catch (RuntimeException ex) {
+                    call.fail(ex); // a null result, or one breaking PostResult's invariants
+                    return;
+                }
+                call.answer(reply(ids, replies));
             });
         }
     }
 
-    /** One call's answer, sent at most once: the post's result, or nothing if the client gave up first. */
-    private final class Call {
-        private final ServerCallStreamObserver<PostReply> responses;
+    private static PostBatchReply reply(int[] ids, PostReply[] replies) {
+        PostBatchReply.Builder b = PostBatchReply.newBuilder();
+        for (int i = 0; i < ids.length; i++) {
+            b.addResults(PostResultEntry.newBuilder().setId(ids[i]).setReply(replies[i]));
+        }
+        return b.build();
+    }
+
+    /** The first id found twice (as an unsigned value), or -1 when all are unique. */
+    static long firstDuplicate(int[] ids) {
+        boolean sequential = true; // what gateways send: 0, 1, 2...
+        for (int i = 0; i < ids.length && sequential; i++) {
+            sequential = ids[i] == i;
+        }
+        if (sequential) {
+            return -1;
+        }
+        int[] sorted = ids.clone();
+        Arrays.sort(sorted);
+        for (int i = 1; i < sorted.length; i++) {
+            if (sorted[i] == sorted[i - 1]) {
+                return Integer.toUnsignedLong(sorted[i]);
+            }
+        }
+        return -1;
+    }
+
+    /** One call's answer, sent at most once: the reply, or nothing if the client gave up first. */
+    private final class Call<T> {
+        private final ServerCallStreamObserver<T> responses;
         private final AtomicBoolean done = new AtomicBoolean();
 
-        Call(ServerCallStreamObserver<PostReply> responses) {
-            this.responses = responses;
+        Call(StreamObserver<T> responses) {
+            this.responses = (ServerCallStreamObserver<T>) responses;
             // set before the handler returns; with a handler set, answering a cancelled call is a no-op
-            responses.setOnCancelHandler(() -> {
+            this.responses.setOnCancelHandler(() -> {
                 if (done.compareAndSet(false, true)) {
                     cancelled.increment();
                 }
             });
         }
 
-        void respond(PostResult result, Throwable failure) {
-            if (failure != null || result == null) {
-                fail(failure != null ? failure : new NullPointerException("PostService.post completed with null"));
-                return;
+        void answer(T reply) {
+            if (done.compareAndSet(false, true)) {
+                answered.increment();
+                send(reply);
             }
-            PostReply reply;
-            try {
-                reply = PostMessages.toProto(result);
-            } catch (RuntimeException e) {
-                fail(e); // a result breaking PostResult's invariants (accepted without a position)
-                return;
-            }
-            answer(reply);
         }
 
-        void answer(PostReply reply) {
-            if (!done.compareAndSet(false, true)) {
-                return;
+        /** Answers without having started the posts: logic has too many in flight. */
+        void shed(T reply) {
+            if (done.compareAndSet(false, true)) {
+                shed.increment();
+                send(reply);
             }
-            answered.increment();
-            send(reply);
         }
 
-        /** Answers {@code unavailable} without starting the post: logic has too many in flight. */
-        void shed() {
-            if (!done.compareAndSet(false, true)) {
-                return;
-            }
-            shed.increment();
-            overloadWarn.warn("logic shed a post: {} posts already in flight", maxInFlight);
-            send(PostMessages.rejected(RejectReason.UNAVAILABLE.code(), GrpcPostClient.OVERLOADED_MESSAGE));
-        }
-
-        private void send(PostReply reply) {
+        private void send(T reply) {
             try {
                 responses.onNext(reply);
                 responses.onCompleted();
@@ -249,14 +380,25 @@ public final class GrpcPostServer implements AutoCloseable {
             }
         }
 
-        void fail(Throwable e) {
-            if (!done.compareAndSet(false, true)) {
-                return;
+        /** A request no gateway sends (another client of the port): status INVALID_ARGUMENT. */
+        void invalid(String message) {
+            if (done.compareAndSet(false, true)) {
+                invalid.increment();
+                error(Status.INVALID_ARGUMENT.withDescription(message));
             }
-            internal.increment();
-            serviceFailures.warn("logic failed a post (PostService must not fail): " + e, e);
+        }
+
+        void fail(Throwable e) {
+            if (done.compareAndSet(false, true)) {
+                internal.increment();
+                serviceFailures.warn("logic failed a call (PostService must not fail): " + e, e);
+                error(Status.INTERNAL.withDescription("logic failed the posts"));
+            }
+        }
+
+        private void error(Status status) {
             try {
-                responses.onError(Status.INTERNAL.withDescription("logic failed the post").asRuntimeException());
+                responses.onError(status.asRuntimeException());
             } catch (RuntimeException ex) {
                 log.debug("error answer to a cancelled call dropped", ex);
             }

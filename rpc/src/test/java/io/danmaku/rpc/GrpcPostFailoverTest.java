@@ -9,19 +9,28 @@ import io.danmaku.protocol.bus.BusPosition;
 import io.danmaku.protocol.post.PostRequest;
 import io.danmaku.protocol.post.PostResult;
 import io.danmaku.protocol.post.RejectReason;
+import io.danmaku.rpc.internal.Rendezvous;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import java.io.IOException;
+import java.net.InetSocketAddress;
 import java.net.ServerSocket;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.HashSet;
 import java.util.List;
+import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicReference;
+import java.util.stream.Collectors;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 
-/** Logic instances going away, coming back, being several, shutting down: what a gateway's posts see. */
+/**
+ * Logic instances going away, coming back, being several, joining, shutting down: what a gateway's posts see,
+ * and where each user's posts go.
+ */
 class GrpcPostFailoverTest {
     private static final Duration WAIT = Duration.ofSeconds(30);
     private static final PostRequest POST = new PostRequest("r1", new UserRef("u", "U"), "hi", null, null, null);
@@ -89,25 +98,133 @@ class GrpcPostFailoverTest {
         await().atMost(WAIT).pollInterval(Duration.ofMillis(100)).until(() -> post(client).accepted());
     }
 
+    /** {@code perUser} posts of each of {@code users} users, interleaved; post i is alone in room {@code r<i>}. */
+    private static List<PostRequest> batchOf(int users, int perUser) {
+        List<PostRequest> batch = new ArrayList<>();
+        for (int k = 0; k < perUser; k++) {
+            for (int u = 0; u < users; u++) {
+                batch.add(new PostRequest("r" + batch.size(), new UserRef("u" + u, null), "m" + k, null, null,
+                        null));
+            }
+        }
+        return batch;
+    }
+
+    private static Set<String> usersOf(List<PostRequest> posts) {
+        return posts.stream().map(p -> p.user().id()).collect(Collectors.toSet());
+    }
+
+    private static List<PostResult> join(CompletableFuture<List<PostResult>> batch) {
+        return batch.orTimeout(WAIT.toSeconds(), TimeUnit.SECONDS).join();
+    }
+
     @Test
-    void aStaticListSpreadsPostsOverEveryInstance() {
+    void eachUsersPostsGoToTheirRendezvousInstanceInOneCallPerInstance() {
         ScriptedPostService a = new ScriptedPostService();
         ScriptedPostService b = new ScriptedPostService();
         int portA = server(0, a).port();
         int portB = server(0, b).port();
-        GrpcPostClient client = client("127.0.0.1:" + portA + ", localhost:" + portB, Duration.ofSeconds(5));
+        List<String> names = List.of("127.0.0.1:" + portA, "localhost:" + portB);
+        GrpcPostClient client = client(String.join(", ", names), Duration.ofSeconds(5));
+        List<PostRequest> batch = batchOf(100, 3);
 
-        // until both connections are up, round robin has only one instance to pick
-        await().atMost(WAIT).until(() -> post(client).accepted() && !a.received.isEmpty() && !b.received.isEmpty());
-        int beforeA = a.received.size();
-        int beforeB = b.received.size();
-        for (int i = 0; i < 100; i++) {
-            assertThat(post(client).accepted()).isTrue();
+        List<PostResult> results = join(client.postBatch(batch));
+
+        // answered in batch order (post i alone in room r<i>), every one accepted
+        assertThat(results).hasSize(300);
+        for (int i = 0; i < 300; i++) {
+            assertThat(results.get(i).position().room()).isEqualTo("r" + i);
         }
+        // one batch per instance, each user wholly on its rendezvous instance, in the user's order
+        assertThat(a.batches).hasSize(1);
+        assertThat(b.batches).hasSize(1);
+        assertThat(a.users()).isNotEmpty().doesNotContainAnyElementsOf(b.users());
+        assertThat(a.received.size() + b.received.size()).isEqualTo(300);
+        for (int u = 0; u < 100; u++) {
+            String user = "u" + u;
+            ScriptedPostService expected = Rendezvous.pick(user, names).equals(names.get(0)) ? a : b;
+            assertThat(expected.received.stream().filter(p -> p.user().id().equals(user)).map(PostRequest::text))
+                    .as("posts of %s", user).containsExactly("m0", "m1", "m2");
+        }
+        assertThat(meters.get("danmaku.rpc.client.calls").tag("status", "ok").counter().count()).isEqualTo(2);
+    }
 
-        assertThat(a.received.size() - beforeA).isGreaterThanOrEqualTo(25);
-        assertThat(b.received.size() - beforeB).isGreaterThanOrEqualTo(25);
-        assertThat(a.received.size() - beforeA + b.received.size() - beforeB).isEqualTo(100);
+    @Test
+    void anInstanceKilledMidCallFailsItsPostsOnceAndItsUsersMoveToTheLiveOne() {
+        ScriptedPostService a = new ScriptedPostService().holding();
+        ScriptedPostService b = new ScriptedPostService().holding();
+        GrpcPostServer serverA = server(0, a, Duration.ZERO);
+        int portB = server(0, b).port();
+        GrpcPostClient client = client("127.0.0.1:" + serverA.port() + ",127.0.0.1:" + portB,
+                Duration.ofSeconds(20));
+        // one post per user: holding() finds the held answer by user
+        List<PostRequest> batch = batchOf(100, 1);
+        CompletableFuture<List<PostResult>> pending = client.postBatch(batch);
+        await().atMost(WAIT).until(() -> a.held.size() + b.held.size() == 100);
+        assertThat(a.held).isNotEmpty();
+        assertThat(b.held).isNotEmpty();
+        Set<String> usersOfA = a.users();
+
+        serverA.close(); // shutdown timeout zero: the calls in flight are cancelled, the connection closed
+        b.held.forEach(f -> f.complete(PostResult.accepted("ok", new BusPosition("r", 1, "e1"))));
+        // A's late answers (logic went on with the posts) reach nobody
+        a.held.forEach(f -> f.complete(PostResult.accepted("late", new BusPosition("r", 2, "e1"))));
+
+        List<PostResult> results = join(pending);
+        for (int i = 0; i < 100; i++) {
+            PostResult r = results.get(i);
+            if (usersOfA.contains(batch.get(i).user().id())) {
+                assertThat(r.reason()).isEqualTo(RejectReason.UNAVAILABLE);
+                assertThat(r.message()).startsWith("logic unreachable: ");
+            } else {
+                assertThat(r.id()).isEqualTo("ok");
+            }
+        }
+        assertThat(meters.get("danmaku.rpc.client.calls").tag("status", "ok").counter().count()).isEqualTo(1);
+
+        // A is down: its users' posts now reach B (once the client knows A's connection is failing)
+        b.answering(PostResult.accepted("ok", new BusPosition("r", 1, "e1")));
+        await().atMost(WAIT).pollInterval(Duration.ofMillis(100))
+                .until(() -> join(client.postBatch(batch)).stream().allMatch(PostResult::accepted));
+        assertThat(b.users()).containsAll(usersOfA);
+    }
+
+    @Test
+    void anInstanceFoundByResolvingAgainTakesItsUsersAndOnlyThose() {
+        ScriptedPostService a = new ScriptedPostService();
+        ScriptedPostService b = new ScriptedPostService();
+        int portA = server(0, a).port();
+        int portB = server(0, b).port();
+        InetSocketAddress addressA = InetSocketAddress.createUnresolved("127.0.0.1", portA);
+        InetSocketAddress addressB = InetSocketAddress.createUnresolved("127.0.0.1", portB);
+        AtomicReference<List<InetSocketAddress>> dns = new AtomicReference<>(List.of(addressA));
+        GrpcPostClient client = new GrpcPostClient(RpcClientConfig.defaults("dns:///logic.test:9090")
+                .withDeadline(Duration.ofSeconds(5)).withDnsRefreshInterval(Duration.ofMillis(100)), meters,
+                GrpcPostClient.DEFAULT_MAX_IN_FLIGHT, dns::get);
+        toClose.add(client);
+        List<PostRequest> batch = batchOf(200, 1);
+        assertThat(join(client.postBatch(batch))).allMatch(PostResult::accepted);
+        assertThat(a.users()).hasSize(200);
+
+        dns.set(List.of(addressB, addressA));
+        await().atMost(WAIT).pollInterval(Duration.ofMillis(100)).until(() -> {
+            join(client.postBatch(batch));
+            return !b.received.isEmpty();
+        });
+
+        Set<String> expectedOnB = new HashSet<>();
+        List<String> names = List.of("127.0.0.1:" + portA, "127.0.0.1:" + portB);
+        for (int u = 0; u < 200; u++) {
+            if (Rendezvous.pick("u" + u, names).equals(names.get(1))) {
+                expectedOnB.add("u" + u);
+            }
+        }
+        // the first batch after the change may have gone before it; the next one is all on the new split
+        b.received.clear();
+        a.received.clear();
+        assertThat(join(client.postBatch(batch))).allMatch(PostResult::accepted);
+        assertThat(b.users()).isEqualTo(expectedOnB);
+        assertThat(a.users()).doesNotContainAnyElementsOf(expectedOnB).hasSize(200 - expectedOnB.size());
     }
 
     @Test

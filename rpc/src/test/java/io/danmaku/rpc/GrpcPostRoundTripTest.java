@@ -10,14 +10,20 @@ import io.danmaku.protocol.post.PostRequest;
 import io.danmaku.protocol.post.PostResult;
 import io.danmaku.protocol.post.RejectReason;
 import io.danmaku.rpc.v1.LogicGrpc;
+import io.danmaku.rpc.v1.PostBatchReply;
+import io.danmaku.rpc.v1.PostBatchRequest;
+import io.danmaku.rpc.v1.PostEntry;
 import io.danmaku.rpc.v1.PostReply;
+import io.danmaku.rpc.v1.PostResultEntry;
 import io.danmaku.rpc.v1.User;
 import io.grpc.ManagedChannel;
 import io.grpc.ManagedChannelBuilder;
+import io.grpc.StatusRuntimeException;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 import java.util.stream.Collectors;
@@ -129,40 +135,68 @@ class GrpcPostRoundTripTest {
         assertThat(serverMeters.get("danmaku.rpc.server.calls").tag("status", "ok").counter().count()).isEqualTo(n);
     }
 
+    private static PostRequest postOf(String user, String text) {
+        return new PostRequest("r1", new UserRef(user, null), text, null, null, null);
+    }
+
+    private static List<PostResult> join(CompletableFuture<List<PostResult>> batch) {
+        return batch.orTimeout(WAIT.toSeconds(), TimeUnit.SECONDS).join();
+    }
+
     @Test
-    void beyondItsInFlightBoundTheClientShedsPostsAtOnceAndTakesNewOnesWhenAnswered() {
+    void aBatchIsOneCallAndOneServiceBatchAnsweredInOrder() {
+        List<PostRequest> batch = new ArrayList<>();
+        for (int i = 0; i < 500; i++) {
+            batch.add(new PostRequest("room-" + i, new UserRef("u" + (i % 37), null), "msg " + i, null, null,
+                    "c" + i));
+        }
+
+        List<PostResult> results = join(client.postBatch(batch));
+
+        // the service judged the batch in one call, in order: post i got offset i + 1 in its own room
+        assertThat(logic.batches).containsExactly(batch);
+        assertThat(results).hasSize(500);
+        for (int i = 0; i < 500; i++) {
+            assertThat(results.get(i)).isEqualTo(PostResult.accepted("m" + (i + 1),
+                    new BusPosition("room-" + i, i + 1, "e1")));
+        }
+        assertThat(clientMeters.get("danmaku.rpc.client.calls").tag("status", "ok").counter().count()).isEqualTo(1);
+        assertThat(clientMeters.get("danmaku.rpc.client.batch.size").summary().totalAmount()).isEqualTo(500);
+        assertThat(serverMeters.get("danmaku.rpc.server.batch.size").summary().count()).isEqualTo(1);
+        assertThat(join(client.postBatch(List.of()))).isEmpty();
+    }
+
+    @Test
+    void beyondItsInFlightBoundTheClientShedsWholeBatchesAtOnceAndTakesNewOnesWhenAnswered() {
         logic.holding();
         client.close();
-        client = new GrpcPostClient(RpcClientConfig.defaults("127.0.0.1:" + server.port()), clientMeters, 2);
-        CompletableFuture<PostResult> first = client.post(new PostRequest("r1", new UserRef("u1", null), "a", null,
-                null, null));
-        CompletableFuture<PostResult> second = client.post(new PostRequest("r1", new UserRef("u2", null), "b", null,
-                null, null));
+        client = new GrpcPostClient(RpcClientConfig.defaults("127.0.0.1:" + server.port()), clientMeters, 3);
+        CompletableFuture<List<PostResult>> first = client.postBatch(List.of(postOf("u1", "a"), postOf("u2", "b")));
         await().atMost(WAIT).until(() -> logic.held.size() == 2);
 
-        PostResult third = post(new PostRequest("r1", new UserRef("u3", null), "c", null, null, null));
-        assertThat(third).isEqualTo(PostResult.rejected(RejectReason.UNAVAILABLE,
-                GrpcPostClient.OVERLOADED_MESSAGE));
-        assertThat(logic.received).hasSize(2);
+        // two more would make four in flight: both refused, without a call
+        PostResult shed = PostResult.rejected(RejectReason.UNAVAILABLE, GrpcPostClient.OVERLOADED_MESSAGE);
+        assertThat(join(client.postBatch(List.of(postOf("u3", "c"), postOf("u4", "d"))))).containsExactly(shed, shed);
+        assertThat(join(client.postBatch(List.of(postOf("u5", "e"), postOf("u5", "f"), postOf("u5", "g"),
+                postOf("u5", "h"))))).containsOnly(shed).hasSize(4);
         assertThat(clientMeters.get("danmaku.rpc.client.calls").tag("status", "resource_exhausted").counter()
-                .count()).isEqualTo(1);
+                .count()).isEqualTo(2);
+        // one more fits
+        CompletableFuture<List<PostResult>> third = client.postBatch(List.of(postOf("u6", "i")));
+        await().atMost(WAIT).until(() -> logic.held.size() == 3);
+        assertThat(logic.batches).hasSize(2);
 
         logic.heldByUser.get("u1").complete(PostResult.accepted("m1", new BusPosition("r1", 1, "e1")));
-        assertThat(first.orTimeout(WAIT.toSeconds(), TimeUnit.SECONDS).join().accepted()).isTrue();
         logic.heldByUser.get("u2").complete(PostResult.rejected(RejectReason.MUTED, "muted"));
-        assertThat(second.orTimeout(WAIT.toSeconds(), TimeUnit.SECONDS).join().reason()).isEqualTo(RejectReason.MUTED);
+        assertThat(join(first)).containsExactly(PostResult.accepted("m1", new BusPosition("r1", 1, "e1")),
+                PostResult.rejected(RejectReason.MUTED, "muted"));
         // answered (accepted or not): their places are free again
-        CompletableFuture<PostResult> fourth = client.post(new PostRequest("r1", new UserRef("u4", null), "d", null,
-                null, null));
-        CompletableFuture<PostResult> fifth = client.post(new PostRequest("r1", new UserRef("u5", null), "e", null,
-                null, null));
-        await().atMost(WAIT).until(() -> logic.held.size() == 4);
+        CompletableFuture<List<PostResult>> fourth = client.postBatch(List.of(postOf("u7", "j"), postOf("u8", "k")));
+        await().atMost(WAIT).until(() -> logic.held.size() == 5);
         assertThat(fourth).isNotDone();
-        assertThat(fifth).isNotDone();
-        logic.held.get(2).complete(PostResult.accepted("m4", new BusPosition("r1", 2, "e1")));
-        logic.held.get(3).complete(PostResult.accepted("m5", new BusPosition("r1", 3, "e1")));
-        assertThat(fourth.orTimeout(WAIT.toSeconds(), TimeUnit.SECONDS).join().accepted()).isTrue();
-        assertThat(fifth.orTimeout(WAIT.toSeconds(), TimeUnit.SECONDS).join().accepted()).isTrue();
+        logic.held.forEach(f -> f.complete(PostResult.accepted("m", new BusPosition("r1", 2, "e1"))));
+        assertThat(join(third)).allMatch(PostResult::accepted);
+        assertThat(join(fourth)).hasSize(2).allMatch(PostResult::accepted);
     }
 
     @Test
@@ -180,28 +214,27 @@ class GrpcPostRoundTripTest {
     }
 
     @Test
-    void beyondItsInFlightBoundTheServerAnswersUnavailableWithoutStartingThePost() {
+    void beyondItsInFlightBoundTheServerAnswersEveryPostUnavailableWithoutStartingThem() {
         logic.holding();
         server.close();
         client.close();
-        server = new GrpcPostServer(RpcServerConfig.defaults().withAddress("127.0.0.1", 0), logic, serverMeters, 1)
+        server = new GrpcPostServer(RpcServerConfig.defaults().withAddress("127.0.0.1", 0), logic, serverMeters, 3)
                 .start();
         client = new GrpcPostClient(RpcClientConfig.defaults("127.0.0.1:" + server.port()), clientMeters);
-        CompletableFuture<PostResult> first = client.post(new PostRequest("r1", new UserRef("u1", null), "a", null,
-                null, null));
-        await().atMost(WAIT).until(() -> logic.held.size() == 1);
+        CompletableFuture<List<PostResult>> first = client.postBatch(List.of(postOf("u1", "a"), postOf("u2", "b")));
+        await().atMost(WAIT).until(() -> logic.held.size() == 2);
 
-        PostResult second = post(new PostRequest("r1", new UserRef("u2", null), "b", null, null, null));
-        assertThat(second).isEqualTo(PostResult.rejected(RejectReason.UNAVAILABLE,
-                GrpcPostClient.OVERLOADED_MESSAGE));
-        assertThat(logic.received).hasSize(1);
+        PostResult shed = PostResult.rejected(RejectReason.UNAVAILABLE, GrpcPostClient.OVERLOADED_MESSAGE);
+        assertThat(join(client.postBatch(List.of(postOf("u3", "c"), postOf("u4", "d"))))).containsExactly(shed, shed);
+        assertThat(logic.received).hasSize(2);
         assertThat(serverMeters.get("danmaku.rpc.server.calls").tag("status", "resource_exhausted").counter()
                 .count()).isEqualTo(1);
 
-        logic.held.get(0).complete(PostResult.accepted("m1", new BusPosition("r1", 1, "e1")));
-        assertThat(first.orTimeout(WAIT.toSeconds(), TimeUnit.SECONDS).join().accepted()).isTrue();
+        logic.held.forEach(f -> f.complete(PostResult.accepted("m1", new BusPosition("r1", 1, "e1"))));
+        assertThat(join(first)).hasSize(2).allMatch(PostResult::accepted);
         logic.answering(PostResult.accepted("m3", new BusPosition("r1", 3, "e1")));
-        assertThat(post(new PostRequest("r1", new UserRef("u3", null), "c", null, null, null)).accepted()).isTrue();
+        assertThat(join(client.postBatch(List.of(postOf("u3", "c"), postOf("u4", "d"), postOf("u5", "e")))))
+                .hasSize(3).allMatch(PostResult::accepted);
     }
 
     @Test
@@ -249,7 +282,9 @@ class GrpcPostRoundTripTest {
         client.close();
         client = new GrpcPostClient(RpcClientConfig.defaults("dns:///localhost:" + server.port()), clientMeters);
 
-        assertThat(post(new PostRequest("r1", new UserRef("u", "U"), "hi", null, null, null)).accepted()).isTrue();
+        // where localhost is also ::1 (not listened on), the user's post goes to 127.0.0.1 once ::1 is known to fail
+        await().atMost(WAIT).pollInterval(Duration.ofMillis(100)).until(() -> post(new PostRequest("r1",
+                new UserRef("u", "U"), "hi", null, null, null)).accepted());
         assertThat(client.ready()).isTrue();
     }
 
@@ -268,6 +303,89 @@ class GrpcPostRoundTripTest {
         } finally {
             raw.shutdownNow().awaitTermination(5, TimeUnit.SECONDS);
         }
+    }
+
+    @Test
+    void aFailingPostServiceFailsEveryPostOfTheBatchUnavailable() {
+        logic.failing(new IllegalStateException("bus exploded"));
+
+        List<PostResult> results = join(client.postBatch(List.of(postOf("u1", "a"), postOf("u2", "b"))));
+
+        assertThat(results).containsExactly(
+                PostResult.rejected(RejectReason.UNAVAILABLE, "logic unreachable: INTERNAL"),
+                PostResult.rejected(RejectReason.UNAVAILABLE, "logic unreachable: INTERNAL"));
+    }
+
+    @Test
+    void aPostServiceAnsweringTheWrongNumberOfPostsFailsTheCall() {
+        server.close();
+        client.close();
+        server = new GrpcPostServer(RpcServerConfig.defaults().withAddress("127.0.0.1", 0),
+                batch -> CompletableFuture.completedFuture(List.of(PostResult.rejected(RejectReason.MUTED, "m"))),
+                serverMeters).start();
+        client = new GrpcPostClient(RpcClientConfig.defaults("127.0.0.1:" + server.port()), clientMeters);
+
+        assertThat(join(client.postBatch(List.of(postOf("u1", "a"), postOf("u2", "b")))))
+                .extracting(PostResult::message).containsOnly("logic unreachable: INTERNAL");
+    }
+
+    /** Calls {@code Logic} as any gRPC client of the port could, not only a gateway. */
+    private <T> T raw(java.util.function.Function<LogicGrpc.LogicBlockingStub, T> call) throws InterruptedException {
+        ManagedChannel raw = ManagedChannelBuilder.forAddress("127.0.0.1", server.port()).usePlaintext().build();
+        try {
+            return call.apply(LogicGrpc.newBlockingStub(raw).withDeadlineAfter(20, TimeUnit.SECONDS));
+        } finally {
+            raw.shutdownNow().awaitTermination(5, TimeUnit.SECONDS);
+        }
+    }
+
+    private static PostEntry entry(int id, String user, String text) {
+        return PostEntry.newBuilder().setId(id).setPost(io.danmaku.rpc.v1.PostRequest.newBuilder().setRoom("r1")
+                .setUser(User.newBuilder().setId(user)).setText(text)).build();
+    }
+
+    @Test
+    void theServerAnswersEveryPostUnderItsIdWithTheBrokenOnesRejectedAlone() throws InterruptedException {
+        PostBatchReply reply = raw(stub -> stub.postBatch(PostBatchRequest.newBuilder()
+                .addPosts(entry(70, "u1", "a"))
+                .addPosts(entry(-1, "", "b")) // id 2^32 - 1, and a user breaking the seam's rules
+                .addPosts(entry(3, "u3", "c"))
+                .build()));
+
+        assertThat(reply.getResultsList()).extracting(PostResultEntry::getId).containsExactlyInAnyOrder(70, -1, 3);
+        Map<Integer, PostReply> byId = reply.getResultsList().stream()
+                .collect(Collectors.toMap(PostResultEntry::getId, PostResultEntry::getReply));
+        assertThat(byId.get(-1).getRejected().getReason()).isEqualTo("bad_request");
+        assertThat(byId.get(-1).getRejected().getMessage()).startsWith("user.id: ");
+        assertThat(byId.get(70).getAccepted().getId()).isEqualTo("m1");
+        assertThat(byId.get(3).getAccepted().getId()).isEqualTo("m2");
+        assertThat(logic.batches).hasSize(1);
+        assertThat(logic.batches.get(0)).extracting(PostRequest::text).containsExactly("a", "c");
+    }
+
+    @Test
+    void aBatchWithTwoPostsUnderOneIdIsAnInvalidArgument() {
+        assertThatThrownBy(() -> raw(stub -> stub.postBatch(PostBatchRequest.newBuilder()
+                .addPosts(entry(0, "u1", "a")).addPosts(entry(5, "u2", "b")).addPosts(entry(5, "u3", "c"))
+                .build())))
+                .isInstanceOf(StatusRuntimeException.class)
+                .hasMessage("INVALID_ARGUMENT: posts.id: 5 appears twice (expected: ids unique within the batch)");
+        assertThat(logic.received).isEmpty();
+    }
+
+    @Test
+    void anEmptyBatchGetsAnEmptyReply() throws InterruptedException {
+        assertThat(raw(stub -> stub.postBatch(PostBatchRequest.getDefaultInstance())).getResultsCount()).isZero();
+        assertThat(logic.batches).isEmpty();
+    }
+
+    @Test
+    void theOneByOnePostOfOlderGatewaysIsStillServed() throws InterruptedException {
+        PostReply reply = raw(stub -> stub.post(io.danmaku.rpc.v1.PostRequest.newBuilder().setRoom("r1")
+                .setUser(User.newBuilder().setId("u1")).setText("hi").build()));
+
+        assertThat(reply.getAccepted().getOffset()).isEqualTo(1);
+        assertThat(logic.batches).containsExactly(List.of(postOf("u1", "hi")));
     }
 
     @Test

@@ -35,6 +35,10 @@ class RpcConfigTest {
         assertThat(LogicTarget.parse("DNS://10.96.0.10/logic:7000", "k", 9090).grpcTarget())
                 .isEqualTo("dns://10.96.0.10/logic:7000");
         assertThat(LogicTarget.parse("dns:///logic", "k", 9090).dns()).isTrue();
+        assertThat(LogicTarget.parse("dns://10.96.0.10/logic:7000", "k", 9090).dnsName())
+                .isEqualTo(InetSocketAddress.createUnresolved("logic", 7000));
+        assertThat(LogicTarget.parse("dns:///logic", "k", 9090).dnsName())
+                .isEqualTo(InetSocketAddress.createUnresolved("logic", 9090));
     }
 
     @ParameterizedTest
@@ -56,6 +60,8 @@ class RpcConfigTest {
                 .hasMessage("gateway.logic.keepalive.time: PT1S (expected: PT10S..PT2H)");
         assertThatThrownBy(() -> RpcClientConfig.defaults().withDeadline(null))
                 .isInstanceOf(NullPointerException.class).hasMessage("gateway.logic.deadline");
+        assertThatThrownBy(() -> RpcClientConfig.defaults().withDnsRefreshInterval(Duration.ofMillis(10)))
+                .hasMessage("gateway.logic.dns.refresh-interval: PT0.01S (expected: PT0.1S..PT1H)");
         assertThatThrownBy(() -> RpcClientConfig.defaults(null))
                 .hasMessageStartingWith("gateway.logic.target: null (missing;");
     }
@@ -65,6 +71,7 @@ class RpcConfigTest {
         RpcClientConfig config = RpcClientConfig.defaults();
         assertThat(config.target()).isEqualTo("localhost:9090");
         assertThat(config.deadline()).isEqualTo(Duration.ofSeconds(6));
+        assertThat(config.dnsRefreshInterval()).isEqualTo(Duration.ofSeconds(5));
         assertThat(RpcClientConfig.defaults(" a:1 ").target()).isEqualTo("a:1");
     }
 

@@ -4,7 +4,10 @@ import io.danmaku.protocol.bus.BusPosition;
 import io.danmaku.protocol.post.PostRequest;
 import io.danmaku.protocol.post.PostResult;
 import io.danmaku.protocol.post.PostService;
+import java.util.ArrayList;
+import java.util.HashSet;
 import java.util.List;
+import java.util.Set;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
@@ -13,12 +16,15 @@ import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.Function;
 
 /**
- * A real, in-memory {@link PostService} standing in for logic behind the gRPC server: it records every request
- * it receives and answers as its script says (accept all, a fixed answer, hold the answer until the test releases
- * it, or fail).
+ * A real, in-memory {@link PostService} standing in for logic behind the gRPC server: it records every batch and
+ * every post it receives and answers each post as its script says (accept all, a fixed answer, hold the answer
+ * until the test releases it, or fail); a batch is answered once all its posts are.
  */
 final class ScriptedPostService implements PostService {
+    /** Every post, in the order received. */
     final List<PostRequest> received = new CopyOnWriteArrayList<>();
+    /** Every {@link #postBatch} call's batch. */
+    final List<List<PostRequest>> batches = new CopyOnWriteArrayList<>();
     final List<CompletableFuture<PostResult>> held = new CopyOnWriteArrayList<>();
     /**
      * The held answers by the posting user's id: posts sent at once on different streams may reach this service
@@ -69,9 +75,24 @@ final class ScriptedPostService implements PostService {
         return this;
     }
 
+    /** The ids of the users whose posts this service received. */
+    Set<String> users() {
+        Set<String> out = new HashSet<>();
+        for (PostRequest r : received) {
+            out.add(r.user().id());
+        }
+        return out;
+    }
+
     @Override
-    public CompletableFuture<PostResult> post(PostRequest request) {
-        received.add(request);
-        return script.apply(request);
+    public CompletableFuture<List<PostResult>> postBatch(List<PostRequest> batch) {
+        batches.add(List.copyOf(batch));
+        List<CompletableFuture<PostResult>> answers = new ArrayList<>(batch.size());
+        for (PostRequest request : batch) {
+            received.add(request);
+            answers.add(script.apply(request));
+        }
+        return CompletableFuture.allOf(answers.toArray(CompletableFuture[]::new))
+                .thenApply(ignored -> answers.stream().map(CompletableFuture::join).toList());
     }
 }

@@ -8,6 +8,10 @@ import io.danmaku.protocol.store.HotStore;
 import io.danmaku.protocol.store.RateDecision;
 import io.danmaku.protocol.store.RateLimit;
 import io.danmaku.protocol.store.Restriction;
+import io.danmaku.protocol.store.RestrictionKey;
+import io.danmaku.protocol.store.RestrictionListener;
+import io.danmaku.protocol.store.StoreSubscription;
+import io.danmaku.protocol.store.TokenLease;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
@@ -82,8 +86,23 @@ public final class FailingHotStore implements HotStore {
     }
 
     @Override
+    public CompletableFuture<List<Restriction>> restrictions(List<RestrictionKey> keys) {
+        return delegate.restrictions(keys);
+    }
+
+    @Override
+    public StoreSubscription subscribeRestrictions(RestrictionListener listener) {
+        return delegate.subscribeRestrictions(listener);
+    }
+
+    @Override
     public CompletableFuture<RateDecision> acquire(String key, RateLimit limit) {
         return delegate.acquire(key, limit);
+    }
+
+    @Override
+    public CompletableFuture<TokenLease> lease(String key, RateLimit limit, int wanted) {
+        return delegate.lease(key, limit, wanted);
     }
 
     @Override

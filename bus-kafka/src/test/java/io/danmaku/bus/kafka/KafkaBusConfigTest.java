@@ -6,6 +6,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import java.time.Duration;
 import java.util.HashMap;
 import java.util.Map;
+import org.apache.kafka.clients.producer.ProducerConfig;
 import org.junit.jupiter.api.Test;
 
 class KafkaBusConfigTest {
@@ -18,6 +19,25 @@ class KafkaBusConfigTest {
         assertThat(DEFAULTS.replicationFactor()).isEqualTo(1);
         assertThat(DEFAULTS.publishTimeout()).isEqualTo(Duration.ofSeconds(5));
         assertThat(DEFAULTS.producer()).isEmpty();
+    }
+
+    @Test
+    void theProducerKeepsAcksAllAndIdempotenceAndBatchesForThroughputUnlessOverridden() {
+        Map<String, Object> defaults = KafkaMessageBus.producerProperties(DEFAULTS);
+        assertThat(defaults).containsEntry(ProducerConfig.ACKS_CONFIG, "all")
+                .containsEntry(ProducerConfig.ENABLE_IDEMPOTENCE_CONFIG, true)
+                .containsEntry(ProducerConfig.COMPRESSION_TYPE_CONFIG, "lz4")
+                .containsEntry(ProducerConfig.LINGER_MS_CONFIG, 10)
+                .containsEntry(ProducerConfig.BATCH_SIZE_CONFIG, 262_144)
+                .containsEntry(ProducerConfig.BUFFER_MEMORY_CONFIG, 67_108_864L)
+                .containsEntry(ProducerConfig.DELIVERY_TIMEOUT_MS_CONFIG, 5_000)
+                .containsEntry(ProducerConfig.REQUEST_TIMEOUT_MS_CONFIG, 4_990);
+
+        Map<String, Object> overridden = KafkaMessageBus.producerProperties(DEFAULTS.withProducer(Map.of(
+                "linger.ms", "2", "batch.size", "16384", "buffer.memory", "33554432")));
+        assertThat(overridden).containsEntry("linger.ms", "2").containsEntry("batch.size", "16384")
+                .containsEntry("buffer.memory", "33554432")
+                .containsEntry(ProducerConfig.REQUEST_TIMEOUT_MS_CONFIG, 4_998);
     }
 
     @Test

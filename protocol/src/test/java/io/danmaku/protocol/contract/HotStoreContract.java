@@ -10,6 +10,11 @@ import io.danmaku.protocol.store.HotStore;
 import io.danmaku.protocol.store.RateDecision;
 import io.danmaku.protocol.store.RateLimit;
 import io.danmaku.protocol.store.Restriction;
+import io.danmaku.protocol.store.RestrictionChange;
+import io.danmaku.protocol.store.RestrictionKey;
+import io.danmaku.protocol.store.RestrictionListener;
+import io.danmaku.protocol.store.StoreSubscription;
+import io.danmaku.protocol.store.TokenLease;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.List;
@@ -17,15 +22,19 @@ import java.util.Map;
 import java.util.UUID;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
+import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.stream.IntStream;
 import java.util.stream.LongStream;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 
 /**
- * What every {@link HotStore} must do. Subclasses return a fresh store per test (closed after it) and the
- * per-room history capacity it was built with. Names are unique per test, so a shared store works too. The
+ * What every {@link HotStore} must do. Subclasses return a fresh store per test (closed after it), a second client
+ * of the same backend (to show that changes reach other clients) and the per-room history capacity the stores
+ * were built with. Names are unique per test, so a shared store works too. The
  * few expiry cases use short real durations and wait for the effect (a real store cannot fake time); exact
  * timing is left to implementation tests with an injected clock.
  */
@@ -37,8 +46,16 @@ public abstract class HotStoreContract {
     protected static final String EPOCH = "epoch-1";
 
     protected HotStore store;
+    private HotStore other;
 
     protected abstract HotStore newStore();
+
+    /**
+     * Another client of the backend {@link #newStore()} just used, as a second logic instance would have: for a
+     * store without a backend of its own (memory), {@link #store} itself. Closed after the test when it is not
+     * {@link #store}.
+     */
+    protected abstract HotStore newStoreOnSameBackend();
 
     /** The history capacity per room of the stores {@link #newStore()} returns (small keeps the trim test fast). */
     protected abstract int historyCapacity();
@@ -50,9 +67,20 @@ public abstract class HotStoreContract {
 
     @AfterEach
     void closeStore() {
+        if (other != null && other != store) {
+            other.close();
+        }
         if (store != null) {
             store.close();
         }
+    }
+
+    /** The test's second client, opened on first use. */
+    protected HotStore otherClient() {
+        if (other == null) {
+            other = newStoreOnSameBackend();
+        }
+        return other;
     }
 
     // ---------------------------------------------------------------- history
@@ -260,6 +288,104 @@ public abstract class HotStoreContract {
                 && get(store.restriction(room, muted)) == Restriction.NONE);
     }
 
+    @Test
+    void restrictionsAnswerABatchInOrderWithABanWinningOverAMute() {
+        String room = name("room");
+        String elsewhere = name("room");
+        String free = name("user");
+        String muted = name("user");
+        String banned = name("user");
+        String both = name("user");
+        get(store.mute(room, muted, LONG_TTL));
+        get(store.mute(room, both, LONG_TTL));
+        get(store.ban(both, LONG_TTL));
+        get(store.ban(banned, LONG_TTL));
+
+        List<RestrictionKey> keys = List.of(new RestrictionKey(room, free), new RestrictionKey(room, muted),
+                new RestrictionKey(elsewhere, muted), new RestrictionKey(room, both), new RestrictionKey(elsewhere,
+                        banned), new RestrictionKey(room, muted), new RestrictionKey(room, banned),
+                new RestrictionKey(elsewhere, free));
+        assertThat(get(store.restrictions(keys))).containsExactly(Restriction.NONE, Restriction.MUTED,
+                Restriction.NONE, Restriction.BANNED, Restriction.BANNED, Restriction.MUTED, Restriction.BANNED,
+                Restriction.NONE);
+        assertThat(get(store.restrictions(List.of()))).isEmpty();
+    }
+
+    @Test
+    void restrictionsAnswerALargeBatchOfOneRoom() {
+        String room = name("room");
+        List<RestrictionKey> keys = IntStream.range(0, 2_500)
+                .mapToObj(i -> new RestrictionKey(room, "ct-many-" + i)).toList();
+        get(CompletableFuture.allOf(IntStream.range(0, keys.size()).filter(i -> i % 7 == 0)
+                .mapToObj(i -> store.mute(room, keys.get(i).userId(), LONG_TTL)).toArray(CompletableFuture[]::new)));
+        get(store.ban("ct-many-" + 1_001, LONG_TTL));
+        try {
+            List<Restriction> answers = get(store.restrictions(keys));
+            assertThat(answers).hasSize(keys.size());
+            for (int i = 0; i < keys.size(); i++) {
+                Restriction expected = i == 1_001 ? Restriction.BANNED
+                        : i % 7 == 0 ? Restriction.MUTED : Restriction.NONE;
+                assertThat(answers.get(i)).as("key %d", i).isEqualTo(expected);
+            }
+        } finally {
+            get(store.unban("ct-many-" + 1_001));
+        }
+    }
+
+    @Test
+    void restrictionsSeeBansAndMutesExpire() {
+        String room = name("room");
+        String banned = name("user");
+        String muted = name("user");
+        List<RestrictionKey> keys = List.of(new RestrictionKey(room, banned), new RestrictionKey(room, muted));
+        get(store.ban(banned, SHORT_TTL));
+        get(store.mute(room, muted, SHORT_TTL));
+
+        await().atMost(TIMEOUT).until(() -> get(store.restrictions(keys)),
+                answers -> answers.equals(List.of(Restriction.NONE, Restriction.NONE)));
+    }
+
+    // ---------------------------------------------------------------- restriction changes
+
+    @Test
+    void restrictionChangesReachASubscriberOfAnotherClient() {
+        String room = name("room");
+        // Any character in a user id: the change still names exactly this user.
+        String banned = name("user") + "\n{x} 弹幕:";
+        String muted = name("user");
+        RecordingListener listener = new RecordingListener();
+        try (StoreSubscription subscription = otherClient().subscribeRestrictions(listener)) {
+            await().atMost(TIMEOUT).until(() -> listener.resets.get() >= 1);
+
+            get(store.ban(banned, LONG_TTL));
+            get(store.mute(room, muted, LONG_TTL));
+            get(store.unmute(room, muted));
+            get(store.unban(banned));
+
+            await().atMost(TIMEOUT).untilAsserted(() -> assertThat(listener.changesOf(banned, muted)).containsExactly(
+                    RestrictionChange.ofUser(banned), RestrictionChange.ofRoom(room, muted),
+                    RestrictionChange.ofRoom(room, muted), RestrictionChange.ofUser(banned)));
+        }
+    }
+
+    @Test
+    void aClosedSubscriptionGetsNoMoreChanges() {
+        String user = name("user");
+        RecordingListener closed = new RecordingListener();
+        RecordingListener open = new RecordingListener();
+        StoreSubscription first = otherClient().subscribeRestrictions(closed);
+        try (StoreSubscription second = otherClient().subscribeRestrictions(open)) {
+            await().atMost(TIMEOUT).until(() -> closed.resets.get() >= 1 && open.resets.get() >= 1);
+            first.close();
+
+            get(store.ban(user, LONG_TTL));
+
+            // Both hear a change at the same moment: once the open one has it, the closed one would have too.
+            await().atMost(TIMEOUT).until(() -> !open.changesOf(user).isEmpty());
+            assertThat(closed.changesOf(user)).isEmpty();
+        }
+    }
+
     // ---------------------------------------------------------------- rate limits
 
     @Test
@@ -284,6 +410,49 @@ public abstract class HotStoreContract {
         assertThat(get(store.acquire(key, limit)).allowed()).isFalse();
 
         await().atMost(TIMEOUT).until(() -> get(store.acquire(key, limit)).allowed());
+    }
+
+    @Test
+    void aLeaseGrantsWhatTheBucketHoldsUpToWhatIsWantedThenNoneWithATimeToWait() {
+        String key = name("rate");
+        RateLimit limit = new RateLimit(5, 0.5);
+        assertThat(get(store.lease(key, limit, 3))).isEqualTo(new TokenLease(3, Duration.ZERO));
+        assertThat(get(store.lease(key, limit, 3))).as("partly").isEqualTo(new TokenLease(2, Duration.ZERO));
+        TokenLease none = get(store.lease(key, limit, 3));
+        assertThat(none.granted()).isZero();
+        assertThat(none.retryAfter()).isPositive().isLessThanOrEqualTo(Duration.ofSeconds(2));
+
+        assertThat(get(store.lease(name("rate"), limit, 100)).granted()).as("a new bucket, up to its burst")
+                .isEqualTo(5);
+    }
+
+    @Test
+    void leasesAndAcquisitionsShareOneBucket() {
+        String key = name("rate");
+        RateLimit limit = new RateLimit(4, 0.5);
+        assertThat(get(store.acquire(key, limit)).allowed()).isTrue();
+        assertThat(get(store.lease(key, limit, 10)).granted()).isEqualTo(3);
+        assertThat(get(store.acquire(key, limit)).allowed()).isFalse();
+        assertThat(get(store.lease(key, limit, 1)).granted()).isZero();
+    }
+
+    @Test
+    void leasedTokensRefillUpToTheBurst() {
+        String key = name("rate");
+        RateLimit limit = new RateLimit(2, 20);
+        assertThat(get(store.lease(key, limit, 2)).granted()).isEqualTo(2);
+        assertThat(get(store.lease(key, limit, 2)).granted()).isZero();
+
+        // 20 tokens per second refill the bucket in 100 ms; after 300 ms it holds its burst, no more.
+        await().pollDelay(Duration.ofMillis(300)).atMost(TIMEOUT).until(() -> true);
+        assertThat(get(store.lease(key, limit, 10)).granted()).isEqualTo(2);
+    }
+
+    @Test
+    void aLeaseOfNoTokenFails() {
+        assertThat(store.lease(name("rate"), new RateLimit(1, 1), 0)).failsWithin(TIMEOUT)
+                .withThrowableOfType(ExecutionException.class)
+                .withCauseInstanceOf(IllegalArgumentException.class);
     }
 
     // ---------------------------------------------------------------- dedupe
@@ -316,6 +485,28 @@ public abstract class HotStoreContract {
     }
 
     // ---------------------------------------------------------------- helpers
+
+    /** Records what a subscription delivers; called on store threads. */
+    public static final class RecordingListener implements RestrictionListener {
+        public final AtomicInteger resets = new AtomicInteger();
+        private final List<RestrictionChange> changes = new CopyOnWriteArrayList<>();
+
+        @Override
+        public void changed(RestrictionChange change) {
+            changes.add(change);
+        }
+
+        @Override
+        public void reset() {
+            resets.incrementAndGet();
+        }
+
+        /** The changes of these users, in order of delivery (other tests may change other users meanwhile). */
+        public List<RestrictionChange> changesOf(String... users) {
+            List<String> wanted = List.of(users);
+            return changes.stream().filter(c -> wanted.contains(c.userId())).toList();
+        }
+    }
 
     protected static String name(String tag) {
         return "ct-" + tag + "-" + UUID.randomUUID().toString().substring(0, 8);

@@ -27,6 +27,12 @@ class MemoryHotStoreTest extends HotStoreContract {
         return new MemoryHotStore(Clock.systemUTC(), CAPACITY);
     }
 
+    /** A memory store has no backend apart from itself: its only clients share the instance. */
+    @Override
+    protected HotStore newStoreOnSameBackend() {
+        return store;
+    }
+
     @Override
     protected int historyCapacity() {
         return CAPACITY;

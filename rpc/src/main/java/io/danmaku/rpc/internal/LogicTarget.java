@@ -33,6 +33,21 @@ public record LogicTarget(String grpcTarget, List<InetSocketAddress> addresses) 
     }
 
     /**
+     * For DNS, the name to resolve and the port of every address found (unresolved). The resolver authority of
+     * {@code dns://resolver/name} is not used: names are looked up through the JVM's resolver, as gRPC's own DNS
+     * resolver does for addresses.
+     *
+     * @throws IllegalStateException for a static list
+     */
+    public InetSocketAddress dnsName() {
+        if (!dns()) {
+            throw new IllegalStateException("not a DNS target: " + addresses);
+        }
+        String hostPort = grpcTarget.substring(grpcTarget.indexOf('/', DNS_PREFIX.length() + 2) + 1);
+        return hostAndPort(hostPort, "dnsName", grpcTarget, 0);
+    }
+
+    /**
      * Parses {@code value}; on error throws {@link IllegalArgumentException} naming {@code key}, the value and the
      * expected forms.
      */

@@ -1,6 +1,6 @@
 /**
  * Machinery of the gRPC transport that other modules must not use: the mapping between the seam's records and
- * the protobuf messages, the parsing of the logic target, the name resolver for a static list of logic
- * instances, and a throttled WARN for failures that repeat on every call.
+ * the protobuf messages, the parsing of the logic target, the rendezvous hashing of users over logic addresses,
+ * and the pool of one channel per logic address kept in line with the resolved addresses.
  */
 package io.danmaku.rpc.internal;

@@ -215,8 +215,9 @@ public final class DanmakuKeys {
                     "Partitions of the topic when it is created (an existing topic keeps its own).")
             .define(BUS_KAFKA_REPLICATION_FACTOR, INT, 1, between(1, 32),
                     "Replication factor of the topic when it is created; use 3 in production.")
-            .definePrefix(BUS_KAFKA_PRODUCER, "Kafka producer settings passed through as they are, e.g. "
-                    + "bus.kafka.producer.compression.type=zstd.")
+            .definePrefix(BUS_KAFKA_PRODUCER, "Kafka producer settings passed through as they are, over the defaults acks=all, "
+                    + "enable.idempotence=true, compression.type=lz4, linger.ms=10, batch.size=262144, "
+                    + "buffer.memory=67108864; e.g. bus.kafka.producer.compression.type=zstd.")
             .definePrefix(BUS_KAFKA_CONSUMER, "Kafka consumer settings passed through as they are.")
             .definePrefix(BUS_KAFKA_ADMIN, "Kafka admin client settings passed through as they are.")
 

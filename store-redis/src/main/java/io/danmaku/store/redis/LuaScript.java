@@ -27,7 +27,9 @@ final class LuaScript {
     static final LuaScript ONLINE = load("online.lua");
     static final LuaScript MUTE = load("mute.lua");
     static final LuaScript MUTED = load("muted.lua");
+    static final LuaScript MUTED_USERS = load("muted-users.lua");
     static final LuaScript ACQUIRE = load("acquire.lua");
+    static final LuaScript LEASE = load("lease.lua");
 
     private final String name;
     private final byte[] body;

@@ -10,10 +10,17 @@ import io.danmaku.protocol.store.HotStore;
 import io.danmaku.protocol.store.RateDecision;
 import io.danmaku.protocol.store.RateLimit;
 import io.danmaku.protocol.store.Restriction;
+import io.danmaku.protocol.store.RestrictionChange;
+import io.danmaku.protocol.store.RestrictionKey;
+import io.danmaku.protocol.store.RestrictionListener;
+import io.danmaku.protocol.store.StoreSubscription;
+import io.danmaku.protocol.store.TokenLease;
 import io.lettuce.core.AbstractRedisClient;
 import io.lettuce.core.ClientOptions;
+import io.lettuce.core.KeyValue;
 import io.lettuce.core.RedisClient;
 import io.lettuce.core.RedisException;
+import io.lettuce.core.RedisURI;
 import io.lettuce.core.ScriptOutputType;
 import io.lettuce.core.SetArgs;
 import io.lettuce.core.SocketOptions;
@@ -28,6 +35,7 @@ import io.lettuce.core.cluster.api.async.RedisClusterAsyncCommands;
 import io.lettuce.core.codec.ByteArrayCodec;
 import io.lettuce.core.codec.RedisCodec;
 import io.lettuce.core.codec.StringCodec;
+import io.lettuce.core.pubsub.StatefulRedisPubSubConnection;
 import io.lettuce.core.resource.ClientResources;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.MeterRegistry;
@@ -36,6 +44,7 @@ import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.EnumMap;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
@@ -59,7 +68,11 @@ import org.slf4j.LoggerFactory;
  *       script too, so records and position are consistent.</li>
  *   <li>Online counts, mutes: hashes whose entries carry their own expiry (server time; Redis 7.0 has no
  *       per-field TTL), cleaned on access; the whole hash expires with its longest-lived entry.</li>
- *   <li>Bans and dedupe marks: keys with a TTL. Rate limits: GCRA in one script on server time.</li>
+ *   <li>Bans and dedupe marks: keys with a TTL. Rate limits: GCRA in one script on server time; a lease takes
+ *       many tokens of the same bucket in one script.</li>
+ *   <li>Ban and mute lookups of a batch: all commands in flight together (one round trip per node).</li>
+ *   <li>Ban and mute changes: published on {@link RedisKeys#RESTRICTIONS_CHANNEL} after the write; subscribers
+ *       share one pub/sub connection per store ({@link RestrictionFeed}).</li>
  * </ul>
  *
  * <p>The cluster client refreshes its topology periodically and on adaptive triggers, and every command
@@ -77,11 +90,13 @@ public final class RedisHotStore implements HotStore {
     private static final byte[] ONE = {'1'};
     private static final long WARN_INTERVAL_NANOS = TimeUnit.SECONDS.toNanos(10);
     private static final Duration SHUTDOWN_TIMEOUT = Duration.ofSeconds(2);
+    /** Users per mute script call: Lua's {@code unpack} of the arguments is limited to a few thousand. */
+    private static final int MAX_SCRIPT_ARGS = 1000;
 
     /** What the meters are tagged with: one per operation. */
     enum Op {
-        APPEND_HISTORY, HISTORY, REPORT_ONLINE, ONLINE, BAN, UNBAN, MUTE, UNMUTE, RESTRICTION, ACQUIRE,
-        MARK_ONCE, UNMARK;
+        APPEND_HISTORY, HISTORY, REPORT_ONLINE, ONLINE, BAN, UNBAN, MUTE, UNMUTE, RESTRICTION, RESTRICTIONS,
+        PUBLISH_RESTRICTION, SUBSCRIBE_RESTRICTIONS, ACQUIRE, LEASE, MARK_ONCE, UNMARK;
 
         final String tag = name().toLowerCase(Locale.ROOT);
     }
@@ -93,15 +108,19 @@ public final class RedisHotStore implements HotStore {
     private final Map<Op, Timer> latency = new EnumMap<>(Op.class);
     private final Map<Op, Counter> errors = new EnumMap<>(Op.class);
     private final Map<Op, AtomicLong> lastWarnNanos = new EnumMap<>(Op.class);
+    private final RestrictionFeed restrictionFeed;
     private volatile boolean closed;
 
     private RedisHotStore(RedisStoreConfig config, AbstractRedisClient client,
             StatefulConnection<String, byte[]> connection, RedisClusterAsyncCommands<String, byte[]> commands,
+            Supplier<CompletableFuture<StatefulRedisPubSubConnection<String, byte[]>>> pubSubConnector,
             MeterRegistry registry) {
         this.config = config;
         this.client = client;
         this.connection = connection;
         this.commands = commands;
+        this.restrictionFeed = new RestrictionFeed(pubSubConnector, client.getResources().eventExecutorGroup(),
+                error -> failure(Op.SUBSCRIBE_RESTRICTIONS, error));
         for (Op op : Op.values()) {
             latency.put(op, Timer.builder("danmaku.store.redis.latency")
                     .description("Hot store calls to Redis, from call to reply")
@@ -151,7 +170,8 @@ public final class RedisHotStore implements HotStore {
                 StatefulRedisClusterConnection<String, byte[]> c = cluster.connect(CODEC);
                 log.info("Redis hot store connected to cluster {}: {} nodes", config.uris(),
                         cluster.getPartitions().size());
-                return new RedisHotStore(config, cluster, c, c.async(), registry);
+                return new RedisHotStore(config, cluster, c, c.async(),
+                        () -> cluster.connectPubSubAsync(CODEC).thenApply(p -> p), registry);
             }
             RedisClient single = resources == null ? RedisClient.create() : RedisClient.create(resources);
             client = single;
@@ -162,7 +182,9 @@ public final class RedisHotStore implements HotStore {
                     .build());
             StatefulRedisConnection<String, byte[]> c = single.connect(CODEC, config.redisUris().get(0));
             log.info("Redis hot store connected to single node {}", config.uris());
-            return new RedisHotStore(config, single, c, c.async(), registry);
+            RedisURI uri = config.redisUris().get(0);
+            return new RedisHotStore(config, single, c, c.async(),
+                    () -> single.connectPubSubAsync(CODEC, uri).toCompletableFuture(), registry);
         } catch (RedisException e) {
             if (client != null) {
                 client.shutdown(Duration.ZERO, SHUTDOWN_TIMEOUT);
@@ -299,14 +321,15 @@ public final class RedisHotStore implements HotStore {
         return call(Op.BAN, () -> {
             requireNonNull(userId, "userId");
             long ms = millis(duration, "duration");
-            return commands.set(RedisKeys.ban(userId), ONE, SetArgs.Builder.px(ms)).thenApply(ok -> null);
+            return commands.set(RedisKeys.ban(userId), ONE, SetArgs.Builder.px(ms))
+                    .thenCompose(ok -> publish(RestrictionChange.ofUser(userId)));
         });
     }
 
     @Override
     public CompletableFuture<Void> unban(String userId) {
         return call(Op.UNBAN, () -> commands.del(RedisKeys.ban(requireNonNull(userId, "userId")))
-                .thenApply(n -> null));
+                .thenCompose(n -> publish(RestrictionChange.ofUser(userId))));
     }
 
     @Override
@@ -316,7 +339,8 @@ public final class RedisHotStore implements HotStore {
             requireNonNull(userId, "userId");
             byte[] ms = ascii(millis(duration, "duration"));
             return LuaScript.MUTE.run(commands, ScriptOutputType.INTEGER, new String[] {RedisKeys.mutes(room)},
-                    userId.getBytes(StandardCharsets.UTF_8), ms).thenApply(r -> null);
+                    userId.getBytes(StandardCharsets.UTF_8), ms)
+                    .thenCompose(r -> publish(RestrictionChange.ofRoom(room, userId)));
         });
     }
 
@@ -325,7 +349,8 @@ public final class RedisHotStore implements HotStore {
         return call(Op.UNMUTE, () -> {
             requireNonNull(room, "room");
             requireNonNull(userId, "userId");
-            return commands.hdel(RedisKeys.mutes(room), userId).thenApply(n -> null);
+            return commands.hdel(RedisKeys.mutes(room), userId)
+                    .thenCompose(n -> publish(RestrictionChange.ofRoom(room, userId)));
         });
     }
 
@@ -344,6 +369,112 @@ public final class RedisHotStore implements HotStore {
         });
     }
 
+    /**
+     * Looks the whole batch up at once: one {@code MGET} of the distinct users' ban keys (split by slot in a
+     * cluster, the parts sent together) and one script per distinct room for its mutes, all in flight together,
+     * so the batch costs one round trip per node however many posts it holds.
+     */
+    @Override
+    public CompletableFuture<List<Restriction>> restrictions(List<RestrictionKey> keys) {
+        return call(Op.RESTRICTIONS, () -> {
+            requireNonNull(keys, "keys");
+            Map<String, Integer> userIndex = new LinkedHashMap<>();
+            Map<String, Map<String, Integer>> usersByRoom = new LinkedHashMap<>();
+            for (RestrictionKey key : keys) {
+                requireNonNull(key, "keys element");
+                RedisKeys.mutes(key.room()); // validates the room before anything is sent
+                userIndex.putIfAbsent(key.userId(), userIndex.size());
+                Map<String, Integer> users = usersByRoom.computeIfAbsent(key.room(), r -> new LinkedHashMap<>());
+                users.putIfAbsent(key.userId(), users.size());
+            }
+            if (keys.isEmpty()) {
+                return CompletableFuture.completedFuture(List.<Restriction>of());
+            }
+            String[] banKeys = userIndex.keySet().stream().map(RedisKeys::ban).toArray(String[]::new);
+            CompletableFuture<List<KeyValue<String, byte[]>>> bans = commands.mget(banKeys).toCompletableFuture();
+            Map<String, CompletableFuture<boolean[]>> mutes = new LinkedHashMap<>();
+            usersByRoom.forEach((room, users) -> mutes.put(room, muted(room, List.copyOf(users.keySet()))));
+            CompletableFuture<?>[] all = new CompletableFuture<?>[mutes.size() + 1];
+            all[0] = bans;
+            int i = 1;
+            for (CompletableFuture<boolean[]> m : mutes.values()) {
+                all[i++] = m;
+            }
+            return CompletableFuture.allOf(all).thenApply(done -> {
+                List<KeyValue<String, byte[]>> banned = bans.join();
+                List<Restriction> answers = new ArrayList<>(keys.size());
+                for (RestrictionKey key : keys) {
+                    if (banned.get(userIndex.get(key.userId())).hasValue()) {
+                        answers.add(Restriction.BANNED);
+                    } else {
+                        boolean[] roomMutes = mutes.get(key.room()).join();
+                        answers.add(roomMutes[usersByRoom.get(key.room()).get(key.userId())] ? Restriction.MUTED
+                                : Restriction.NONE);
+                    }
+                }
+                return answers;
+            });
+        });
+    }
+
+    /** Whether each of {@code users} is muted in {@code room}, in order; scripts of at most a few thousand users. */
+    private CompletableFuture<boolean[]> muted(String room, List<String> users) {
+        String[] mutesKey = {RedisKeys.mutes(room)};
+        List<CompletableFuture<List<Object>>> parts = new ArrayList<>();
+        for (int from = 0; from < users.size(); from += MAX_SCRIPT_ARGS) {
+            List<String> part = users.subList(from, Math.min(users.size(), from + MAX_SCRIPT_ARGS));
+            byte[][] args = part.stream().map(u -> u.getBytes(StandardCharsets.UTF_8)).toArray(byte[][]::new);
+            parts.add(LuaScript.MUTED_USERS.run(commands, ScriptOutputType.MULTI, mutesKey, args));
+        }
+        return CompletableFuture.allOf(parts.toArray(CompletableFuture[]::new)).thenApply(done -> {
+            boolean[] muted = new boolean[users.size()];
+            int i = 0;
+            for (CompletableFuture<List<Object>> part : parts) {
+                for (Object flag : part.join()) {
+                    muted[i++] = number(flag) == 1;
+                }
+            }
+            return muted;
+        });
+    }
+
+    /**
+     * Subscribes to {@link RedisKeys#RESTRICTIONS_CHANNEL} (the store opens its pub/sub connection with the first
+     * subscriber); see {@link RestrictionFeed} for the message format and when listeners are reset. Listeners are
+     * called on Lettuce's I/O thread.
+     *
+     * @throws IllegalStateException when the store is closed
+     */
+    @Override
+    public StoreSubscription subscribeRestrictions(RestrictionListener listener) {
+        return restrictionFeed.subscribe(listener);
+    }
+
+    /**
+     * Tells subscribers of a change that was written. A failed {@code PUBLISH} is counted (op
+     * {@code publish_restriction}) and logged, and the write still succeeds: subscribers that missed it keep a
+     * stale answer until their cache expires or resets.
+     */
+    private CompletableFuture<Void> publish(RestrictionChange change) {
+        CompletableFuture<Void> published = new CompletableFuture<>();
+        long startNanos = System.nanoTime();
+        CompletableFuture<Long> sent;
+        try {
+            sent = commands.publish(RedisKeys.RESTRICTIONS_CHANNEL, RestrictionFeed.encode(change))
+                    .toCompletableFuture();
+        } catch (RuntimeException e) {
+            sent = CompletableFuture.failedFuture(e);
+        }
+        sent.whenComplete((receivers, error) -> {
+            latency.get(Op.PUBLISH_RESTRICTION).record(System.nanoTime() - startNanos, TimeUnit.NANOSECONDS);
+            if (error != null) {
+                failure(Op.PUBLISH_RESTRICTION, error);
+            }
+            published.complete(null);
+        });
+        return published;
+    }
+
     // ------------------------------------------------------------------------------------------ rate limits
 
     @Override
@@ -357,6 +488,26 @@ public final class RedisHotStore implements HotStore {
                     ascii(Double.toString(microsPerToken)))
                     .thenApply(reply -> number(reply.get(0)) == 1 ? RateDecision.ALLOWED
                             : RateDecision.refused(Duration.ofMillis(number(reply.get(1)))));
+        });
+    }
+
+    @Override
+    public CompletableFuture<TokenLease> lease(String key, RateLimit limit, int wanted) {
+        return call(Op.LEASE, () -> {
+            requireNonNull(key, "key");
+            requireNonNull(limit, "limit");
+            if (wanted < 1) {
+                throw new IllegalArgumentException("wanted: " + wanted + " (expected: >= 1)");
+            }
+            double microsPerToken = 1_000_000.0 / limit.perSecond();
+            return LuaScript.LEASE.<List<Object>>run(commands, ScriptOutputType.MULTI,
+                    new String[] {RedisKeys.rateLimit(key)}, ascii(limit.burst()),
+                    ascii(Double.toString(microsPerToken)), ascii(wanted))
+                    .thenApply(reply -> {
+                        long granted = number(reply.get(0));
+                        return granted > 0 ? new TokenLease((int) granted, Duration.ZERO)
+                                : new TokenLease(0, Duration.ofMillis(number(reply.get(1))));
+                    });
         });
     }
 
@@ -386,6 +537,7 @@ public final class RedisHotStore implements HotStore {
         }
         closed = true;
         try {
+            restrictionFeed.close();
             connection.close();
         } finally {
             client.shutdown(Duration.ZERO, SHUTDOWN_TIMEOUT);

@@ -21,11 +21,18 @@ import io.danmaku.protocol.RoomId;
  *   <li>{@code dm:dd:{<mark>}} — string with a TTL: a dedupe mark.</li>
  * </ul>
  *
+ * <p>One pub/sub channel, {@link #RESTRICTIONS_CHANNEL} ({@code dm:restrictions}), carries ban and mute changes.
+ *
  * <p>Room ids are valid {@link RoomId}s, so they never contain braces; user ids and bucket or mark names may
  * contain anything (a brace only moves their single key to another slot).
  */
 public final class RedisKeys {
     public static final String PREFIX = "dm:";
+    /**
+     * Pub/sub channel (not a key) on which every ban, unban, mute and unmute is published after it was written:
+     * {@code <room>\n<userId>} in UTF-8, the room empty for a ban or unban ({@link RestrictionFeed}).
+     */
+    public static final String RESTRICTIONS_CHANNEL = PREFIX + "restrictions";
 
     private RedisKeys() {
     }

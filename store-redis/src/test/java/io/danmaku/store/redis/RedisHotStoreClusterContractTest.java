@@ -24,6 +24,11 @@ class RedisHotStoreClusterContractTest extends HotStoreContract {
     }
 
     @Override
+    protected HotStore newStoreOnSameBackend() {
+        return TestRedis.connect(cluster, CAPACITY);
+    }
+
+    @Override
     protected int historyCapacity() {
         return CAPACITY;
     }

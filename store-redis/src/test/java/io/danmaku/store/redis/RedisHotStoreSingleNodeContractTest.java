@@ -25,6 +25,11 @@ class RedisHotStoreSingleNodeContractTest extends HotStoreContract {
     }
 
     @Override
+    protected HotStore newStoreOnSameBackend() {
+        return TestRedis.connect(node, CAPACITY);
+    }
+
+    @Override
     protected int historyCapacity() {
         return CAPACITY;
     }

@@ -7,6 +7,7 @@ import io.danmaku.protocol.DanmakuException;
 import io.danmaku.protocol.RoomRecord;
 import io.danmaku.protocol.store.HistoryQuery;
 import io.danmaku.protocol.store.RateLimit;
+import io.danmaku.protocol.store.RestrictionKey;
 import io.danmaku.testkit.redis.RedisCluster;
 import io.danmaku.testkit.redis.RedisClusterExtension;
 import io.lettuce.core.Range;
@@ -186,6 +187,11 @@ class RedisHotStoreTest {
         assertThat(store.appendHistory("", List.of())).failsWithin(Duration.ofSeconds(5))
                 .withThrowableOfType(ExecutionException.class)
                 .withCauseInstanceOf(IllegalArgumentException.class);
+        assertThat(store.restrictions(List.of(new RestrictionKey("live:1", "u"), new RestrictionKey("a b", "u"))))
+                .failsWithin(Duration.ofSeconds(5))
+                .withThrowableOfType(ExecutionException.class)
+                .withCauseInstanceOf(IllegalArgumentException.class)
+                .withMessageContaining("room");
     }
 
     @Test
