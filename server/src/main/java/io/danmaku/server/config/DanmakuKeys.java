@@ -45,6 +45,8 @@ public final class DanmakuKeys {
     public static final String GATEWAY_ONLINE_REPORT_INTERVAL = "gateway.online.report-interval";
     public static final String GATEWAY_DRAIN_WINDOW = "gateway.drain.window";
     public static final String GATEWAY_MAX_SUBSCRIPTIONS = "gateway.max-subscriptions";
+    public static final String GATEWAY_POST_LINGER = "gateway.post.linger";
+    public static final String GATEWAY_POST_MAX_BATCH = "gateway.post.max-batch";
 
     public static final String TOKEN_HMAC_SECRET = "token.hmac.secret";
     public static final String TOKEN_RSA_PUBLIC_KEY_FILE = "token.rsa.public-key-file";
@@ -63,6 +65,8 @@ public final class DanmakuKeys {
     public static final String LOGIC_DEDUPE_TTL = "logic.dedupe.ttl";
     public static final String LOGIC_RESTRICTION_CACHE_TTL = "logic.restriction.cache-ttl";
     public static final String LOGIC_PUBLISH_TIMEOUT = "logic.publish.timeout";
+    public static final String LOGIC_RATE_ROOM_LEASE_PERIOD = "logic.rate.room.lease-period";
+    public static final String LOGIC_MAX_POSTS_IN_FLIGHT = "logic.max-posts-in-flight";
 
     public static final String STORAGE_GROUP = "storage.group";
     public static final String STORE_MEMORY_HISTORY_PER_ROOM = "store.memory.history-per-room";
@@ -86,6 +90,7 @@ public final class DanmakuKeys {
 
     public static final String GATEWAY_LOGIC_TARGET = "gateway.logic.target";
     public static final String GATEWAY_LOGIC_DEADLINE = "gateway.logic.deadline";
+    public static final String GATEWAY_LOGIC_DNS_REFRESH_INTERVAL = "gateway.logic.dns.refresh-interval";
     public static final String LOGIC_GRPC_HOST = "logic.grpc.host";
     public static final String LOGIC_GRPC_PORT = "logic.grpc.port";
     public static final String LOGIC_HTTP_HOST = "logic.http.host";
@@ -158,6 +163,12 @@ public final class DanmakuKeys {
 
             .define(GATEWAY_MAX_SUBSCRIPTIONS, INT, 32, between(1, 1024),
                     "Rooms one connection may be subscribed to at the same time.")
+            .define(GATEWAY_POST_LINGER, DURATION, Duration.ofMillis(1),
+                    between(Duration.ZERO, Duration.ofSeconds(1)),
+                    "How long the posts of an event loop's connections are gathered before they go to logic as one "
+                    + "batch; 0 = only what the loop read at once.")
+            .define(GATEWAY_POST_MAX_BATCH, INT, 512, between(1, 10_000),
+                    "A batch of posts goes to logic at once when it holds this many.")
 
             .define(TOKEN_HMAC_SECRET, PASSWORD, null, Validator.minBytes(32),
                     "HS256 secret for connection tokens; unset = HS256 tokens are refused.")
@@ -190,12 +201,20 @@ public final class DanmakuKeys {
             .define(LOGIC_DEDUPE_TTL, DURATION, Duration.ofMinutes(5),
                     between(Duration.ofSeconds(1), Duration.ofDays(1)),
                     "How long a client message id is remembered to drop a resent message.")
-            .define(LOGIC_RESTRICTION_CACHE_TTL, DURATION, Duration.ofSeconds(2),
-                    between(Duration.ZERO, Duration.ofMinutes(1)),
-                    "How long ban and mute lookups are cached; 0 = not cached.")
+            .define(LOGIC_RESTRICTION_CACHE_TTL, DURATION, Duration.ofSeconds(30),
+                    between(Duration.ZERO, Duration.ofMinutes(10)),
+                    "How long ban and mute answers are cached at most; changes reach every logic instance at once "
+                    + "through the hot store's change feed, this bounds how late a ban or mute that expires by "
+                    + "itself is lifted; 0 = not cached.")
             .define(LOGIC_PUBLISH_TIMEOUT, DURATION, Duration.ofSeconds(5),
                     between(Duration.ofMillis(100), Duration.ofMinutes(1)),
                     "A post not acknowledged by the bus within this time is rejected as unavailable.")
+            .define(LOGIC_RATE_ROOM_LEASE_PERIOD, DURATION, Duration.ofMillis(100),
+                    between(Duration.ofMillis(1), Duration.ofSeconds(10)),
+                    "Room rate-limit tokens leased from the hot store are spent in logic for this long (one store "
+                    + "call per room per lease, sized by the room's demand in the last period).")
+            .define(LOGIC_MAX_POSTS_IN_FLIGHT, INT, 50_000, between(1, 10_000_000),
+                    "Posts being validated or published at once; beyond it a batch is refused unavailable at once.")
 
             .define(STORAGE_GROUP, STRING, "danmaku-storage", nonEmpty(),
                     "Consumer group of the storage tier.")
@@ -238,10 +257,14 @@ public final class DanmakuKeys {
 
             .define(GATEWAY_LOGIC_TARGET, STRING, "127.0.0.1:9090", nonEmpty(),
                     "Where gateways find logic over gRPC: host:port[,host:port...] or dns:///name:port "
-                    + "(a Kubernetes headless service); calls are spread round robin.")
+                    + "(a Kubernetes headless service); each user's posts go to one instance (rendezvous hashing).")
             .define(GATEWAY_LOGIC_DEADLINE, DURATION, Duration.ofSeconds(6),
                     between(Duration.ofMillis(100), Duration.ofMinutes(1)),
                     "Deadline of a post forwarded to logic; past it the client gets unavailable.")
+            .define(GATEWAY_LOGIC_DNS_REFRESH_INTERVAL, DURATION, Duration.ofSeconds(5),
+                    between(Duration.ofMillis(100), Duration.ofHours(1)),
+                    "For a dns:/// target, how often the name is resolved again (the JVM's DNS cache, "
+                    + "networkaddress.cache.ttl, comes on top); unused for a static list.")
             .define(LOGIC_GRPC_HOST, STRING, "0.0.0.0", nonEmpty(), "Address logic's gRPC server binds to.")
             .define(LOGIC_GRPC_PORT, INT, 9090, PORT, "Port of logic's gRPC server (posts from gateways).")
             .define(LOGIC_HTTP_HOST, STRING, "0.0.0.0", nonEmpty(), "Address logic's server API binds to.")

@@ -34,7 +34,8 @@ public final class GatewayRole implements Role {
         Tokens tokens = Tokens.from(config, false, Clock.systemUTC());
         RpcClientConfig rpc = TierConfigs.build(() -> RpcClientConfig.defaults(
                         config.getString(DanmakuKeys.GATEWAY_LOGIC_TARGET).orElseThrow())
-                .withDeadline(config.getDuration(DanmakuKeys.GATEWAY_LOGIC_DEADLINE)));
+                .withDeadline(config.getDuration(DanmakuKeys.GATEWAY_LOGIC_DEADLINE))
+                .withDnsRefreshInterval(config.getDuration(DanmakuKeys.GATEWAY_LOGIC_DNS_REFRESH_INTERVAL)));
         store = Seams.store(config, registry, "gateway");
         bus = Seams.bus(config, registry, "gateway");
         logic = new GrpcPostClient(rpc, registry);

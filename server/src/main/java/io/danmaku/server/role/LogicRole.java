@@ -24,6 +24,7 @@ public final class LogicRole implements Role {
     private MessageBus bus;
     private HotStore store;
     private GrpcPostServer grpc;
+    private LogicService logic;
     private ApiHttpServer http;
 
     @Override
@@ -34,7 +35,7 @@ public final class LogicRole implements Role {
                 config.getString(DanmakuKeys.LOGIC_GRPC_HOST).orElseThrow(), config.getInt(DanmakuKeys.LOGIC_GRPC_PORT)));
         store = Seams.store(config, registry, "logic");
         bus = Seams.bus(config, registry, "logic");
-        LogicService logic = new LogicService(logicConfig, bus, store, registry, Clock.systemUTC());
+        logic = new LogicService(logicConfig, bus, store, registry, Clock.systemUTC());
         grpc = new GrpcPostServer(rpc, logic, registry).start();
         http = ApiHttpServer.start("server API", new java.net.InetSocketAddress(config.getString(DanmakuKeys.LOGIC_HTTP_HOST)
                 .orElseThrow(), config.getInt(DanmakuKeys.LOGIC_HTTP_PORT)), new ServerApi(logicConfig, logic, registry));
@@ -46,6 +47,6 @@ public final class LogicRole implements Role {
 
     @Override
     public void close() {
-        Closing.quietly(http, grpc, bus, store);
+        Closing.quietly(http, grpc, logic, bus, store);
     }
 }

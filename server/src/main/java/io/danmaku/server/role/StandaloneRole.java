@@ -37,6 +37,7 @@ public final class StandaloneRole implements Role {
     private HotStore store;
     private StorageService storage;
     private GatewayServer gateway;
+    private LogicService logic;
     private Duration drainWindow = Duration.ZERO;
 
     @Override
@@ -55,7 +56,7 @@ public final class StandaloneRole implements Role {
         bus = Seams.bus(config, registry, "standalone");
         storage = new StorageService(TierConfigs.storage(config), bus, store, registry);
         storage.start();
-        LogicService logic = new LogicService(logicConfig, bus, store, registry, clock);
+        logic = new LogicService(logicConfig, bus, store, registry, clock);
         HttpApi api = new RoutingApi(HistoryApi.PATH_PREFIX, new HistoryApi(store,
                 storage.archiveReader().orElse(null), clock, registry), new ServerApi(logicConfig, logic, registry));
         try {
@@ -79,6 +80,9 @@ public final class StandaloneRole implements Role {
         if (gateway != null) {
             gateway.drain(drainWindow);
             gateway.close();
+        }
+        if (logic != null) {
+            logic.close();
         }
         if (storage != null) {
             storage.close();

@@ -39,6 +39,8 @@ final class TierConfigs {
                 .connectTimeout(c.getDuration(DanmakuKeys.GATEWAY_CONNECT_TIMEOUT))
                 .onlineReportInterval(c.getDuration(DanmakuKeys.GATEWAY_ONLINE_REPORT_INTERVAL))
                 .maxSubscriptionsPerConnection(c.getInt(DanmakuKeys.GATEWAY_MAX_SUBSCRIPTIONS))
+                .postLinger(c.getDuration(DanmakuKeys.GATEWAY_POST_LINGER))
+                .postMaxBatch(c.getInt(DanmakuKeys.GATEWAY_POST_MAX_BATCH))
                 .build());
     }
 
@@ -55,7 +57,9 @@ final class TierConfigs {
                 c.getDuration(DanmakuKeys.LOGIC_DEDUPE_TTL),
                 c.getDuration(DanmakuKeys.LOGIC_RESTRICTION_CACHE_TTL),
                 c.getDuration(DanmakuKeys.LOGIC_PUBLISH_TIMEOUT),
-                c.getPassword(DanmakuKeys.API_KEY).map(Password::value).orElse(null)));
+                c.getPassword(DanmakuKeys.API_KEY).map(Password::value).orElse(null),
+                c.getDuration(DanmakuKeys.LOGIC_RATE_ROOM_LEASE_PERIOD),
+                c.getInt(DanmakuKeys.LOGIC_MAX_POSTS_IN_FLIGHT)));
     }
 
     static StorageConfig storage(Config c) {

@@ -33,6 +33,8 @@ class DanmakuKeysTest {
         expected.put("gateway.online.report-interval", "2s");
         expected.put("gateway.drain.window", "10s");
         expected.put("gateway.max-subscriptions", "32");
+        expected.put("gateway.post.linger", "1ms");
+        expected.put("gateway.post.max-batch", "512");
         expected.put("token.hmac.secret", "<unset>");
         expected.put("token.rsa.public-key-file", "<unset>");
         expected.put("allow.anonymous", "true");
@@ -47,8 +49,10 @@ class DanmakuKeysTest {
         expected.put("logic.blocked-words.file", "<unset>");
         expected.put("logic.blocked-words.reload", "10s");
         expected.put("logic.dedupe.ttl", "5m");
-        expected.put("logic.restriction.cache-ttl", "2s");
+        expected.put("logic.restriction.cache-ttl", "30s");
         expected.put("logic.publish.timeout", "5s");
+        expected.put("logic.rate.room.lease-period", "100ms");
+        expected.put("logic.max-posts-in-flight", "50000");
         expected.put("storage.group", "danmaku-storage");
         expected.put("store.memory.history-per-room", "1000");
         expected.put("bus.memory.queue-capacity", "65536");
@@ -65,6 +69,7 @@ class DanmakuKeysTest {
         expected.put("store.redis.history-retention", "168h");
         expected.put("gateway.logic.target", "127.0.0.1:9090");
         expected.put("gateway.logic.deadline", "6s");
+        expected.put("gateway.logic.dns.refresh-interval", "5s");
         expected.put("logic.grpc.host", "0.0.0.0");
         expected.put("logic.grpc.port", "9090");
         expected.put("logic.http.host", "0.0.0.0");
