@@ -33,6 +33,8 @@ import org.slf4j.LoggerFactory;
 final class RoomTokenLeases {
     /** Bound of the rooms tracked here (and of the fallback buckets). */
     static final int MAX_ROOMS = 100_000;
+    /** Lease calls one batch waits for at most before the posts still short of a token are refused. */
+    static final int MAX_ATTEMPTS = 3;
 
     private static final Logger LOG = LoggerFactory.getLogger(RoomTokenLeases.class);
 
@@ -76,18 +78,25 @@ final class RoomTokenLeases {
 
     /** Takes up to {@code wanted} tokens of the room; completes with how many it could have. */
     CompletableFuture<Grant> take(String room, int wanted) {
-        Lease lease = lease(room);
+        return take(room, lease(room), wanted, 0, MAX_ATTEMPTS);
+    }
+
+    /**
+     * Spends what the lease holds; when short, waits for a lease call (its own, or one in flight that it shares
+     * with other batches) and tries again, up to {@code attempts} calls: a shared call may have been sized for
+     * the batch that started it and leave nothing for the others, which is no reason to refuse them.
+     */
+    private CompletableFuture<Grant> take(String room, Lease lease, int wanted, int granted, int attempts) {
         CompletableFuture<Void> refill;
-        int granted;
         synchronized (lease) {
             long now = clock.millis();
-            granted = spend(lease, wanted, now);
+            granted += spend(lease, wanted - granted, attempts == MAX_ATTEMPTS ? wanted : 0, now);
             if (granted == wanted) {
                 return CompletableFuture.completedFuture(new Grant(granted, Duration.ZERO));
             }
-            if (now < lease.refusedUntilMillis) {
+            if (now < lease.refusedUntilMillis || attempts == 0) {
                 return CompletableFuture.completedFuture(new Grant(granted,
-                        Duration.ofMillis(lease.refusedUntilMillis - now)));
+                        Duration.ofMillis(Math.max(1, lease.refusedUntilMillis - now))));
             }
             if (lease.refill == null || lease.refill.isDone()) {
                 int ask = (int) Math.min(limit.burst(), Math.max(wanted - granted, lease.demandInLastWindow));
@@ -96,15 +105,7 @@ final class RoomTokenLeases {
             refill = lease.refill;
         }
         int before = granted;
-        return refill.thenApply(v -> {
-            synchronized (lease) {
-                long now = clock.millis();
-                int more = spend(lease, wanted - before, now);
-                Duration retry = before + more == wanted ? Duration.ZERO
-                        : Duration.ofMillis(Math.max(1, lease.refusedUntilMillis - now));
-                return new Grant(before + more, retry);
-            }
-        });
+        return refill.thenCompose(v -> take(room, lease, wanted, before, attempts - 1));
     }
 
     private Lease lease(String room) {
@@ -123,8 +124,11 @@ final class RoomTokenLeases {
         return lease;
     }
 
-    /** Spends up to {@code wanted} of the lease's live tokens (guarded by the lease). */
-    private int spend(Lease lease, int wanted, long now) {
+    /**
+     * Spends up to {@code wanted} of the lease's live tokens (guarded by the lease); {@code demand} is what to add
+     * to this period's demand (a batch counts once, not on every attempt).
+     */
+    private int spend(Lease lease, int wanted, int demand, long now) {
         if (now >= lease.expiresAtMillis) {
             lease.tokens = 0;
         }
@@ -135,7 +139,7 @@ final class RoomTokenLeases {
         }
         int granted = Math.min(wanted, lease.tokens);
         lease.tokens -= granted;
-        lease.demandInWindow += wanted;
+        lease.demandInWindow += demand;
         return granted;
     }
 
@@ -169,6 +173,10 @@ final class RoomTokenLeases {
                     long retry = answer != null && error == null ? answer.retryAfter().toMillis()
                             : (long) Math.ceil(1000.0 / limit.perSecond());
                     lease.refusedUntilMillis = now + Math.max(1, retry);
+                } else if (granted < ask || granted == limit.burst()) {
+                    // the bucket gave all it had (a bucket never holds more than its burst): the next token comes
+                    // in one emission interval
+                    lease.refusedUntilMillis = now + Math.max(1, (long) Math.ceil(1000.0 / limit.perSecond()));
                 }
             }
             return null;
