@@ -22,13 +22,31 @@ final class Seams {
     private Seams() {
     }
 
+    /** Validates the seams' settings for {@code role} without connecting to anything. */
+    static void check(Config c, String role) {
+        if (c.getString(DanmakuKeys.BUS_TYPE).orElseThrow().equals("memory")) {
+            requireStandalone(role, DanmakuKeys.BUS_TYPE, "kafka");
+        } else {
+            kafkaConfig(c);
+        }
+        if (c.getString(DanmakuKeys.STORE_TYPE).orElseThrow().equals("memory")) {
+            requireStandalone(role, DanmakuKeys.STORE_TYPE, "redis");
+        } else {
+            redisConfig(c);
+        }
+    }
+
     static MessageBus bus(Config c, MeterRegistry registry, String role) {
         String type = c.getString(DanmakuKeys.BUS_TYPE).orElseThrow();
         if (type.equals("memory")) {
             requireStandalone(role, DanmakuKeys.BUS_TYPE, "kafka");
             return new MemoryMessageBus(c.getInt(DanmakuKeys.BUS_MEMORY_QUEUE_CAPACITY));
         }
-        KafkaBusConfig config = TierConfigs.build(() -> KafkaBusConfig
+        return new KafkaMessageBus(kafkaConfig(c), registry);
+    }
+
+    private static KafkaBusConfig kafkaConfig(Config c) {
+        return TierConfigs.build(() -> KafkaBusConfig
                 .defaults(c.getString(DanmakuKeys.BUS_KAFKA_BOOTSTRAP_SERVERS).orElseThrow())
                 .withTopic(c.getString(DanmakuKeys.BUS_KAFKA_TOPIC).orElseThrow())
                 .withPartitions(c.getInt(DanmakuKeys.BUS_KAFKA_PARTITIONS))
@@ -37,7 +55,6 @@ final class Seams {
                 .withProducer(c.getPrefixed(DanmakuKeys.BUS_KAFKA_PRODUCER))
                 .withConsumer(consumerSettings(c))
                 .withAdmin(c.getPrefixed(DanmakuKeys.BUS_KAFKA_ADMIN)));
-        return new KafkaMessageBus(config, registry);
     }
 
     /**
@@ -57,7 +74,11 @@ final class Seams {
             requireStandalone(role, DanmakuKeys.STORE_TYPE, "redis");
             return new MemoryHotStore(Clock.systemUTC(), c.getInt(DanmakuKeys.STORE_MEMORY_HISTORY_PER_ROOM));
         }
-        RedisStoreConfig config = TierConfigs.build(() -> new RedisStoreConfig(
+        return RedisHotStore.connect(redisConfig(c), registry);
+    }
+
+    private static RedisStoreConfig redisConfig(Config c) {
+        return TierConfigs.build(() -> new RedisStoreConfig(
                 c.getString(DanmakuKeys.STORE_REDIS_MODE).orElseThrow().equals("single")
                         ? RedisStoreConfig.Mode.SINGLE : RedisStoreConfig.Mode.CLUSTER,
                 c.getList(DanmakuKeys.STORE_REDIS_URIS),
@@ -66,7 +87,6 @@ final class Seams {
                 RedisStoreConfig.DEFAULT_TOPOLOGY_REFRESH_PERIOD,
                 c.getInt(DanmakuKeys.STORE_REDIS_HISTORY_PER_ROOM),
                 c.getDuration(DanmakuKeys.STORE_REDIS_HISTORY_RETENTION)));
-        return RedisHotStore.connect(config, registry);
     }
 
     private static void requireStandalone(String role, String key, String real) {

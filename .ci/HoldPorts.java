@@ -1,0 +1,23 @@
+import java.net.InetSocketAddress;
+import java.net.ServerSocket;
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * Holds TCP ports the way another program on a developer's machine would (node_exporter on 9100, a dev server on
+ * 8080): binds each on every address, accepts nothing, prints {@code HOLDING <ports>} and sleeps until killed.
+ * Run as a single-file program: {@code java .ci/HoldPorts.java 8080 9100 9090}.
+ */
+public final class HoldPorts {
+    public static void main(String[] args) throws Exception {
+        List<ServerSocket> held = new ArrayList<>();
+        for (String arg : args) {
+            ServerSocket socket = new ServerSocket();
+            socket.bind(new InetSocketAddress(Integer.parseInt(arg)));
+            held.add(socket);
+        }
+        System.out.println("HOLDING " + String.join(" ", args));
+        System.out.flush();
+        Thread.sleep(Long.MAX_VALUE);
+    }
+}
