@@ -16,7 +16,9 @@ import java.time.Clock;
 
 /**
  * Builds the configured implementation of each seam: {@code bus.type} memory or kafka, {@code store.type}
- * memory or redis. The distributed roles need the real ones (several processes share them).
+ * memory or redis. The distributed roles need the real ones (several processes share them). Kafka and Redis are
+ * waited for at start ({@code bus.kafka.connect-wait}, {@code store.redis.connect-wait}): a process started before
+ * them retries with backoff instead of exiting.
  */
 final class Seams {
     private Seams() {
@@ -42,7 +44,9 @@ final class Seams {
             requireStandalone(role, DanmakuKeys.BUS_TYPE, "kafka");
             return new MemoryMessageBus(c.getInt(DanmakuKeys.BUS_MEMORY_QUEUE_CAPACITY));
         }
-        return new KafkaMessageBus(kafkaConfig(c), registry);
+        KafkaBusConfig config = kafkaConfig(c);
+        return ConnectWait.connect("Kafka at " + config.bootstrapServers(), DanmakuKeys.BUS_KAFKA_CONNECT_WAIT,
+                c.getDuration(DanmakuKeys.BUS_KAFKA_CONNECT_WAIT), () -> new KafkaMessageBus(config, registry));
     }
 
     private static KafkaBusConfig kafkaConfig(Config c) {
@@ -74,7 +78,9 @@ final class Seams {
             requireStandalone(role, DanmakuKeys.STORE_TYPE, "redis");
             return new MemoryHotStore(Clock.systemUTC(), c.getInt(DanmakuKeys.STORE_MEMORY_HISTORY_PER_ROOM));
         }
-        return RedisHotStore.connect(redisConfig(c), registry);
+        RedisStoreConfig config = redisConfig(c);
+        return ConnectWait.connect("Redis at " + config.uris(), DanmakuKeys.STORE_REDIS_CONNECT_WAIT,
+                c.getDuration(DanmakuKeys.STORE_REDIS_CONNECT_WAIT), () -> RedisHotStore.connect(config, registry));
     }
 
     private static RedisStoreConfig redisConfig(Config c) {
