@@ -91,6 +91,11 @@ public final class ServerApi implements HttpApi {
         }
     }
 
+    /** The API methods this server answers ({@code publish} is {@code POST /api/publish}). */
+    public java.util.Set<String> methodNames() {
+        return methods.keySet();
+    }
+
     @Override
     public CompletableFuture<ApiResponse> handle(ApiRequest request) {
         String method = methodName(request.path());

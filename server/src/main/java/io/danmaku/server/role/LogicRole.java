@@ -13,6 +13,7 @@ import io.danmaku.server.admin.Readiness;
 import io.danmaku.server.config.Config;
 import io.danmaku.server.config.DanmakuKeys;
 import io.danmaku.server.http.ApiHttpServer;
+import io.danmaku.server.http.OpenApiDocument;
 import io.micrometer.core.instrument.MeterRegistry;
 import java.time.Clock;
 
@@ -50,7 +51,7 @@ public final class LogicRole implements Role {
         Listening.bind(DanmakuKeys.LOGIC_GRPC_PORT, rpc.host(), rpc.port(), server::start);
         http = ApiHttpServer.start("server API", DanmakuKeys.LOGIC_HTTP_PORT,
                 config.getString(DanmakuKeys.LOGIC_HTTP_HOST).orElseThrow(), config.getInt(DanmakuKeys.LOGIC_HTTP_PORT),
-                new ServerApi(logicConfig, logic, registry));
+                OpenApiDocument.serving(OpenApiDocument.SERVER_API, new ServerApi(logicConfig, logic, registry)));
     }
 
     public int httpPort() {

@@ -8,6 +8,7 @@ import io.danmaku.logic.LogicConfig;
 import io.danmaku.logic.LogicService;
 import io.danmaku.logic.api.ServerApi;
 import io.danmaku.protocol.api.HttpApi;
+import io.danmaku.server.http.OpenApiDocument;
 import io.danmaku.server.http.RoutingApi;
 import io.danmaku.storage.api.HistoryApi;
 import io.danmaku.protocol.bus.MessageBus;
@@ -68,8 +69,8 @@ public final class StandaloneRole implements Role {
         storage = new StorageService(storageConfig, bus, store, registry);
         storage.start();
         LogicService logic = new LogicService(logicConfig, bus, store, registry, clock);
-        HttpApi api = new RoutingApi(HistoryApi.PATH_PREFIX, new HistoryApi(store,
-                storage.archiveReader().orElse(null), clock, registry), new ServerApi(logicConfig, logic, registry));
+        HttpApi api = OpenApiDocument.serving(path -> true, new RoutingApi(HistoryApi.PATH_PREFIX, new HistoryApi(store,
+                storage.archiveReader().orElse(null), clock, registry), new ServerApi(logicConfig, logic, registry)));
         GatewayServer server = new GatewayServer(gatewayConfig, nodeId, bus, store, logic,
                 tokens.verifier(), config.getBoolean(DanmakuKeys.ALLOW_ANONYMOUS), api, tokens.demoIssuer(), registry);
         gateway = server;

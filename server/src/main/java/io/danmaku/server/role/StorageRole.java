@@ -8,6 +8,7 @@ import io.danmaku.server.admin.Readiness;
 import io.danmaku.server.config.Config;
 import io.danmaku.server.config.DanmakuKeys;
 import io.danmaku.server.http.ApiHttpServer;
+import io.danmaku.server.http.OpenApiDocument;
 import io.danmaku.storage.StorageConfig;
 import io.danmaku.storage.api.HistoryApi;
 import io.danmaku.storage.ingest.StorageService;
@@ -45,7 +46,7 @@ public final class StorageRole implements Role {
         HistoryApi api = new HistoryApi(store, storage.archiveReader().orElse(null), Clock.systemUTC(), registry);
         http = ApiHttpServer.start("history API", DanmakuKeys.STORAGE_HTTP_PORT,
                 config.getString(DanmakuKeys.STORAGE_HTTP_HOST).orElseThrow(), config.getInt(DanmakuKeys.STORAGE_HTTP_PORT),
-                api);
+                OpenApiDocument.serving(OpenApiDocument.HISTORY_API, api));
     }
 
     public int httpPort() {
