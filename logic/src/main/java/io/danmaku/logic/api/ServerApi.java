@@ -154,9 +154,9 @@ public final class ServerApi implements HttpApi {
         try {
             body = Json.MAPPER.readTree(request.body());
         } catch (JsonProcessingException e) {
-            return done(badRequest("bad request: malformed JSON: " + abbreviate(e.getOriginalMessage())));
+            return done(badRequest("bad request: " + malformed(e)));
         } catch (IOException e) {
-            return done(badRequest("bad request: malformed JSON: " + abbreviate(String.valueOf(e.getMessage()))));
+            return done(badRequest("bad request: malformed JSON"));
         }
         if (body == null || !body.isObject()) {
             return done(badRequest("bad request: body is " + (body == null ? "empty" : typeName(body))
@@ -322,6 +322,28 @@ public final class ServerApi implements HttpApi {
             return ApiResponse.error(503, CODE_NOT_AVAILABLE, message);
         }
         return badRequest(message);
+    }
+
+    /**
+     * Where a body stopped being JSON: the position and the field being read, in our words; never the parser's own
+     * message, which describes its internals (features, source redaction).
+     */
+    static String malformed(JsonProcessingException e) {
+        StringBuilder b = new StringBuilder("malformed JSON");
+        if (e instanceof com.fasterxml.jackson.core.io.JsonEOFException) {
+            b.append(" (ends too early)");
+        } else if (String.valueOf(e.getOriginalMessage()).startsWith("Duplicate field")) {
+            b.append(" (duplicate field)");
+        }
+        com.fasterxml.jackson.core.JsonLocation at = e.getLocation();
+        if (at != null && at.getLineNr() > 0) {
+            b.append(" at line ").append(at.getLineNr()).append(", column ").append(at.getColumnNr());
+        }
+        if (e.getProcessor() instanceof com.fasterxml.jackson.core.JsonParser parser && parser.getParsingContext() != null
+                && parser.getParsingContext().getCurrentName() != null) {
+            b.append(", field \"").append(abbreviate(parser.getParsingContext().getCurrentName())).append('"');
+        }
+        return b.toString();
     }
 
     private static void position(ObjectNode result, BusPosition p) {
