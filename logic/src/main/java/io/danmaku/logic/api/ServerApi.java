@@ -330,7 +330,8 @@ public final class ServerApi implements HttpApi {
      */
     static String malformed(JsonProcessingException e) {
         StringBuilder b = new StringBuilder("malformed JSON");
-        if (e instanceof com.fasterxml.jackson.core.io.JsonEOFException) {
+        if (e instanceof com.fasterxml.jackson.core.io.JsonEOFException
+                || String.valueOf(e.getOriginalMessage()).startsWith("Unexpected end-of-input")) {
             b.append(" (ends too early)");
         } else if (String.valueOf(e.getOriginalMessage()).startsWith("Duplicate field")) {
             b.append(" (duplicate field)");

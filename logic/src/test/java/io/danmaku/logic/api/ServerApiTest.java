@@ -254,6 +254,8 @@ class ServerApiTest {
                 .isEqualTo("bad request: malformed JSON (duplicate field) at line 1, column 25, field \"channel\"");
         assertThat(post("/api/publish", "{\"channel\":\"a\",\n \"data\": tru}").errorMessage())
                 .isEqualTo("bad request: malformed JSON at line 2, column 10, field \"data\"");
+        assertThat(post("/api/publish", "{\"channel\":\"lobby\",").errorMessage())
+                .isEqualTo("bad request: malformed JSON (ends too early) at line 1, column 20, field \"channel\"");
         assertThat(post("/api/publish", "[1,2").errorMessage())
                 .as("no parser internals").doesNotContain("Source", "StreamReadFeature", "REDACTED");
     }
