@@ -74,6 +74,18 @@ class BusyPortTest {
                 + port + ": address already in use\n");
     }
 
+    @Test
+    void badConfigurationIsReportedBeforeAnyPortIsBound() {
+        int port = held.getLocalPort();
+
+        int status = Main.execute(new String[] {"gateway", "--set", "admin.host=127.0.0.1", "--set", "admin.port=" + port},
+                Map.of(), shutdown, StandaloneRole::new, new PrintWriter(out, true), new PrintWriter(err, true));
+
+        assertThat(status).isEqualTo(RoleCommand.EXIT_BAD_CONFIG);
+        assertThat(err.toString()).startsWith("danmaku gateway: invalid configuration: ")
+                .contains("(expected: kafka for the gateway role").doesNotContain("cannot listen");
+    }
+
     static int freePort() throws IOException {
         try (ServerSocket s = new ServerSocket(0, 1, InetAddress.getByName("127.0.0.1"))) {
             return s.getLocalPort();
