@@ -147,6 +147,8 @@ public final class GatewayServer implements AutoCloseable {
         hotStore.reportOnline(nodeId, report, ttl).whenComplete((v, err) -> {
             if (err != null) {
                 log.debug("online report failed: {}", err.toString());
+            } else {
+                rooms.reported(counts);
             }
         });
     }

@@ -9,10 +9,12 @@ import io.danmaku.server.role.LogicRole;
 import io.danmaku.server.role.StorageRole;
 import io.danmaku.server.cli.ShutdownHooks;
 import io.danmaku.server.cli.StandaloneCommand;
+import io.danmaku.server.cli.TokenCommand;
 import io.danmaku.server.cli.VersionProvider;
 import io.danmaku.server.role.Role;
 import io.danmaku.server.role.StandaloneRole;
 import java.io.PrintWriter;
+import java.time.Clock;
 import java.util.Map;
 import java.util.function.Supplier;
 import picocli.CommandLine;
@@ -22,7 +24,8 @@ import picocli.CommandLine.ParameterException;
 import picocli.CommandLine.Spec;
 
 /**
- * The {@code danmaku} executable: {@code danmaku standalone|gateway|logic|storage}, {@code danmaku config-docs},
+ * The {@code danmaku} executable: {@code danmaku standalone|gateway|logic|storage}, {@code danmaku token},
+ * {@code danmaku config-docs},
  * {@code --help}, {@code --version}.
  */
 @Command(name = "danmaku", mixinStandardHelpOptions = true, versionProvider = VersionProvider.class,
@@ -49,6 +52,7 @@ public final class Main implements Runnable {
                 .addSubcommand(new GatewayCommand(env, hooks, GatewayRole::new))
                 .addSubcommand(new LogicCommand(env, hooks, LogicRole::new))
                 .addSubcommand(new StorageCommand(env, hooks, StorageRole::new))
+                .addSubcommand(new TokenCommand(env, Clock.systemUTC()))
                 .addSubcommand(new ConfigDocsCommand());
         commandLine.setOut(out);
         commandLine.setErr(err);
@@ -58,6 +62,6 @@ public final class Main implements Runnable {
     /** {@code danmaku} alone: a usage error. */
     @Override
     public void run() {
-        throw new ParameterException(spec.commandLine(), "Missing a command: standalone, gateway, logic, storage or config-docs");
+        throw new ParameterException(spec.commandLine(), "Missing a command: standalone, gateway, logic, storage, token or config-docs");
     }
 }

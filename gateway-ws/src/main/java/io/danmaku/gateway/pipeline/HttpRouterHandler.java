@@ -93,8 +93,9 @@ public final class HttpRouterHandler extends SimpleChannelInboundHandler<FullHtt
     @Override
     protected void channelRead0(ChannelHandlerContext c, FullHttpRequest req) {
         if (!req.decoderResult().isSuccess()) {
-            respond(c, req, HttpResponseStatus.BAD_REQUEST, "text/plain; charset=utf-8",
-                    "bad request: " + req.decoderResult().cause().getMessage());
+            // the decoder gave up on this connection's stream (e.g. headers over the limit): answer and close
+            write(c, false, HttpResponseStatus.BAD_REQUEST, "text/plain; charset=utf-8",
+                    ("bad request: " + req.decoderResult().cause().getMessage()).getBytes(StandardCharsets.UTF_8));
             return;
         }
         QueryStringDecoder uri = new QueryStringDecoder(req.uri());

@@ -17,6 +17,8 @@ import java.util.concurrent.ConcurrentHashMap;
  */
 public final class RoomRegistry {
     private final ConcurrentHashMap<String, RoomState> rooms = new ConcurrentHashMap<>();
+    /** This gateway's counts as last written to the hot store; read by any thread. */
+    private volatile Map<String, Integer> reported = Map.of();
     private final LoopShard[] shards;
     private final Map<EventLoop, LoopShard> shardByLoop = new IdentityHashMap<>();
     private final int ringSize;
@@ -128,6 +130,23 @@ public final class RoomRegistry {
     public int localCount(String room) {
         RoomState s = rooms.get(room);
         return s == null ? 0 : s.totalMembers();
+    }
+
+    /** Records the local counts the hot store now holds for this gateway (its last successful report). */
+    public void reported(Map<String, Integer> counts) {
+        reported = Map.copyOf(counts);
+    }
+
+    /**
+     * The room's online count now: the hot store's total over every gateway, with this gateway's share in it (its
+     * last report, up to a report interval old) replaced by its current member count. A viewer who just joined is
+     * counted at once, not at the next report.
+     *
+     * @param storeTotal what the hot store answered for the room
+     */
+    public long currentTotal(String room, long storeTotal) {
+        int local = localCount(room);
+        return Math.max(local, storeTotal - reported.getOrDefault(room, 0) + local);
     }
 
     /** Rooms known here (with members or within their retention time). */

@@ -91,6 +91,11 @@ public final class ServerApi implements HttpApi {
         }
     }
 
+    /** The API methods this server answers ({@code publish} is {@code POST /api/publish}). */
+    public java.util.Set<String> methodNames() {
+        return methods.keySet();
+    }
+
     @Override
     public CompletableFuture<ApiResponse> handle(ApiRequest request) {
         String method = methodName(request.path());
@@ -149,9 +154,9 @@ public final class ServerApi implements HttpApi {
         try {
             body = Json.MAPPER.readTree(request.body());
         } catch (JsonProcessingException e) {
-            return done(badRequest("bad request: malformed JSON: " + abbreviate(e.getOriginalMessage())));
+            return done(badRequest("bad request: " + malformed(e)));
         } catch (IOException e) {
-            return done(badRequest("bad request: malformed JSON: " + abbreviate(String.valueOf(e.getMessage()))));
+            return done(badRequest("bad request: malformed JSON"));
         }
         if (body == null || !body.isObject()) {
             return done(badRequest("bad request: body is " + (body == null ? "empty" : typeName(body))
@@ -317,6 +322,29 @@ public final class ServerApi implements HttpApi {
             return ApiResponse.error(503, CODE_NOT_AVAILABLE, message);
         }
         return badRequest(message);
+    }
+
+    /**
+     * Where a body stopped being JSON: the position and the field being read, in our words; never the parser's own
+     * message, which describes its internals (features, source redaction).
+     */
+    static String malformed(JsonProcessingException e) {
+        StringBuilder b = new StringBuilder("malformed JSON");
+        if (e instanceof com.fasterxml.jackson.core.io.JsonEOFException
+                || String.valueOf(e.getOriginalMessage()).startsWith("Unexpected end-of-input")) {
+            b.append(" (ends too early)");
+        } else if (String.valueOf(e.getOriginalMessage()).startsWith("Duplicate field")) {
+            b.append(" (duplicate field)");
+        }
+        com.fasterxml.jackson.core.JsonLocation at = e.getLocation();
+        if (at != null && at.getLineNr() > 0) {
+            b.append(" at line ").append(at.getLineNr()).append(", column ").append(at.getColumnNr());
+        }
+        if (e.getProcessor() instanceof com.fasterxml.jackson.core.JsonParser parser && parser.getParsingContext() != null
+                && parser.getParsingContext().getCurrentName() != null) {
+            b.append(", field \"").append(abbreviate(parser.getParsingContext().getCurrentName())).append('"');
+        }
+        return b.toString();
     }
 
     private static void position(ObjectNode result, BusPosition p) {

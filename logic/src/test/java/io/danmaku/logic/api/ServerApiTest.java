@@ -249,9 +249,15 @@ class ServerApiTest {
         Reply r = post("/api/publish", "{\"channel\":");
         assertThat(r.status()).isEqualTo(400);
         assertThat(r.errorCode()).isEqualTo(107);
-        assertThat(r.errorMessage()).startsWith("bad request: malformed JSON: ");
+        assertThat(r.errorMessage()).isEqualTo("bad request: malformed JSON (ends too early) at line 1, column 12, field \"channel\"");
         assertThat(post("/api/publish", "{\"channel\":\"a\",\"channel\":\"b\",\"data\":{}}").errorMessage())
-                .startsWith("bad request: malformed JSON: ").contains("channel");
+                .isEqualTo("bad request: malformed JSON (duplicate field) at line 1, column 25, field \"channel\"");
+        assertThat(post("/api/publish", "{\"channel\":\"a\",\n \"data\": tru}").errorMessage())
+                .isEqualTo("bad request: malformed JSON at line 2, column 10, field \"data\"");
+        assertThat(post("/api/publish", "{\"channel\":\"lobby\",").errorMessage())
+                .isEqualTo("bad request: malformed JSON (ends too early) at line 1, column 20, field \"channel\"");
+        assertThat(post("/api/publish", "[1,2").errorMessage())
+                .as("no parser internals").doesNotContain("Source", "StreamReadFeature", "REDACTED");
     }
 
     @Test

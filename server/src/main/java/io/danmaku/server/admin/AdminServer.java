@@ -4,7 +4,7 @@ import static java.util.Objects.requireNonNull;
 
 import com.sun.net.httpserver.HttpExchange;
 import com.sun.net.httpserver.HttpServer;
-import io.danmaku.server.ServerException;
+import io.danmaku.server.ListenException;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import java.io.IOException;
 import java.io.OutputStream;
@@ -45,7 +45,7 @@ public final class AdminServer implements AutoCloseable {
     /**
      * Binds {@code host:port} ({@code 0} = any free port, see {@link #port()}) and starts serving.
      *
-     * @throws ServerException when the address cannot be bound, naming it
+     * @throws ListenException when the address cannot be bound, naming the key, the address and the cause
      */
     public static AdminServer start(String host, int port, PrometheusMeterRegistry registry, Readiness readiness) {
         requireNonNull(host, "host");
@@ -55,7 +55,7 @@ public final class AdminServer implements AutoCloseable {
         try {
             server = HttpServer.create(new InetSocketAddress(host, port), 0);
         } catch (IOException e) {
-            throw new ServerException("admin.host/admin.port " + host + ":" + port + ": cannot listen: " + e.getMessage(), e);
+            throw ListenException.of("admin.port", host, port, e);
         }
         AtomicInteger threads = new AtomicInteger();
         ExecutorService executor = Executors.newFixedThreadPool(2, task -> {

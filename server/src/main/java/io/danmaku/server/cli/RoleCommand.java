@@ -78,7 +78,7 @@ public abstract class RoleCommand implements Callable<Integer> {
         } catch (ServerException e) {
             hook.cancel();
             return fail(err, "cannot start:", e, EXIT_START_FAILED);
-        } catch (RuntimeException e) {
+        } catch (Exception e) { // also a checked exception a transport throws undeclared
             hook.cancel();
             log.error("Failed to start", e);
             return fail(err, "cannot start:", e, EXIT_START_FAILED);
@@ -87,7 +87,7 @@ public abstract class RoleCommand implements Callable<Integer> {
         return EXIT_OK;
     }
 
-    private int fail(PrintWriter err, String what, RuntimeException e, int status) {
+    private int fail(PrintWriter err, String what, Exception e, int status) {
         String message = e.getMessage() == null ? e.getClass().getName() : e.getMessage();
         err.println(spec.qualifiedName() + ": " + what + (message.contains("\n") ? "\n" : " ") + message);
         err.flush();

@@ -14,8 +14,9 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Runs one {@link Role} through the process lifecycle. {@link #start()}: log the effective configuration, create
- * the meter registry with the JVM meters, start the admin server ({@code admin.host:admin.port}), start the role,
+ * Runs one {@link Role} through the process lifecycle. {@link #start()}: log the effective configuration, let the
+ * role validate it ({@link Role#prepare}, nothing bound yet), create the meter registry with the JVM meters, start
+ * the admin server ({@code admin.host:admin.port}), start the role,
  * mark ready. {@link #close()}: mark draining, close the role (which drains), stop the admin server. Start and close
  * are serialized, and close is idempotent, so a shutdown signal during start waits for it and then drains.
  */
@@ -37,8 +38,9 @@ public final class RoleRunner implements AutoCloseable {
     }
 
     /**
-     * Starts the admin server and the role, then marks the process ready. On failure everything started is closed
-     * and the exception is rethrown.
+     * Validates the role's configuration, starts the admin server and the role, then marks the process ready. On
+     * failure everything started is closed and the exception is rethrown (a checked one that a transport throws
+     * undeclared, such as Netty's bind failure, unchanged as well).
      *
      * @throws IllegalStateException when called twice or after {@link #close()}
      */
@@ -49,11 +51,12 @@ public final class RoleRunner implements AutoCloseable {
         started = true;
         log.info("Starting {} with the effective configuration:\n{}", role.getClass().getSimpleName(), config.describe());
         try {
+            role.prepare(config);
             jvmMetrics = JvmMetrics.bindTo(registry);
             admin = AdminServer.start(config.getString(DanmakuKeys.ADMIN_HOST).orElseThrow(),
                     config.getInt(DanmakuKeys.ADMIN_PORT), registry, readiness);
             role.start(config, registry, readiness);
-        } catch (RuntimeException | Error e) {
+        } catch (Throwable e) {
             close();
             throw e;
         }

@@ -45,8 +45,11 @@ public final class ConfigDocs {
                 `key = value (source)` line per key, with secrets (type `password`) shown as `[hidden]`.
 
                 The launcher script (`./danmaku`) reads three variables of its own: `DANMAKU_JAVA_OPTS` (JVM
-                options; default `-XX:+UseG1GC -Xss512k -XX:+ExitOnOutOfMemoryError`), `DANMAKU_HOME` (the project
-                directory; default the script's own) and `DANMAKU_CONFIG`.
+                options; default `-XX:+UseG1GC -Xss512k -XX:+ExitOnOutOfMemoryError -XX:MaxHeapFreeRatio=40
+                -XX:G1PeriodicGCInterval=60000`, plus `-XX:TrimNativeHeapInterval=10000` on JVMs that have it
+                (17.0.10+, 21.0.1+, 22+) and `--enable-native-access=ALL-UNNAMED` on Java 22+; the script's header
+                says why each; set it empty for none), `DANMAKU_HOME` (the project directory; default the script's
+                own) and `DANMAKU_CONFIG`.
 
                 ## Keys
 
@@ -73,7 +76,7 @@ public final class ConfigDocs {
                     + " entries are set in the YAML file or with `--set`, not in the environment.\n");
         } else {
             out.append("Every key under a prefix is passed, unvalidated, to the client library; set entries in the YAML file"
-                    + " or with `--set` (`--set logic.kafka.producer.linger.ms=5`), not in the environment.\n\n");
+                    + " or with `--set` (`--set bus.kafka.producer.linger.ms=5`), not in the environment.\n\n");
             out.append("| Prefix | Description |\n|---|---|\n");
             for (ConfigPrefix prefix : definition.prefixes()) {
                 out.append("| `").append(prefix.prefix()).append("*` | ").append(cell(prefix.doc())).append(" |\n");

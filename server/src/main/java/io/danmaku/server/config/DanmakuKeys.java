@@ -77,6 +77,7 @@ public final class DanmakuKeys {
     public static final String BUS_KAFKA_TOPIC = "bus.kafka.topic";
     public static final String BUS_KAFKA_PARTITIONS = "bus.kafka.partitions";
     public static final String BUS_KAFKA_REPLICATION_FACTOR = "bus.kafka.replication-factor";
+    public static final String BUS_KAFKA_CONNECT_WAIT = "bus.kafka.connect-wait";
     public static final String BUS_KAFKA_PRODUCER = "bus.kafka.producer.";
     public static final String BUS_KAFKA_CONSUMER = "bus.kafka.consumer.";
     public static final String BUS_KAFKA_ADMIN = "bus.kafka.admin.";
@@ -85,6 +86,7 @@ public final class DanmakuKeys {
     public static final String STORE_REDIS_MODE = "store.redis.mode";
     public static final String STORE_REDIS_URIS = "store.redis.uris";
     public static final String STORE_REDIS_COMMAND_TIMEOUT = "store.redis.command-timeout";
+    public static final String STORE_REDIS_CONNECT_WAIT = "store.redis.connect-wait";
     public static final String STORE_REDIS_HISTORY_PER_ROOM = "store.redis.history-per-room";
     public static final String STORE_REDIS_HISTORY_RETENTION = "store.redis.history-retention";
 
@@ -234,6 +236,9 @@ public final class DanmakuKeys {
                     "Partitions of the topic when it is created (an existing topic keeps its own).")
             .define(BUS_KAFKA_REPLICATION_FACTOR, INT, 1, between(1, 32),
                     "Replication factor of the topic when it is created; use 3 in production.")
+            .define(BUS_KAFKA_CONNECT_WAIT, DURATION, Duration.ofSeconds(60), between(Duration.ZERO, Duration.ofHours(1)),
+                    "At start, how long a role keeps trying to reach Kafka (retries with backoff up to 5 s apart) "
+                    + "before it gives up with exit status 1; 0 = one attempt.")
             .definePrefix(BUS_KAFKA_PRODUCER, "Kafka producer settings passed through as they are, over the defaults acks=all, "
                     + "enable.idempotence=true, compression.type=lz4, linger.ms=10, batch.size=262144, "
                     + "buffer.memory=67108864; e.g. bus.kafka.producer.compression.type=zstd.")
@@ -249,6 +254,9 @@ public final class DanmakuKeys {
             .define(STORE_REDIS_COMMAND_TIMEOUT, DURATION, Duration.ofMillis(500),
                     between(Duration.ofMillis(10), Duration.ofMinutes(1)),
                     "Timeout of each Redis command; a failed-over master is found again by topology refresh.")
+            .define(STORE_REDIS_CONNECT_WAIT, DURATION, Duration.ofSeconds(60), between(Duration.ZERO, Duration.ofHours(1)),
+                    "At start, how long a role keeps trying to reach Redis (retries with backoff up to 5 s apart) "
+                    + "before it gives up with exit status 1; 0 = one attempt.")
             .define(STORE_REDIS_HISTORY_PER_ROOM, INT, 1000, between(1, 1_000_000),
                     "Messages of hot history kept per room in Redis (exact cap).")
             .define(STORE_REDIS_HISTORY_RETENTION, DURATION, Duration.ofDays(7),

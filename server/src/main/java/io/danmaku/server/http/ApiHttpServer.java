@@ -7,7 +7,7 @@ import com.sun.net.httpserver.HttpServer;
 import io.danmaku.protocol.api.ApiRequest;
 import io.danmaku.protocol.api.ApiResponse;
 import io.danmaku.protocol.api.HttpApi;
-import io.danmaku.server.ServerException;
+import io.danmaku.server.ListenException;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
@@ -50,16 +50,22 @@ public final class ApiHttpServer implements AutoCloseable {
         this.api = api;
     }
 
-    /** Binds {@code address} (port 0 = any free port) and serves {@code api}. */
-    public static ApiHttpServer start(String name, InetSocketAddress address, HttpApi api) {
+    /**
+     * Binds {@code host:port} (port 0 = any free port) and serves {@code api}.
+     *
+     * @param portKey the configuration key of the port, named when it cannot be bound
+     * @throws ListenException when the address cannot be bound
+     */
+    public static ApiHttpServer start(String name, String portKey, String host, int port, HttpApi api) {
         requireNonNull(name, "name");
-        requireNonNull(address, "address");
+        requireNonNull(portKey, "portKey");
+        requireNonNull(host, "host");
         requireNonNull(api, "api");
         HttpServer server;
         try {
-            server = HttpServer.create(address, BACKLOG);
+            server = HttpServer.create(new InetSocketAddress(host, port), BACKLOG);
         } catch (IOException e) {
-            throw new ServerException("HTTP: cannot listen on " + address + ": " + e.getMessage(), e);
+            throw ListenException.of(portKey, host, port, e);
         }
         ExecutorService executor = Executors.newFixedThreadPool(THREADS, r -> {
             Thread t = new Thread(r, "danmaku-" + name.replace(' ', '-') + "-http-" + THREAD_IDS.incrementAndGet());

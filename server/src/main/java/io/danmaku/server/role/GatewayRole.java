@@ -2,6 +2,7 @@ package io.danmaku.server.role;
 
 import static java.util.Objects.requireNonNull;
 
+import io.danmaku.gateway.GatewayConfig;
 import io.danmaku.gateway.GatewayServer;
 import io.danmaku.protocol.bus.MessageBus;
 import io.danmaku.protocol.store.HotStore;
@@ -20,6 +21,9 @@ import java.time.Duration;
  * served by logic, not here.
  */
 public final class GatewayRole implements Role {
+    private GatewayConfig gatewayConfig;
+    private Tokens tokens;
+    private RpcClientConfig rpc;
     private MessageBus bus;
     private HotStore store;
     private GrpcPostClient logic;
@@ -27,26 +31,30 @@ public final class GatewayRole implements Role {
     private Duration drainWindow = Duration.ZERO;
 
     @Override
-    public void start(Config config, MeterRegistry registry, Readiness readiness) {
+    public void prepare(Config config) {
         requireNonNull(config, "config");
-        var gatewayConfig = TierConfigs.gateway(config);
+        gatewayConfig = TierConfigs.gateway(config);
         drainWindow = config.getDuration(DanmakuKeys.GATEWAY_DRAIN_WINDOW);
-        Tokens tokens = Tokens.from(config, false, Clock.systemUTC());
-        RpcClientConfig rpc = TierConfigs.build(() -> RpcClientConfig.defaults(
+        tokens = Tokens.from(config, false, Clock.systemUTC());
+        rpc = TierConfigs.build(() -> RpcClientConfig.defaults(
                         config.getString(DanmakuKeys.GATEWAY_LOGIC_TARGET).orElseThrow())
                 .withDeadline(config.getDuration(DanmakuKeys.GATEWAY_LOGIC_DEADLINE))
                 .withDnsRefreshInterval(config.getDuration(DanmakuKeys.GATEWAY_LOGIC_DNS_REFRESH_INTERVAL)));
+        Seams.check(config, "gateway");
+    }
+
+    @Override
+    public void start(Config config, MeterRegistry registry, Readiness readiness) {
+        if (gatewayConfig == null) {
+            prepare(config);
+        }
         store = Seams.store(config, registry, "gateway");
         bus = Seams.bus(config, registry, "gateway");
         logic = new GrpcPostClient(rpc, registry);
-        try {
-            gateway = new GatewayServer(gatewayConfig, TierConfigs.nodeId(config), bus, store, logic,
-                    tokens.verifier(), config.getBoolean(DanmakuKeys.ALLOW_ANONYMOUS), null, tokens.demoIssuer(),
-                    registry).start();
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            throw new IllegalStateException("interrupted while binding the gateway port", e);
-        }
+        GatewayServer server = new GatewayServer(gatewayConfig, TierConfigs.nodeId(config), bus, store, logic,
+                tokens.verifier(), config.getBoolean(DanmakuKeys.ALLOW_ANONYMOUS), null, tokens.demoIssuer(), registry);
+        gateway = server;
+        Listening.bind(DanmakuKeys.GATEWAY_PORT, gatewayConfig.host(), gatewayConfig.port(), server::start);
     }
 
     public int gatewayPort() {

@@ -13,6 +13,7 @@ import io.danmaku.server.admin.Readiness;
 import io.danmaku.server.config.Config;
 import io.danmaku.server.config.DanmakuKeys;
 import io.danmaku.server.http.ApiHttpServer;
+import io.danmaku.server.http.OpenApiDocument;
 import io.micrometer.core.instrument.MeterRegistry;
 import java.time.Clock;
 
@@ -21,6 +22,8 @@ import java.time.Clock;
  * ({@code logic.grpc.port}); backends use the server API on {@code logic.http.port}.
  */
 public final class LogicRole implements Role {
+    private LogicConfig logicConfig;
+    private RpcServerConfig rpc;
     private MessageBus bus;
     private HotStore store;
     private GrpcPostServer grpc;
@@ -28,17 +31,28 @@ public final class LogicRole implements Role {
     private ApiHttpServer http;
 
     @Override
-    public void start(Config config, MeterRegistry registry, Readiness readiness) {
+    public void prepare(Config config) {
         requireNonNull(config, "config");
-        LogicConfig logicConfig = TierConfigs.logic(config);
-        RpcServerConfig rpc = TierConfigs.build(() -> RpcServerConfig.defaults().withAddress(
+        logicConfig = TierConfigs.logic(config);
+        rpc = TierConfigs.build(() -> RpcServerConfig.defaults().withAddress(
                 config.getString(DanmakuKeys.LOGIC_GRPC_HOST).orElseThrow(), config.getInt(DanmakuKeys.LOGIC_GRPC_PORT)));
+        Seams.check(config, "logic");
+    }
+
+    @Override
+    public void start(Config config, MeterRegistry registry, Readiness readiness) {
+        if (logicConfig == null) {
+            prepare(config);
+        }
         store = Seams.store(config, registry, "logic");
         bus = Seams.bus(config, registry, "logic");
         logic = new LogicService(logicConfig, bus, store, registry, Clock.systemUTC());
-        grpc = new GrpcPostServer(rpc, logic, registry).start();
-        http = ApiHttpServer.start("server API", new java.net.InetSocketAddress(config.getString(DanmakuKeys.LOGIC_HTTP_HOST)
-                .orElseThrow(), config.getInt(DanmakuKeys.LOGIC_HTTP_PORT)), new ServerApi(logicConfig, logic, registry));
+        GrpcPostServer server = new GrpcPostServer(rpc, logic, registry);
+        grpc = server;
+        Listening.bind(DanmakuKeys.LOGIC_GRPC_PORT, rpc.host(), rpc.port(), server::start);
+        http = ApiHttpServer.start("server API", DanmakuKeys.LOGIC_HTTP_PORT,
+                config.getString(DanmakuKeys.LOGIC_HTTP_HOST).orElseThrow(), config.getInt(DanmakuKeys.LOGIC_HTTP_PORT),
+                OpenApiDocument.serving(OpenApiDocument.SERVER_API, new ServerApi(logicConfig, logic, registry)));
     }
 
     public int httpPort() {

@@ -6,10 +6,20 @@ import io.micrometer.core.instrument.MeterRegistry;
 
 /**
  * What a {@code danmaku} process runs. The lifecycle ({@code io.danmaku.server.cli.RoleRunner}) calls
- * {@link #start} once, marks the process ready when it returns, and on shutdown marks it draining and calls
- * {@link #close()}.
+ * {@link #prepare} before it binds anything, then {@link #start} once, marks the process ready when it returns,
+ * and on shutdown marks it draining and calls {@link #close()}.
  */
 public interface Role extends AutoCloseable {
+    /**
+     * Reads and validates the role's configuration: builds every config record, checks the seams' types, reads
+     * key files. Binds no port and connects to nothing, so a bad setting is reported before any port is taken.
+     * {@link #start} calls it itself when it was not called.
+     *
+     * @throws io.danmaku.server.config.ConfigException naming the key, the value and what was expected
+     */
+    default void prepare(Config config) {
+    }
+
     /**
      * Builds and starts the role's components; returns once they serve (ports bound, subscriptions made).
      * May block. A bad setting found here is reported as a {@link io.danmaku.server.config.ConfigException}

@@ -16,10 +16,26 @@ import java.time.Clock;
 
 /**
  * Builds the configured implementation of each seam: {@code bus.type} memory or kafka, {@code store.type}
- * memory or redis. The distributed roles need the real ones (several processes share them).
+ * memory or redis. The distributed roles need the real ones (several processes share them). Kafka and Redis are
+ * waited for at start ({@code bus.kafka.connect-wait}, {@code store.redis.connect-wait}): a process started before
+ * them retries with backoff instead of exiting.
  */
 final class Seams {
     private Seams() {
+    }
+
+    /** Validates the seams' settings for {@code role} without connecting to anything. */
+    static void check(Config c, String role) {
+        if (c.getString(DanmakuKeys.BUS_TYPE).orElseThrow().equals("memory")) {
+            requireStandalone(role, DanmakuKeys.BUS_TYPE, "kafka");
+        } else {
+            kafkaConfig(c);
+        }
+        if (c.getString(DanmakuKeys.STORE_TYPE).orElseThrow().equals("memory")) {
+            requireStandalone(role, DanmakuKeys.STORE_TYPE, "redis");
+        } else {
+            redisConfig(c);
+        }
     }
 
     static MessageBus bus(Config c, MeterRegistry registry, String role) {
@@ -28,7 +44,13 @@ final class Seams {
             requireStandalone(role, DanmakuKeys.BUS_TYPE, "kafka");
             return new MemoryMessageBus(c.getInt(DanmakuKeys.BUS_MEMORY_QUEUE_CAPACITY));
         }
-        KafkaBusConfig config = TierConfigs.build(() -> KafkaBusConfig
+        KafkaBusConfig config = kafkaConfig(c);
+        return ConnectWait.connect("Kafka at " + config.bootstrapServers(), DanmakuKeys.BUS_KAFKA_CONNECT_WAIT,
+                c.getDuration(DanmakuKeys.BUS_KAFKA_CONNECT_WAIT), () -> new KafkaMessageBus(config, registry));
+    }
+
+    private static KafkaBusConfig kafkaConfig(Config c) {
+        return TierConfigs.build(() -> KafkaBusConfig
                 .defaults(c.getString(DanmakuKeys.BUS_KAFKA_BOOTSTRAP_SERVERS).orElseThrow())
                 .withTopic(c.getString(DanmakuKeys.BUS_KAFKA_TOPIC).orElseThrow())
                 .withPartitions(c.getInt(DanmakuKeys.BUS_KAFKA_PARTITIONS))
@@ -37,7 +59,6 @@ final class Seams {
                 .withProducer(c.getPrefixed(DanmakuKeys.BUS_KAFKA_PRODUCER))
                 .withConsumer(consumerSettings(c))
                 .withAdmin(c.getPrefixed(DanmakuKeys.BUS_KAFKA_ADMIN)));
-        return new KafkaMessageBus(config, registry);
     }
 
     /**
@@ -57,7 +78,13 @@ final class Seams {
             requireStandalone(role, DanmakuKeys.STORE_TYPE, "redis");
             return new MemoryHotStore(Clock.systemUTC(), c.getInt(DanmakuKeys.STORE_MEMORY_HISTORY_PER_ROOM));
         }
-        RedisStoreConfig config = TierConfigs.build(() -> new RedisStoreConfig(
+        RedisStoreConfig config = redisConfig(c);
+        return ConnectWait.connect("Redis at " + config.uris(), DanmakuKeys.STORE_REDIS_CONNECT_WAIT,
+                c.getDuration(DanmakuKeys.STORE_REDIS_CONNECT_WAIT), () -> RedisHotStore.connect(config, registry));
+    }
+
+    private static RedisStoreConfig redisConfig(Config c) {
+        return TierConfigs.build(() -> new RedisStoreConfig(
                 c.getString(DanmakuKeys.STORE_REDIS_MODE).orElseThrow().equals("single")
                         ? RedisStoreConfig.Mode.SINGLE : RedisStoreConfig.Mode.CLUSTER,
                 c.getList(DanmakuKeys.STORE_REDIS_URIS),
@@ -66,7 +93,6 @@ final class Seams {
                 RedisStoreConfig.DEFAULT_TOPOLOGY_REFRESH_PERIOD,
                 c.getInt(DanmakuKeys.STORE_REDIS_HISTORY_PER_ROOM),
                 c.getDuration(DanmakuKeys.STORE_REDIS_HISTORY_RETENTION)));
-        return RedisHotStore.connect(config, registry);
     }
 
     private static void requireStandalone(String role, String key, String real) {

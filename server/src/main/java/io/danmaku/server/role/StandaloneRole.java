@@ -8,6 +8,7 @@ import io.danmaku.logic.LogicConfig;
 import io.danmaku.logic.LogicService;
 import io.danmaku.logic.api.ServerApi;
 import io.danmaku.protocol.api.HttpApi;
+import io.danmaku.server.http.OpenApiDocument;
 import io.danmaku.server.http.RoutingApi;
 import io.danmaku.storage.api.HistoryApi;
 import io.danmaku.protocol.bus.MessageBus;
@@ -15,6 +16,7 @@ import io.danmaku.protocol.store.HotStore;
 import io.danmaku.server.admin.Readiness;
 import io.danmaku.server.config.Config;
 import io.danmaku.server.config.DanmakuKeys;
+import io.danmaku.storage.StorageConfig;
 import io.danmaku.storage.ingest.StorageService;
 import io.micrometer.core.instrument.MeterRegistry;
 import java.time.Clock;
@@ -33,6 +35,11 @@ import org.slf4j.LoggerFactory;
 public final class StandaloneRole implements Role {
     private static final Logger log = LoggerFactory.getLogger(StandaloneRole.class);
 
+    private final Clock clock = Clock.systemUTC();
+    private GatewayConfig gatewayConfig;
+    private LogicConfig logicConfig;
+    private StorageConfig storageConfig;
+    private Tokens tokens;
     private MessageBus bus;
     private HotStore store;
     private StorageService storage;
@@ -41,32 +48,34 @@ public final class StandaloneRole implements Role {
     private Duration drainWindow = Duration.ZERO;
 
     @Override
-    public void start(Config config, MeterRegistry registry, Readiness readiness) {
+    public void prepare(Config config) {
         requireNonNull(config, "config");
-        requireNonNull(registry, "registry");
-        GatewayConfig gatewayConfig = TierConfigs.gateway(config);
-        LogicConfig logicConfig = TierConfigs.logic(config);
-        String nodeId = TierConfigs.nodeId(config);
+        gatewayConfig = TierConfigs.gateway(config);
+        logicConfig = TierConfigs.logic(config);
+        storageConfig = TierConfigs.storage(config);
         drainWindow = config.getDuration(DanmakuKeys.GATEWAY_DRAIN_WINDOW);
+        tokens = Tokens.from(config, true, clock);
+        Seams.check(config, "standalone");
+    }
 
-        Clock clock = Clock.systemUTC();
-        Tokens tokens = Tokens.from(config, true, clock);
-
+    @Override
+    public void start(Config config, MeterRegistry registry, Readiness readiness) {
+        requireNonNull(registry, "registry");
+        if (gatewayConfig == null) {
+            prepare(config);
+        }
+        String nodeId = TierConfigs.nodeId(config);
         store = Seams.store(config, registry, "standalone");
         bus = Seams.bus(config, registry, "standalone");
-        storage = new StorageService(TierConfigs.storage(config), bus, store, registry);
+        storage = new StorageService(storageConfig, bus, store, registry);
         storage.start();
         logic = new LogicService(logicConfig, bus, store, registry, clock);
-        HttpApi api = new RoutingApi(HistoryApi.PATH_PREFIX, new HistoryApi(store,
-                storage.archiveReader().orElse(null), clock, registry), new ServerApi(logicConfig, logic, registry));
-        try {
-            gateway = new GatewayServer(gatewayConfig, nodeId, bus, store, logic,
-                    tokens.verifier(), config.getBoolean(DanmakuKeys.ALLOW_ANONYMOUS), api, tokens.demoIssuer(),
-                    registry).start();
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            throw new IllegalStateException("interrupted while binding the gateway port", e);
-        }
+        HttpApi api = OpenApiDocument.serving(path -> true, new RoutingApi(HistoryApi.PATH_PREFIX, new HistoryApi(store,
+                storage.archiveReader().orElse(null), clock, registry), new ServerApi(logicConfig, logic, registry)));
+        GatewayServer server = new GatewayServer(gatewayConfig, nodeId, bus, store, logic,
+                tokens.verifier(), config.getBoolean(DanmakuKeys.ALLOW_ANONYMOUS), api, tokens.demoIssuer(), registry);
+        gateway = server;
+        Listening.bind(DanmakuKeys.GATEWAY_PORT, gatewayConfig.host(), gatewayConfig.port(), server::start);
         log.info("standalone {} ready: WebSocket, demo page and server API on port {}", nodeId, gateway.port());
     }
 

@@ -8,10 +8,11 @@ import io.danmaku.server.admin.Readiness;
 import io.danmaku.server.config.Config;
 import io.danmaku.server.config.DanmakuKeys;
 import io.danmaku.server.http.ApiHttpServer;
+import io.danmaku.server.http.OpenApiDocument;
+import io.danmaku.storage.StorageConfig;
 import io.danmaku.storage.api.HistoryApi;
 import io.danmaku.storage.ingest.StorageService;
 import io.micrometer.core.instrument.MeterRegistry;
-import java.net.InetSocketAddress;
 import java.time.Clock;
 
 /**
@@ -20,22 +21,32 @@ import java.time.Clock;
  * {@code GET /api/rooms/{room}/history} on {@code storage.http.port}.
  */
 public final class StorageRole implements Role {
+    private StorageConfig storageConfig;
     private MessageBus bus;
     private HotStore store;
     private StorageService storage;
     private ApiHttpServer http;
 
     @Override
-    public void start(Config config, MeterRegistry registry, Readiness readiness) {
+    public void prepare(Config config) {
         requireNonNull(config, "config");
-        var storageConfig = TierConfigs.storage(config);
+        storageConfig = TierConfigs.storage(config);
+        Seams.check(config, "storage");
+    }
+
+    @Override
+    public void start(Config config, MeterRegistry registry, Readiness readiness) {
+        if (storageConfig == null) {
+            prepare(config);
+        }
         store = Seams.store(config, registry, "storage");
         bus = Seams.bus(config, registry, "storage");
         storage = new StorageService(storageConfig, bus, store, registry);
         storage.start();
         HistoryApi api = new HistoryApi(store, storage.archiveReader().orElse(null), Clock.systemUTC(), registry);
-        http = ApiHttpServer.start("history API", new InetSocketAddress(config.getString(DanmakuKeys.STORAGE_HTTP_HOST).orElseThrow(),
-                config.getInt(DanmakuKeys.STORAGE_HTTP_PORT)), api);
+        http = ApiHttpServer.start("history API", DanmakuKeys.STORAGE_HTTP_PORT,
+                config.getString(DanmakuKeys.STORAGE_HTTP_HOST).orElseThrow(), config.getInt(DanmakuKeys.STORAGE_HTTP_PORT),
+                OpenApiDocument.serving(OpenApiDocument.HISTORY_API, api));
     }
 
     public int httpPort() {

@@ -66,7 +66,7 @@ class MainTest {
     @Test
     void noCommandOrAnUnknownOneIsAUsageError() {
         assertThat(run()).isEqualTo(2);
-        assertThat(err.toString()).contains("Missing a command: standalone, gateway, logic, storage or config-docs");
+        assertThat(err.toString()).contains("Missing a command: standalone, gateway, logic, storage, token or config-docs");
 
         assertThat(run("gateway")).isEqualTo(2);
         assertThat(run("standalone", "--bogus")).isEqualTo(2);

@@ -61,10 +61,12 @@ class DanmakuKeysTest {
         expected.put("bus.kafka.topic", "danmaku.room-messages");
         expected.put("bus.kafka.partitions", "12");
         expected.put("bus.kafka.replication-factor", "1");
+        expected.put("bus.kafka.connect-wait", "1m");
         expected.put("store.type", "memory");
         expected.put("store.redis.mode", "cluster");
         expected.put("store.redis.uris", "redis://127.0.0.1:7000");
         expected.put("store.redis.command-timeout", "500ms");
+        expected.put("store.redis.connect-wait", "1m");
         expected.put("store.redis.history-per-room", "1000");
         expected.put("store.redis.history-retention", "168h");
         expected.put("gateway.logic.target", "127.0.0.1:9090");

@@ -9,7 +9,6 @@ import io.danmaku.storage.api.HistoryApi;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import java.io.OutputStream;
 import java.net.InetAddress;
-import java.net.InetSocketAddress;
 import java.net.Socket;
 import java.net.URI;
 import java.net.http.HttpClient;
@@ -32,7 +31,7 @@ class ApiHttpServerTest {
     @BeforeEach
     void setUp() {
         // answers later, on another thread, like an API waiting for a store
-        server = ApiHttpServer.start("test API", new InetSocketAddress(InetAddress.getLoopbackAddress(), 0), request -> {
+        server = ApiHttpServer.start("test API", "test.port", "127.0.0.1", 0, request -> {
             seen.set(request);
             return CompletableFuture.supplyAsync(() -> ApiResponse.json(200,
                     "{\"path\":\"" + request.path() + "\",\"from\":\"" + request.query().get("from") + "\"}"));
@@ -94,7 +93,7 @@ class ApiHttpServerTest {
     void servesTheHistoryApi() throws Exception {
         server.close();
         MemoryHotStore store = new MemoryHotStore();
-        server = ApiHttpServer.start("test API", new InetSocketAddress(InetAddress.getLoopbackAddress(), 0),
+        server = ApiHttpServer.start("test API", "test.port", "127.0.0.1", 0,
                 new HistoryApi(store, null, Clock.systemUTC(), new SimpleMeterRegistry()));
 
         HttpResponse<String> ok = send(HttpRequest.newBuilder(uri("/api/rooms/room-a/history?limit=10")));

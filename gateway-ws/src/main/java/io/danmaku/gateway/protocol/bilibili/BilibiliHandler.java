@@ -216,7 +216,7 @@ public final class BilibiliHandler extends WebSocketSession {
                 return;
             }
             // the store's total lags by up to a report interval; this gateway's own count is current
-            long n = Math.max(ctx.rooms().localCount(r), err != null || count == null ? 0 : count);
+            long n = err != null || count == null ? ctx.rooms().localCount(r) : ctx.rooms().currentTotal(r, count);
             // op 3 is a frame of its own: some clients only look for it as a frame's first packet
             write(BilibiliPackets.int32Packet(channel.alloc(), VER_INT32, OP_HEARTBEAT_REPLY, seq,
                     (int) Math.min(n, Integer.MAX_VALUE)));

@@ -595,7 +595,7 @@ public final class CentrifugeHandler extends WebSocketSession {
             if (isClosed()) {
                 return;
             }
-            long n = err != null ? ctx.rooms().localCount(room) : count;
+            long n = err != null || count == null ? ctx.rooms().localCount(room) : ctx.rooms().currentTotal(room, count);
             ObjectNode root = root(id);
         ObjectNode r = root.putObject("presence_stats");
             r.put("num_clients", n);
