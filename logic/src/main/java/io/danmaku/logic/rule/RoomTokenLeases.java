@@ -24,8 +24,10 @@ import org.slf4j.LoggerFactory;
  * one lease period, then dropped. The limit therefore never admits more than the bucket allows across all
  * instances; tokens leased and not spent in time are lost, so under contention a room may admit up to one
  * period's demand per instance less than its limit. At most one lease call per room is in flight: other batches
- * wait for it and share what it brings. While the store refuses (the bucket is empty), no store call is made
- * until its retry time passed: posts are refused at once.
+ * wait for it and share what it brings; a batch still short after it (the lease was sized before the batch
+ * asked, or others spent it first) asks again, unless the lease found the room's bucket dry (it brought less
+ * than it asked for). While the store
+ * refuses (the bucket is empty), no store call is made until its retry time passed: posts are refused at once.
  *
  * <p>While the store fails, the room's tokens come from a bucket in this process instead (the limit then holds per
  * instance), counted as a fallback.
@@ -44,6 +46,8 @@ final class RoomTokenLeases {
         int tokens;
         long expiresAtMillis;
         long refusedUntilMillis;
+        /** The last lease call brought fewer tokens than it asked for: the room's bucket ran dry. */
+        boolean lastLeaseShort;
         long windowStartMillis;
         int demandInWindow;
         int demandInLastWindow;
@@ -76,12 +80,21 @@ final class RoomTokenLeases {
 
     /** Takes up to {@code wanted} tokens of the room; completes with how many it could have. */
     CompletableFuture<Grant> take(String room, int wanted) {
+        return take(room, wanted, true);
+    }
+
+    /**
+     * @param newDemand whether {@code wanted} counts as the room's demand (false when a batch asks again for what
+     *     it still lacks)
+     */
+    private CompletableFuture<Grant> take(String room, int wanted, boolean newDemand) {
         Lease lease = lease(room);
         CompletableFuture<Void> refill;
         int granted;
+        int asked = 0; // > 0: this batch made the lease call, for that many tokens
         synchronized (lease) {
             long now = clock.millis();
-            granted = spend(lease, wanted, now);
+            granted = spend(lease, wanted, now, newDemand);
             if (granted == wanted) {
                 return CompletableFuture.completedFuture(new Grant(granted, Duration.ZERO));
             }
@@ -91,19 +104,34 @@ final class RoomTokenLeases {
             }
             if (lease.refill == null || lease.refill.isDone()) {
                 int ask = (int) Math.min(limit.burst(), Math.max(wanted - granted, lease.demandInLastWindow));
-                lease.refill = refill(room, lease, Math.max(1, ask));
+                asked = Math.max(1, ask);
+                lease.refill = refill(room, lease, asked);
             }
             refill = lease.refill;
         }
         int before = granted;
-        return refill.thenApply(v -> {
+        int own = Math.min(asked, wanted - granted); // what this batch's own lease call was to bring it
+        return refill.thenCompose(v -> {
+            int got;
+            boolean dry;
+            long retryMillis;
             synchronized (lease) {
                 long now = clock.millis();
-                int more = spend(lease, wanted - before, now);
-                Duration retry = before + more == wanted ? Duration.ZERO
-                        : Duration.ofMillis(Math.max(1, lease.refusedUntilMillis - now));
-                return new Grant(before + more, retry);
+                got = before + spend(lease, wanted - before, now, false);
+                dry = now < lease.refusedUntilMillis || lease.lastLeaseShort;
+                retryMillis = Math.max(1, lease.refusedUntilMillis - now);
             }
+            if (got == wanted) {
+                return CompletableFuture.completedFuture(new Grant(got, Duration.ZERO));
+            }
+            if (dry || (own > 0 && got - before >= own)) {
+                return CompletableFuture.completedFuture(new Grant(got, Duration.ofMillis(retryMillis)));
+            }
+            // The room's bucket was not dry, but the lease this batch waited for was another batch's (sized before
+            // this batch asked) or other batches waiting for it spent its tokens first: ask again for what is
+            // still missing. Ends: a round finds the bucket dry, or brings this batch what its own call asked for,
+            // or another batch got the tokens (the room made progress).
+            return take(room, wanted - got, false).thenApply(g -> new Grant(got + g.granted(), g.retryAfter()));
         });
     }
 
@@ -124,7 +152,7 @@ final class RoomTokenLeases {
     }
 
     /** Spends up to {@code wanted} of the lease's live tokens (guarded by the lease). */
-    private int spend(Lease lease, int wanted, long now) {
+    private int spend(Lease lease, int wanted, long now, boolean newDemand) {
         if (now >= lease.expiresAtMillis) {
             lease.tokens = 0;
         }
@@ -135,7 +163,9 @@ final class RoomTokenLeases {
         }
         int granted = Math.min(wanted, lease.tokens);
         lease.tokens -= granted;
-        lease.demandInWindow += wanted;
+        if (newDemand) {
+            lease.demandInWindow += wanted;
+        }
         return granted;
     }
 
@@ -164,6 +194,7 @@ final class RoomTokenLeases {
                     lease.tokens = 0;
                 }
                 lease.tokens += granted;
+                lease.lastLeaseShort = granted < ask;
                 lease.expiresAtMillis = now + periodMillis;
                 if (granted == 0) {
                     long retry = answer != null && error == null ? answer.retryAfter().toMillis()

@@ -13,6 +13,7 @@ import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import java.time.Duration;
 import java.util.List;
 import java.util.ArrayList;
+import java.util.concurrent.CompletableFuture;
 import org.junit.jupiter.api.Test;
 
 class RateLimitRuleTest {
@@ -119,6 +120,26 @@ class RateLimitRuleTest {
         assertThat(Judge.checkAll(rule, batch)).extracting(r -> r == null ? "ok" : r.reason().code())
                 .containsExactly("ok", "ok", "ok", "rate_limited", "rate_limited");
         assertThat(store.leaseCalls).hasValue(1);
+    }
+
+    @Test
+    void batchesWaitingForAnotherBatchsLeaseGetTheirTokensToo() {
+        RateLimitRule rule = rule(new RateLimit(100, 100.0), new RateLimit(1000, 1000.0));
+        CompletableFuture<Void> slowStore = new CompletableFuture<>();
+        store.leaseGate = slowStore;
+        PostBatch first = new PostBatch(List.of(post("r1", "a"), post("r1", "b")));
+        CompletableFuture<Void> firstChecked = rule.check(first);
+        PostBatch second = new PostBatch(List.of(post("r1", "c"), post("r1", "d"), post("r1", "e")));
+        CompletableFuture<Void> secondChecked = rule.check(second);
+        assertThat(store.leaseCalls).as("one lease call in flight for the room").hasValue(1);
+        store.leaseGate = null;
+        slowStore.complete(null);
+        firstChecked.join();
+        secondChecked.join();
+        // the room's bucket holds 1000 tokens: the lease sized for the first batch refuses neither batch, whichever
+        // takes its tokens first
+        assertThat(first.passingCount()).isEqualTo(2);
+        assertThat(second.passingCount()).isEqualTo(3);
     }
 
     @Test
