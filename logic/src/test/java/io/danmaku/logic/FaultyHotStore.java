@@ -28,6 +28,8 @@ public final class FaultyHotStore implements HotStore {
     public volatile boolean down;
     public final AtomicInteger restrictionCalls = new AtomicInteger();
     public final AtomicInteger leaseCalls = new AtomicInteger();
+    /** While set, lease calls are answered only once it completes (a slow store). */
+    public volatile CompletableFuture<Void> leaseGate;
 
     public FaultyHotStore(HotStore delegate) {
         this.delegate = delegate;
@@ -106,7 +108,9 @@ public final class FaultyHotStore implements HotStore {
     public CompletableFuture<TokenLease> lease(String key, RateLimit limit, int wanted) {
         return call(() -> {
             leaseCalls.incrementAndGet();
-            return delegate.lease(key, limit, wanted);
+            CompletableFuture<Void> gate = leaseGate;
+            return gate == null ? delegate.lease(key, limit, wanted)
+                    : gate.thenCompose(v -> delegate.lease(key, limit, wanted));
         });
     }
 

@@ -24,8 +24,10 @@ import org.slf4j.LoggerFactory;
  * one lease period, then dropped. The limit therefore never admits more than the bucket allows across all
  * instances; tokens leased and not spent in time are lost, so under contention a room may admit up to one
  * period's demand per instance less than its limit. At most one lease call per room is in flight: other batches
- * wait for it and share what it brings. While the store refuses (the bucket is empty), no store call is made
- * until its retry time passed: posts are refused at once.
+ * wait for it and share what it brings; a batch still short after it (the lease was sized before the batch
+ * asked, or others spent it first) asks again, unless the lease found the room's bucket dry (it brought less
+ * than it asked for). While the store
+ * refuses (the bucket is empty), no store call is made until its retry time passed: posts are refused at once.
  *
  * <p>While the store fails, the room's tokens come from a bucket in this process instead (the limit then holds per
  * instance), counted as a fallback.
@@ -33,8 +35,6 @@ import org.slf4j.LoggerFactory;
 final class RoomTokenLeases {
     /** Bound of the rooms tracked here (and of the fallback buckets). */
     static final int MAX_ROOMS = 100_000;
-    /** Lease calls one batch waits for at most before the posts still short of a token are refused. */
-    static final int MAX_ATTEMPTS = 3;
 
     private static final Logger LOG = LoggerFactory.getLogger(RoomTokenLeases.class);
 
@@ -46,6 +46,8 @@ final class RoomTokenLeases {
         int tokens;
         long expiresAtMillis;
         long refusedUntilMillis;
+        /** The last lease call brought fewer tokens than it asked for: the room's bucket ran dry. */
+        boolean lastLeaseShort;
         long windowStartMillis;
         int demandInWindow;
         int demandInLastWindow;
@@ -78,34 +80,59 @@ final class RoomTokenLeases {
 
     /** Takes up to {@code wanted} tokens of the room; completes with how many it could have. */
     CompletableFuture<Grant> take(String room, int wanted) {
-        return take(room, lease(room), wanted, 0, MAX_ATTEMPTS);
+        return take(room, wanted, true);
     }
 
     /**
-     * Spends what the lease holds; when short, waits for a lease call (its own, or one in flight that it shares
-     * with other batches) and tries again, up to {@code attempts} calls: a shared call may have been sized for
-     * the batch that started it and leave nothing for the others, which is no reason to refuse them.
+     * @param newDemand whether {@code wanted} counts as the room's demand (false when a batch asks again for what
+     *     it still lacks)
      */
-    private CompletableFuture<Grant> take(String room, Lease lease, int wanted, int granted, int attempts) {
+    private CompletableFuture<Grant> take(String room, int wanted, boolean newDemand) {
+        Lease lease = lease(room);
         CompletableFuture<Void> refill;
+        int granted;
+        int asked = 0; // > 0: this batch made the lease call, for that many tokens
         synchronized (lease) {
             long now = clock.millis();
-            granted += spend(lease, wanted - granted, attempts == MAX_ATTEMPTS ? wanted : 0, now);
+            granted = spend(lease, wanted, now, newDemand);
             if (granted == wanted) {
                 return CompletableFuture.completedFuture(new Grant(granted, Duration.ZERO));
             }
-            if (now < lease.refusedUntilMillis || attempts == 0) {
+            if (now < lease.refusedUntilMillis) {
                 return CompletableFuture.completedFuture(new Grant(granted,
-                        Duration.ofMillis(Math.max(1, lease.refusedUntilMillis - now))));
+                        Duration.ofMillis(lease.refusedUntilMillis - now)));
             }
             if (lease.refill == null || lease.refill.isDone()) {
                 int ask = (int) Math.min(limit.burst(), Math.max(wanted - granted, lease.demandInLastWindow));
-                lease.refill = refill(room, lease, Math.max(1, ask));
+                asked = Math.max(1, ask);
+                lease.refill = refill(room, lease, asked);
             }
             refill = lease.refill;
         }
         int before = granted;
-        return refill.thenCompose(v -> take(room, lease, wanted, before, attempts - 1));
+        int own = Math.min(asked, wanted - granted); // what this batch's own lease call was to bring it
+        return refill.thenCompose(v -> {
+            int got;
+            boolean dry;
+            long retryMillis;
+            synchronized (lease) {
+                long now = clock.millis();
+                got = before + spend(lease, wanted - before, now, false);
+                dry = now < lease.refusedUntilMillis || lease.lastLeaseShort;
+                retryMillis = Math.max(1, lease.refusedUntilMillis - now);
+            }
+            if (got == wanted) {
+                return CompletableFuture.completedFuture(new Grant(got, Duration.ZERO));
+            }
+            if (dry || (own > 0 && got - before >= own)) {
+                return CompletableFuture.completedFuture(new Grant(got, Duration.ofMillis(retryMillis)));
+            }
+            // The room's bucket was not dry, but the lease this batch waited for was another batch's (sized before
+            // this batch asked) or other batches waiting for it spent its tokens first: ask again for what is
+            // still missing. Ends: a round finds the bucket dry, or brings this batch what its own call asked for,
+            // or another batch got the tokens (the room made progress).
+            return take(room, wanted - got, false).thenApply(g -> new Grant(got + g.granted(), g.retryAfter()));
+        });
     }
 
     private Lease lease(String room) {
@@ -124,11 +151,8 @@ final class RoomTokenLeases {
         return lease;
     }
 
-    /**
-     * Spends up to {@code wanted} of the lease's live tokens (guarded by the lease); {@code demand} is what to add
-     * to this period's demand (a batch counts once, not on every attempt).
-     */
-    private int spend(Lease lease, int wanted, int demand, long now) {
+    /** Spends up to {@code wanted} of the lease's live tokens (guarded by the lease). */
+    private int spend(Lease lease, int wanted, long now, boolean newDemand) {
         if (now >= lease.expiresAtMillis) {
             lease.tokens = 0;
         }
@@ -139,7 +163,9 @@ final class RoomTokenLeases {
         }
         int granted = Math.min(wanted, lease.tokens);
         lease.tokens -= granted;
-        lease.demandInWindow += demand;
+        if (newDemand) {
+            lease.demandInWindow += wanted;
+        }
         return granted;
     }
 
@@ -168,15 +194,12 @@ final class RoomTokenLeases {
                     lease.tokens = 0;
                 }
                 lease.tokens += granted;
+                lease.lastLeaseShort = granted < ask;
                 lease.expiresAtMillis = now + periodMillis;
                 if (granted == 0) {
                     long retry = answer != null && error == null ? answer.retryAfter().toMillis()
                             : (long) Math.ceil(1000.0 / limit.perSecond());
                     lease.refusedUntilMillis = now + Math.max(1, retry);
-                } else if (granted < ask || granted == limit.burst()) {
-                    // the bucket gave all it had (a bucket never holds more than its burst): the next token comes
-                    // in one emission interval
-                    lease.refusedUntilMillis = now + Math.max(1, (long) Math.ceil(1000.0 / limit.perSecond()));
                 }
             }
             return null;

@@ -8,12 +8,8 @@ import io.danmaku.protocol.UserRef;
 import io.danmaku.protocol.memory.MemoryHotStore;
 import io.danmaku.protocol.post.PostRequest;
 import io.danmaku.protocol.post.RejectReason;
-import io.danmaku.protocol.store.HotStore;
 import io.danmaku.protocol.store.RateLimit;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
-import java.lang.reflect.InvocationTargetException;
-import java.lang.reflect.Method;
-import java.lang.reflect.Proxy;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -127,6 +123,26 @@ class RateLimitRuleTest {
     }
 
     @Test
+    void batchesWaitingForAnotherBatchsLeaseGetTheirTokensToo() {
+        RateLimitRule rule = rule(new RateLimit(100, 100.0), new RateLimit(1000, 1000.0));
+        CompletableFuture<Void> slowStore = new CompletableFuture<>();
+        store.leaseGate = slowStore;
+        PostBatch first = new PostBatch(List.of(post("r1", "a"), post("r1", "b")));
+        CompletableFuture<Void> firstChecked = rule.check(first);
+        PostBatch second = new PostBatch(List.of(post("r1", "c"), post("r1", "d"), post("r1", "e")));
+        CompletableFuture<Void> secondChecked = rule.check(second);
+        assertThat(store.leaseCalls).as("one lease call in flight for the room").hasValue(1);
+        store.leaseGate = null;
+        slowStore.complete(null);
+        firstChecked.join();
+        secondChecked.join();
+        // the room's bucket holds 1000 tokens: the lease sized for the first batch refuses neither batch, whichever
+        // takes its tokens first
+        assertThat(first.passingCount()).isEqualTo(2);
+        assertThat(second.passingCount()).isEqualTo(3);
+    }
+
+    @Test
     void aBusyRoomCostsAboutOneLeaseCallPerLeasePeriodNotOnePerPost() {
         RateLimitRule rule = new RateLimitRule(store, new RateLimit(100, 100.0), new RateLimit(100_000, 100_000.0),
                 Duration.ofMillis(100), clock, registry);
@@ -183,41 +199,5 @@ class RateLimitRuleTest {
         assertThat(Judge.check(rule, post("r1", "u1")).join().message())
                 .startsWith("user rate limit exceeded (burst 1, then 0.5 per second)")
                 .endsWith("retry after 2000 ms");
-    }
-
-    @Test
-    void batchesSharingALeaseCallSizedForTheFirstAreServedByAnotherCallNotRefused() {
-        MemoryHotStore memory = new MemoryHotStore(clock, 100);
-        List<Runnable> held = new ArrayList<>();
-        HotStore holding = (HotStore) Proxy.newProxyInstance(getClass().getClassLoader(),
-                new Class<?>[] {HotStore.class}, (proxy, method, args) -> {
-                    if (method.getName().equals("lease")) {
-                        CompletableFuture<Object> later = new CompletableFuture<>();
-                        held.add(() -> ((CompletableFuture<?>) call(method, memory, args))
-                                .whenComplete((v, e) -> later.complete(v)));
-                        return later;
-                    }
-                    return call(method, memory, args);
-                });
-        RateLimitRule rule = new RateLimitRule(holding, new RateLimit(100, 100.0), new RateLimit(1000, 1000.0),
-                clock, registry);
-        var first = Judge.check(rule, post("r1", "a"));
-        var second = Judge.check(rule, post("r1", "b")); // shares the call in flight, sized for one token
-        assertThat(held).hasSize(1);
-        held.remove(0).run();
-        assertThat(first.join()).isNull();
-        assertThat(held).as("the second batch asks again instead of being refused").hasSize(1);
-        held.remove(0).run();
-        assertThat(second.join()).isNull();
-    }
-
-    private static Object call(Method method, Object target, Object[] args) {
-        try {
-            return method.invoke(target, args);
-        } catch (InvocationTargetException e) {
-            throw new IllegalStateException(e.getCause());
-        } catch (ReflectiveOperationException e) {
-            throw new IllegalStateException(e);
-        }
     }
 }

@@ -13,7 +13,7 @@ import java.time.Duration;
 
 /**
  * A backend posting danmaku through logic's server API ({@code POST /api/publish} with the API key), as
- * Centrifugo's server API clients do.
+ * Centrifugo's server API clients do; and a moderator banning a user ({@code POST /api/ban}).
  */
 final class ApiPoster {
     private static final Duration REQUEST_TIMEOUT = Duration.ofSeconds(20);
@@ -35,7 +35,16 @@ final class ApiPoster {
     Result publish(String room, String text) {
         ObjectNode body = Json.MAPPER.createObjectNode().put("channel", room);
         body.putObject("data").put("text", text);
-        HttpRequest request = HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + "/api/publish"))
+        return call("publish", body);
+    }
+
+    /** Bans {@code user} from posting anywhere for {@code duration}. */
+    Result ban(String user, Duration duration) {
+        return call("ban", Json.MAPPER.createObjectNode().put("user", user).put("duration_ms", duration.toMillis()));
+    }
+
+    private Result call(String method, ObjectNode body) {
+        HttpRequest request = HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + "/api/" + method))
                 .timeout(REQUEST_TIMEOUT)
                 .header("X-API-Key", ClusterStack.API_KEY)
                 .POST(HttpRequest.BodyPublishers.ofString(body.toString()))
@@ -51,7 +60,7 @@ final class ApiPoster {
             return new Result(response.statusCode(), error.path("code").asInt(), error.path("message").asText(), -1,
                     "");
         } catch (IOException e) {
-            throw new UncheckedIOException("POST /api/publish to 127.0.0.1:" + port, e);
+            throw new UncheckedIOException("POST /api/" + method + " to 127.0.0.1:" + port, e);
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             throw new IllegalStateException("interrupted", e);

@@ -8,40 +8,54 @@ import static org.awaitility.Awaitility.await;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import io.danmaku.protocol.json.Json;
+import io.danmaku.server.cluster.PipelinedPosts.Sent;
+import io.danmaku.server.cluster.Stored.HistoryEntry;
 import io.danmaku.testkit.kafka.KafkaBroker;
 import io.danmaku.testkit.redis.RedisCluster;
 import io.danmaku.testkit.redis.RedisClusterExtension;
 import io.danmaku.testkit.ws.CentrifugeTestClient;
+import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.stream.IntStream;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
+import org.junit.jupiter.api.io.TempDir;
 
 /**
- * Kafka goes away under a running gateway and logic (a broker of this class's own, so the JVM's shared one
- * keeps serving the other classes): posts are refused {@code unavailable} (108, temporary) instead of hanging,
- * connections stay open and keep answering, and once the broker is back posting works again by itself and
- * subscribers receive the new messages.
+ * Kafka goes away under a running gateway, two logic instances and storage (a broker of this class's own, so the
+ * JVM's shared one keeps serving the other classes), while users post without waiting for their answers: every
+ * post is answered once, accepted or refused {@code unavailable} (108, temporary) by logic itself, before the
+ * gateway's deadline, instead of hanging; connections stay open and keep answering; once the broker is back
+ * posting works again by itself, and no accepted post is lost: subscribers receive each once, and storage's
+ * history holds each once.
  */
 @ExtendWith(RedisClusterExtension.class)
 class KafkaOutageTest {
     private static final Duration WAIT = Duration.ofSeconds(60);
 
+    private static final int BURST_USERS = 8;
+    private static final int BURST_POSTS = 10;
+
     static KafkaBroker broker;
     static ClusterStack stack;
+    static RedisCluster redis;
     static int gateway;
     static int logicHttp;
 
     @BeforeAll
-    static void start(RedisCluster redis) {
+    static void start(RedisCluster cluster, @TempDir Path dir) {
+        redis = cluster;
         broker = KafkaBroker.launch();
-        stack = new ClusterStack("kafka-outage", broker.bootstrapServers(), redis,
+        stack = new ClusterStack("kafka-outage", broker.bootstrapServers(), cluster, 2,
                 "logic.publish.timeout=2s", "gateway.logic.deadline=4s");
-        logicHttp = stack.startLogic().httpPort();
+        logicHttp = stack.startLogic(1).httpPort();
+        stack.startLogic(2);
+        stack.startStorage(dir.resolve("archive"));
         gateway = stack.startGateway(1).gatewayPort();
     }
 
@@ -62,6 +76,7 @@ class KafkaOutageTest {
     void whileKafkaIsDownPostsAreRefusedUnavailableConnectionsStayAndServiceResumesByItself() {
         String room = room("outage");
         ApiPoster api = new ApiPoster(logicHttp);
+        List<CentrifugeTestClient> burstClients = new ArrayList<>();
         try (CentrifugeTestClient poster = CentrifugeTestClient.connect(gateway, token("outage-poster"));
              CentrifugeTestClient viewer = CentrifugeTestClient.connect(gateway, null)) {
             assertThat(poster.subscribe(room).has("subscribe")).isTrue();
@@ -72,11 +87,45 @@ class KafkaOutageTest {
             accepted.add("before");
             assertThat(texts(viewer.awaitPublications(room, 1))).containsExactly("before");
 
+            // users of both logic instances have posts in flight as the broker stops, and post on while it is down
+            List<PipelinedPosts> burst = new ArrayList<>();
+            for (int u = 0; u < BURST_USERS; u++) {
+                CentrifugeTestClient c = CentrifugeTestClient.connect(gateway, token("outage-user-" + u));
+                burstClients.add(c);
+                burst.add(new PipelinedPosts(c));
+            }
+            assertThat(IntStream.range(0, BURST_USERS).map(u -> stack.logicFor("outage-user-" + u)).distinct())
+                    .as("logic instances of the users").hasSize(2);
+            for (int i = 0; i < BURST_POSTS; i++) {
+                for (int u = 0; u < BURST_USERS; u++) {
+                    burst.get(u).send(room, "burst u" + u + " #" + i);
+                }
+            }
             broker.stop();
+            for (int i = BURST_POSTS; i < 2 * BURST_POSTS; i++) {
+                for (int u = 0; u < BURST_USERS; u++) {
+                    burst.get(u).send(room, "burst u" + u + " #" + i);
+                }
+            }
+            for (PipelinedPosts p : burst) {
+                for (Sent s : p.awaitAnswers(WAIT)) {
+                    if (s.accepted()) {
+                        accepted.add(s.text());
+                        continue;
+                    }
+                    // refused by logic when the bus did not acknowledge, not by the gateway's deadline
+                    assertThat(s.errorCode()).as("%s", s.reply()).isEqualTo(108);
+                    assertThat(s.reply().path("error").path("message").asText()).as("%s", s.reply())
+                            .startsWith("unavailable: message bus");
+                    refused.add(s.text());
+                }
+            }
             for (int i = 0; i < 2; i++) {
                 String text = "during " + i;
                 JsonNode reply = poster.publish(room, text); // bounded: the client waits 10 s for the reply
                 assertThat(reply.path("error").path("code").asInt()).as("%s", reply).isEqualTo(108);
+                assertThat(reply.path("error").path("message").asText()).as("%s", reply)
+                        .startsWith("unavailable: message bus");
                 assertThat(reply.path("error").path("temporary").asBoolean()).as("%s", reply).isTrue();
                 refused.add(text);
             }
@@ -120,10 +169,21 @@ class KafkaOutageTest {
                         .asText()), WAIT);
                 List<String> received = texts(c.publications(room));
                 // a refused post may still have reached Kafka (its acknowledgement was what timed out)
-                assertThat(received).doesNotHaveDuplicates()
-                        .filteredOn(t -> !refused.contains(t)).containsExactlyElementsOf(accepted);
+                assertThat(received).doesNotHaveDuplicates().containsAll(accepted)
+                        .allSatisfy(t -> assertThat(accepted.contains(t) || refused.contains(t)).as(t).isTrue());
+                // one user's posts acknowledged one after the other keep their order
+                assertThat(received).filteredOn(accepted::contains).filteredOn(t -> !t.startsWith("burst"))
+                        .containsExactlyElementsOf(accepted.stream().filter(t -> !t.startsWith("burst")).toList());
             }
             assertThat(viewer.socket().isClosed()).isFalse();
+
+            List<String> delivered = texts(viewer.publications(room));
+            await("Redis history of " + room).atMost(WAIT)
+                    .until(() -> Stored.redisHistory(redis, room).size() >= delivered.size());
+            assertThat(Stored.redisHistory(redis, room)).extracting(HistoryEntry::text)
+                    .containsExactlyElementsOf(delivered);
+        } finally {
+            burstClients.forEach(CentrifugeTestClient::close);
         }
     }
 }
