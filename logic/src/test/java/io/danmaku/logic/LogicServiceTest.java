@@ -394,4 +394,28 @@ class LogicServiceTest {
         assertThat(logic.postBatch(List.of(new PostRequest("live.1", new UserRef("u3", "C"), "c", null, null,
                 null)))).isNotDone();
     }
+
+    @Test
+    void aUserMovedToAnotherInstanceGetsAtMostOneExtraBurstAndOneRepeatOfAClientMsgId() {
+        // two logic instances on one store and bus; the gateways move the user from the first to the second (an
+        // instance joined): the second starts with a fresh bucket and no memory of the user's ids
+        LogicConfig config = LogicConfig.defaults().withUserRate(new io.danmaku.protocol.store.RateLimit(3, 0.001));
+        try (LogicService first = service(config); LogicService second = service(config)) {
+            int accepted = 0;
+            for (int i = 0; i < 10; i++) {
+                accepted += first.post(new PostRequest("live.1", ALICE, "a" + i, null, null, "id-" + i)).join()
+                        .accepted() ? 1 : 0;
+            }
+            assertThat(accepted).isEqualTo(3);
+            PostResult retried = second.post(new PostRequest("live.1", ALICE, "a0", null, null, "id-0")).join();
+            assertThat(retried.accepted()).as("a retry of a post accepted before the move passes once").isTrue();
+            for (int i = 10; i < 20; i++) {
+                accepted += second.post(new PostRequest("live.1", ALICE, "b" + i, null, null, null)).join()
+                        .accepted() ? 1 : 0;
+            }
+            assertThat(accepted).as("one burst per instance: the bound stated in docs/DECISIONS.md").isEqualTo(3 + 2);
+            assertThat(second.post(new PostRequest("live.1", ALICE, "a0", null, null, "id-0")).join().reason())
+                    .isEqualTo(RejectReason.RATE_LIMITED);
+        }
+    }
 }
