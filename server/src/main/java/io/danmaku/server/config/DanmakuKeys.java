@@ -56,6 +56,10 @@ public final class DanmakuKeys {
 
     public static final String TOKEN_HMAC_SECRET = "token.hmac.secret";
     public static final String TOKEN_RSA_PUBLIC_KEY_FILE = "token.rsa.public-key-file";
+    public static final String TOKEN_EC_PUBLIC_KEY_FILE = "token.ec.public-key-file";
+    public static final String TOKEN_LEEWAY = "token.leeway";
+    public static final String TOKEN_AUDIENCE = "token.audience";
+    public static final String TOKEN_ISSUER = "token.issuer";
     public static final String ALLOW_ANONYMOUS = "allow.anonymous";
     public static final String DEMO_TOKENS = "demo.tokens";
     public static final String API_KEY = "api.key";
@@ -199,9 +203,19 @@ public final class DanmakuKeys {
                     + "any other origin is answered HTTP 403.")
 
             .define(TOKEN_HMAC_SECRET, PASSWORD, null, Validator.minBytes(32),
-                    "HS256 secret for connection tokens; unset = HS256 tokens are refused.")
+                    "HMAC secret for HS256, HS384 and HS512 connection tokens; unset = those tokens are refused.")
             .define(TOKEN_RSA_PUBLIC_KEY_FILE, PATH, null, Validator.readableFile(),
                     "PEM file with the RSA public key for RS256 connection tokens; unset = RS256 tokens are refused.")
+            .define(TOKEN_EC_PUBLIC_KEY_FILE, PATH, null, Validator.readableFile(),
+                    "PEM file with the EC (P-256) public key for ES256 connection tokens; unset = ES256 tokens are "
+                    + "refused.")
+            .define(TOKEN_LEEWAY, DURATION, Duration.ofSeconds(30), between(Duration.ZERO, Duration.ofMinutes(10)),
+                    "Clock skew accepted on a token's exp, nbf and iat (whole seconds), so a client clock a little "
+                    + "fast or slow does not lock its user out.")
+            .define(TOKEN_AUDIENCE, STRING, null, nonEmpty(),
+                    "When set, a token's aud must contain this value; unset = aud is not checked.")
+            .define(TOKEN_ISSUER, STRING, null, nonEmpty(),
+                    "When set, a token's iss must be this value; unset = iss is not checked.")
             .define(ALLOW_ANONYMOUS, BOOLEAN, true,
                     "Whether connections without a token may join rooms read-only.")
             .define(DEMO_TOKENS, BOOLEAN, false,

@@ -43,6 +43,10 @@ class DanmakuKeysTest {
         expected.put("gateway.allowed-origins", "\"\"");
         expected.put("token.hmac.secret", "<unset>");
         expected.put("token.rsa.public-key-file", "<unset>");
+        expected.put("token.ec.public-key-file", "<unset>");
+        expected.put("token.leeway", "30s");
+        expected.put("token.audience", "<unset>");
+        expected.put("token.issuer", "<unset>");
         expected.put("allow.anonymous", "true");
         expected.put("demo.tokens", "false");
         expected.put("api.key", "<unset>");
