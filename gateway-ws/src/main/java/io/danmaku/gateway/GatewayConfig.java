@@ -4,6 +4,7 @@ import static java.util.Objects.requireNonNull;
 
 import io.danmaku.gateway.room.BatchPolicy;
 import java.time.Duration;
+import java.util.List;
 
 /**
  * Settings of the access tier. Validated once here, then frozen.
@@ -31,6 +32,15 @@ import java.time.Duration;
  * @param postLinger how long the posts of an event loop's connections are gathered before they go to logic as
  *        one batch; 0 = until the loop has read what is ready (no added wait)
  * @param postMaxBatch a batch of posts goes to logic at once when it holds this many
+ * @param handshakeTimeout time allowed from accepting a TCP connection to its whole first HTTP request (and
+ *        between requests of a kept-alive HTTP connection); a connection that has not sent one is closed. The
+ *        WebSocket's own {@code connectTimeout} starts after the upgrade.
+ * @param maxConnections open TCP connections this gateway accepts at once; 0 = no cap
+ * @param maxConnectionsPerIp open TCP connections from one client address at once; 0 = no cap
+ * @param acceptRatePerSecond new connections accepted per second, sustained; 0 = no limit
+ * @param acceptBurst new connections accepted at once above the sustained rate
+ * @param allowedOrigins browser origins ({@code scheme://host[:port]}) allowed to open a WebSocket besides the
+ *        gateway's own host; {@code *} allows any
  */
 public record GatewayConfig(
         String host,
@@ -51,7 +61,13 @@ public record GatewayConfig(
         Duration onlineReportInterval,
         int maxSubscriptionsPerConnection,
         Duration postLinger,
-        int postMaxBatch) {
+        int postMaxBatch,
+        Duration handshakeTimeout,
+        int maxConnections,
+        int maxConnectionsPerIp,
+        int acceptRatePerSecond,
+        int acceptBurst,
+        List<String> allowedOrigins) {
 
     public static final String DEFAULT_HOST = "0.0.0.0";
     public static final int DEFAULT_PORT = 8080;
@@ -72,6 +88,12 @@ public record GatewayConfig(
     public static final int DEFAULT_MAX_SUBSCRIPTIONS_PER_CONNECTION = 32;
     public static final Duration DEFAULT_POST_LINGER = Duration.ofMillis(1);
     public static final int DEFAULT_POST_MAX_BATCH = 512;
+    public static final Duration DEFAULT_HANDSHAKE_TIMEOUT = Duration.ofSeconds(5);
+    public static final int DEFAULT_MAX_CONNECTIONS = 1_000_000;
+    public static final int DEFAULT_MAX_CONNECTIONS_PER_IP = 0;
+    public static final int DEFAULT_ACCEPT_RATE_PER_SECOND = 10_000;
+    public static final int DEFAULT_ACCEPT_BURST = 20_000;
+    public static final List<String> DEFAULT_ALLOWED_ORIGINS = List.of();
 
     public GatewayConfig {
         requireNonNull(host, "host");
@@ -99,6 +121,17 @@ public record GatewayConfig(
                 "gateway.max-subscriptions", maxSubscriptionsPerConnection, "1..1024");
         checkDuration(postLinger, "gateway.post.linger", Duration.ZERO, Duration.ofSeconds(1));
         check(postMaxBatch >= 1 && postMaxBatch <= 10_000, "gateway.post.max-batch", postMaxBatch, "1..10000");
+        checkDuration(handshakeTimeout, "gateway.handshake.timeout", Duration.ofMillis(100), Duration.ofMinutes(5));
+        check(maxConnections >= 0 && maxConnections <= 10_000_000, "gateway.connections.max", maxConnections,
+                "0..10000000");
+        check(maxConnectionsPerIp >= 0 && maxConnectionsPerIp <= 10_000_000, "gateway.connections.per-ip",
+                maxConnectionsPerIp, "0..10000000");
+        check(acceptRatePerSecond >= 0 && acceptRatePerSecond <= 1_000_000, "gateway.connections.accept-rate",
+                acceptRatePerSecond, "0..1000000");
+        check(acceptBurst >= 1 && acceptBurst <= 10_000_000, "gateway.connections.accept-burst", acceptBurst,
+                "1..10000000");
+        requireNonNull(allowedOrigins, "gateway.allowed-origins");
+        allowedOrigins = List.copyOf(allowedOrigins);
     }
 
     /** The fan-out engine's batching, as configured. */
@@ -113,7 +146,9 @@ public record GatewayConfig(
                 DEFAULT_BATCH_WINDOW, DEFAULT_BATCH_MAX_WINDOW, DEFAULT_BATCH_FLUSH_SHARE, DEFAULT_BATCH_MAX_MESSAGES, DEFAULT_RING_SIZE, DEFAULT_WRITE_BUFFER_LOW_BYTES,
                 DEFAULT_WRITE_BUFFER_HIGH_BYTES, DEFAULT_SLOW_CLIENT_TIMEOUT, DEFAULT_PING_INTERVAL,
                 DEFAULT_PONG_TIMEOUT, DEFAULT_CONNECT_TIMEOUT, DEFAULT_ONLINE_REPORT_INTERVAL,
-                DEFAULT_MAX_SUBSCRIPTIONS_PER_CONNECTION, DEFAULT_POST_LINGER, DEFAULT_POST_MAX_BATCH);
+                DEFAULT_MAX_SUBSCRIPTIONS_PER_CONNECTION, DEFAULT_POST_LINGER, DEFAULT_POST_MAX_BATCH,
+                DEFAULT_HANDSHAKE_TIMEOUT, DEFAULT_MAX_CONNECTIONS, DEFAULT_MAX_CONNECTIONS_PER_IP,
+                DEFAULT_ACCEPT_RATE_PER_SECOND, DEFAULT_ACCEPT_BURST, DEFAULT_ALLOWED_ORIGINS);
     }
 
     /** Effective event loop count. */
@@ -143,6 +178,12 @@ public record GatewayConfig(
         b.maxSubscriptionsPerConnection = maxSubscriptionsPerConnection;
         b.postLinger = postLinger;
         b.postMaxBatch = postMaxBatch;
+        b.handshakeTimeout = handshakeTimeout;
+        b.maxConnections = maxConnections;
+        b.maxConnectionsPerIp = maxConnectionsPerIp;
+        b.acceptRatePerSecond = acceptRatePerSecond;
+        b.acceptBurst = acceptBurst;
+        b.allowedOrigins = allowedOrigins;
         return b;
     }
 
@@ -171,6 +212,12 @@ public record GatewayConfig(
         private int maxSubscriptionsPerConnection;
         private Duration postLinger;
         private int postMaxBatch;
+        private Duration handshakeTimeout;
+        private int maxConnections;
+        private int maxConnectionsPerIp;
+        private int acceptRatePerSecond;
+        private int acceptBurst;
+        private List<String> allowedOrigins;
 
         public Builder host(String value) {
             this.host = value;
@@ -267,8 +314,39 @@ public record GatewayConfig(
             return this;
         }
 
+        public Builder handshakeTimeout(Duration value) {
+            this.handshakeTimeout = value;
+            return this;
+        }
+
+        public Builder maxConnections(int value) {
+            this.maxConnections = value;
+            return this;
+        }
+
+        public Builder maxConnectionsPerIp(int value) {
+            this.maxConnectionsPerIp = value;
+            return this;
+        }
+
+        public Builder acceptRatePerSecond(int value) {
+            this.acceptRatePerSecond = value;
+            return this;
+        }
+
+        public Builder acceptBurst(int value) {
+            this.acceptBurst = value;
+            return this;
+        }
+
+        public Builder allowedOrigins(List<String> value) {
+            this.allowedOrigins = value;
+            return this;
+        }
+
         public GatewayConfig build() {
-            return new GatewayConfig(host, port, ioThreads, maxFramePayloadBytes, batchWindow, batchMaxWindow, batchFlushShare, batchMaxMessages, ringSize, writeBufferLowBytes, writeBufferHighBytes, slowClientTimeout, pingInterval, pongTimeout, connectTimeout, onlineReportInterval, maxSubscriptionsPerConnection, postLinger, postMaxBatch);
+            return new GatewayConfig(host, port, ioThreads, maxFramePayloadBytes, batchWindow, batchMaxWindow, batchFlushShare, batchMaxMessages, ringSize, writeBufferLowBytes, writeBufferHighBytes, slowClientTimeout, pingInterval, pongTimeout, connectTimeout, onlineReportInterval, maxSubscriptionsPerConnection, postLinger, postMaxBatch, handshakeTimeout, maxConnections, maxConnectionsPerIp,
+                    acceptRatePerSecond, acceptBurst, allowedOrigins);
         }
     }
 

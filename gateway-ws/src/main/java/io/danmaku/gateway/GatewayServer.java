@@ -4,6 +4,7 @@ import static java.util.Objects.requireNonNull;
 
 import io.danmaku.gateway.auth.DemoTokenIssuer;
 import io.danmaku.gateway.auth.TokenVerifier;
+import io.danmaku.gateway.pipeline.ConnectionAdmission;
 import io.danmaku.gateway.pipeline.GatewayInitializer;
 import io.danmaku.gateway.pipeline.HttpRouterHandler;
 import io.danmaku.gateway.pipeline.StaticFiles;
@@ -106,7 +107,7 @@ public final class GatewayServer implements AutoCloseable {
                 .childOption(ChannelOption.TCP_NODELAY, true)
                 .childOption(ChannelOption.WRITE_BUFFER_WATER_MARK,
                         new WriteBufferWaterMark(config.writeBufferLowBytes(), config.writeBufferHighBytes()))
-                .childHandler(new GatewayInitializer(router, connections));
+                .childHandler(new GatewayInitializer(context, router, connections, new ConnectionAdmission(config)));
         serverChannel = b.bind(new InetSocketAddress(config.host(), config.port())).sync().channel();
         long reportNanos = config.onlineReportInterval().toNanos();
         reporter = bossGroup.next().scheduleAtFixedRate(this::reportOnline, reportNanos, reportNanos,

@@ -1,6 +1,7 @@
 package io.danmaku.gateway.auth;
 
 import com.auth0.jwt.JWT;
+import com.auth0.jwt.JWTCreator;
 import com.auth0.jwt.algorithms.Algorithm;
 import java.nio.charset.StandardCharsets;
 import java.security.SecureRandom;
@@ -18,11 +19,20 @@ public final class DemoTokenIssuer {
 
     private final Algorithm algorithm;
     private final Clock clock;
+    private final String audience;
+    private final String issuer;
     private final SecureRandom random = new SecureRandom();
 
     public DemoTokenIssuer(String hmacSecret, Clock clock) {
+        this(hmacSecret, null, null, clock);
+    }
+
+    /** @param audience the {@code aud} the gateways require (null for none); {@code issuer} likewise */
+    public DemoTokenIssuer(String hmacSecret, String audience, String issuer, Clock clock) {
         this.algorithm = Algorithm.HMAC256(hmacSecret.getBytes(StandardCharsets.UTF_8));
         this.clock = clock;
+        this.audience = audience;
+        this.issuer = issuer;
     }
 
     /** A token for a fresh user id with display name {@code name} (trimmed, shortened, defaulted). */
@@ -31,12 +41,18 @@ public final class DemoTokenIssuer {
         random.nextBytes(id);
         String userId = "demo-" + HexFormat.of().formatHex(id);
         String display = sanitize(name, userId);
-        String token = JWT.create()
+        JWTCreator.Builder jwt = JWT.create()
                 .withSubject(userId)
                 .withClaim("name", display)
                 .withIssuedAt(clock.instant())
-                .withExpiresAt(clock.instant().plus(TOKEN_LIFETIME))
-                .sign(algorithm);
+                .withExpiresAt(clock.instant().plus(TOKEN_LIFETIME));
+        if (audience != null) {
+            jwt.withAudience(audience);
+        }
+        if (issuer != null) {
+            jwt.withIssuer(issuer);
+        }
+        String token = jwt.sign(algorithm);
         return new Issued(token, userId, display);
     }
 

@@ -8,50 +8,79 @@ import com.auth0.jwt.exceptions.JWTVerificationException;
 import com.auth0.jwt.exceptions.TokenExpiredException;
 import com.auth0.jwt.interfaces.Claim;
 import com.auth0.jwt.interfaces.DecodedJWT;
+import com.auth0.jwt.interfaces.Verification;
 import io.danmaku.protocol.UserRef;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.security.KeyFactory;
+import java.security.PublicKey;
+import java.security.interfaces.ECPublicKey;
 import java.security.interfaces.RSAPublicKey;
 import java.security.spec.X509EncodedKeySpec;
 import java.time.Clock;
 import java.time.Instant;
 import java.util.Base64;
 import java.util.HashSet;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.Set;
+import java.util.TreeSet;
 
 /**
- * Verifies connection tokens. HS256 with the shared secret and/or RS256 with a PEM public key; the token's
- * {@code alg} header picks the verifier, so both may be enabled at once. Thread-safe.
+ * Verifies connection tokens. HS256, HS384 and HS512 with the shared secret, RS256 with an RSA public key, ES256
+ * with an EC (P-256) public key, each enabled by its key in {@link TokenRules}; the token's {@code alg} header
+ * picks the verifier, so several may be enabled at once. {@code exp}, {@code nbf} and {@code iat} are checked
+ * with the rules' leeway (a client clock a few seconds fast must not lock a user out); {@code aud} and
+ * {@code iss} when the rules name them. Thread-safe.
  *
  * <p>Claims: {@code sub} (user id, required and non-empty), {@code exp} (optional), {@code name} or
  * Centrifugo's {@code info.name} (display name, optional), {@code rooms} (optional array of room ids).
  */
 public final class TokenVerifier {
-    private final JWTVerifier hs256;
-    private final JWTVerifier rs256;
+    private final Map<String, JWTVerifier> byAlgorithm;
 
-    private TokenVerifier(JWTVerifier hs256, JWTVerifier rs256) {
-        this.hs256 = hs256;
-        this.rs256 = rs256;
+    private TokenVerifier(Map<String, JWTVerifier> byAlgorithm) {
+        this.byAlgorithm = byAlgorithm;
     }
 
     /**
-     * @param hmacSecret HS256 secret, or null to refuse HS256 tokens
+     * Only HS256 and RS256 with the given keys, no leeway, no audience or issuer check.
+     *
+     * @param hmacSecret HMAC secret, or null to refuse HS256/384/512 tokens
      * @param rsaPublicKey RS256 public key, or null to refuse RS256 tokens
      */
     public static TokenVerifier create(String hmacSecret, RSAPublicKey rsaPublicKey, Clock clock) {
-        JWTVerifier hs = hmacSecret == null ? null
-                : verifier(JWT.require(Algorithm.HMAC256(hmacSecret.getBytes(StandardCharsets.UTF_8))), clock);
-        JWTVerifier rs = rsaPublicKey == null ? null
-                : verifier(JWT.require(Algorithm.RSA256(rsaPublicKey, null)), clock);
-        return new TokenVerifier(hs, rs);
+        return create(TokenRules.keys(hmacSecret, rsaPublicKey, null), clock);
     }
 
-    private static JWTVerifier verifier(com.auth0.jwt.interfaces.Verification v, Clock clock) {
-        if (v instanceof com.auth0.jwt.JWTVerifier.BaseVerification base) {
+    public static TokenVerifier create(TokenRules rules, Clock clock) {
+        Map<String, JWTVerifier> verifiers = new LinkedHashMap<>();
+        if (rules.hmacSecret() != null) {
+            byte[] secret = rules.hmacSecret().getBytes(StandardCharsets.UTF_8);
+            verifiers.put("HS256", verifier(Algorithm.HMAC256(secret), rules, clock));
+            verifiers.put("HS384", verifier(Algorithm.HMAC384(secret), rules, clock));
+            verifiers.put("HS512", verifier(Algorithm.HMAC512(secret), rules, clock));
+        }
+        if (rules.rsaPublicKey() != null) {
+            verifiers.put("RS256", verifier(Algorithm.RSA256(rules.rsaPublicKey(), null), rules, clock));
+        }
+        if (rules.ecPublicKey() != null) {
+            verifiers.put("ES256", verifier(Algorithm.ECDSA256(rules.ecPublicKey(), null), rules, clock));
+        }
+        return new TokenVerifier(Map.copyOf(verifiers));
+    }
+
+    private static JWTVerifier verifier(Algorithm algorithm, TokenRules rules, Clock clock) {
+        Verification v = JWT.require(algorithm).acceptLeeway(rules.leeway().toSeconds());
+        if (rules.audience() != null) {
+            v = v.withAnyOfAudience(rules.audience());
+        }
+        if (rules.issuer() != null) {
+            v = v.withIssuer(rules.issuer());
+        }
+        if (v instanceof JWTVerifier.BaseVerification base) {
             return base.build(clock);
         }
         return v.build();
@@ -59,19 +88,33 @@ public final class TokenVerifier {
 
     /** Reads an RSA public key from a PEM file ({@code -----BEGIN PUBLIC KEY-----}, X.509 SubjectPublicKeyInfo). */
     public static RSAPublicKey readPublicKey(Path pem) {
+        return (RSAPublicKey) readPublicKey(pem, "RSA", "token.rsa.public-key-file");
+    }
+
+    /** Reads an EC public key from a PEM file ({@code -----BEGIN PUBLIC KEY-----}, X.509 SubjectPublicKeyInfo). */
+    public static ECPublicKey readEcPublicKey(Path pem) {
+        return (ECPublicKey) readPublicKey(pem, "EC", "token.ec.public-key-file");
+    }
+
+    private static PublicKey readPublicKey(Path pem, String algorithm, String key) {
         try {
             String text = Files.readString(pem, StandardCharsets.US_ASCII);
             String body = text.replaceAll("-----[A-Z ]+-----", "").replaceAll("\\s", "");
             byte[] der = Base64.getDecoder().decode(body);
-            return (RSAPublicKey) KeyFactory.getInstance("RSA").generatePublic(new X509EncodedKeySpec(der));
+            return KeyFactory.getInstance(algorithm).generatePublic(new X509EncodedKeySpec(der));
         } catch (Exception e) {
-            throw new IllegalArgumentException("token.rsa.public-key-file: " + pem
-                    + " (expected: a readable PEM RSA public key): " + e.getMessage(), e);
+            throw new IllegalArgumentException(key + ": " + pem + " (expected: a readable PEM " + algorithm
+                    + " public key): " + e.getMessage(), e);
         }
     }
 
     public boolean enabled() {
-        return hs256 != null || rs256 != null;
+        return !byAlgorithm.isEmpty();
+    }
+
+    /** The accepted {@code alg} values. */
+    public Set<String> algorithms() {
+        return byAlgorithm.keySet();
     }
 
     /** Verifies {@code token}; throws {@link TokenException} naming what is wrong. */
@@ -86,11 +129,10 @@ public final class TokenVerifier {
             throw new TokenException("token: malformed JWT", false);
         }
         String alg = decoded.getAlgorithm();
-        JWTVerifier v = "HS256".equals(alg) ? hs256 : "RS256".equals(alg) ? rs256 : null;
+        JWTVerifier v = alg == null ? null : byAlgorithm.get(alg);
         if (v == null) {
-            throw new TokenException("token: algorithm " + alg + " not accepted (expected: "
-                    + (hs256 != null ? "HS256" : "") + (hs256 != null && rs256 != null ? " or " : "")
-                    + (rs256 != null ? "RS256" : "") + ")", false);
+            throw new TokenException("token: algorithm " + alg + " not accepted (expected: one of "
+                    + new TreeSet<>(byAlgorithm.keySet()) + ")", false);
         }
         try {
             decoded = v.verify(decoded);

@@ -1,5 +1,6 @@
 package io.danmaku.gateway.pipeline;
 
+import io.danmaku.gateway.session.GatewayContext;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelInitializer;
 import io.netty.channel.FixedRecvByteBufAllocator;
@@ -8,9 +9,14 @@ import io.netty.channel.group.ChannelGroup;
 import io.netty.channel.socket.SocketChannel;
 import io.netty.handler.codec.http.HttpObjectAggregator;
 import io.netty.handler.codec.http.HttpServerCodec;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.net.SocketAddress;
 
 /**
- * Per connection: HTTP/1.1 codec, a bounded aggregator, the router. A WebSocket upgrade replaces all three (see
+ * Per connection: first admission ({@link ConnectionAdmission}: accept rate, gateway cap, per-address cap); a
+ * refused connection gets only a {@link RefusalHandler}. An admitted one gets the HTTP/1.1 codec, a bounded
+ * aggregator, the handshake deadline and the router. A WebSocket upgrade replaces all four (see
  * {@link HttpRouterHandler}).
  */
 public final class GatewayInitializer extends ChannelInitializer<SocketChannel> {
@@ -28,13 +34,18 @@ public final class GatewayInitializer extends ChannelInitializer<SocketChannel> 
     private static final RecvByteBufAllocator READ_BUFFERS = new FixedRecvByteBufAllocator(READ_BUFFER_BYTES)
             .maxMessagesPerRead(READS_PER_EVENT);
 
+    private final GatewayContext context;
     private final HttpRouterHandler router;
     private final ChannelGroup connections;
+    private final ConnectionAdmission admission;
 
-    /** @param connections every accepted channel is added (for draining) */
-    public GatewayInitializer(HttpRouterHandler router, ChannelGroup connections) {
+    /** @param connections every admitted channel is added (for draining) */
+    public GatewayInitializer(GatewayContext context, HttpRouterHandler router, ChannelGroup connections,
+                              ConnectionAdmission admission) {
+        this.context = context;
         this.router = router;
         this.connections = connections;
+        this.admission = admission;
     }
 
     @Override
@@ -44,11 +55,26 @@ public final class GatewayInitializer extends ChannelInitializer<SocketChannel> 
 
     /** Installs the handlers of a new connection. */
     void init(Channel ch) {
-        connections.add(ch);
         ch.config().setRecvByteBufAllocator(READ_BUFFERS);
+        InetAddress address = address(ch.remoteAddress());
+        Refusal refusal = admission.admit(address);
+        if (refusal != null) {
+            context.countRefused(refusal.tag());
+            ch.pipeline().addLast("refusal", new RefusalHandler(refusal, context.config().handshakeTimeout()));
+            return;
+        }
+        ch.closeFuture().addListener(f -> admission.release(address));
+        connections.add(ch);
         ch.pipeline()
                 .addLast("http", new HttpServerCodec(4096, 8192, 8192))
                 .addLast("aggregator", new HttpObjectAggregator(MAX_HTTP_BODY_BYTES))
+                .addLast(HandshakeTimeoutHandler.NAME, new HandshakeTimeoutHandler(
+                        context.config().handshakeTimeout().toNanos(),
+                        () -> context.countRefused(Refusal.HANDSHAKE_TIMEOUT.tag())))
                 .addLast("router", router);
+    }
+
+    private static InetAddress address(SocketAddress remote) {
+        return remote instanceof InetSocketAddress inet ? inet.getAddress() : null;
     }
 }

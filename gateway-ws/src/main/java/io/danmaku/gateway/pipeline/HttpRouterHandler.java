@@ -68,6 +68,7 @@ public final class HttpRouterHandler extends SimpleChannelInboundHandler<FullHtt
     private final StaticFiles files;
     private final WebSocketDecoderConfig decoderConfig;
     private final WebSocketDecoderConfig binaryDecoderConfig;
+    private final OriginPolicy origins;
 
     /**
      * @param api the server API served under {@code /api/}, or null when another process serves it
@@ -85,6 +86,7 @@ public final class HttpRouterHandler extends SimpleChannelInboundHandler<FullHtt
                 .closeOnProtocolViolation(true)
                 .withUTF8Validator(false) // the JSON protocol checks whole messages (CentrifugeHandler)
                 .build();
+        this.origins = new OriginPolicy(ctx.config().allowedOrigins());
         this.binaryDecoderConfig = decoderConfig.toBuilder()
                 .maxFramePayloadLength(binaryMaxFrameBytes())
                 .build();
@@ -120,6 +122,14 @@ public final class HttpRouterHandler extends SimpleChannelInboundHandler<FullHtt
                     "bad request: " + path + " expects a WebSocket upgrade (GET with Upgrade: websocket)");
             return;
         }
+        if (!origins.allows(req.headers().get(HttpHeaderNames.ORIGIN), req.headers().get(HttpHeaderNames.HOST))) {
+            ctx.countRefused(Refusal.ORIGIN.tag());
+            log.debug("[{}] WebSocket refused: origin {} not allowed", c.channel().id(),
+                    req.headers().get(HttpHeaderNames.ORIGIN));
+            write(c, false, HttpResponseStatus.FORBIDDEN, "text/plain; charset=utf-8",
+                    (Refusal.ORIGIN.message() + "\n").getBytes(StandardCharsets.UTF_8));
+            return;
+        }
         String scheme = "ws://";
         String location = scheme + req.headers().get(HttpHeaderNames.HOST, "localhost") + path;
         boolean binary = path.equals(BILIBILI_PATH);
@@ -141,6 +151,9 @@ public final class HttpRouterHandler extends SimpleChannelInboundHandler<FullHtt
                 ? new BilibiliHandler(ctx).messageLimit(binaryMaxFrameBytes())
                 : new CentrifugeHandler(ctx));
         p.remove(this);
+        if (p.get(HandshakeTimeoutHandler.NAME) != null) {
+            p.remove(HandshakeTimeoutHandler.NAME); // the session's connect timeout takes over
+        }
         handshaker.handshake(c.channel(), req).addListener((ChannelFuture f) -> {
             if (!f.isSuccess()) {
                 log.debug("[{}] handshake failed: {}", f.channel().id(), f.cause().toString());

@@ -105,6 +105,17 @@ public final class GatewayContext {
         counter("danmaku.gateway.disconnects", "protocol", protocol, "code", Integer.toString(code)).increment();
     }
 
+    /**
+     * Counts a connection turned away before the WebSocket upgrade (or cut for not sending its request in time),
+     * by reason: {@code per-ip}, {@code max}, {@code rate}, {@code origin}, {@code handshake-timeout}.
+     */
+    public void countRefused(String reason) {
+        counters.computeIfAbsent("danmaku.gateway.refused|" + reason, k -> Counter.builder("danmaku.gateway.refused")
+                .description("Connections refused or cut before the WebSocket upgrade, by reason")
+                .tag("reason", reason)
+                .register(meters)).increment();
+    }
+
     /** Counts a protocol error by protocol and kind (a fixed vocabulary). */
     public void countProtocolError(String protocol, String kind) {
         counter("danmaku.gateway.protocol.errors", "protocol", protocol, "kind", kind).increment();

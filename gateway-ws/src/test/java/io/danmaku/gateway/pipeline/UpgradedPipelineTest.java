@@ -61,8 +61,8 @@ class UpgradedPipelineTest {
         GatewayContext ctx = new GatewayContext(config, registry, bus, new MemoryHotStore(),
                 req -> new CompletableFuture<>(), TokenVerifier.create(SECRET, null, Clock.systemUTC()), true,
                 new SimpleMeterRegistry());
-        new GatewayInitializer(new HttpRouterHandler(ctx, null, null, new StaticFiles()),
-                new DefaultChannelGroup(ImmediateEventExecutor.INSTANCE)).init(server);
+        new GatewayInitializer(ctx, new HttpRouterHandler(ctx, null, null, new StaticFiles()),
+                new DefaultChannelGroup(ImmediateEventExecutor.INSTANCE), new ConnectionAdmission(config)).init(server);
         server.writeInbound(Unpooled.copiedBuffer("GET " + path + " HTTP/1.1\r\n"
                 + "Host: 127.0.0.1\r\n"
                 + "Upgrade: websocket\r\n"

@@ -114,10 +114,10 @@ public final class TokenCommand implements Callable<Integer> {
             throw new ConfigException("--ttl: " + ttl + " (expected: 1s..3650d)");
         }
         Algorithm algorithm;
+        Config config = new ConfigLoader(DanmakuKeys.DEFINITION).load(configFile, env, assignments);
         if (rsaPrivateKey != null) {
             algorithm = Algorithm.RSA256(null, readPrivateKey(rsaPrivateKey));
         } else {
-            Config config = new ConfigLoader(DanmakuKeys.DEFINITION).load(configFile, env, assignments);
             String secret = config.getPassword(DanmakuKeys.TOKEN_HMAC_SECRET).map(Password::value)
                     .orElseThrow(() -> new ConfigException(DanmakuKeys.TOKEN_HMAC_SECRET + ": unset (expected: the "
                             + "secret the gateways verify with, e.g. DANMAKU_TOKEN_HMAC_SECRET, or --rsa-private-key "
@@ -129,6 +129,9 @@ public final class TokenCommand implements Callable<Integer> {
         if (name != null && !name.isBlank()) {
             jwt.withClaim("name", name.strip());
         }
+        // the gateways require these when configured: a token without them would be refused
+        config.getString(DanmakuKeys.TOKEN_AUDIENCE).ifPresent(jwt::withAudience);
+        config.getString(DanmakuKeys.TOKEN_ISSUER).ifPresent(jwt::withIssuer);
         if (rooms != null) {
             jwt.withClaim("rooms", rooms.stream().map(String::strip).filter(r -> !r.isEmpty()).toList());
         }

@@ -126,7 +126,8 @@ public final class Config {
         }
         prefixed.forEach((prefix, entries) -> entries.forEach((name, value) -> {
             String full = prefix + name;
-            String shown = SECRET_ENTRY.matcher(name.toLowerCase(Locale.ROOT)).matches() ? Password.MASK : value;
+            String shown = SECRET_ENTRY.matcher(name.toLowerCase(Locale.ROOT)).matches() ? Password.MASK
+                    : Password.maskUriCredentials(value);
             lines.put(full, full + " = " + shown + " (" + prefixedOrigins.get(full).source().label() + ")");
         }));
         return String.join("\n", lines.values());

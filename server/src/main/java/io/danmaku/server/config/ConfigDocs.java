@@ -42,7 +42,9 @@ public final class ConfigDocs {
                 Unknown keys, in the file, the environment (`DANMAKU_*`) or flags, are errors, as are values of the
                 wrong type or out of range: the server refuses to start, names each bad setting, where it came from and
                 what was expected, and exits with status 2. The effective configuration is logged once at start, one
-                `key = value (source)` line per key, with secrets (type `password`) shown as `[hidden]`.
+                `key = value (source)` line per key, with secrets (type `password`) shown as `[hidden]`, and so is
+                the user information of any URI in a value (`redis://:password@host` shows as
+                `redis://[hidden]@host`).
 
                 The launcher script (`./danmaku`) reads three variables of its own: `DANMAKU_JAVA_OPTS` (JVM
                 options; default `-XX:+UseG1GC -Xss512k -XX:+ExitOnOutOfMemoryError -XX:MaxHeapFreeRatio=40

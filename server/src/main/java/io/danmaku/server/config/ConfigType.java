@@ -79,7 +79,10 @@ public enum ConfigType {
         };
     }
 
-    /** How a value is shown in {@link Config#describe()} and the docs; secrets as {@value Password#MASK}. */
+    /**
+     * How a value is shown in {@link Config#describe()}, error messages and the docs; secrets as
+     * {@value Password#MASK}, and so is the user information of URIs in text ({@code redis://:pw@host}).
+     */
     public String format(Object value) {
         if (value == null) {
             return "";
@@ -88,7 +91,8 @@ public enum ConfigType {
             case DURATION -> DurationFormat.format((Duration) value);
             case DOUBLE -> formatDouble((Double) value);
             case PASSWORD -> Password.MASK;
-            case LIST -> String.join(",", castList(value));
+            case LIST -> Password.maskUriCredentials(String.join(",", castList(value)));
+            case STRING -> Password.maskUriCredentials((String) value);
             default -> value.toString();
         };
     }

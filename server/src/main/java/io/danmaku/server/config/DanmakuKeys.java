@@ -47,9 +47,19 @@ public final class DanmakuKeys {
     public static final String GATEWAY_MAX_SUBSCRIPTIONS = "gateway.max-subscriptions";
     public static final String GATEWAY_POST_LINGER = "gateway.post.linger";
     public static final String GATEWAY_POST_MAX_BATCH = "gateway.post.max-batch";
+    public static final String GATEWAY_HANDSHAKE_TIMEOUT = "gateway.handshake.timeout";
+    public static final String GATEWAY_CONNECTIONS_MAX = "gateway.connections.max";
+    public static final String GATEWAY_CONNECTIONS_PER_IP = "gateway.connections.per-ip";
+    public static final String GATEWAY_CONNECTIONS_ACCEPT_RATE = "gateway.connections.accept-rate";
+    public static final String GATEWAY_CONNECTIONS_ACCEPT_BURST = "gateway.connections.accept-burst";
+    public static final String GATEWAY_ALLOWED_ORIGINS = "gateway.allowed-origins";
 
     public static final String TOKEN_HMAC_SECRET = "token.hmac.secret";
     public static final String TOKEN_RSA_PUBLIC_KEY_FILE = "token.rsa.public-key-file";
+    public static final String TOKEN_EC_PUBLIC_KEY_FILE = "token.ec.public-key-file";
+    public static final String TOKEN_LEEWAY = "token.leeway";
+    public static final String TOKEN_AUDIENCE = "token.audience";
+    public static final String TOKEN_ISSUER = "token.issuer";
     public static final String ALLOW_ANONYMOUS = "allow.anonymous";
     public static final String DEMO_TOKENS = "demo.tokens";
     public static final String API_KEY = "api.key";
@@ -171,11 +181,41 @@ public final class DanmakuKeys {
                     + "batch; 0 = only what the loop read at once.")
             .define(GATEWAY_POST_MAX_BATCH, INT, 512, between(1, 10_000),
                     "A batch of posts goes to logic at once when it holds this many.")
+            .define(GATEWAY_HANDSHAKE_TIMEOUT, DURATION, Duration.ofSeconds(5),
+                    between(Duration.ofMillis(100), Duration.ofMinutes(5)),
+                    "Time a new TCP connection has to send its whole first HTTP request (request line, headers, "
+                    + "body), and a kept-alive HTTP connection its next one; then it is closed (slowloris, idle "
+                    + "sockets). gateway.connect.timeout starts after the WebSocket upgrade.")
+            .define(GATEWAY_CONNECTIONS_MAX, INT, 1_000_000, between(0, 10_000_000),
+                    "Open TCP connections the gateway accepts at once; more are answered HTTP 503 and closed; "
+                    + "0 = no cap.")
+            .define(GATEWAY_CONNECTIONS_PER_IP, INT, 0, between(0, 10_000_000),
+                    "Open TCP connections from one client address at once; more are answered HTTP 429 and closed; "
+                    + "0 = no cap (the default: many viewers may share one address behind a NAT or a proxy).")
+            .define(GATEWAY_CONNECTIONS_ACCEPT_RATE, INT, 10_000, between(0, 1_000_000),
+                    "New connections accepted per second, sustained, above the burst; more are answered HTTP 503 "
+                    + "and closed; 0 = no limit.")
+            .define(GATEWAY_CONNECTIONS_ACCEPT_BURST, INT, 20_000, between(1, 10_000_000),
+                    "New connections accepted at once before gateway.connections.accept-rate applies.")
+            .define(GATEWAY_ALLOWED_ORIGINS, LIST, List.of(),
+                    "Browser origins (scheme://host[:port]) allowed to open a WebSocket besides pages of the "
+                    + "gateway's own host name; * = any. A handshake without Origin (not a browser) always passes; "
+                    + "any other origin is answered HTTP 403.")
 
             .define(TOKEN_HMAC_SECRET, PASSWORD, null, Validator.minBytes(32),
-                    "HS256 secret for connection tokens; unset = HS256 tokens are refused.")
+                    "HMAC secret for HS256, HS384 and HS512 connection tokens; unset = those tokens are refused.")
             .define(TOKEN_RSA_PUBLIC_KEY_FILE, PATH, null, Validator.readableFile(),
                     "PEM file with the RSA public key for RS256 connection tokens; unset = RS256 tokens are refused.")
+            .define(TOKEN_EC_PUBLIC_KEY_FILE, PATH, null, Validator.readableFile(),
+                    "PEM file with the EC (P-256) public key for ES256 connection tokens; unset = ES256 tokens are "
+                    + "refused.")
+            .define(TOKEN_LEEWAY, DURATION, Duration.ofSeconds(30), between(Duration.ZERO, Duration.ofMinutes(10)),
+                    "Clock skew accepted on a token's exp, nbf and iat (whole seconds), so a client clock a little "
+                    + "fast or slow does not lock its user out.")
+            .define(TOKEN_AUDIENCE, STRING, null, nonEmpty(),
+                    "When set, a token's aud must contain this value; unset = aud is not checked.")
+            .define(TOKEN_ISSUER, STRING, null, nonEmpty(),
+                    "When set, a token's iss must be this value; unset = iss is not checked.")
             .define(ALLOW_ANONYMOUS, BOOLEAN, true,
                     "Whether connections without a token may join rooms read-only.")
             .define(DEMO_TOKENS, BOOLEAN, false,

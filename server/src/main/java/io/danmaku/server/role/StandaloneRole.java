@@ -10,6 +10,7 @@ import io.danmaku.logic.api.ServerApi;
 import io.danmaku.protocol.api.HttpApi;
 import io.danmaku.server.http.OpenApiDocument;
 import io.danmaku.server.http.RoutingApi;
+import io.danmaku.server.http.TokenReadAccess;
 import io.danmaku.storage.api.HistoryApi;
 import io.danmaku.protocol.bus.MessageBus;
 import io.danmaku.protocol.store.HotStore;
@@ -70,8 +71,11 @@ public final class StandaloneRole implements Role {
         storage = new StorageService(storageConfig, bus, store, registry);
         storage.start();
         logic = new LogicService(logicConfig, bus, store, registry, clock);
+        TokenReadAccess readers = new TokenReadAccess(tokens.verifier(), logicConfig.apiKey(),
+                config.getBoolean(DanmakuKeys.ALLOW_ANONYMOUS));
         HttpApi api = OpenApiDocument.serving(path -> true, new RoutingApi(HistoryApi.PATH_PREFIX, new HistoryApi(store,
-                storage.archiveReader().orElse(null), clock, registry), new ServerApi(logicConfig, logic, registry)));
+                storage.archiveReader().orElse(null), clock, readers, registry),
+                new ServerApi(logicConfig, logic, registry)));
         GatewayServer server = new GatewayServer(gatewayConfig, nodeId, bus, store, logic,
                 tokens.verifier(), config.getBoolean(DanmakuKeys.ALLOW_ANONYMOUS), api, tokens.demoIssuer(), registry);
         gateway = server;

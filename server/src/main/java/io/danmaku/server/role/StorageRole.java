@@ -9,6 +9,8 @@ import io.danmaku.server.config.Config;
 import io.danmaku.server.config.DanmakuKeys;
 import io.danmaku.server.http.ApiHttpServer;
 import io.danmaku.server.http.OpenApiDocument;
+import io.danmaku.server.http.TokenReadAccess;
+import io.danmaku.server.config.Password;
 import io.danmaku.storage.StorageConfig;
 import io.danmaku.storage.api.HistoryApi;
 import io.danmaku.storage.ingest.StorageService;
@@ -18,10 +20,12 @@ import java.time.Clock;
 /**
  * {@code danmaku storage}: consumes the topic as group {@code storage.group}, writes each record to the room's
  * hot history in Redis and to the archive ({@code storage.archive.dir}), commits only after both, and serves
- * {@code GET /api/rooms/{room}/history} on {@code storage.http.port}.
+ * {@code GET /api/rooms/{room}/history} on {@code storage.http.port} to the readers the connection token rules
+ * allow ({@link TokenReadAccess}).
  */
 public final class StorageRole implements Role {
     private StorageConfig storageConfig;
+    private TokenReadAccess readers;
     private MessageBus bus;
     private HotStore store;
     private StorageService storage;
@@ -31,6 +35,9 @@ public final class StorageRole implements Role {
     public void prepare(Config config) {
         requireNonNull(config, "config");
         storageConfig = TierConfigs.storage(config);
+        readers = new TokenReadAccess(Tokens.from(config, false, Clock.systemUTC()).verifier(),
+                config.getPassword(DanmakuKeys.API_KEY).map(Password::value).orElse(null),
+                config.getBoolean(DanmakuKeys.ALLOW_ANONYMOUS));
         Seams.check(config, "storage");
     }
 
@@ -43,7 +50,8 @@ public final class StorageRole implements Role {
         bus = Seams.bus(config, registry, "storage");
         storage = new StorageService(storageConfig, bus, store, registry);
         storage.start();
-        HistoryApi api = new HistoryApi(store, storage.archiveReader().orElse(null), Clock.systemUTC(), registry);
+        HistoryApi api = new HistoryApi(store, storage.archiveReader().orElse(null), Clock.systemUTC(), readers,
+                registry);
         http = ApiHttpServer.start("history API", DanmakuKeys.STORAGE_HTTP_PORT,
                 config.getString(DanmakuKeys.STORAGE_HTTP_HOST).orElseThrow(), config.getInt(DanmakuKeys.STORAGE_HTTP_PORT),
                 OpenApiDocument.serving(OpenApiDocument.HISTORY_API, api));

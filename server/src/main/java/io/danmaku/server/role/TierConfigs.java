@@ -41,6 +41,12 @@ final class TierConfigs {
                 .maxSubscriptionsPerConnection(c.getInt(DanmakuKeys.GATEWAY_MAX_SUBSCRIPTIONS))
                 .postLinger(c.getDuration(DanmakuKeys.GATEWAY_POST_LINGER))
                 .postMaxBatch(c.getInt(DanmakuKeys.GATEWAY_POST_MAX_BATCH))
+                .handshakeTimeout(c.getDuration(DanmakuKeys.GATEWAY_HANDSHAKE_TIMEOUT))
+                .maxConnections(c.getInt(DanmakuKeys.GATEWAY_CONNECTIONS_MAX))
+                .maxConnectionsPerIp(c.getInt(DanmakuKeys.GATEWAY_CONNECTIONS_PER_IP))
+                .acceptRatePerSecond(c.getInt(DanmakuKeys.GATEWAY_CONNECTIONS_ACCEPT_RATE))
+                .acceptBurst(c.getInt(DanmakuKeys.GATEWAY_CONNECTIONS_ACCEPT_BURST))
+                .allowedOrigins(c.getList(DanmakuKeys.GATEWAY_ALLOWED_ORIGINS))
                 .build());
     }
 

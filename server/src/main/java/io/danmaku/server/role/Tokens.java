@@ -1,12 +1,14 @@
 package io.danmaku.server.role;
 
 import io.danmaku.gateway.auth.DemoTokenIssuer;
+import io.danmaku.gateway.auth.TokenRules;
 import io.danmaku.gateway.auth.TokenVerifier;
 import io.danmaku.server.config.Config;
 import io.danmaku.server.config.ConfigException;
 import io.danmaku.server.config.DanmakuKeys;
 import io.danmaku.server.config.Password;
 import java.security.SecureRandom;
+import java.security.interfaces.ECPublicKey;
 import java.security.interfaces.RSAPublicKey;
 import java.time.Clock;
 import java.util.HexFormat;
@@ -15,7 +17,7 @@ import org.slf4j.LoggerFactory;
 
 /**
  * Connection token settings for a role that runs a gateway: the verifier, and the demo token issuer when
- * enabled. {@code developmentMode}: with no secret and no RSA key, generate a random secret and serve demo
+ * enabled. {@code developmentMode}: with no secret and no public key, generate a random secret and serve demo
  * tokens (standalone's first run); a distributed gateway instead refuses every token (anonymous only), since
  * a per-process random secret would not verify on the other gateways.
  */
@@ -26,18 +28,22 @@ record Tokens(TokenVerifier verifier, DemoTokenIssuer demoIssuer) {
         String secret = config.getPassword(DanmakuKeys.TOKEN_HMAC_SECRET).map(Password::value).orElse(null);
         RSAPublicKey rsa = config.getPath(DanmakuKeys.TOKEN_RSA_PUBLIC_KEY_FILE)
                 .map(p -> TierConfigs.build(() -> TokenVerifier.readPublicKey(p))).orElse(null);
+        ECPublicKey ec = config.getPath(DanmakuKeys.TOKEN_EC_PUBLIC_KEY_FILE)
+                .map(p -> TierConfigs.build(() -> TokenVerifier.readEcPublicKey(p))).orElse(null);
+        String audience = config.getString(DanmakuKeys.TOKEN_AUDIENCE).orElse(null);
+        String issuer = config.getString(DanmakuKeys.TOKEN_ISSUER).orElse(null);
         boolean demo = config.getBoolean(DanmakuKeys.DEMO_TOKENS);
-        if (secret == null && rsa == null) {
+        if (secret == null && rsa == null && ec == null) {
             if (developmentMode) {
                 byte[] random = new byte[32];
                 new SecureRandom().nextBytes(random);
                 secret = HexFormat.of().formatHex(random);
                 demo = true;
-                log.warn("No token.hmac.secret or token.rsa.public-key-file configured: using a random HS256 secret "
+                log.warn("No token.hmac.secret, token.rsa.public-key-file or token.ec.public-key-file configured: using a random HS256 secret "
                         + "for this process and serving demo tokens at /demo/token to anyone (development mode). "
                         + "Set DANMAKU_TOKEN_HMAC_SECRET for real use.");
             } else {
-                log.warn("No token.hmac.secret or token.rsa.public-key-file configured: every token is refused; "
+                log.warn("No token.hmac.secret, token.rsa.public-key-file or token.ec.public-key-file configured: every token is refused; "
                         + "only anonymous read-only connections are possible.");
             }
         }
@@ -48,6 +54,10 @@ record Tokens(TokenVerifier verifier, DemoTokenIssuer demoIssuer) {
         if (demo && !developmentMode) {
             log.warn("demo.tokens is on: /demo/token signs a token for anyone. Development only.");
         }
-        return new Tokens(TokenVerifier.create(secret, rsa, clock), demo ? new DemoTokenIssuer(secret, clock) : null);
+        String hmac = secret;
+        TokenRules rules = TierConfigs.build(() -> new TokenRules(hmac, rsa, ec,
+                config.getDuration(DanmakuKeys.TOKEN_LEEWAY), audience, issuer));
+        return new Tokens(TokenVerifier.create(rules, clock),
+                demo ? new DemoTokenIssuer(secret, audience, issuer, clock) : null);
     }
 }

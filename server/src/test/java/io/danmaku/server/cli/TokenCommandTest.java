@@ -99,6 +99,19 @@ class TokenCommandTest {
     }
 
     @Test
+    void aTokenMintedWithTheConfiguredAudienceAndIssuerPassesAGatewayThatRequiresThem() {
+        Map<String, String> env = Map.of("DANMAKU_TOKEN_HMAC_SECRET", SECRET, "DANMAKU_TOKEN_AUDIENCE", "danmaku",
+                "DANMAKU_TOKEN_ISSUER", "https://auth.example.com");
+        assertThat(token(env, "--user", "carol")).isZero();
+
+        try (Server server = gateway("token.hmac.secret=" + SECRET, "token.audience=danmaku",
+                "token.issuer=https://auth.example.com", "allow.anonymous=false");
+             CentrifugeTestClient carol = CentrifugeTestClient.connect(server.port(), out.toString().strip())) {
+            assertThat(carol.subscribe("anywhere").has("subscribe")).isTrue();
+        }
+    }
+
+    @Test
     void withoutASecretOrKeyItExitsTwoSayingWhatIsMissing() {
         assertThat(token(Map.of(), "--user", "alice")).isEqualTo(RoleCommand.EXIT_BAD_CONFIG);
 

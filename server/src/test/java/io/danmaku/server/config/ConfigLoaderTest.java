@@ -315,6 +315,19 @@ class ConfigLoaderTest {
         }
 
         @Test
+        void passwordsInsideUrisAreMaskedWhereverTheConfigurationIsShown() {
+            Config config = load(null, Map.of(), "store.redis.uris=redis://:r3dis-pw@10.0.0.1:7000,redis://10.0.0.2:7000",
+                    "bus.kafka.consumer.proxy.url=http://user:pr0xy-pw@proxy:3128", "node.id=n1");
+
+            assertThat(config.describe()).doesNotContain("r3dis-pw").doesNotContain("pr0xy-pw")
+                    .contains("store.redis.uris = redis://[hidden]@10.0.0.1:7000,redis://10.0.0.2:7000 (flag)")
+                    .contains("bus.kafka.consumer.proxy.url = http://[hidden]@proxy:3128 (flag)");
+            assertThat(config.toString()).doesNotContain("r3dis-pw");
+            assertThat(config.getList(DanmakuKeys.STORE_REDIS_URIS)).as("the value itself is intact")
+                    .containsExactly("redis://:r3dis-pw@10.0.0.1:7000", "redis://10.0.0.2:7000");
+        }
+
+        @Test
         void gettersCheckTheKeyAndItsType() {
             Config config = Config.defaults(DanmakuKeys.DEFINITION);
 

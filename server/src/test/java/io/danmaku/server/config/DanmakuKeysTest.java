@@ -35,8 +35,18 @@ class DanmakuKeysTest {
         expected.put("gateway.max-subscriptions", "32");
         expected.put("gateway.post.linger", "1ms");
         expected.put("gateway.post.max-batch", "512");
+        expected.put("gateway.handshake.timeout", "5s");
+        expected.put("gateway.connections.max", "1000000");
+        expected.put("gateway.connections.per-ip", "0");
+        expected.put("gateway.connections.accept-rate", "10000");
+        expected.put("gateway.connections.accept-burst", "20000");
+        expected.put("gateway.allowed-origins", "\"\"");
         expected.put("token.hmac.secret", "<unset>");
         expected.put("token.rsa.public-key-file", "<unset>");
+        expected.put("token.ec.public-key-file", "<unset>");
+        expected.put("token.leeway", "30s");
+        expected.put("token.audience", "<unset>");
+        expected.put("token.issuer", "<unset>");
         expected.put("allow.anonymous", "true");
         expected.put("demo.tokens", "false");
         expected.put("api.key", "<unset>");

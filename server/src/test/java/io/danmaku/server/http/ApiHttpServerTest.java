@@ -94,7 +94,8 @@ class ApiHttpServerTest {
         server.close();
         MemoryHotStore store = new MemoryHotStore();
         server = ApiHttpServer.start("test API", "test.port", "127.0.0.1", 0,
-                new HistoryApi(store, null, Clock.systemUTC(), new SimpleMeterRegistry()));
+                new HistoryApi(store, null, Clock.systemUTC(), io.danmaku.protocol.api.RoomReadAccess.OPEN,
+                        new SimpleMeterRegistry()));
 
         HttpResponse<String> ok = send(HttpRequest.newBuilder(uri("/api/rooms/room-a/history?limit=10")));
         HttpResponse<String> bad = send(HttpRequest.newBuilder(uri("/api/rooms/room-a/history?limit=0")));

@@ -11,6 +11,7 @@ import io.danmaku.protocol.RoomRecord;
 import io.danmaku.protocol.api.ApiRequest;
 import io.danmaku.protocol.api.ApiResponse;
 import io.danmaku.protocol.api.HttpApi;
+import io.danmaku.protocol.api.RoomReadAccess;
 import io.danmaku.protocol.json.Json;
 import io.danmaku.protocol.store.HistoryPage;
 import io.danmaku.protocol.store.HistoryQuery;
@@ -52,7 +53,13 @@ import org.slf4j.LoggerFactory;
  * record once (by epoch and offset). Without an archive only the hot store answers; when the hot store is down
  * the archive answers alone (it holds everything the storage tier acknowledged).
  *
- * <p>Errors are {@code {"error":{"code":N,"message":"…"}}}, with the codes of the server API: 104 for an unknown
+ * <p>Access: the same rules as subscribing, decided by the {@link RoomReadAccess} the server wires in: a
+ * connection token in {@code Authorization: Bearer <JWT>} reads the rooms its {@code rooms} claim allows (any
+ * without the claim), the API key ({@code X-API-Key} or {@code Authorization: apikey <key>}) reads any room,
+ * and a request without credentials only while anonymous reading is on.
+ *
+ * <p>Errors are {@code {"error":{"code":N,"message":"…"}}}, with the codes of the server API: 101 without valid
+ * credentials (HTTP 401), 103 when they do not allow the room (403), 104 for an unknown
  * path (HTTP 404), 107 for a bad parameter (400; the message starts with the parameter's name) or another
  * method than GET (405), 108 when no source can answer now (503), 100 for anything else (500).
  *
@@ -65,6 +72,8 @@ public final class HistoryApi implements HttpApi {
     public static final int DEFAULT_LIMIT = 100;
     public static final int MAX_LIMIT = 1000;
     public static final int CODE_INTERNAL = 100;
+    public static final int CODE_UNAUTHORIZED = 101;
+    public static final int CODE_PERMISSION_DENIED = 103;
     public static final int CODE_METHOD_NOT_FOUND = 104;
     public static final int CODE_BAD_REQUEST = 107;
     public static final int CODE_NOT_AVAILABLE = 108;
@@ -80,16 +89,20 @@ public final class HistoryApi implements HttpApi {
     private final HotStore hotStore;
     private final ArchiveReader archive;
     private final Clock clock;
+    private final RoomReadAccess access;
     private final MeterRegistry meters;
     private final AtomicLong nextWarnNanos = new AtomicLong(System.nanoTime());
 
     /**
      * @param archive the archive's reads, or null to serve the hot store's history only
+     * @param access who may read which room
      */
-    public HistoryApi(HotStore hotStore, ArchiveReader archive, Clock clock, MeterRegistry meters) {
+    public HistoryApi(HotStore hotStore, ArchiveReader archive, Clock clock, RoomReadAccess access,
+                      MeterRegistry meters) {
         this.hotStore = requireNonNull(hotStore, "hotStore");
         this.archive = archive;
         this.clock = requireNonNull(clock, "clock");
+        this.access = requireNonNull(access, "access");
         this.meters = requireNonNull(meters, "meters");
     }
 
@@ -134,6 +147,11 @@ public final class HistoryApi implements HttpApi {
         if (!"GET".equalsIgnoreCase(request.method())) {
             return done(ApiResponse.error(405, CODE_BAD_REQUEST, "bad request: HTTP method " + abbreviate(request.method())
                     + " not allowed (expected: GET)"), "none");
+        }
+        RoomReadAccess.Verdict verdict = access.check(request, room);
+        if (!verdict.allowed()) {
+            return done(ApiResponse.error(verdict.status(), verdict.status() == 401 ? CODE_UNAUTHORIZED
+                    : CODE_PERMISSION_DENIED, verdict.message()), "none");
         }
         if (!RoomId.isValid(room)) {
             throw new BadRequest(RoomId.describeInvalid(room, "room"));

@@ -7,6 +7,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import io.danmaku.protocol.RoomRecord;
 import io.danmaku.protocol.api.ApiRequest;
 import io.danmaku.protocol.api.ApiResponse;
+import io.danmaku.protocol.api.RoomReadAccess;
 import io.danmaku.protocol.contract.MutableClock;
 import io.danmaku.protocol.memory.MemoryHotStore;
 import io.danmaku.storage.FailingHotStore;
@@ -53,7 +54,7 @@ class HistoryApiTest {
         archive = new ArchiveWriter(root, 1024, Duration.ofMinutes(10), r -> r.epoch() + "/" + r.room(), clock,
                 meters);
         archive.start().join();
-        api = new HistoryApi(store, archive.reader(), clock, meters);
+        api = new HistoryApi(store, archive.reader(), clock, RoomReadAccess.OPEN, meters);
     }
 
     @AfterEach
@@ -89,6 +90,29 @@ class HistoryApiTest {
 
     private void toArchive(long first, long last) {
         archive.append(records(first, last)).join();
+    }
+
+    @Test
+    void theAccessRulesAnswer401Or403BeforeAnythingIsRead() {
+        List<String> asked = new ArrayList<>();
+        api = new HistoryApi(store, null, clock, (request, room) -> {
+            asked.add(room);
+            return "yes".equals(request.header("authorization"))
+                    ? RoomReadAccess.Verdict.ALLOWED
+                    : request.header("authorization") == null
+                            ? RoomReadAccess.Verdict.unauthorized("unauthorized: no credentials")
+                            : RoomReadAccess.Verdict.forbidden("permission denied: not this room");
+        }, meters);
+
+        ApiResponse none = api.handle(new ApiRequest("GET", "/api/rooms/" + ROOM + "/history", Map.of(), Map.of(),
+                new byte[0])).join();
+        assertThat(none.status()).isEqualTo(401);
+        assertThat(json(none).path("error").path("code").asInt()).isEqualTo(HistoryApi.CODE_UNAUTHORIZED);
+        ApiResponse other = api.handle(new ApiRequest("GET", "/api/rooms/" + ROOM + "/history", Map.of(),
+                Map.of("authorization", "no"), new byte[0])).join();
+        assertThat(other.status()).isEqualTo(403);
+        assertThat(json(other).path("error").path("code").asInt()).isEqualTo(HistoryApi.CODE_PERMISSION_DENIED);
+        assertThat(asked).containsExactly(ROOM, ROOM);
     }
 
     private static Map<String, String> query(String... pairs) {
@@ -269,7 +293,7 @@ class HistoryApiTest {
 
     @Test
     void withoutAnArchiveTheHotStoreAnswersAloneAndItsOutageIsUnavailable() {
-        api = new HistoryApi(store, null, clock, meters);
+        api = new HistoryApi(store, null, clock, RoomReadAccess.OPEN, meters);
         stored(1, 20);
 
         JsonNode answer = get(query());

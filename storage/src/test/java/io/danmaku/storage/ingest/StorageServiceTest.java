@@ -209,7 +209,8 @@ class StorageServiceTest {
         StorageService s = start(archiving(), history);
         Map<String, List<BusPosition>> sent = publishRounds(0, 4);
         awaitArchive(sent);
-        HistoryApi api = new HistoryApi(history, s.archiveReader().orElseThrow(), Clock.systemUTC(), meters);
+        HistoryApi api = new HistoryApi(history, s.archiveReader().orElseThrow(), Clock.systemUTC(),
+                io.danmaku.protocol.api.RoomReadAccess.OPEN, meters);
 
         ApiResponse r = api.handle(new ApiRequest("GET", "/api/rooms/room-b/history", Map.of(), Map.of(),
                 new byte[0])).join();

@@ -590,6 +590,11 @@ public final class CentrifugeHandler extends WebSocketSession {
                     "presence_stats.channel"), false);
             return;
         }
+        if (!identity.mayJoin(room)) {
+            replyError(id, ERROR_PERMISSION_DENIED, "permission denied: the token does not allow room " + room,
+                    false);
+            return;
+        }
         Channel ch = channel;
         ctx.hotStore().online(room).whenComplete((count, err) -> ch.eventLoop().execute(() -> {
             if (isClosed()) {

@@ -1,0 +1,71 @@
+package io.danmaku.server.http;
+
+import static java.util.Objects.requireNonNull;
+
+import io.danmaku.gateway.auth.Identity;
+import io.danmaku.gateway.auth.TokenException;
+import io.danmaku.gateway.auth.TokenVerifier;
+import io.danmaku.protocol.api.ApiRequest;
+import io.danmaku.protocol.api.RoomReadAccess;
+import io.danmaku.protocol.api.RoomReadAccess.Verdict;
+import java.nio.charset.StandardCharsets;
+import java.security.MessageDigest;
+import java.util.Locale;
+
+/**
+ * The history API's access rules, the same as subscribing on a connection: the API key
+ * ({@code X-API-Key: <key>} or {@code Authorization: apikey <key>}) reads any room; a connection token
+ * ({@code Authorization: Bearer <JWT>}) reads the rooms its {@code rooms} claim allows, any room without the
+ * claim; no credentials read only while anonymous access is on. Credentials that are present but wrong are
+ * refused even when anonymous reading is on, so a client learns its token is bad. Thread-safe.
+ */
+public final class TokenReadAccess implements RoomReadAccess {
+    private static final String CREDENTIALS = "Authorization: Bearer <connection token>, or the API key in X-API-Key";
+
+    private final TokenVerifier tokens;
+    private final byte[] apiKey;
+    private final boolean allowAnonymous;
+
+    /** @param apiKey the backends' key, or null when there is none */
+    public TokenReadAccess(TokenVerifier tokens, String apiKey, boolean allowAnonymous) {
+        this.tokens = requireNonNull(tokens, "tokens");
+        this.apiKey = apiKey == null ? null : apiKey.getBytes(StandardCharsets.UTF_8);
+        this.allowAnonymous = allowAnonymous;
+    }
+
+    @Override
+    public Verdict check(ApiRequest request, String room) {
+        String key = request.header("x-api-key");
+        String authorization = request.header("authorization");
+        String bearer = null;
+        if (authorization != null) {
+            String a = authorization.strip();
+            String scheme = a.length() > 7 ? a.substring(0, 7).toLowerCase(Locale.ROOT) : "";
+            if (scheme.equals("apikey ") && key == null) {
+                key = a.substring(7).strip();
+            } else if (scheme.equals("bearer ")) {
+                bearer = a.substring(7).strip();
+            } else {
+                return Verdict.unauthorized("unauthorized: Authorization scheme not accepted (expected: "
+                        + CREDENTIALS + ")");
+            }
+        }
+        if (key != null) {
+            return apiKey != null && MessageDigest.isEqual(key.strip().getBytes(StandardCharsets.UTF_8), apiKey)
+                    ? Verdict.ALLOWED
+                    : Verdict.unauthorized("unauthorized: wrong API key");
+        }
+        if (bearer != null) {
+            Identity identity;
+            try {
+                identity = tokens.verify(bearer);
+            } catch (TokenException e) {
+                return Verdict.unauthorized("unauthorized: " + e.getMessage());
+            }
+            return identity.mayJoin(room) ? Verdict.ALLOWED
+                    : Verdict.forbidden("permission denied: the token does not allow room " + room);
+        }
+        return allowAnonymous ? Verdict.ALLOWED
+                : Verdict.unauthorized("unauthorized: anonymous reading is off (expected: " + CREDENTIALS + ")");
+    }
+}
