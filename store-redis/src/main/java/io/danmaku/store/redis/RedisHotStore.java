@@ -168,7 +168,7 @@ public final class RedisHotStore implements HotStore {
                         .autoReconnect(true)
                         .build());
                 StatefulRedisClusterConnection<String, byte[]> c = cluster.connect(CODEC);
-                log.info("Redis hot store connected to cluster {}: {} nodes", config.uris(),
+                log.info("Redis hot store connected to cluster {}: {} nodes", config.urisForLog(),
                         cluster.getPartitions().size());
                 return new RedisHotStore(config, cluster, c, c.async(),
                         () -> cluster.connectPubSubAsync(CODEC).thenApply(p -> p), registry);
@@ -181,7 +181,7 @@ public final class RedisHotStore implements HotStore {
                     .autoReconnect(true)
                     .build());
             StatefulRedisConnection<String, byte[]> c = single.connect(CODEC, config.redisUris().get(0));
-            log.info("Redis hot store connected to single node {}", config.uris());
+            log.info("Redis hot store connected to single node {}", config.urisForLog());
             RedisURI uri = config.redisUris().get(0);
             return new RedisHotStore(config, single, c, c.async(),
                     () -> single.connectPubSubAsync(CODEC, uri).toCompletableFuture(), registry);
@@ -189,7 +189,7 @@ public final class RedisHotStore implements HotStore {
             if (client != null) {
                 client.shutdown(Duration.ZERO, SHUTDOWN_TIMEOUT);
             }
-            throw new DanmakuException("cannot connect to Redis " + config.uris() + ": " + e.getMessage(), e, true);
+            throw new DanmakuException("cannot connect to Redis " + config.urisForLog() + ": " + e.getMessage(), e, true);
         }
     }
 
@@ -542,12 +542,12 @@ public final class RedisHotStore implements HotStore {
         } finally {
             client.shutdown(Duration.ZERO, SHUTDOWN_TIMEOUT);
         }
-        log.info("Redis hot store disconnected from {}", config.uris());
+        log.info("Redis hot store disconnected from {}", config.urisForLog());
     }
 
     @Override
     public String toString() {
-        return "RedisHotStore[" + config.mode() + " " + config.uris() + ", historyCapacity="
+        return "RedisHotStore[" + config.mode() + " " + config.urisForLog() + ", historyCapacity="
                 + config.historyCapacity() + "]";
     }
 

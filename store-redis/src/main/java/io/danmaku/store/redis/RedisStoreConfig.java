@@ -107,11 +107,18 @@ public record RedisStoreConfig(
         }).toList();
     }
 
+    /** The URIs as they may be logged: a password inside one ({@code redis://:secret@host}) is never shown. */
+    public List<String> urisForLog() {
+        return uris.stream().map(RedisStoreConfig::maskCredentials).toList();
+    }
+
+    private static String maskCredentials(String uri) {
+        return uri.replaceFirst("//[^@/]*@", "//[hidden]@");
+    }
+
     @Override
     public String toString() {
-        // URIs may carry a password (redis://:secret@host): never print it.
-        List<String> shown = uris.stream().map(u -> u.replaceFirst("//[^@/]*@", "//[hidden]@")).toList();
-        return "RedisStoreConfig[mode=" + mode + ", uris=" + shown + ", commandTimeout=" + commandTimeout
+        return "RedisStoreConfig[mode=" + mode + ", uris=" + urisForLog() + ", commandTimeout=" + commandTimeout
                 + ", connectTimeout=" + connectTimeout + ", topologyRefreshPeriod=" + topologyRefreshPeriod
                 + ", historyCapacity=" + historyCapacity + ", historyRetention=" + historyRetention + "]";
     }
@@ -129,7 +136,7 @@ public record RedisStoreConfig(
                 throw new IllegalArgumentException("no host");
             }
         } catch (IllegalArgumentException e) {
-            throw new IllegalArgumentException(field + ": \"" + uri.replaceFirst("//[^@/]*@", "//[hidden]@")
+            throw new IllegalArgumentException(field + ": \"" + maskCredentials(uri)
                     + "\" (expected: redis://host:port, rediss://host:port or host:port)", e);
         }
         return full;

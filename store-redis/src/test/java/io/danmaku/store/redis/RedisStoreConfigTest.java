@@ -39,6 +39,9 @@ class RedisStoreConfigTest {
     void passwordsInUrisAreNotPrinted() {
         RedisStoreConfig config = RedisStoreConfig.single("redis://:hunter2@localhost:6379");
         assertThat(config.toString()).doesNotContain("hunter2").contains("redis://[hidden]@localhost:6379");
+        // what the store's connect and disconnect lines print
+        assertThat(config.urisForLog()).containsExactly("redis://[hidden]@localhost:6379");
+        assertThat(config.uris()).containsExactly("redis://:hunter2@localhost:6379");
         assertThatThrownBy(() -> RedisStoreConfig.single("redis://:hunter2@"))
                 .message().doesNotContain("hunter2");
     }
