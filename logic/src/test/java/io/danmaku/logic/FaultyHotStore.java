@@ -130,6 +130,21 @@ public final class FaultyHotStore implements HotStore {
     }
 
     @Override
+    public CompletableFuture<io.danmaku.protocol.store.OnceClaim> claimOnce(String key, Duration ttl) {
+        return call(() -> delegate.claimOnce(key, ttl));
+    }
+
+    @Override
+    public CompletableFuture<Void> completeOnce(String key, byte[] result, Duration ttl) {
+        return call(() -> delegate.completeOnce(key, result, ttl));
+    }
+
+    @Override
+    public CompletableFuture<Void> releaseOnce(String key) {
+        return call(() -> delegate.releaseOnce(key));
+    }
+
+    @Override
     public void close() {
         delegate.close();
     }

@@ -116,6 +116,21 @@ public final class FailingHotStore implements HotStore {
     }
 
     @Override
+    public CompletableFuture<io.danmaku.protocol.store.OnceClaim> claimOnce(String key, Duration ttl) {
+        return delegate.claimOnce(key, ttl);
+    }
+
+    @Override
+    public CompletableFuture<Void> completeOnce(String key, byte[] result, Duration ttl) {
+        return delegate.completeOnce(key, result, ttl);
+    }
+
+    @Override
+    public CompletableFuture<Void> releaseOnce(String key) {
+        return delegate.releaseOnce(key);
+    }
+
+    @Override
     public void close() {
         delegate.close();
     }

@@ -7,6 +7,7 @@ import io.danmaku.protocol.RoomRecord;
 import io.danmaku.protocol.store.HistoryPage;
 import io.danmaku.protocol.store.HistoryQuery;
 import io.danmaku.protocol.store.HotStore;
+import io.danmaku.protocol.store.OnceClaim;
 import io.danmaku.protocol.store.RateDecision;
 import io.danmaku.protocol.store.RateLimit;
 import io.danmaku.protocol.store.Restriction;
@@ -37,7 +38,7 @@ import java.util.function.Supplier;
  * {@link DanmakuException}. Time comes from the injected {@link Clock}, so tests control expiry and refill.
  *
  * <p>History keeps the newest {@code historyCapacityPerRoom} records of each room (the floor offset is the
- * newest record trimmed). Online counts, bans, mutes, rate-limit buckets and dedupe keys expire by time: an
+ * newest record trimmed). Online counts, bans, mutes, rate-limit buckets, dedupe keys and once-claims expire by time: an
  * expired entry is removed when it is next read, and a sweep over all entries runs after every
  * {@value #MIN_CALLS_BETWEEN_SWEEPS} calls or as many calls as entries remained after the previous sweep,
  * whichever is more. Memory therefore stays bounded by the live entries without a background thread, at an
@@ -59,6 +60,8 @@ public final class MemoryHotStore implements HotStore {
     private final ConcurrentHashMap<MuteKey, Long> mutes = new ConcurrentHashMap<>();
     private final ConcurrentHashMap<String, Bucket> buckets = new ConcurrentHashMap<>();
     private final ConcurrentHashMap<String, Long> marks = new ConcurrentHashMap<>();
+    /** claimOnce keys: a pending claim has a null result. */
+    private final ConcurrentHashMap<String, Expiring<byte[]>> onces = new ConcurrentHashMap<>();
     private final AtomicLong callsSinceSweep = new AtomicLong();
     private volatile long callsBetweenSweeps = MIN_CALLS_BETWEEN_SWEEPS;
     private final AtomicBoolean sweeping = new AtomicBoolean();
@@ -322,6 +325,45 @@ public final class MemoryHotStore implements HotStore {
     }
 
     @Override
+    public CompletableFuture<OnceClaim> claimOnce(String key, Duration ttl) {
+        return call(() -> {
+            requireNonNull(key, "key");
+            requirePositive(ttl, "ttl");
+            long now = now();
+            OnceClaim[] claim = {OnceClaim.claimed()};
+            onces.compute(key, (k, entry) -> {
+                if (entry != null && !entry.expired(now)) {
+                    claim[0] = entry.value() == null ? OnceClaim.pending() : OnceClaim.done(entry.value());
+                    return entry;
+                }
+                return new Expiring<>(null, now + ttl.toMillis());
+            });
+            maybeSweep();
+            return claim[0];
+        });
+    }
+
+    @Override
+    public CompletableFuture<Void> completeOnce(String key, byte[] result, Duration ttl) {
+        return call(() -> {
+            requireNonNull(key, "key");
+            requireNonNull(result, "result");
+            requirePositive(ttl, "ttl");
+            onces.put(key, new Expiring<>(result, now() + ttl.toMillis()));
+            maybeSweep();
+            return null;
+        });
+    }
+
+    @Override
+    public CompletableFuture<Void> releaseOnce(String key) {
+        return call(() -> {
+            onces.remove(requireNonNull(key, "key"));
+            return null;
+        });
+    }
+
+    @Override
     public void close() {
         closed = true;
     }
@@ -378,7 +420,8 @@ public final class MemoryHotStore implements HotStore {
         try {
             callsSinceSweep.set(0);
             sweep();
-            long remaining = (long) bans.size() + mutes.size() + buckets.size() + marks.size() + online.size();
+            long remaining = (long) bans.size() + mutes.size() + buckets.size() + marks.size() + onces.size()
+                    + online.size();
             callsBetweenSweeps = Math.max(MIN_CALLS_BETWEEN_SWEEPS, remaining);
         } finally {
             sweeping.set(false);
@@ -392,6 +435,7 @@ public final class MemoryHotStore implements HotStore {
         bans.values().removeIf(expiresAt -> expiresAt <= now);
         mutes.values().removeIf(expiresAt -> expiresAt <= now);
         marks.values().removeIf(expiresAt -> expiresAt <= now);
+        onces.values().removeIf(e -> e.expired(now));
         buckets.values().removeIf(b -> b.fullAtNanos() <= nowNanos);
         for (String room : online.keySet()) {
             online.computeIfPresent(room, (k, byGateway) -> {
@@ -403,7 +447,7 @@ public final class MemoryHotStore implements HotStore {
 
     /** Entries in the expiring maps (for tests of the sweep). */
     long trackedEntries() {
-        return (long) bans.size() + mutes.size() + buckets.size() + marks.size() + online.size();
+        return (long) bans.size() + mutes.size() + buckets.size() + marks.size() + onces.size() + online.size();
     }
 
     private record MuteKey(String room, String userId) {

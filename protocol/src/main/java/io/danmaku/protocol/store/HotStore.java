@@ -80,6 +80,28 @@ public interface HotStore extends AutoCloseable {
      */
     CompletableFuture<Void> unmark(String key);
 
+    /**
+     * Claims {@code key} for an operation that must happen at most once within {@code ttl} (an idempotent
+     * publish), atomically across every client of the store: the first caller gets {@link OnceClaim#claimed()}
+     * and the key holds a pending marker for {@code ttl}; until that caller {@link #completeOnce completes} or
+     * {@link #releaseOnce releases} it, others get {@link OnceClaim#pending()}; after completion they get
+     * {@link OnceClaim#done} with the stored result, until it expires. A claim whose owner died stays pending
+     * until {@code ttl} ends: the operation may have happened.
+     */
+    CompletableFuture<OnceClaim> claimOnce(String key, Duration ttl);
+
+    /**
+     * Stores the result of a claimed operation for {@code ttl} (from now); later claims of {@code key} answer it.
+     * The caller keeps ownership of {@code result} and must not modify it afterwards.
+     */
+    CompletableFuture<Void> completeOnce(String key, byte[] result, Duration ttl);
+
+    /**
+     * Drops a claim whose operation certainly did not happen, so the next {@link #claimOnce} claims it anew.
+     * Releasing an absent key is a no-op.
+     */
+    CompletableFuture<Void> releaseOnce(String key);
+
     @Override
     void close();
 }

@@ -7,6 +7,7 @@ import io.danmaku.protocol.RoomRecord;
 import io.danmaku.protocol.store.HistoryPage;
 import io.danmaku.protocol.store.HistoryQuery;
 import io.danmaku.protocol.store.HotStore;
+import io.danmaku.protocol.store.OnceClaim;
 import io.danmaku.protocol.store.RateDecision;
 import io.danmaku.protocol.store.RateLimit;
 import io.danmaku.protocol.store.Restriction;
@@ -482,6 +483,65 @@ public abstract class HotStoreContract {
         assertThat(get(store.markOnce(key, LONG_TTL))).isTrue();
         assertThat(get(store.markOnce(key, LONG_TTL))).isFalse();
         get(store.unmark(name("absent")));
+    }
+
+    // ---------------------------------------------------------------- once-claims
+
+    @Test
+    void aOnceKeyIsClaimedOnceThenPendingThenAnswersItsResult() {
+        String key = name("claim");
+        byte[] result = "{\"offset\":7}".getBytes(StandardCharsets.UTF_8);
+        assertThat(get(store.claimOnce(key, LONG_TTL)).state()).isEqualTo(OnceClaim.State.CLAIMED);
+        assertThat(get(store.claimOnce(key, LONG_TTL)).state()).isEqualTo(OnceClaim.State.PENDING);
+        assertThat(get(otherClient().claimOnce(key, LONG_TTL)).state()).isEqualTo(OnceClaim.State.PENDING);
+
+        get(store.completeOnce(key, result, LONG_TTL));
+
+        OnceClaim seen = get(otherClient().claimOnce(key, LONG_TTL));
+        assertThat(seen.state()).isEqualTo(OnceClaim.State.DONE);
+        assertThat(seen.result()).isEqualTo(result);
+        assertThat(get(store.claimOnce(name("claim"), LONG_TTL)).state()).isEqualTo(OnceClaim.State.CLAIMED);
+    }
+
+    @Test
+    void concurrentClaimsOfOneKeyHaveExactlyOneWinner() {
+        String key = name("claim");
+        List<CompletableFuture<OnceClaim>> claims = IntStream.range(0, 20)
+                .mapToObj(i -> (i % 2 == 0 ? store : otherClient()).claimOnce(key, LONG_TTL)).toList();
+        List<OnceClaim.State> states = claims.stream().map(c -> get(c).state()).toList();
+        assertThat(states).filteredOn(s -> s == OnceClaim.State.CLAIMED).hasSize(1);
+        assertThat(states).filteredOn(s -> s == OnceClaim.State.PENDING).hasSize(19);
+    }
+
+    @Test
+    void aReleasedClaimCanBeClaimedAgain() {
+        String key = name("claim");
+        assertThat(get(store.claimOnce(key, LONG_TTL)).state()).isEqualTo(OnceClaim.State.CLAIMED);
+        get(store.releaseOnce(key));
+        assertThat(get(otherClient().claimOnce(key, LONG_TTL)).state()).isEqualTo(OnceClaim.State.CLAIMED);
+        get(store.releaseOnce(name("absent")));
+    }
+
+    @Test
+    void anEmptyResultIsAResultToo() {
+        String key = name("claim");
+        get(store.claimOnce(key, LONG_TTL));
+        get(store.completeOnce(key, new byte[0], LONG_TTL));
+        OnceClaim seen = get(store.claimOnce(key, LONG_TTL));
+        assertThat(seen.state()).isEqualTo(OnceClaim.State.DONE);
+        assertThat(seen.result()).isEmpty();
+    }
+
+    @Test
+    void onceClaimsAndResultsExpire() {
+        String pending = name("claim");
+        String done = name("claim");
+        get(store.claimOnce(pending, SHORT_TTL));
+        get(store.claimOnce(done, LONG_TTL));
+        get(store.completeOnce(done, new byte[] {1}, SHORT_TTL));
+
+        await().atMost(TIMEOUT).until(() -> get(store.claimOnce(pending, LONG_TTL)).state() == OnceClaim.State.CLAIMED);
+        await().atMost(TIMEOUT).until(() -> get(store.claimOnce(done, LONG_TTL)).state() == OnceClaim.State.CLAIMED);
     }
 
     // ---------------------------------------------------------------- helpers

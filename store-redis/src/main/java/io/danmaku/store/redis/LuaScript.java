@@ -30,6 +30,7 @@ final class LuaScript {
     static final LuaScript MUTED_USERS = load("muted-users.lua");
     static final LuaScript ACQUIRE = load("acquire.lua");
     static final LuaScript LEASE = load("lease.lua");
+    static final LuaScript CLAIM_ONCE = load("claim-once.lua");
 
     private final String name;
     private final byte[] body;

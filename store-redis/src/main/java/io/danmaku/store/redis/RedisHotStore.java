@@ -7,6 +7,7 @@ import io.danmaku.protocol.RoomRecord;
 import io.danmaku.protocol.store.HistoryPage;
 import io.danmaku.protocol.store.HistoryQuery;
 import io.danmaku.protocol.store.HotStore;
+import io.danmaku.protocol.store.OnceClaim;
 import io.danmaku.protocol.store.RateDecision;
 import io.danmaku.protocol.store.RateLimit;
 import io.danmaku.protocol.store.Restriction;
@@ -68,8 +69,9 @@ import org.slf4j.LoggerFactory;
  *       script too, so records and position are consistent.</li>
  *   <li>Online counts, mutes: hashes whose entries carry their own expiry (server time; Redis 7.0 has no
  *       per-field TTL), cleaned on access; the whole hash expires with its longest-lived entry.</li>
- *   <li>Bans and dedupe marks: keys with a TTL. Rate limits: GCRA in one script on server time; a lease takes
- *       many tokens of the same bucket in one script.</li>
+ *   <li>Bans, dedupe marks and once-claims: keys with a TTL; a claim is one script (get, or set if absent).
+ *       Rate limits: GCRA in one script on server time; a lease takes many tokens of the same bucket in one
+ *       script.</li>
  *   <li>Ban and mute lookups of a batch: all commands in flight together (one round trip per node).</li>
  *   <li>Ban and mute changes: published on {@link RedisKeys#RESTRICTIONS_CHANNEL} after the write; subscribers
  *       share one pub/sub connection per store ({@link RestrictionFeed}).</li>
@@ -88,6 +90,8 @@ public final class RedisHotStore implements HotStore {
     private static final Logger log = LoggerFactory.getLogger(RedisHotStore.class);
     private static final RedisCodec<String, byte[]> CODEC = RedisCodec.of(StringCodec.UTF8, ByteArrayCodec.INSTANCE);
     private static final byte[] ONE = {'1'};
+    private static final byte ONCE_PENDING = 'P';
+    private static final byte ONCE_DONE = 'D';
     private static final long WARN_INTERVAL_NANOS = TimeUnit.SECONDS.toNanos(10);
     private static final Duration SHUTDOWN_TIMEOUT = Duration.ofSeconds(2);
     /** Users per mute script call: Lua's {@code unpack} of the arguments is limited to a few thousand. */
@@ -96,7 +100,8 @@ public final class RedisHotStore implements HotStore {
     /** What the meters are tagged with: one per operation. */
     enum Op {
         APPEND_HISTORY, HISTORY, REPORT_ONLINE, ONLINE, BAN, UNBAN, MUTE, UNMUTE, RESTRICTION, RESTRICTIONS,
-        PUBLISH_RESTRICTION, SUBSCRIBE_RESTRICTIONS, ACQUIRE, LEASE, MARK_ONCE, UNMARK;
+        PUBLISH_RESTRICTION, SUBSCRIBE_RESTRICTIONS, ACQUIRE, LEASE, MARK_ONCE, UNMARK,
+        CLAIM_ONCE, COMPLETE_ONCE, RELEASE_ONCE;
 
         final String tag = name().toLowerCase(Locale.ROOT);
     }
@@ -525,6 +530,50 @@ public final class RedisHotStore implements HotStore {
     @Override
     public CompletableFuture<Void> unmark(String key) {
         return call(Op.UNMARK, () -> commands.del(RedisKeys.dedupe(requireNonNull(key, "key"))).thenApply(n -> null));
+    }
+
+    // ------------------------------------------------------------------------------------------ once-claims
+
+    /** One script: the key's value if it has one, else the pending marker is set (see {@link RedisKeys#once}). */
+    @Override
+    public CompletableFuture<OnceClaim> claimOnce(String key, Duration ttl) {
+        return call(Op.CLAIM_ONCE, () -> {
+            requireNonNull(key, "key");
+            long ms = millis(ttl, "ttl");
+            return LuaScript.CLAIM_ONCE.<byte[]>run(commands, ScriptOutputType.VALUE,
+                    new String[] {RedisKeys.once(key)}, ascii(ms)).thenApply(RedisHotStore::onceClaim);
+        });
+    }
+
+    private static OnceClaim onceClaim(byte[] value) {
+        if (value == null) {
+            return OnceClaim.claimed();
+        }
+        if (value.length >= 1 && value[0] == ONCE_DONE) {
+            return OnceClaim.done(java.util.Arrays.copyOfRange(value, 1, value.length));
+        }
+        if (value.length == 1 && value[0] == ONCE_PENDING) {
+            return OnceClaim.pending();
+        }
+        throw new DanmakuException("redis claim_once: unreadable value of " + value.length + " bytes", false);
+    }
+
+    @Override
+    public CompletableFuture<Void> completeOnce(String key, byte[] result, Duration ttl) {
+        return call(Op.COMPLETE_ONCE, () -> {
+            requireNonNull(key, "key");
+            requireNonNull(result, "result");
+            long ms = millis(ttl, "ttl");
+            byte[] value = new byte[result.length + 1];
+            value[0] = ONCE_DONE;
+            System.arraycopy(result, 0, value, 1, result.length);
+            return commands.set(RedisKeys.once(key), value, SetArgs.Builder.px(ms)).thenApply(ok -> null);
+        });
+    }
+
+    @Override
+    public CompletableFuture<Void> releaseOnce(String key) {
+        return call(Op.RELEASE_ONCE, () -> commands.del(RedisKeys.once(requireNonNull(key, "key"))).thenApply(n -> null));
     }
 
     // ------------------------------------------------------------------------------------------ lifecycle

@@ -19,6 +19,8 @@ import io.danmaku.protocol.RoomId;
  *   <li>{@code dm:rl:{<bucket>}} — string with a TTL: a rate-limit bucket's theoretical arrival time (GCRA,
  *       microseconds of server time); gone once the bucket is full again.</li>
  *   <li>{@code dm:dd:{<mark>}} — string with a TTL: a dedupe mark.</li>
+ *   <li>{@code dm:once:{<key>}} — string with a TTL: a once-claim ({@code HotStore#claimOnce}), {@code P} while
+ *       pending, {@code D} followed by the stored result once completed.</li>
  * </ul>
  *
  * <p>One pub/sub channel, {@link #RESTRICTIONS_CHANNEL} ({@code dm:restrictions}), carries ban and mute changes.
@@ -65,6 +67,11 @@ public final class RedisKeys {
     /** Mark names come from logic ({@code dd:<user>:<clientMsgId>}). */
     public static String dedupe(String mark) {
         return PREFIX + "dd:{" + mark + "}";
+    }
+
+    /** Once-keys come from logic ({@code idem:<hash>} for an idempotent publish). */
+    public static String once(String key) {
+        return PREFIX + "once:{" + key + "}";
     }
 
     private static String roomKey(String room, String what) {
