@@ -30,6 +30,8 @@ import java.util.List;
  *     store call per room per lease); also the window over which a room's demand sizes the next lease
  * @param maxPostsInFlight posts being validated or published at once; beyond it a batch is refused
  *     {@code unavailable} at once (shed, instead of queueing into timeouts)
+ * @param idempotencyTtl how long the result of a server API publish with an {@code idempotency_key} is
+ *     remembered in the hot store (a repeat within it answers the first result without publishing)
  */
 public record LogicConfig(
         int maxTextCodePoints,
@@ -43,7 +45,8 @@ public record LogicConfig(
         Duration publishTimeout,
         String apiKey,
         Duration roomLeasePeriod,
-        int maxPostsInFlight) {
+        int maxPostsInFlight,
+        Duration idempotencyTtl) {
 
     public static final int DEFAULT_MAX_TEXT_CODE_POINTS = 100;
     public static final int MAX_MAX_TEXT_CODE_POINTS = 1000;
@@ -58,6 +61,7 @@ public record LogicConfig(
     public static final String DEFAULT_API_KEY = null;
     public static final Duration DEFAULT_ROOM_LEASE_PERIOD = Duration.ofMillis(100);
     public static final int DEFAULT_MAX_POSTS_IN_FLIGHT = 50_000;
+    public static final Duration DEFAULT_IDEMPOTENCY_TTL = Duration.ofMinutes(5);
 
     public LogicConfig {
         check(maxTextCodePoints >= 1 && maxTextCodePoints <= MAX_MAX_TEXT_CODE_POINTS, "logic.text.max-code-points",
@@ -80,68 +84,75 @@ public record LogicConfig(
         check(apiKey == null || !apiKey.isBlank(), "api.key", "(blank)", "unset, or a non-blank key");
         checkDuration(roomLeasePeriod, "logic.rate.room.lease-period", Duration.ofMillis(1), Duration.ofSeconds(10));
         check(maxPostsInFlight >= 1, "logic.max-posts-in-flight", maxPostsInFlight, ">= 1");
+        checkDuration(idempotencyTtl, "logic.idempotency.ttl", Duration.ofSeconds(1), Duration.ofDays(1));
     }
 
     public static LogicConfig defaults() {
         return new LogicConfig(DEFAULT_MAX_TEXT_CODE_POINTS, DEFAULT_USER_RATE, DEFAULT_ROOM_RATE,
                 DEFAULT_BLOCKED_WORDS, DEFAULT_BLOCKED_WORDS_FILE, DEFAULT_BLOCKED_WORDS_RELOAD, DEFAULT_DEDUPE_TTL,
                 DEFAULT_RESTRICTION_CACHE_TTL, DEFAULT_PUBLISH_TIMEOUT, DEFAULT_API_KEY, DEFAULT_ROOM_LEASE_PERIOD,
-                DEFAULT_MAX_POSTS_IN_FLIGHT);
+                DEFAULT_MAX_POSTS_IN_FLIGHT, DEFAULT_IDEMPOTENCY_TTL);
     }
 
     public LogicConfig withMaxTextCodePoints(int value) {
         return new LogicConfig(value, userRate, roomRate, blockedWords, blockedWordsFile, blockedWordsReload,
-                dedupeTtl, restrictionCacheTtl, publishTimeout, apiKey, roomLeasePeriod, maxPostsInFlight);
+                dedupeTtl, restrictionCacheTtl, publishTimeout, apiKey, roomLeasePeriod, maxPostsInFlight, idempotencyTtl);
     }
 
     public LogicConfig withUserRate(RateLimit value) {
         return new LogicConfig(maxTextCodePoints, value, roomRate, blockedWords, blockedWordsFile,
-                blockedWordsReload, dedupeTtl, restrictionCacheTtl, publishTimeout, apiKey, roomLeasePeriod, maxPostsInFlight);
+                blockedWordsReload, dedupeTtl, restrictionCacheTtl, publishTimeout, apiKey, roomLeasePeriod, maxPostsInFlight, idempotencyTtl);
     }
 
     public LogicConfig withRoomRate(RateLimit value) {
         return new LogicConfig(maxTextCodePoints, userRate, value, blockedWords, blockedWordsFile,
-                blockedWordsReload, dedupeTtl, restrictionCacheTtl, publishTimeout, apiKey, roomLeasePeriod, maxPostsInFlight);
+                blockedWordsReload, dedupeTtl, restrictionCacheTtl, publishTimeout, apiKey, roomLeasePeriod, maxPostsInFlight, idempotencyTtl);
     }
 
     public LogicConfig withBlockedWords(List<String> value) {
         return new LogicConfig(maxTextCodePoints, userRate, roomRate, value, blockedWordsFile, blockedWordsReload,
-                dedupeTtl, restrictionCacheTtl, publishTimeout, apiKey, roomLeasePeriod, maxPostsInFlight);
+                dedupeTtl, restrictionCacheTtl, publishTimeout, apiKey, roomLeasePeriod, maxPostsInFlight, idempotencyTtl);
     }
 
     public LogicConfig withBlockedWordsFile(Path value, Duration reload) {
         return new LogicConfig(maxTextCodePoints, userRate, roomRate, blockedWords, value, reload, dedupeTtl,
-                restrictionCacheTtl, publishTimeout, apiKey, roomLeasePeriod, maxPostsInFlight);
+                restrictionCacheTtl, publishTimeout, apiKey, roomLeasePeriod, maxPostsInFlight, idempotencyTtl);
     }
 
     public LogicConfig withDedupeTtl(Duration value) {
         return new LogicConfig(maxTextCodePoints, userRate, roomRate, blockedWords, blockedWordsFile,
-                blockedWordsReload, value, restrictionCacheTtl, publishTimeout, apiKey, roomLeasePeriod, maxPostsInFlight);
+                blockedWordsReload, value, restrictionCacheTtl, publishTimeout, apiKey, roomLeasePeriod, maxPostsInFlight, idempotencyTtl);
     }
 
     public LogicConfig withRestrictionCacheTtl(Duration value) {
         return new LogicConfig(maxTextCodePoints, userRate, roomRate, blockedWords, blockedWordsFile,
-                blockedWordsReload, dedupeTtl, value, publishTimeout, apiKey, roomLeasePeriod, maxPostsInFlight);
+                blockedWordsReload, dedupeTtl, value, publishTimeout, apiKey, roomLeasePeriod, maxPostsInFlight, idempotencyTtl);
     }
 
     public LogicConfig withPublishTimeout(Duration value) {
         return new LogicConfig(maxTextCodePoints, userRate, roomRate, blockedWords, blockedWordsFile,
-                blockedWordsReload, dedupeTtl, restrictionCacheTtl, value, apiKey, roomLeasePeriod, maxPostsInFlight);
+                blockedWordsReload, dedupeTtl, restrictionCacheTtl, value, apiKey, roomLeasePeriod, maxPostsInFlight, idempotencyTtl);
     }
 
     public LogicConfig withApiKey(String value) {
         return new LogicConfig(maxTextCodePoints, userRate, roomRate, blockedWords, blockedWordsFile,
-                blockedWordsReload, dedupeTtl, restrictionCacheTtl, publishTimeout, value, roomLeasePeriod, maxPostsInFlight);
+                blockedWordsReload, dedupeTtl, restrictionCacheTtl, publishTimeout, value, roomLeasePeriod, maxPostsInFlight, idempotencyTtl);
     }
 
     public LogicConfig withRoomLeasePeriod(Duration value) {
         return new LogicConfig(maxTextCodePoints, userRate, roomRate, blockedWords, blockedWordsFile,
-                blockedWordsReload, dedupeTtl, restrictionCacheTtl, publishTimeout, apiKey, value, maxPostsInFlight);
+                blockedWordsReload, dedupeTtl, restrictionCacheTtl, publishTimeout, apiKey, value, maxPostsInFlight, idempotencyTtl);
     }
 
     public LogicConfig withMaxPostsInFlight(int value) {
         return new LogicConfig(maxTextCodePoints, userRate, roomRate, blockedWords, blockedWordsFile,
-                blockedWordsReload, dedupeTtl, restrictionCacheTtl, publishTimeout, apiKey, roomLeasePeriod, value);
+                blockedWordsReload, dedupeTtl, restrictionCacheTtl, publishTimeout, apiKey, roomLeasePeriod, value, idempotencyTtl);
+    }
+
+    public LogicConfig withIdempotencyTtl(Duration value) {
+        return new LogicConfig(maxTextCodePoints, userRate, roomRate, blockedWords, blockedWordsFile,
+                blockedWordsReload, dedupeTtl, restrictionCacheTtl, publishTimeout, apiKey, roomLeasePeriod,
+                maxPostsInFlight, value);
     }
 
     /** The settings with the API key masked and the word list summarized (both may be sensitive). */
@@ -152,7 +163,7 @@ public record LogicConfig(
                 + blockedWordsFile + ", blockedWordsReload=" + blockedWordsReload + ", dedupeTtl=" + dedupeTtl
                 + ", restrictionCacheTtl=" + restrictionCacheTtl + ", publishTimeout=" + publishTimeout
                 + ", apiKey=" + (apiKey == null ? "(unset)" : "****") + ", roomLeasePeriod=" + roomLeasePeriod
-                + ", maxPostsInFlight=" + maxPostsInFlight + "]";
+                + ", maxPostsInFlight=" + maxPostsInFlight + ", idempotencyTtl=" + idempotencyTtl + "]";
     }
 
     private static void check(boolean ok, String key, Object value, String expected) {

@@ -108,6 +108,7 @@ public final class LogicService implements PostService, AutoCloseable {
     private final Counter apiDanmaku;
     private final Counter apiEvents;
     private final ThrottledLog busWarn = new ThrottledLog(LOG, Duration.ofSeconds(10));
+    private final IdempotentPublisher idempotent;
 
     /**
      * @throws IllegalArgumentException when the blocked words file is configured but cannot be read
@@ -119,6 +120,7 @@ public final class LogicService implements PostService, AutoCloseable {
         this.registry = requireNonNull(registry, "registry");
         this.clock = requireNonNull(clock, "clock");
         this.ids = new MessageIds(clock);
+        this.idempotent = new IdempotentPublisher(store, config.idempotencyTtl(), config.publishTimeout(), registry);
 
         ShapeRule shapeRule = new ShapeRule(config.maxTextCodePoints());
         this.restrictionRule = new RestrictionRule(store, config.restrictionCacheTtl(), clock, registry).start();
@@ -280,11 +282,21 @@ public final class LogicService implements PostService, AutoCloseable {
      * rejection naming the field ({@code data.text: …}), a bus failure {@code unavailable}.
      */
     public CompletableFuture<PublishOutcome> publishData(List<String> rooms, ObjectNode data) {
+        return publishData(rooms, data, null);
+    }
+
+    /**
+     * {@link #publishData(List, ObjectNode)} made idempotent by {@code idempotencyKey} (null: not idempotent):
+     * within {@link LogicConfig#idempotencyTtl()} a repeat with the same key and rooms, on any logic instance,
+     * answers the first publish's ids and positions and publishes nothing (see {@link IdempotentPublisher}).
+     * Data that is refused does not use the key up.
+     */
+    public CompletableFuture<PublishOutcome> publishData(List<String> rooms, ObjectNode data, String idempotencyKey) {
         requireNonNull(rooms, "rooms");
         requireNonNull(data, "data");
         CompletableFuture<PublishOutcome> outcome;
         try {
-            outcome = interpretAndPublish(rooms, data);
+            outcome = interpretAndPublish(rooms, data, idempotencyKey);
         } catch (RuntimeException e) {
             outcome = CompletableFuture.failedFuture(e);
         }
@@ -294,7 +306,8 @@ public final class LogicService implements PostService, AutoCloseable {
         });
     }
 
-    private CompletableFuture<PublishOutcome> interpretAndPublish(List<String> rooms, ObjectNode data) {
+    private CompletableFuture<PublishOutcome> interpretAndPublish(List<String> rooms, ObjectNode data,
+                                                                  String idempotencyKey) {
         if (rooms.isEmpty()) {
             return done(PublishOutcome.rejected(RejectReason.BAD_REQUEST,
                     "channels: empty (expected: at least one room id)"));
@@ -310,12 +323,13 @@ public final class LogicService implements PostService, AutoCloseable {
             if (!cmd.isTextual()) {
                 return done(badData("data.cmd: " + typeName(cmd) + " (expected: a string, or no cmd for a danmaku)"));
             }
-            return publishEvent(rooms, cmd.textValue(), data);
+            return publishEvent(rooms, cmd.textValue(), data, idempotencyKey);
         }
-        return publishDanmakuBody(rooms, data);
+        return publishDanmakuBody(rooms, data, idempotencyKey);
     }
 
-    private CompletableFuture<PublishOutcome> publishEvent(List<String> rooms, String cmd, ObjectNode data) {
+    private CompletableFuture<PublishOutcome> publishEvent(List<String> rooms, String cmd, ObjectNode data,
+                                                           String idempotencyKey) {
         if (cmd.isEmpty() || cmd.length() > MAX_CMD_LENGTH) {
             return done(badData("data.cmd: \"" + abbreviate(cmd) + "\" (expected: 1.." + MAX_CMD_LENGTH
                     + " characters)"));
@@ -331,10 +345,12 @@ public final class LogicService implements PostService, AutoCloseable {
             }
         }
         long now = clock.millis();
-        return publishToRooms(rooms, (id, room) -> RoomMessage.event(id, room, now, cmd, fields), apiEvents);
+        return publishToRooms(rooms, (id, room) -> RoomMessage.event(id, room, now, cmd, fields), apiEvents,
+                idempotencyKey);
     }
 
-    private CompletableFuture<PublishOutcome> publishDanmakuBody(List<String> rooms, ObjectNode data) {
+    private CompletableFuture<PublishOutcome> publishDanmakuBody(List<String> rooms, ObjectNode data,
+                                                                 String idempotencyKey) {
         JsonNode textNode = data.get("text");
         if (textNode == null || textNode.isNull()) {
             return done(badData("data.text: missing (expected: a string of 1.." + config.maxTextCodePoints()
@@ -372,14 +388,14 @@ public final class LogicService implements PostService, AutoCloseable {
             int c = color == null ? RoomMessage.DEFAULT_COLOR : color;
             int m = mode == null ? RoomMessage.DEFAULT_MODE : mode;
             return publishToRooms(rooms, (id, room) -> RoomMessage.danmaku(id, room, now, user, text, c, m, extra),
-                    apiDanmaku);
+                    apiDanmaku, idempotencyKey);
         });
     }
 
     /** Stamps one message per room (each with its own id) and publishes them as one batch. */
     private CompletableFuture<PublishOutcome> publishToRooms(List<String> rooms,
                                                              BiFunction<String, String, RoomMessage> stamp,
-                                                             Counter kind) {
+                                                             Counter kind, String idempotencyKey) {
         List<String> messageIds = new ArrayList<>(rooms.size());
         List<BusMessage> batch = new ArrayList<>(rooms.size());
         long bytes = 0;
@@ -395,9 +411,18 @@ public final class LogicService implements PostService, AutoCloseable {
             messageIds.add(id);
             batch.add(new BusMessage(room, payload));
         }
+        if (idempotencyKey != null) {
+            return idempotent.publish(idempotencyKey, rooms, messageIds, batch, this::publishWithoutDeadline)
+                    .thenApply(outcome -> {
+                        if (outcome.accepted()) {
+                            kind.increment(batch.size());
+                        }
+                        return outcome;
+                    });
+        }
         return publish(batch).handle((positions, error) -> {
             if (error != null) {
-                return PublishOutcome.rejected(RejectReason.UNAVAILABLE, unavailableMessage(error));
+                return PublishOutcome.rejected(RejectReason.UNAVAILABLE, apiUnavailableMessage(error));
             }
             kind.increment(batch.size());
             return PublishOutcome.accepted(messageIds, positions);
@@ -444,13 +469,18 @@ public final class LogicService implements PostService, AutoCloseable {
 
     /** Publishes with the configured deadline; the bus's own future is left untouched. */
     private CompletableFuture<List<BusPosition>> publish(List<BusMessage> batch) {
+        return publishWithoutDeadline(batch).orTimeout(config.publishTimeout().toMillis(), TimeUnit.MILLISECONDS);
+    }
+
+    /** Publishes and checks the answer's size; completes when the bus answers, however late. */
+    private CompletableFuture<List<BusPosition>> publishWithoutDeadline(List<BusMessage> batch) {
         CompletableFuture<List<BusPosition>> f;
         try {
             f = bus.publish(batch).copy();
         } catch (RuntimeException e) {
             f = CompletableFuture.failedFuture(e);
         }
-        return f.orTimeout(config.publishTimeout().toMillis(), TimeUnit.MILLISECONDS).thenApply(positions -> {
+        return f.thenApply(positions -> {
             if (positions == null || positions.size() != batch.size()) {
                 throw new IllegalStateException("bus answered " + (positions == null ? "null" : positions.size())
                         + " positions for " + batch.size() + " messages");
@@ -467,6 +497,16 @@ public final class LogicService implements PostService, AutoCloseable {
         }
         busWarn.warn("message bus failed; answering unavailable: {}", cause.toString());
         return "message bus unavailable, retry";
+    }
+
+    /** As {@link #unavailableMessage}, saying for a server API publish whether it may have happened. */
+    private String apiUnavailableMessage(Throwable error) {
+        String message = unavailableMessage(error);
+        if (unwrap(error) instanceof TimeoutException) {
+            return "message bus did not acknowledge in time: the message may have been published; a retry may"
+                    + " publish it twice unless it carries an idempotency_key";
+        }
+        return message;
     }
 
     private static Throwable unwrap(Throwable t) {

@@ -90,7 +90,7 @@ final class Publisher {
         }
         PendingBatch pending = new PendingBatch(List.copyOf(batch));
         if (closed) {
-            pending.fail(new BusUnavailableException("Kafka bus closed"));
+            pending.fail(BusUnavailableException.notPublished("Kafka bus closed"));
             return pending.result;
         }
         outstanding.add(pending);
@@ -99,13 +99,14 @@ final class Publisher {
                     "Kafka did not acknowledge " + pending.messages.size() + " messages within "
                             + timeout.toMillis() + " ms")), timeout.toNanos(), TimeUnit.NANOSECONDS);
         } catch (RejectedExecutionException e) {
-            pending.fail(new BusUnavailableException("Kafka bus closed"));
+            pending.fail(BusUnavailableException.notPublished("Kafka bus closed"));
             return pending.result;
         }
         if (!queue.offer(pending)) {
-            pending.fail(new BusUnavailableException("Kafka publish queue full (" + queue.size() + " batches)"));
+            pending.fail(BusUnavailableException.notPublished("Kafka publish queue full (" + queue.size()
+                    + " batches)"));
         } else if (closed && queue.remove(pending)) {
-            pending.fail(new BusUnavailableException("Kafka bus closed"));
+            pending.fail(BusUnavailableException.notPublished("Kafka bus closed"));
         }
         return pending.result;
     }
@@ -188,7 +189,7 @@ final class Publisher {
         List<PendingBatch> left = new ArrayList<>();
         queue.drainTo(left);
         for (PendingBatch p : left) {
-            p.fail(new BusUnavailableException("Kafka bus closed"));
+            p.fail(BusUnavailableException.notPublished("Kafka bus closed"));
         }
     }
 

@@ -33,7 +33,10 @@ import org.slf4j.LoggerFactory;
 /**
  * The server API for backends, compatible with Centrifugo's HTTP API: {@code POST /api/publish}
  * ({@code {"channel","data"}}) and {@code POST /api/broadcast} ({@code {"channels":[…],"data"}}) answer
- * {@code {"result":{"offset","epoch"}}} and {@code {"result":{"responses":[{"result":{…}},…]}}}; moderation
+ * {@code {"result":{"offset","epoch"}}} and {@code {"result":{"responses":[{"result":{…}},…]}}}; both take an
+ * optional {@code idempotency_key}: a repeat with the same key and channels within {@code logic.idempotency.ttl}
+ * answers the first result and publishes nothing ({@link LogicService#publishData(List, ObjectNode, String)});
+ * moderation
  * {@code POST /api/ban} ({@code {"user","duration_ms"}}), {@code /api/unban} ({@code {"user"}}),
  * {@code /api/mute} ({@code {"channel","user","duration_ms"}}), {@code /api/unmute} ({@code {"channel","user"}})
  * answer {@code {"result":{}}}. What {@code data} may hold is described at {@link LogicService#publishData}.
@@ -56,6 +59,7 @@ public final class ServerApi implements HttpApi {
     public static final int MAX_BROADCAST_CHANNELS = 1000;
     public static final int MAX_USER_ID_LENGTH = LogicService.MAX_USER_ID_LENGTH;
     public static final long MAX_DURATION_MS = Duration.ofDays(3650).toMillis();
+    public static final int MAX_IDEMPOTENCY_KEY_LENGTH = 256;
 
     public static final int CODE_INTERNAL = 100;
     public static final int CODE_UNAUTHORIZED = 101;
@@ -174,7 +178,7 @@ public final class ServerApi implements HttpApi {
     private CompletableFuture<ApiResponse> publish(ObjectNode body) {
         String channel = room(body, "channel");
         ObjectNode data = data(body);
-        return logic.publishData(List.of(channel), data).thenApply(outcome -> {
+        return logic.publishData(List.of(channel), data, idempotencyKey(body)).thenApply(outcome -> {
             if (!outcome.accepted()) {
                 return rejected(outcome);
             }
@@ -202,7 +206,7 @@ public final class ServerApi implements HttpApi {
             rooms.add(roomValue(channels.get(i), "channels[" + i + "]"));
         }
         ObjectNode data = data(body);
-        return logic.publishData(rooms, data).thenApply(outcome -> {
+        return logic.publishData(rooms, data, idempotencyKey(body)).thenApply(outcome -> {
             if (!outcome.accepted()) {
                 return rejected(outcome);
             }
@@ -288,6 +292,19 @@ public final class ServerApi implements HttpApi {
             throw new BadRequest("data: " + typeName(data) + " (expected: a JSON object)");
         }
         return (ObjectNode) data;
+    }
+
+    /** The optional {@code idempotency_key}; null when absent. */
+    private static String idempotencyKey(ObjectNode body) {
+        JsonNode n = body.get("idempotency_key");
+        if (n == null || n.isNull()) {
+            return null;
+        }
+        String expected = "a string of 1.." + MAX_IDEMPOTENCY_KEY_LENGTH + " characters";
+        if (!n.isTextual() || n.textValue().isEmpty() || n.textValue().length() > MAX_IDEMPOTENCY_KEY_LENGTH) {
+            throw new BadRequest("idempotency_key: " + abbreviate(n.toString()) + " (expected: " + expected + ")");
+        }
+        return n.textValue();
     }
 
     private static String user(ObjectNode body) {

@@ -119,17 +119,18 @@ public final class MemoryMessageBus implements MessageBus {
         lock.lock();
         try {
             if (closed) {
-                return CompletableFuture.failedFuture(new BusUnavailableException("memory bus closed"));
+                return CompletableFuture.failedFuture(BusUnavailableException.notPublished("memory bus closed"));
             }
             if (n > queueCapacity) {
-                return CompletableFuture.failedFuture(new BusUnavailableException("memory bus full: batch of " + n
-                        + " messages exceeds the queue capacity " + queueCapacity));
+                return CompletableFuture.failedFuture(BusUnavailableException.notPublished("memory bus full: batch"
+                        + " of " + n + " messages exceeds the queue capacity " + queueCapacity));
             }
             for (Group g : groups.values()) {
                 long backlog = retained.endSeq() - g.committedSeq;
                 if (backlog + n > queueCapacity) {
-                    return CompletableFuture.failedFuture(new BusUnavailableException("memory bus full: group "
-                            + g.name + " has " + backlog + " uncommitted records (capacity " + queueCapacity + ")"));
+                    return CompletableFuture.failedFuture(BusUnavailableException.notPublished("memory bus full:"
+                            + " group " + g.name + " has " + backlog + " uncommitted records (capacity "
+                            + queueCapacity + ")"));
                 }
             }
             long now = System.currentTimeMillis();

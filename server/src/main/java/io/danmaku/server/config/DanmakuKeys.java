@@ -77,6 +77,7 @@ public final class DanmakuKeys {
     public static final String LOGIC_PUBLISH_TIMEOUT = "logic.publish.timeout";
     public static final String LOGIC_RATE_ROOM_LEASE_PERIOD = "logic.rate.room.lease-period";
     public static final String LOGIC_MAX_POSTS_IN_FLIGHT = "logic.max-posts-in-flight";
+    public static final String LOGIC_IDEMPOTENCY_TTL = "logic.idempotency.ttl";
 
     public static final String STORAGE_GROUP = "storage.group";
     public static final String STORE_MEMORY_HISTORY_PER_ROOM = "store.memory.history-per-room";
@@ -257,6 +258,10 @@ public final class DanmakuKeys {
                     + "call per room per lease, sized by the room's demand in the last period).")
             .define(LOGIC_MAX_POSTS_IN_FLIGHT, INT, 50_000, between(1, 10_000_000),
                     "Posts being validated or published at once; beyond it a batch is refused unavailable at once.")
+            .define(LOGIC_IDEMPOTENCY_TTL, DURATION, Duration.ofMinutes(5),
+                    between(Duration.ofSeconds(1), Duration.ofDays(1)),
+                    "How long the result of a server API publish with an idempotency_key is remembered in the hot "
+                    + "store: a repeat with the same key and channels answers it and publishes nothing.")
 
             .define(STORAGE_GROUP, STRING, "danmaku-storage", nonEmpty(),
                     "Consumer group of the storage tier.")

@@ -65,7 +65,8 @@ final class TierConfigs {
                 c.getDuration(DanmakuKeys.LOGIC_PUBLISH_TIMEOUT),
                 c.getPassword(DanmakuKeys.API_KEY).map(Password::value).orElse(null),
                 c.getDuration(DanmakuKeys.LOGIC_RATE_ROOM_LEASE_PERIOD),
-                c.getInt(DanmakuKeys.LOGIC_MAX_POSTS_IN_FLIGHT)));
+                c.getInt(DanmakuKeys.LOGIC_MAX_POSTS_IN_FLIGHT),
+                c.getDuration(DanmakuKeys.LOGIC_IDEMPOTENCY_TTL)));
     }
 
     static StorageConfig storage(Config c) {

@@ -63,6 +63,7 @@ class DanmakuKeysTest {
         expected.put("logic.publish.timeout", "5s");
         expected.put("logic.rate.room.lease-period", "100ms");
         expected.put("logic.max-posts-in-flight", "50000");
+        expected.put("logic.idempotency.ttl", "5m");
         expected.put("storage.group", "danmaku-storage");
         expected.put("store.memory.history-per-room", "1000");
         expected.put("bus.memory.queue-capacity", "65536");
