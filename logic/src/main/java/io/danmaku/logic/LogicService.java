@@ -18,6 +18,7 @@ import io.danmaku.protocol.RoomMessage;
 import io.danmaku.protocol.UserRef;
 import io.danmaku.protocol.bus.BusMessage;
 import io.danmaku.protocol.bus.BusPosition;
+import io.danmaku.protocol.bus.BusUnavailableException;
 import io.danmaku.protocol.bus.MessageBus;
 import io.danmaku.protocol.json.Json;
 import io.danmaku.protocol.json.RoomMessageCodec;
@@ -499,14 +500,20 @@ public final class LogicService implements PostService, AutoCloseable {
         return "message bus unavailable, retry";
     }
 
-    /** As {@link #unavailableMessage}, saying for a server API publish whether it may have happened. */
+    /**
+     * As {@link #unavailableMessage}, saying for a server API publish whether it may have happened: after a
+     * deadline or a bus failure that does not rule it out, a retry may publish a second copy.
+     */
     private String apiUnavailableMessage(Throwable error) {
-        String message = unavailableMessage(error);
-        if (unwrap(error) instanceof TimeoutException) {
-            return "message bus did not acknowledge in time: the message may have been published; a retry may"
-                    + " publish it twice unless it carries an idempotency_key";
+        unavailableMessage(error); // logs
+        Throwable cause = unwrap(error);
+        if (cause instanceof BusUnavailableException b && !b.mayHaveBeenPublished()) {
+            return "message bus unavailable, nothing was published; retry";
         }
-        return message;
+        String what = cause instanceof TimeoutException ? "message bus did not acknowledge in time"
+                : "message bus failed";
+        return what + ": the message may have been published; a retry may publish it twice unless it carries an"
+                + " idempotency_key";
     }
 
     private static Throwable unwrap(Throwable t) {

@@ -187,7 +187,16 @@ class ServerApiTest {
                 "{\"channel\":\"a\",\"data\":{\"cmd\":\"X\"}}".getBytes(StandardCharsets.UTF_8));
         assertThat(r.status()).isEqualTo(503);
         assertThat(r.errorCode()).isEqualTo(108);
-        assertThat(r.errorMessage()).startsWith("unavailable: ");
+        assertThat(r.errorMessage()).isEqualTo("unavailable: message bus failed: the message may have been"
+                + " published; a retry may publish it twice unless it carries an idempotency_key");
+    }
+
+    @Test
+    void aBusThatRefusedBeforeSendingSaysNothingWasPublished() {
+        bus.close();
+        Reply r = post("/api/publish", "{\"channel\":\"a\",\"data\":{\"cmd\":\"X\"}}");
+        assertThat(r.status()).isEqualTo(503);
+        assertThat(r.errorMessage()).isEqualTo("unavailable: message bus unavailable, nothing was published; retry");
     }
 
     // ---- authentication
