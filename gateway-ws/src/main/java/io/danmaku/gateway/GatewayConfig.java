@@ -3,6 +3,7 @@ package io.danmaku.gateway;
 import static java.util.Objects.requireNonNull;
 
 import io.danmaku.gateway.room.BatchPolicy;
+import io.danmaku.gateway.tls.GatewayTlsConfig;
 import java.time.Duration;
 import java.util.List;
 
@@ -41,6 +42,8 @@ import java.util.List;
  * @param acceptBurst new connections accepted at once above the sustained rate
  * @param allowedOrigins browser origins ({@code scheme://host[:port]}) allowed to open a WebSocket besides the
  *        gateway's own host; {@code *} allows any
+ * @param tls TLS on the port (certificate and key files, reloaded when they change); null = plain HTTP and
+ *        {@code ws://} (the default)
  */
 public record GatewayConfig(
         String host,
@@ -67,7 +70,8 @@ public record GatewayConfig(
         int maxConnectionsPerIp,
         int acceptRatePerSecond,
         int acceptBurst,
-        List<String> allowedOrigins) {
+        List<String> allowedOrigins,
+        GatewayTlsConfig tls) {
 
     public static final String DEFAULT_HOST = "0.0.0.0";
     public static final int DEFAULT_PORT = 8080;
@@ -148,7 +152,7 @@ public record GatewayConfig(
                 DEFAULT_PONG_TIMEOUT, DEFAULT_CONNECT_TIMEOUT, DEFAULT_ONLINE_REPORT_INTERVAL,
                 DEFAULT_MAX_SUBSCRIPTIONS_PER_CONNECTION, DEFAULT_POST_LINGER, DEFAULT_POST_MAX_BATCH,
                 DEFAULT_HANDSHAKE_TIMEOUT, DEFAULT_MAX_CONNECTIONS, DEFAULT_MAX_CONNECTIONS_PER_IP,
-                DEFAULT_ACCEPT_RATE_PER_SECOND, DEFAULT_ACCEPT_BURST, DEFAULT_ALLOWED_ORIGINS);
+                DEFAULT_ACCEPT_RATE_PER_SECOND, DEFAULT_ACCEPT_BURST, DEFAULT_ALLOWED_ORIGINS, null);
     }
 
     /** Effective event loop count. */
@@ -184,6 +188,7 @@ public record GatewayConfig(
         b.acceptRatePerSecond = acceptRatePerSecond;
         b.acceptBurst = acceptBurst;
         b.allowedOrigins = allowedOrigins;
+        b.tls = tls;
         return b;
     }
 
@@ -218,6 +223,7 @@ public record GatewayConfig(
         private int acceptRatePerSecond;
         private int acceptBurst;
         private List<String> allowedOrigins;
+        private GatewayTlsConfig tls;
 
         public Builder host(String value) {
             this.host = value;
@@ -344,9 +350,15 @@ public record GatewayConfig(
             return this;
         }
 
+        /** TLS on the port; null = none. */
+        public Builder tls(GatewayTlsConfig value) {
+            this.tls = value;
+            return this;
+        }
+
         public GatewayConfig build() {
             return new GatewayConfig(host, port, ioThreads, maxFramePayloadBytes, batchWindow, batchMaxWindow, batchFlushShare, batchMaxMessages, ringSize, writeBufferLowBytes, writeBufferHighBytes, slowClientTimeout, pingInterval, pongTimeout, connectTimeout, onlineReportInterval, maxSubscriptionsPerConnection, postLinger, postMaxBatch, handshakeTimeout, maxConnections, maxConnectionsPerIp,
-                    acceptRatePerSecond, acceptBurst, allowedOrigins);
+                    acceptRatePerSecond, acceptBurst, allowedOrigins, tls);
         }
     }
 

@@ -12,6 +12,7 @@ import io.danmaku.gateway.room.FanoutDispatcher;
 import io.danmaku.gateway.room.FanoutMetrics;
 import io.danmaku.gateway.room.RoomRegistry;
 import io.danmaku.gateway.session.GatewayContext;
+import io.danmaku.gateway.tls.ReloadingSslContext;
 import io.danmaku.protocol.api.HttpApi;
 import io.danmaku.protocol.bus.BusSubscription;
 import io.danmaku.protocol.bus.MessageBus;
@@ -66,6 +67,7 @@ public final class GatewayServer implements AutoCloseable {
     private final ChannelGroup connections = new DefaultChannelGroup("connections", GlobalEventExecutor.INSTANCE);
     private final HttpRouterHandler router;
     private final boolean epoll;
+    private final ReloadingSslContext tls;
     private Channel serverChannel;
     private BusSubscription feed;
     private io.netty.util.concurrent.ScheduledFuture<?> reporter;
@@ -84,6 +86,7 @@ public final class GatewayServer implements AutoCloseable {
         this.nodeId = requireNonNull(nodeId, "nodeId");
         this.bus = requireNonNull(bus, "bus");
         this.hotStore = requireNonNull(hotStore, "hotStore");
+        this.tls = config.tls() == null ? null : ReloadingSslContext.open(config.tls(), meters);
         this.epoll = Epoll.isAvailable();
         IoHandlerFactory io = epoll ? EpollIoHandler.newFactory() : NioIoHandler.newFactory();
         this.bossGroup = new MultiThreadIoEventLoopGroup(1, new DefaultThreadFactory("gateway-accept", true), io);
@@ -107,15 +110,16 @@ public final class GatewayServer implements AutoCloseable {
                 .childOption(ChannelOption.TCP_NODELAY, true)
                 .childOption(ChannelOption.WRITE_BUFFER_WATER_MARK,
                         new WriteBufferWaterMark(config.writeBufferLowBytes(), config.writeBufferHighBytes()))
-                .childHandler(new GatewayInitializer(context, router, connections, new ConnectionAdmission(config)));
+                .childHandler(new GatewayInitializer(context, router, connections, new ConnectionAdmission(config),
+                        tls));
         serverChannel = b.bind(new InetSocketAddress(config.host(), config.port())).sync().channel();
         long reportNanos = config.onlineReportInterval().toNanos();
         reporter = bossGroup.next().scheduleAtFixedRate(this::reportOnline, reportNanos, reportNanos,
                 TimeUnit.NANOSECONDS);
         sweeper = bossGroup.next().scheduleAtFixedRate(() -> rooms.sweep(ROOM_RETENTION.toNanos()), 30, 30,
                 TimeUnit.SECONDS);
-        log.info("gateway {} listening on {} ({} event loops, {} transport, batch window {}-{} ms)", nodeId,
-                serverChannel.localAddress(), config.effectiveIoThreads(), epoll ? "epoll" : "nio",
+        log.info("gateway {} listening on {} ({}, {} event loops, {} transport, batch window {}-{} ms)", nodeId,
+                serverChannel.localAddress(), tls == null ? "plain ws" : "TLS, wss", config.effectiveIoThreads(), epoll ? "epoll" : "nio",
                 config.batchWindow().toMillis(), Math.max(config.batchWindow().toMillis(),
                         config.batchMaxWindow().toMillis()));
         return this;
@@ -201,6 +205,9 @@ public final class GatewayServer implements AutoCloseable {
         }
         if (feed != null) {
             feed.close();
+        }
+        if (tls != null) {
+            tls.close();
         }
         ioGroup.shutdownGracefully(0, 2, TimeUnit.SECONDS).syncUninterruptibly();
         bossGroup.shutdownGracefully(0, 2, TimeUnit.SECONDS).syncUninterruptibly();

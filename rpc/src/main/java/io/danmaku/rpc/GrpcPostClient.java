@@ -20,8 +20,10 @@ import io.grpc.CallOptions;
 import io.grpc.ClientCall;
 import io.grpc.Deadline;
 import io.grpc.Grpc;
+import io.grpc.ChannelCredentials;
 import io.grpc.InsecureChannelCredentials;
 import io.grpc.ManagedChannel;
+import io.grpc.ManagedChannelBuilder;
 import io.grpc.Status;
 import io.grpc.stub.ClientCalls;
 import io.grpc.stub.StreamObserver;
@@ -161,7 +163,13 @@ public final class GrpcPostClient implements PostService, AutoCloseable {
         if (addresses == null) {
             addresses = target.dns() ? LogicPool.dns(target.dnsName()) : LogicPool.fixed(target.addresses());
         }
-        this.pool = new LogicPool(config.target(), addresses, address -> newChannel(address, config));
+        ChannelCredentials credentials = config.tls() == null ? InsecureChannelCredentials.create()
+                : config.tls().credentials();
+        // with TLS, logic's certificate must name what was dialled: for a DNS target that is the name, not the
+        // addresses found under it (they come and go with the pods)
+        String authority = config.tls() != null && target.dns() ? LogicTarget.show(target.dnsName()) : null;
+        this.pool = new LogicPool(config.target(), addresses,
+                address -> newChannel(address, config, credentials, authority));
         if (dynamic) {
             resolver = Executors.newSingleThreadScheduledExecutor(r -> {
                 Thread t = new Thread(r, "danmaku-logic-resolver");
@@ -173,17 +181,23 @@ public final class GrpcPostClient implements PostService, AutoCloseable {
         } else {
             resolver = null;
         }
-        log.info("logic client for {}: instances {}, deadline {} ms, keepalive {} s, {} posts in flight at most{}",
-                config.target(), Arrays.stream(pool.members()).map(LogicPool.Member::address).toList(),
+        log.info("logic client for {} ({}): instances {}, deadline {} ms, keepalive {} s, {} posts in flight at most{}",
+                config.target(), config.tls() == null ? "plaintext"
+                        : config.tls().certFile() == null ? "TLS" : "TLS with a client certificate", Arrays.stream(pool.members()).map(LogicPool.Member::address).toList(),
                 config.deadline().toMillis(), config.keepAliveTime().toSeconds(), maxInFlight,
                 dynamic ? ", resolved again every " + config.dnsRefreshInterval().toMillis() + " ms" : "");
     }
 
-    private static ManagedChannel newChannel(InetSocketAddress address, RpcClientConfig config) {
+    private static ManagedChannel newChannel(InetSocketAddress address, RpcClientConfig config,
+            ChannelCredentials credentials, String authority) {
         // one instance per channel: a host name of a static list is resolved by gRPC (again after a failure); an
         // address found through DNS is an IP literal
-        return Grpc.newChannelBuilderForAddress(address.getHostString(), address.getPort(),
-                        InsecureChannelCredentials.create())
+        ManagedChannelBuilder<?> builder = Grpc.newChannelBuilderForAddress(address.getHostString(),
+                address.getPort(), credentials);
+        if (authority != null) {
+            builder.overrideAuthority(authority);
+        }
+        return builder
                 .keepAliveTime(config.keepAliveTime().toNanos(), TimeUnit.NANOSECONDS)
                 .keepAliveTimeout(config.keepAliveTimeout().toNanos(), TimeUnit.NANOSECONDS)
                 .keepAliveWithoutCalls(true)

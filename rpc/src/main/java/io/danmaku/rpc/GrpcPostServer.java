@@ -125,7 +125,8 @@ public final class GrpcPostServer implements AutoCloseable {
                 .baseUnit("posts")
                 .register(meters);
         NettyServerBuilder builder = NettyServerBuilder
-                .forAddress(new InetSocketAddress(config.host(), config.port()), InsecureServerCredentials.create())
+                .forAddress(new InetSocketAddress(config.host(), config.port()), config.tls() == null
+                        ? InsecureServerCredentials.create() : config.tls().credentials())
                 .addService(new LogicEndpoint())
                 // the handler only starts the post and returns (it never blocks): run it on the transport's event
                 // loop instead of handing every call to another thread and back
@@ -159,7 +160,9 @@ public final class GrpcPostServer implements AutoCloseable {
                     + config.host() + ":" + config.port() + " (" + e.getMessage() + ")", e, false);
         }
         boundPort = server.getPort();
-        log.info("logic gRPC listening on {}", server.getListenSockets());
+        log.info("logic gRPC listening on {} ({})", server.getListenSockets(), config.tls() == null ? "plaintext"
+                : config.tls().mutual() ? "mutual TLS: gateways need a certificate from "
+                        + config.tls().clientCaFile() : "TLS");
         return this;
     }
 

@@ -23,9 +23,10 @@ import java.time.Duration;
  * @param dnsRefreshInterval for a {@code dns:///} target, how often the name is resolved again: a logic instance
  *     that appeared gets its users within about this long (plus the JVM's DNS cache,
  *     {@code networkaddress.cache.ttl}), one that disappeared has its connection closed. Unused for a static list
+ * @param tls TLS to logic, optionally with a client certificate; null = plaintext (the default)
  */
 public record RpcClientConfig(String target, Duration deadline, Duration keepAliveTime, Duration keepAliveTimeout,
-        Duration dnsRefreshInterval) {
+        Duration dnsRefreshInterval, RpcClientTls tls) {
     public static final String KEY_TARGET = "gateway.logic.target";
     public static final String KEY_DEADLINE = "gateway.logic.deadline";
     public static final String KEY_KEEPALIVE_TIME = "gateway.logic.keepalive.time";
@@ -54,7 +55,7 @@ public record RpcClientConfig(String target, Duration deadline, Duration keepAli
     /** The defaults, with logic at {@code target}. */
     public static RpcClientConfig defaults(String target) {
         return new RpcClientConfig(target, DEFAULT_DEADLINE, DEFAULT_KEEPALIVE_TIME, DEFAULT_KEEPALIVE_TIMEOUT,
-                DEFAULT_DNS_REFRESH_INTERVAL);
+                DEFAULT_DNS_REFRESH_INTERVAL, null);
     }
 
     public static RpcClientConfig defaults() {
@@ -62,19 +63,24 @@ public record RpcClientConfig(String target, Duration deadline, Duration keepAli
     }
 
     public RpcClientConfig withTarget(String value) {
-        return new RpcClientConfig(value, deadline, keepAliveTime, keepAliveTimeout, dnsRefreshInterval);
+        return new RpcClientConfig(value, deadline, keepAliveTime, keepAliveTimeout, dnsRefreshInterval, tls);
     }
 
     public RpcClientConfig withDeadline(Duration value) {
-        return new RpcClientConfig(target, value, keepAliveTime, keepAliveTimeout, dnsRefreshInterval);
+        return new RpcClientConfig(target, value, keepAliveTime, keepAliveTimeout, dnsRefreshInterval, tls);
     }
 
     public RpcClientConfig withKeepAlive(Duration time, Duration timeout) {
-        return new RpcClientConfig(target, deadline, time, timeout, dnsRefreshInterval);
+        return new RpcClientConfig(target, deadline, time, timeout, dnsRefreshInterval, tls);
     }
 
     public RpcClientConfig withDnsRefreshInterval(Duration value) {
-        return new RpcClientConfig(target, deadline, keepAliveTime, keepAliveTimeout, value);
+        return new RpcClientConfig(target, deadline, keepAliveTime, keepAliveTimeout, value, tls);
+    }
+
+    /** With TLS to logic ({@code null} = plaintext). */
+    public RpcClientConfig withTls(RpcClientTls value) {
+        return new RpcClientConfig(target, deadline, keepAliveTime, keepAliveTimeout, dnsRefreshInterval, value);
     }
 
     static void checkDuration(Duration d, String key, Duration min, Duration max) {

@@ -19,6 +19,7 @@ import java.time.Duration;
  * @param maxConnectionAgeGrace how long calls in flight on such a connection may still take; keep it above the
  *     gateways' deadline
  * @param shutdownTimeout on close, how long calls in flight may take to finish before they are cancelled
+ * @param tls TLS on the port, optionally mutual; null = plaintext (the default: a private network)
  */
 public record RpcServerConfig(
         String host,
@@ -26,7 +27,8 @@ public record RpcServerConfig(
         Duration permitKeepAliveTime,
         Duration maxConnectionAge,
         Duration maxConnectionAgeGrace,
-        Duration shutdownTimeout) {
+        Duration shutdownTimeout,
+        RpcServerTls tls) {
 
     public static final String KEY_HOST = "logic.grpc.host";
     public static final String KEY_PORT = "logic.grpc.port";
@@ -62,20 +64,26 @@ public record RpcServerConfig(
 
     public static RpcServerConfig defaults() {
         return new RpcServerConfig(DEFAULT_HOST, DEFAULT_PORT, DEFAULT_PERMIT_KEEPALIVE_TIME,
-                DEFAULT_MAX_CONNECTION_AGE, DEFAULT_MAX_CONNECTION_AGE_GRACE, DEFAULT_SHUTDOWN_TIMEOUT);
+                DEFAULT_MAX_CONNECTION_AGE, DEFAULT_MAX_CONNECTION_AGE_GRACE, DEFAULT_SHUTDOWN_TIMEOUT, null);
     }
 
     public RpcServerConfig withAddress(String host, int port) {
         return new RpcServerConfig(host, port, permitKeepAliveTime, maxConnectionAge, maxConnectionAgeGrace,
-                shutdownTimeout);
+                shutdownTimeout, tls);
     }
 
     public RpcServerConfig withMaxConnectionAge(Duration age, Duration grace) {
-        return new RpcServerConfig(host, port, permitKeepAliveTime, age, grace, shutdownTimeout);
+        return new RpcServerConfig(host, port, permitKeepAliveTime, age, grace, shutdownTimeout, tls);
+    }
+
+    /** With TLS on the port ({@code null} = plaintext). */
+    public RpcServerConfig withTls(RpcServerTls value) {
+        return new RpcServerConfig(host, port, permitKeepAliveTime, maxConnectionAge, maxConnectionAgeGrace,
+                shutdownTimeout, value);
     }
 
     public RpcServerConfig withShutdownTimeout(Duration value) {
         return new RpcServerConfig(host, port, permitKeepAliveTime, maxConnectionAge, maxConnectionAgeGrace,
-                value);
+                value, tls);
     }
 }

@@ -1,6 +1,7 @@
 package io.danmaku.gateway.pipeline;
 
 import io.danmaku.gateway.session.GatewayContext;
+import io.danmaku.gateway.tls.ReloadingSslContext;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelInitializer;
 import io.netty.channel.FixedRecvByteBufAllocator;
@@ -9,6 +10,7 @@ import io.netty.channel.group.ChannelGroup;
 import io.netty.channel.socket.SocketChannel;
 import io.netty.handler.codec.http.HttpObjectAggregator;
 import io.netty.handler.codec.http.HttpServerCodec;
+import io.netty.handler.ssl.SslHandler;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.net.SocketAddress;
@@ -18,8 +20,15 @@ import java.net.SocketAddress;
  * refused connection gets only a {@link RefusalHandler}. An admitted one gets the HTTP/1.1 codec, a bounded
  * aggregator, the handshake deadline and the router. A WebSocket upgrade replaces all four (see
  * {@link HttpRouterHandler}).
+ *
+ * <p>With TLS on, an admitted connection gets an {@link SslHandler} first, from the context current at accept
+ * (so a reloaded certificate applies to new connections only); the handshake deadline covers the TLS handshake
+ * too. A refused connection is closed at once, without a TLS handshake: under a flood, handshakes are the cost the
+ * refusal is there to avoid, and a client cannot read a plaintext answer on a TLS port anyway.
  */
 public final class GatewayInitializer extends ChannelInitializer<SocketChannel> {
+    /** The name of the {@link SslHandler} in the pipeline of a TLS connection. */
+    public static final String TLS = "tls";
     /** Largest HTTP request body (server API requests, demo token requests). */
     public static final int MAX_HTTP_BODY_BYTES = 64 * 1024;
     /**
@@ -38,14 +47,19 @@ public final class GatewayInitializer extends ChannelInitializer<SocketChannel> 
     private final HttpRouterHandler router;
     private final ChannelGroup connections;
     private final ConnectionAdmission admission;
+    private final ReloadingSslContext tls;
 
-    /** @param connections every admitted channel is added (for draining) */
+    /**
+     * @param connections every admitted channel is added (for draining)
+     * @param tls the server TLS context, or null for plain HTTP
+     */
     public GatewayInitializer(GatewayContext context, HttpRouterHandler router, ChannelGroup connections,
-                              ConnectionAdmission admission) {
+                              ConnectionAdmission admission, ReloadingSslContext tls) {
         this.context = context;
         this.router = router;
         this.connections = connections;
         this.admission = admission;
+        this.tls = tls;
     }
 
     @Override
@@ -60,11 +74,20 @@ public final class GatewayInitializer extends ChannelInitializer<SocketChannel> 
         Refusal refusal = admission.admit(address);
         if (refusal != null) {
             context.countRefused(refusal.tag());
+            if (tls != null) {
+                ch.close();
+                return;
+            }
             ch.pipeline().addLast("refusal", new RefusalHandler(refusal, context.config().handshakeTimeout()));
             return;
         }
         ch.closeFuture().addListener(f -> admission.release(address));
         connections.add(ch);
+        if (tls != null) {
+            SslHandler ssl = tls.current().newHandler(ch.alloc());
+            ssl.setHandshakeTimeoutMillis(context.config().handshakeTimeout().toMillis());
+            ch.pipeline().addLast(TLS, ssl);
+        }
         ch.pipeline()
                 .addLast("http", new HttpServerCodec(4096, 8192, 8192))
                 .addLast("aggregator", new HttpObjectAggregator(MAX_HTTP_BODY_BYTES))

@@ -62,7 +62,8 @@ class UpgradedPipelineTest {
                 req -> new CompletableFuture<>(), TokenVerifier.create(SECRET, null, Clock.systemUTC()), true,
                 new SimpleMeterRegistry());
         new GatewayInitializer(ctx, new HttpRouterHandler(ctx, null, null, new StaticFiles()),
-                new DefaultChannelGroup(ImmediateEventExecutor.INSTANCE), new ConnectionAdmission(config)).init(server);
+                new DefaultChannelGroup(ImmediateEventExecutor.INSTANCE), new ConnectionAdmission(config), null)
+                .init(server);
         server.writeInbound(Unpooled.copiedBuffer("GET " + path + " HTTP/1.1\r\n"
                 + "Host: 127.0.0.1\r\n"
                 + "Upgrade: websocket\r\n"

@@ -67,7 +67,7 @@ public final class ConfigDocs {
         }
         out.append('\n');
         List<String> constraints = definition.constraints().stream()
-                .map(constraint -> "- `" + String.join("` < `", constraint.keys()) + "`")
+                .map(constraint -> "- " + constraint.describe())
                 .collect(Collectors.toList());
         if (!constraints.isEmpty()) {
             out.append("Rules across keys:\n\n").append(String.join("\n", constraints)).append("\n\n");

@@ -53,6 +53,9 @@ public final class DanmakuKeys {
     public static final String GATEWAY_CONNECTIONS_ACCEPT_RATE = "gateway.connections.accept-rate";
     public static final String GATEWAY_CONNECTIONS_ACCEPT_BURST = "gateway.connections.accept-burst";
     public static final String GATEWAY_ALLOWED_ORIGINS = "gateway.allowed-origins";
+    public static final String GATEWAY_TLS_CERT_FILE = "gateway.tls.cert-file";
+    public static final String GATEWAY_TLS_KEY_FILE = "gateway.tls.key-file";
+    public static final String GATEWAY_TLS_RELOAD_INTERVAL = "gateway.tls.reload-interval";
 
     public static final String TOKEN_HMAC_SECRET = "token.hmac.secret";
     public static final String TOKEN_RSA_PUBLIC_KEY_FILE = "token.rsa.public-key-file";
@@ -106,6 +109,13 @@ public final class DanmakuKeys {
     public static final String GATEWAY_LOGIC_DNS_REFRESH_INTERVAL = "gateway.logic.dns.refresh-interval";
     public static final String LOGIC_GRPC_HOST = "logic.grpc.host";
     public static final String LOGIC_GRPC_PORT = "logic.grpc.port";
+    public static final String LOGIC_GRPC_TLS_CERT_FILE = "logic.grpc.tls.cert-file";
+    public static final String LOGIC_GRPC_TLS_KEY_FILE = "logic.grpc.tls.key-file";
+    public static final String LOGIC_GRPC_TLS_CLIENT_CA_FILE = "logic.grpc.tls.client-ca-file";
+    public static final String GATEWAY_LOGIC_TLS_ENABLED = "gateway.logic.tls.enabled";
+    public static final String GATEWAY_LOGIC_TLS_CA_FILE = "gateway.logic.tls.ca-file";
+    public static final String GATEWAY_LOGIC_TLS_CERT_FILE = "gateway.logic.tls.cert-file";
+    public static final String GATEWAY_LOGIC_TLS_KEY_FILE = "gateway.logic.tls.key-file";
     public static final String LOGIC_HTTP_HOST = "logic.http.host";
     public static final String LOGIC_HTTP_PORT = "logic.http.port";
     public static final String STORAGE_HTTP_HOST = "storage.http.host";
@@ -202,6 +212,15 @@ public final class DanmakuKeys {
                     "Browser origins (scheme://host[:port]) allowed to open a WebSocket besides pages of the "
                     + "gateway's own host name; * = any. A handshake without Origin (not a browser) always passes; "
                     + "any other origin is answered HTTP 403.")
+            .define(GATEWAY_TLS_CERT_FILE, PATH, null, Validator.readableFile(),
+                    "PEM file with the gateway's TLS certificate, then any intermediates; set (with "
+                    + "gateway.tls.key-file) = the port speaks TLS only (wss://, https://); unset = plain ws://.")
+            .define(GATEWAY_TLS_KEY_FILE, PATH, null, Validator.readableFile(),
+                    "PEM file with the private key of gateway.tls.cert-file, unencrypted PKCS#8 (BEGIN PRIVATE KEY).")
+            .define(GATEWAY_TLS_RELOAD_INTERVAL, DURATION, Duration.ofSeconds(10),
+                    between(Duration.ZERO, Duration.ofHours(1)),
+                    "How often the certificate and key files are read again; a changed, matching pair serves new "
+                    + "connections from then on, open connections keep theirs; 0 = never.")
 
             .define(TOKEN_HMAC_SECRET, PASSWORD, null, Validator.minBytes(32),
                     "HMAC secret for HS256, HS384 and HS512 connection tokens; unset = those tokens are refused.")
@@ -318,8 +337,27 @@ public final class DanmakuKeys {
                     between(Duration.ofMillis(100), Duration.ofHours(1)),
                     "For a dns:/// target, how often the name is resolved again (the JVM's DNS cache, "
                     + "networkaddress.cache.ttl, comes on top); unused for a static list.")
+            .define(GATEWAY_LOGIC_TLS_ENABLED, BOOLEAN, false,
+                    "Connect to logic over TLS (logic must set logic.grpc.tls.cert-file); false = plaintext.")
+            .define(GATEWAY_LOGIC_TLS_CA_FILE, PATH, null, Validator.readableFile(),
+                    "PEM file with the certificate authorities trusted for logic's certificate; unset = the JDK's "
+                    + "default trust store. Logic's certificate must name the host of each gateway.logic.target "
+                    + "entry, or the name of a dns:/// target.")
+            .define(GATEWAY_LOGIC_TLS_CERT_FILE, PATH, null, Validator.readableFile(),
+                    "PEM file with the gateway's client certificate, for logic's mutual TLS "
+                    + "(logic.grpc.tls.client-ca-file); unset = none.")
+            .define(GATEWAY_LOGIC_TLS_KEY_FILE, PATH, null, Validator.readableFile(),
+                    "PEM file with the private key of gateway.logic.tls.cert-file (PKCS#8).")
             .define(LOGIC_GRPC_HOST, STRING, "0.0.0.0", nonEmpty(), "Address logic's gRPC server binds to.")
             .define(LOGIC_GRPC_PORT, INT, 9090, PORT, "Port of logic's gRPC server (posts from gateways).")
+            .define(LOGIC_GRPC_TLS_CERT_FILE, PATH, null, Validator.readableFile(),
+                    "PEM file with logic's gRPC server certificate; set (with logic.grpc.tls.key-file) = gateways "
+                    + "must connect over TLS (gateway.logic.tls.enabled); unset = plaintext. Read at start.")
+            .define(LOGIC_GRPC_TLS_KEY_FILE, PATH, null, Validator.readableFile(),
+                    "PEM file with the private key of logic.grpc.tls.cert-file (PKCS#8).")
+            .define(LOGIC_GRPC_TLS_CLIENT_CA_FILE, PATH, null, Validator.readableFile(),
+                    "PEM file with the certificate authorities of gateways' client certificates; set = mutual TLS, "
+                    + "a gateway without such a certificate is refused; unset = no client certificate asked.")
             .define(LOGIC_HTTP_HOST, STRING, "0.0.0.0", nonEmpty(), "Address logic's server API binds to.")
             .define(LOGIC_HTTP_PORT, INT, 8081, PORT, "Port of logic's HTTP server API (distributed mode).")
             .define(STORAGE_HTTP_HOST, STRING, "0.0.0.0", nonEmpty(), "Address storage's history API binds to.")
@@ -334,6 +372,12 @@ public final class DanmakuKeys {
                     "An archive segment is closed and compressed at this age.")
 
             .constraint(Constraint.lessThan(GATEWAY_WRITE_BUFFER_LOW_BYTES, GATEWAY_WRITE_BUFFER_HIGH_BYTES))
+            .constraint(Constraint.together(GATEWAY_TLS_CERT_FILE, GATEWAY_TLS_KEY_FILE))
+            .constraint(Constraint.together(LOGIC_GRPC_TLS_CERT_FILE, LOGIC_GRPC_TLS_KEY_FILE))
+            .constraint(Constraint.onlyWith(LOGIC_GRPC_TLS_CLIENT_CA_FILE, LOGIC_GRPC_TLS_CERT_FILE))
+            .constraint(Constraint.together(GATEWAY_LOGIC_TLS_CERT_FILE, GATEWAY_LOGIC_TLS_KEY_FILE))
+            .constraint(Constraint.onlyWith(GATEWAY_LOGIC_TLS_CA_FILE, GATEWAY_LOGIC_TLS_ENABLED))
+            .constraint(Constraint.onlyWith(GATEWAY_LOGIC_TLS_CERT_FILE, GATEWAY_LOGIC_TLS_ENABLED))
             .build();
 
     private DanmakuKeys() {

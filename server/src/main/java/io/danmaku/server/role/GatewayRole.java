@@ -39,7 +39,8 @@ public final class GatewayRole implements Role {
         rpc = TierConfigs.build(() -> RpcClientConfig.defaults(
                         config.getString(DanmakuKeys.GATEWAY_LOGIC_TARGET).orElseThrow())
                 .withDeadline(config.getDuration(DanmakuKeys.GATEWAY_LOGIC_DEADLINE))
-                .withDnsRefreshInterval(config.getDuration(DanmakuKeys.GATEWAY_LOGIC_DNS_REFRESH_INTERVAL)));
+                .withDnsRefreshInterval(config.getDuration(DanmakuKeys.GATEWAY_LOGIC_DNS_REFRESH_INTERVAL))
+                .withTls(TierConfigs.gatewayLogicTls(config)));
         Seams.check(config, "gateway");
     }
 

@@ -35,7 +35,8 @@ public final class LogicRole implements Role {
         requireNonNull(config, "config");
         logicConfig = TierConfigs.logic(config);
         rpc = TierConfigs.build(() -> RpcServerConfig.defaults().withAddress(
-                config.getString(DanmakuKeys.LOGIC_GRPC_HOST).orElseThrow(), config.getInt(DanmakuKeys.LOGIC_GRPC_PORT)));
+                config.getString(DanmakuKeys.LOGIC_GRPC_HOST).orElseThrow(), config.getInt(DanmakuKeys.LOGIC_GRPC_PORT))
+                .withTls(TierConfigs.logicGrpcTls(config)));
         Seams.check(config, "logic");
     }
 

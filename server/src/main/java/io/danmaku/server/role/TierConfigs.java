@@ -1,8 +1,12 @@
 package io.danmaku.server.role;
 
 import io.danmaku.gateway.GatewayConfig;
+import io.danmaku.gateway.tls.GatewayTlsConfig;
+import io.danmaku.gateway.tls.ReloadingSslContext;
 import io.danmaku.logic.LogicConfig;
 import io.danmaku.protocol.store.RateLimit;
+import io.danmaku.rpc.RpcClientTls;
+import io.danmaku.rpc.RpcServerTls;
 import io.danmaku.server.config.Config;
 import io.danmaku.server.config.ConfigException;
 import io.danmaku.server.config.DanmakuKeys;
@@ -10,6 +14,8 @@ import io.danmaku.server.config.Password;
 import io.danmaku.storage.StorageConfig;
 import java.lang.management.ManagementFactory;
 import java.net.InetAddress;
+import java.nio.file.Path;
+import java.util.Optional;
 import java.util.function.Supplier;
 
 /**
@@ -47,7 +53,52 @@ final class TierConfigs {
                 .acceptRatePerSecond(c.getInt(DanmakuKeys.GATEWAY_CONNECTIONS_ACCEPT_RATE))
                 .acceptBurst(c.getInt(DanmakuKeys.GATEWAY_CONNECTIONS_ACCEPT_BURST))
                 .allowedOrigins(c.getList(DanmakuKeys.GATEWAY_ALLOWED_ORIGINS))
+                .tls(gatewayTls(c))
                 .build());
+    }
+
+    /** TLS on the gateway's port, or null; the files are read and checked (before anything binds). */
+    static GatewayTlsConfig gatewayTls(Config c) {
+        Optional<Path> cert = c.getPath(DanmakuKeys.GATEWAY_TLS_CERT_FILE);
+        if (cert.isEmpty()) {
+            return null;
+        }
+        GatewayTlsConfig tls = build(() -> new GatewayTlsConfig(cert.get(),
+                c.getPath(DanmakuKeys.GATEWAY_TLS_KEY_FILE).orElseThrow(),
+                c.getDuration(DanmakuKeys.GATEWAY_TLS_RELOAD_INTERVAL)));
+        build(() -> {
+            ReloadingSslContext.check(tls);
+            return tls;
+        });
+        return tls;
+    }
+
+    /** TLS on logic's gRPC port, or null; the files are read and checked. */
+    static RpcServerTls logicGrpcTls(Config c) {
+        Optional<Path> cert = c.getPath(DanmakuKeys.LOGIC_GRPC_TLS_CERT_FILE);
+        if (cert.isEmpty()) {
+            return null;
+        }
+        return build(() -> {
+            RpcServerTls tls = new RpcServerTls(cert.get(), c.getPath(DanmakuKeys.LOGIC_GRPC_TLS_KEY_FILE).orElseThrow(),
+                    c.getPath(DanmakuKeys.LOGIC_GRPC_TLS_CLIENT_CA_FILE).orElse(null));
+            tls.check();
+            return tls;
+        });
+    }
+
+    /** TLS from a gateway to logic, or null; the files are read and checked. */
+    static RpcClientTls gatewayLogicTls(Config c) {
+        if (!c.getBoolean(DanmakuKeys.GATEWAY_LOGIC_TLS_ENABLED)) {
+            return null;
+        }
+        return build(() -> {
+            RpcClientTls tls = new RpcClientTls(c.getPath(DanmakuKeys.GATEWAY_LOGIC_TLS_CA_FILE).orElse(null),
+                    c.getPath(DanmakuKeys.GATEWAY_LOGIC_TLS_CERT_FILE).orElse(null),
+                    c.getPath(DanmakuKeys.GATEWAY_LOGIC_TLS_KEY_FILE).orElse(null));
+            tls.check();
+            return tls;
+        });
     }
 
     static LogicConfig logic(Config c) {

@@ -41,6 +41,9 @@ class DanmakuKeysTest {
         expected.put("gateway.connections.accept-rate", "10000");
         expected.put("gateway.connections.accept-burst", "20000");
         expected.put("gateway.allowed-origins", "\"\"");
+        expected.put("gateway.tls.cert-file", "<unset>");
+        expected.put("gateway.tls.key-file", "<unset>");
+        expected.put("gateway.tls.reload-interval", "10s");
         expected.put("token.hmac.secret", "<unset>");
         expected.put("token.rsa.public-key-file", "<unset>");
         expected.put("token.ec.public-key-file", "<unset>");
@@ -83,8 +86,15 @@ class DanmakuKeysTest {
         expected.put("gateway.logic.target", "127.0.0.1:9090");
         expected.put("gateway.logic.deadline", "6s");
         expected.put("gateway.logic.dns.refresh-interval", "5s");
+        expected.put("gateway.logic.tls.enabled", "false");
+        expected.put("gateway.logic.tls.ca-file", "<unset>");
+        expected.put("gateway.logic.tls.cert-file", "<unset>");
+        expected.put("gateway.logic.tls.key-file", "<unset>");
         expected.put("logic.grpc.host", "0.0.0.0");
         expected.put("logic.grpc.port", "9090");
+        expected.put("logic.grpc.tls.cert-file", "<unset>");
+        expected.put("logic.grpc.tls.key-file", "<unset>");
+        expected.put("logic.grpc.tls.client-ca-file", "<unset>");
         expected.put("logic.http.host", "0.0.0.0");
         expected.put("logic.http.port", "8081");
         expected.put("storage.http.host", "0.0.0.0");

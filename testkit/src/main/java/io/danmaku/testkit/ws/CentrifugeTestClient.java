@@ -8,6 +8,7 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.atomic.AtomicLong;
+import javax.net.ssl.SSLContext;
 
 /**
  * Speaks the Centrifugo JSON protocol the way the SDKs do, over a {@link TestWebSocket}: numbered commands,
@@ -27,9 +28,22 @@ public final class CentrifugeTestClient implements AutoCloseable {
                 URI.create("ws://127.0.0.1:" + port + "/connection/websocket")));
     }
 
+    /** Opens {@code uri} ({@code ws://} or {@code wss://} with {@code ssl}) without sending anything. */
+    public static CentrifugeTestClient open(URI uri, SSLContext ssl) {
+        return new CentrifugeTestClient(TestWebSocket.connect(uri, ssl));
+    }
+
     /** Opens and connects (token may be null for anonymous); asserts a connect result. */
     public static CentrifugeTestClient connect(int port, String token) {
-        CentrifugeTestClient c = open(port);
+        return connected(open(port), token);
+    }
+
+    /** Opens {@code uri} with {@code ssl} and connects (token may be null); asserts a connect result. */
+    public static CentrifugeTestClient connect(URI uri, SSLContext ssl, String token) {
+        return connected(open(uri, ssl), token);
+    }
+
+    private static CentrifugeTestClient connected(CentrifugeTestClient c, String token) {
         JsonNode reply = c.command("connect", token == null ? Json.MAPPER.createObjectNode()
                 : Json.MAPPER.createObjectNode().put("token", token));
         if (!reply.has("connect")) {

@@ -14,6 +14,7 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Predicate;
+import javax.net.ssl.SSLContext;
 
 /**
  * A WebSocket client that keeps everything it received: text frames (and each newline-separated JSON line of
@@ -34,8 +35,20 @@ public final class TestWebSocket implements AutoCloseable {
     }
 
     public static TestWebSocket connect(URI uri) {
+        return connect(uri, null);
+    }
+
+    /**
+     * Opens {@code uri}; a {@code wss://} one with {@code ssl} (which decides whom to trust), or with the JDK's
+     * default context when {@code ssl} is null.
+     */
+    public static TestWebSocket connect(URI uri, SSLContext ssl) {
         TestWebSocket t = new TestWebSocket();
-        t.ws = HttpClient.newHttpClient().newWebSocketBuilder()
+        HttpClient.Builder client = HttpClient.newBuilder();
+        if (ssl != null) {
+            client.sslContext(ssl);
+        }
+        t.ws = client.build().newWebSocketBuilder()
                 .connectTimeout(Duration.ofSeconds(5))
                 .buildAsync(uri, t.new Listener())
                 .orTimeout(10, TimeUnit.SECONDS)
