@@ -19,6 +19,7 @@ import io.danmaku.protocol.UserRef;
 import io.danmaku.protocol.bus.BusMessage;
 import io.danmaku.protocol.bus.BusPosition;
 import io.danmaku.protocol.bus.BusUnavailableException;
+import io.danmaku.protocol.bus.BusUnavailableException;
 import io.danmaku.protocol.bus.MessageBus;
 import io.danmaku.protocol.json.Json;
 import io.danmaku.protocol.json.RoomMessageCodec;
@@ -44,6 +45,8 @@ import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
 import java.util.concurrent.ExecutionException;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
 import java.util.concurrent.ForkJoinPool;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
@@ -68,6 +71,8 @@ import org.slf4j.LoggerFactory;
  * those of the rules ({@code danmaku.logic.hotstore.errors}, {@code danmaku.logic.ratelimit.fallbacks}).
  */
 public final class LogicService implements PostService, AutoCloseable {
+    private static final int RULE_THREADS = Math.max(2, Runtime.getRuntime().availableProcessors());
+    private static final AtomicInteger RULE_THREAD_IDS = new AtomicInteger();
     public static final String OVERLOADED_MESSAGE = "logic overloaded: too many posts in progress, retry";
     /**
      * The author of a danmaku body that a backend publishes without a {@code user}: the message still has a
@@ -103,6 +108,8 @@ public final class LogicService implements PostService, AutoCloseable {
     private final Map<RejectReason, Counter> rejectedCounters = new EnumMap<>(RejectReason.class);
     private final Timer latency;
     private final DistributionSummary batchSize;
+    /** Where a batch's rules go on after one waited for the hot store (never on the store's I/O thread). */
+    private final ExecutorService rulesExecutor;
     private final Counter shed;
     private final AtomicInteger inFlight = new AtomicInteger();
     private final ThrottledLog overloadWarn = new ThrottledLog(LOG, Duration.ofSeconds(10));
@@ -131,8 +138,13 @@ public final class LogicService implements PostService, AutoCloseable {
                 config.blockedWordsReload(), clock, ForkJoinPool.commonPool());
         this.dedupeRule = new DedupeRule(config.dedupeTtl(), clock, registry);
         // the fixed order of DESIGN §5; dedupe last so that a refused post can be retried with the same id
+        this.rulesExecutor = Executors.newFixedThreadPool(RULE_THREADS, r -> {
+            Thread t = new Thread(r, "danmaku-logic-rules-" + RULE_THREAD_IDS.incrementAndGet());
+            t.setDaemon(true);
+            return t;
+        });
         this.postPipeline = new RulePipeline(List.of(shapeRule, restrictionRule, rateLimitRule, blockedWordsRule,
-                dedupeRule));
+                dedupeRule), rulesExecutor);
         // server API bodies: trusted senders, so neither ban/mute nor rate limits nor dedupe
         this.apiPipeline = new RulePipeline(List.of(shapeRule, blockedWordsRule));
 
@@ -248,8 +260,14 @@ public final class LogicService implements PostService, AutoCloseable {
         return publish(messages).handle((positions, error) -> {
             if (error != null) {
                 PostResult refused = PostResult.rejected(RejectReason.UNAVAILABLE, unavailableMessage(error));
+                // a retry with the same clientMsgId must pass when nothing was written; when the records may have
+                // been written (a deadline passed while they were in flight) the id stays remembered, so the
+                // client's retry is answered duplicate instead of publishing the post twice
+                boolean release = unwrap(error) instanceof BusUnavailableException b && !b.mayHaveBeenPublished();
                 for (int i : indexes) {
-                    dedupeRule.release(batch.post(i)); // not accepted: a retry with the same clientMsgId must pass
+                    if (release) {
+                        dedupeRule.release(batch.post(i));
+                    }
                     results[i] = refused;
                 }
             } else {
@@ -261,10 +279,11 @@ public final class LogicService implements PostService, AutoCloseable {
         });
     }
 
-    /** Stops following the hot store's ban/mute changes. */
+    /** Stops following the hot store's ban/mute changes and the rules' threads. */
     @Override
     public void close() {
         restrictionRule.close();
+        rulesExecutor.shutdown();
     }
 
     /**

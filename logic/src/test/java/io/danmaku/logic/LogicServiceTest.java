@@ -192,15 +192,45 @@ class LogicServiceTest {
     }
 
     @Test
-    void aRetryWithTheSameClientMsgIdPassesWhenTheBusRefusedTheFirstTry() {
+    void aRetryWithTheSameClientMsgIdPassesWhenTheBusRefusedTheFirstTryBeforeWritingAnything() {
         PostRequest withId = new PostRequest("live.1", ALICE, "hi", null, null, "c-1");
-        ControlledBus failing = new ControlledBus(ControlledBus.Mode.FAIL);
-        LogicService down = new LogicService(LogicConfig.defaults(), failing, store, registry, clock);
-        assertThat(down.post(withId).join().reason()).isEqualTo(RejectReason.UNAVAILABLE);
-        LogicService up = service();
-        PostResult retry = up.post(withId).join();
-        assertThat(retry.accepted()).as("%s", retry).isTrue();
-        assertThat(up.post(withId).join().reason()).isEqualTo(RejectReason.DUPLICATE);
+        java.util.concurrent.atomic.AtomicReference<RuntimeException> failure = new java.util.concurrent.atomic.AtomicReference<>(
+                io.danmaku.protocol.bus.BusUnavailableException.notPublished("queue full (test)"));
+        try (LogicService logic = new LogicService(LogicConfig.defaults(), failingOnce(failure), store, registry,
+                clock)) {
+            assertThat(logic.post(withId).join().reason()).isEqualTo(RejectReason.UNAVAILABLE);
+            PostResult retry = logic.post(withId).join();
+            assertThat(retry.accepted()).as("%s", retry).isTrue();
+            assertThat(logic.post(withId).join().reason()).isEqualTo(RejectReason.DUPLICATE);
+        }
+    }
+
+    @Test
+    void aRetryOfAPostThatMayHaveBeenWrittenIsADuplicateNotASecondCopy() {
+        PostRequest withId = new PostRequest("live.1", ALICE, "hi", null, null, "c-1");
+        java.util.concurrent.atomic.AtomicReference<RuntimeException> failure = new java.util.concurrent.atomic.AtomicReference<>(
+                new io.danmaku.protocol.bus.BusUnavailableException("deadline passed in flight (test)"));
+        try (LogicService logic = new LogicService(LogicConfig.defaults(), failingOnce(failure), store, registry,
+                clock)) {
+            assertThat(logic.post(withId).join().reason()).isEqualTo(RejectReason.UNAVAILABLE);
+            assertThat(logic.post(withId).join().reason()).isEqualTo(RejectReason.DUPLICATE);
+        }
+    }
+
+    /** The shared memory bus, whose next publish fails with {@code failure} (once). */
+    private MessageBus failingOnce(java.util.concurrent.atomic.AtomicReference<RuntimeException> failure) {
+        return (MessageBus) java.lang.reflect.Proxy.newProxyInstance(getClass().getClassLoader(),
+                new Class<?>[] {MessageBus.class}, (proxy, method, args) -> {
+                    RuntimeException next = method.getName().equals("publish") ? failure.getAndSet(null) : null;
+                    if (next != null) {
+                        return java.util.concurrent.CompletableFuture.failedFuture(next);
+                    }
+                    try {
+                        return method.invoke(bus, args);
+                    } catch (java.lang.reflect.InvocationTargetException e) {
+                        throw e.getCause();
+                    }
+                });
     }
 
     @Test

@@ -7,6 +7,7 @@ import io.danmaku.protocol.post.RejectReason;
 import java.time.Duration;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.Executor;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -21,9 +22,20 @@ public final class RulePipeline {
     static final Rejection INTERNAL = new Rejection(RejectReason.UNAVAILABLE, "internal error, retry");
 
     private final List<PostRule> rules;
+    private final Executor continueOn;
 
+    /** A pipeline that goes on after a waiting rule on the thread that completed it. */
     public RulePipeline(List<PostRule> rules) {
+        this(rules, Runnable::run);
+    }
+
+    /**
+     * @param continueOn where the rules after one that had to wait (a store call) run: not on the store client's
+     *     I/O thread, whose other answers would wait behind them
+     */
+    public RulePipeline(List<PostRule> rules, Executor continueOn) {
         this.rules = List.copyOf(requireNonNull(rules, "rules"));
+        this.continueOn = requireNonNull(continueOn, "continueOn");
     }
 
     public List<PostRule> rules() {
@@ -52,12 +64,12 @@ public final class RulePipeline {
             }
             if (!result.isDone()) {
                 int next = index + 1;
-                return result.handle((v, error) -> {
+                return result.handleAsync((v, error) -> {
                     if (error != null) {
                         failed(rule, batch, error);
                     }
                     return null;
-                }).thenCompose(v -> step(next, batch));
+                }, continueOn).thenCompose(v -> step(next, batch));
             }
             if (result.isCompletedExceptionally()) {
                 failed(rule, batch, result.handle((v, e) -> e).join());
