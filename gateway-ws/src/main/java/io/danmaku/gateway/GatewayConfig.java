@@ -41,6 +41,8 @@ import java.util.List;
  * @param acceptBurst new connections accepted at once above the sustained rate
  * @param allowedOrigins browser origins ({@code scheme://host[:port]}) allowed to open a WebSocket besides the
  *        gateway's own host; {@code *} allows any
+ * @param closeOnTokenExpiry close a connection once its token's {@code exp} (plus the token leeway) has passed,
+ *        checked at the connection's ping tick ({@code gateway.token.expiry=close}); false keeps it open
  */
 public record GatewayConfig(
         String host,
@@ -67,7 +69,8 @@ public record GatewayConfig(
         int maxConnectionsPerIp,
         int acceptRatePerSecond,
         int acceptBurst,
-        List<String> allowedOrigins) {
+        List<String> allowedOrigins,
+        boolean closeOnTokenExpiry) {
 
     public static final String DEFAULT_HOST = "0.0.0.0";
     public static final int DEFAULT_PORT = 8080;
@@ -148,7 +151,7 @@ public record GatewayConfig(
                 DEFAULT_PONG_TIMEOUT, DEFAULT_CONNECT_TIMEOUT, DEFAULT_ONLINE_REPORT_INTERVAL,
                 DEFAULT_MAX_SUBSCRIPTIONS_PER_CONNECTION, DEFAULT_POST_LINGER, DEFAULT_POST_MAX_BATCH,
                 DEFAULT_HANDSHAKE_TIMEOUT, DEFAULT_MAX_CONNECTIONS, DEFAULT_MAX_CONNECTIONS_PER_IP,
-                DEFAULT_ACCEPT_RATE_PER_SECOND, DEFAULT_ACCEPT_BURST, DEFAULT_ALLOWED_ORIGINS);
+                DEFAULT_ACCEPT_RATE_PER_SECOND, DEFAULT_ACCEPT_BURST, DEFAULT_ALLOWED_ORIGINS, false);
     }
 
     /** Effective event loop count. */
@@ -184,6 +187,7 @@ public record GatewayConfig(
         b.acceptRatePerSecond = acceptRatePerSecond;
         b.acceptBurst = acceptBurst;
         b.allowedOrigins = allowedOrigins;
+        b.closeOnTokenExpiry = closeOnTokenExpiry;
         return b;
     }
 
@@ -218,6 +222,7 @@ public record GatewayConfig(
         private int acceptRatePerSecond;
         private int acceptBurst;
         private List<String> allowedOrigins;
+        private boolean closeOnTokenExpiry;
 
         public Builder host(String value) {
             this.host = value;
@@ -344,9 +349,14 @@ public record GatewayConfig(
             return this;
         }
 
+        public Builder closeOnTokenExpiry(boolean value) {
+            this.closeOnTokenExpiry = value;
+            return this;
+        }
+
         public GatewayConfig build() {
             return new GatewayConfig(host, port, ioThreads, maxFramePayloadBytes, batchWindow, batchMaxWindow, batchFlushShare, batchMaxMessages, ringSize, writeBufferLowBytes, writeBufferHighBytes, slowClientTimeout, pingInterval, pongTimeout, connectTimeout, onlineReportInterval, maxSubscriptionsPerConnection, postLinger, postMaxBatch, handshakeTimeout, maxConnections, maxConnectionsPerIp,
-                    acceptRatePerSecond, acceptBurst, allowedOrigins);
+                    acceptRatePerSecond, acceptBurst, allowedOrigins, closeOnTokenExpiry);
         }
     }
 

@@ -53,6 +53,7 @@ public final class DanmakuKeys {
     public static final String GATEWAY_CONNECTIONS_ACCEPT_RATE = "gateway.connections.accept-rate";
     public static final String GATEWAY_CONNECTIONS_ACCEPT_BURST = "gateway.connections.accept-burst";
     public static final String GATEWAY_ALLOWED_ORIGINS = "gateway.allowed-origins";
+    public static final String GATEWAY_TOKEN_EXPIRY = "gateway.token.expiry";
 
     public static final String TOKEN_HMAC_SECRET = "token.hmac.secret";
     public static final String TOKEN_RSA_PUBLIC_KEY_FILE = "token.rsa.public-key-file";
@@ -202,6 +203,11 @@ public final class DanmakuKeys {
                     "Browser origins (scheme://host[:port]) allowed to open a WebSocket besides pages of the "
                     + "gateway's own host name; * = any. A handshake without Origin (not a browser) always passes; "
                     + "any other origin is answered HTTP 403.")
+            .define(GATEWAY_TOKEN_EXPIRY, STRING, "ignore", Validator.oneOf("ignore", "close"),
+                    "What happens to a connection when its token's exp (plus token.leeway) passes: ignore = it stays "
+                    + "open (expiry is checked at connect and refresh only); close = it is closed at its next ping "
+                    + "tick (within gateway.ping.interval) with 3005 (Centrifugo protocol; the SDK gets a new token "
+                    + "and reconnects) or 4004 (Bilibili).")
 
             .define(TOKEN_HMAC_SECRET, PASSWORD, null, Validator.minBytes(32),
                     "HMAC secret for HS256, HS384 and HS512 connection tokens; unset = those tokens are refused.")

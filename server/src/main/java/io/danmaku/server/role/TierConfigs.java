@@ -47,6 +47,7 @@ final class TierConfigs {
                 .acceptRatePerSecond(c.getInt(DanmakuKeys.GATEWAY_CONNECTIONS_ACCEPT_RATE))
                 .acceptBurst(c.getInt(DanmakuKeys.GATEWAY_CONNECTIONS_ACCEPT_BURST))
                 .allowedOrigins(c.getList(DanmakuKeys.GATEWAY_ALLOWED_ORIGINS))
+                .closeOnTokenExpiry("close".equals(c.getString(DanmakuKeys.GATEWAY_TOKEN_EXPIRY).orElseThrow()))
                 .build());
     }
 

@@ -41,6 +41,7 @@ class DanmakuKeysTest {
         expected.put("gateway.connections.accept-rate", "10000");
         expected.put("gateway.connections.accept-burst", "20000");
         expected.put("gateway.allowed-origins", "\"\"");
+        expected.put("gateway.token.expiry", "ignore");
         expected.put("token.hmac.secret", "<unset>");
         expected.put("token.rsa.public-key-file", "<unset>");
         expected.put("token.ec.public-key-file", "<unset>");
