@@ -44,6 +44,8 @@ import java.util.List;
  *        gateway's own host; {@code *} allows any
  * @param tls TLS on the port (certificate and key files, reloaded when they change); null = plain HTTP and
  *        {@code ws://} (the default)
+ * @param closeOnTokenExpiry close a connection once its token's {@code exp} (plus the token leeway) has passed,
+ *        checked at the connection's ping tick ({@code gateway.token.expiry=close}); false keeps it open
  */
 public record GatewayConfig(
         String host,
@@ -71,7 +73,8 @@ public record GatewayConfig(
         int acceptRatePerSecond,
         int acceptBurst,
         List<String> allowedOrigins,
-        GatewayTlsConfig tls) {
+        GatewayTlsConfig tls,
+        boolean closeOnTokenExpiry) {
 
     public static final String DEFAULT_HOST = "0.0.0.0";
     public static final int DEFAULT_PORT = 8080;
@@ -152,7 +155,7 @@ public record GatewayConfig(
                 DEFAULT_PONG_TIMEOUT, DEFAULT_CONNECT_TIMEOUT, DEFAULT_ONLINE_REPORT_INTERVAL,
                 DEFAULT_MAX_SUBSCRIPTIONS_PER_CONNECTION, DEFAULT_POST_LINGER, DEFAULT_POST_MAX_BATCH,
                 DEFAULT_HANDSHAKE_TIMEOUT, DEFAULT_MAX_CONNECTIONS, DEFAULT_MAX_CONNECTIONS_PER_IP,
-                DEFAULT_ACCEPT_RATE_PER_SECOND, DEFAULT_ACCEPT_BURST, DEFAULT_ALLOWED_ORIGINS, null);
+                DEFAULT_ACCEPT_RATE_PER_SECOND, DEFAULT_ACCEPT_BURST, DEFAULT_ALLOWED_ORIGINS, null, false);
     }
 
     /** Effective event loop count. */
@@ -189,6 +192,7 @@ public record GatewayConfig(
         b.acceptBurst = acceptBurst;
         b.allowedOrigins = allowedOrigins;
         b.tls = tls;
+        b.closeOnTokenExpiry = closeOnTokenExpiry;
         return b;
     }
 
@@ -224,6 +228,7 @@ public record GatewayConfig(
         private int acceptBurst;
         private List<String> allowedOrigins;
         private GatewayTlsConfig tls;
+        private boolean closeOnTokenExpiry;
 
         public Builder host(String value) {
             this.host = value;
@@ -356,9 +361,14 @@ public record GatewayConfig(
             return this;
         }
 
+        public Builder closeOnTokenExpiry(boolean value) {
+            this.closeOnTokenExpiry = value;
+            return this;
+        }
+
         public GatewayConfig build() {
             return new GatewayConfig(host, port, ioThreads, maxFramePayloadBytes, batchWindow, batchMaxWindow, batchFlushShare, batchMaxMessages, ringSize, writeBufferLowBytes, writeBufferHighBytes, slowClientTimeout, pingInterval, pongTimeout, connectTimeout, onlineReportInterval, maxSubscriptionsPerConnection, postLinger, postMaxBatch, handshakeTimeout, maxConnections, maxConnectionsPerIp,
-                    acceptRatePerSecond, acceptBurst, allowedOrigins, tls);
+                    acceptRatePerSecond, acceptBurst, allowedOrigins, tls, closeOnTokenExpiry);
         }
     }
 

@@ -18,6 +18,7 @@ import io.danmaku.protocol.bus.BusSubscription;
 import io.danmaku.protocol.bus.MessageBus;
 import io.danmaku.protocol.post.PostService;
 import io.danmaku.protocol.store.HotStore;
+import io.danmaku.protocol.store.StoreSubscription;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.netty.bootstrap.ServerBootstrap;
 import io.netty.channel.Channel;
@@ -47,7 +48,8 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * The gateway role: binds the port, subscribes to the stream of every room, reports online counts, and on
+ * The gateway role: binds the port, subscribes to the stream of every room and to the hot store's disconnect
+ * requests ({@link io.danmaku.gateway.session.UserConnections}), reports online counts, and on
  * {@link #close()} drains (stops accepting, closes connections with 1001 spread over the drain window so
  * clients reconnect elsewhere in a trickle, then stops).
  */
@@ -70,6 +72,7 @@ public final class GatewayServer implements AutoCloseable {
     private final ReloadingSslContext tls;
     private Channel serverChannel;
     private BusSubscription feed;
+    private StoreSubscription disconnects;
     private io.netty.util.concurrent.ScheduledFuture<?> reporter;
     private io.netty.util.concurrent.ScheduledFuture<?> sweeper;
     private Map<String, Integer> lastReported = Map.of();
@@ -100,6 +103,7 @@ public final class GatewayServer implements AutoCloseable {
     /** Subscribes to the bus and binds the port; returns once accepting. */
     public GatewayServer start() throws InterruptedException {
         feed = bus.subscribeAll(new FanoutDispatcher(rooms));
+        disconnects = hotStore.subscribeDisconnects(context.users());
         Class<? extends ServerChannel> channelClass = epoll ? EpollServerSocketChannel.class
                 : NioServerSocketChannel.class;
         ServerBootstrap b = new ServerBootstrap()
@@ -132,6 +136,11 @@ public final class GatewayServer implements AutoCloseable {
 
     public RoomRegistry rooms() {
         return rooms;
+    }
+
+    /** The connections of each user on this gateway (those a disconnect request reaches). */
+    public io.danmaku.gateway.session.UserConnections users() {
+        return context.users();
     }
 
     public int connectionCount() {
@@ -208,6 +217,9 @@ public final class GatewayServer implements AutoCloseable {
         }
         if (tls != null) {
             tls.close();
+        }
+        if (disconnects != null) {
+            disconnects.close();
         }
         ioGroup.shutdownGracefully(0, 2, TimeUnit.SECONDS).syncUninterruptibly();
         bossGroup.shutdownGracefully(0, 2, TimeUnit.SECONDS).syncUninterruptibly();

@@ -60,7 +60,7 @@ public record LogicConfig(
     public static final Duration DEFAULT_PUBLISH_TIMEOUT = Duration.ofSeconds(5);
     public static final String DEFAULT_API_KEY = null;
     public static final Duration DEFAULT_ROOM_LEASE_PERIOD = Duration.ofMillis(100);
-    public static final int DEFAULT_MAX_POSTS_IN_FLIGHT = 50_000;
+    public static final int DEFAULT_MAX_POSTS_IN_FLIGHT = 10_000;
     public static final Duration DEFAULT_IDEMPOTENCY_TTL = Duration.ofMinutes(5);
 
     public LogicConfig {

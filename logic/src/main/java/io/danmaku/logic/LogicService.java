@@ -27,6 +27,7 @@ import io.danmaku.protocol.post.PostRequest;
 import io.danmaku.protocol.post.PostResult;
 import io.danmaku.protocol.post.PostService;
 import io.danmaku.protocol.post.RejectReason;
+import io.danmaku.protocol.store.DisconnectRequest;
 import io.danmaku.protocol.store.HotStore;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.DistributionSummary;
@@ -473,6 +474,19 @@ public final class LogicService implements PostService, AutoCloseable {
         requireNonNull(room, "room");
         requireNonNull(userId, "userId");
         return moderate(() -> store.unmute(room, userId), () -> restrictionRule.invalidate(room, userId));
+    }
+
+    /**
+     * Closes connections of a user on every gateway ({@link DisconnectRequest}): the request goes through the hot
+     * store's disconnect feed; completes once the store took it.
+     */
+    public CompletableFuture<Void> disconnect(DisconnectRequest request) {
+        requireNonNull(request, "request");
+        try {
+            return store.publishDisconnect(request);
+        } catch (RuntimeException e) {
+            return CompletableFuture.failedFuture(e);
+        }
     }
 
     private static CompletableFuture<Void> moderate(Supplier<CompletableFuture<Void>> action,

@@ -2,6 +2,8 @@ package io.danmaku.logic;
 
 import io.danmaku.protocol.DanmakuException;
 import io.danmaku.protocol.RoomRecord;
+import io.danmaku.protocol.store.DisconnectListener;
+import io.danmaku.protocol.store.DisconnectRequest;
 import io.danmaku.protocol.store.HistoryPage;
 import io.danmaku.protocol.store.HistoryQuery;
 import io.danmaku.protocol.store.HotStore;
@@ -99,6 +101,16 @@ public final class FaultyHotStore implements HotStore {
     }
 
     /** The feed itself stays up while the store is down (as a subscription that is not cut). */
+    @Override
+    public CompletableFuture<Void> publishDisconnect(DisconnectRequest request) {
+        return delegate.publishDisconnect(request);
+    }
+
+    @Override
+    public StoreSubscription subscribeDisconnects(DisconnectListener listener) {
+        return delegate.subscribeDisconnects(listener);
+    }
+
     @Override
     public StoreSubscription subscribeRestrictions(RestrictionListener listener) {
         return delegate.subscribeRestrictions(listener);

@@ -25,7 +25,7 @@ class LogicConfigTest {
         assertThat(c.publishTimeout()).isEqualTo(Duration.ofSeconds(5));
         assertThat(c.apiKey()).isNull();
         assertThat(c.roomLeasePeriod()).isEqualTo(Duration.ofMillis(100));
-        assertThat(c.maxPostsInFlight()).isEqualTo(50_000);
+        assertThat(c.maxPostsInFlight()).isEqualTo(10_000);
     }
 
     @Test

@@ -2,6 +2,8 @@ package io.danmaku.storage;
 
 import io.danmaku.protocol.DanmakuException;
 import io.danmaku.protocol.RoomRecord;
+import io.danmaku.protocol.store.DisconnectListener;
+import io.danmaku.protocol.store.DisconnectRequest;
 import io.danmaku.protocol.store.HistoryPage;
 import io.danmaku.protocol.store.HistoryQuery;
 import io.danmaku.protocol.store.HotStore;
@@ -88,6 +90,16 @@ public final class FailingHotStore implements HotStore {
     @Override
     public CompletableFuture<List<Restriction>> restrictions(List<RestrictionKey> keys) {
         return delegate.restrictions(keys);
+    }
+
+    @Override
+    public CompletableFuture<Void> publishDisconnect(DisconnectRequest request) {
+        return delegate.publishDisconnect(request);
+    }
+
+    @Override
+    public StoreSubscription subscribeDisconnects(DisconnectListener listener) {
+        return delegate.subscribeDisconnects(listener);
     }
 
     @Override

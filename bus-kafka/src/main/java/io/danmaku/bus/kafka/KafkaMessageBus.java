@@ -13,6 +13,7 @@ import io.danmaku.protocol.bus.MessageBus;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
+import io.micrometer.core.instrument.binder.kafka.KafkaClientMetrics;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -97,6 +98,7 @@ public final class KafkaMessageBus implements MessageBus {
 
     private final KafkaBusConfig config;
     private final MeterRegistry registry;
+    private final KafkaClientMetrics producerMetrics;
     private final int id = IDS.incrementAndGet();
     private final Uuid topicId;
     private final String[] epochs;
@@ -138,6 +140,10 @@ public final class KafkaMessageBus implements MessageBus {
                     config.topic(), e.toString());
         }
         this.publisher = new Publisher(producer, config.topic(), epochs, config, registry);
+        // the producer's own metrics (records per request, batch size, record queue time, request latency…) as
+        // kafka_producer_* meters, so batching can be watched where everything else is
+        this.producerMetrics = new KafkaClientMetrics(producer);
+        producerMetrics.bindTo(registry);
         log.info("Kafka bus ready on topic {} (id {}, {} partitions): {}", config.topic(), topicId, epochs.length,
                 config);
     }
@@ -233,6 +239,7 @@ public final class KafkaMessageBus implements MessageBus {
         for (BusSubscription s : List.copyOf(subscriptions)) {
             s.close();
         }
+        producerMetrics.close();
         publisher.close();
         synchronized (lock) {
             gauges.forEach(registry::remove);

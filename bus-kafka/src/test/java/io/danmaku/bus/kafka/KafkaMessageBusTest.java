@@ -249,6 +249,16 @@ class KafkaMessageBusTest {
         assertThat(registry.get("danmaku.bus.kafka.errors").tag("op", "listener").counter().count()).isPositive();
     }
 
+    @Test
+    void theProducersOwnMetricsAreMetersAndShowTheRecordsSent() throws Exception {
+        SimpleMeterRegistry registry = new SimpleMeterRegistry();
+        KafkaMessageBus bus = toClose(new KafkaMessageBus(config(topic("producer-metrics"), 1), registry));
+        publishTo(bus, List.of("metrics-room"), "m", 5);
+        await().atMost(TIMEOUT).until(() -> registry.find("kafka.producer.record.send.total").functionCounters()
+                .stream().mapToDouble(c -> c.count()).sum() >= 5);
+        assertThat(registry.find("kafka.producer.batch.size.avg").gauges()).isNotEmpty();
+    }
+
     // ---------------------------------------------------------------- helpers
 
     private static double lag(SimpleMeterRegistry registry, String group) {

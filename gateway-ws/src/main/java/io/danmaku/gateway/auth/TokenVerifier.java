@@ -19,6 +19,7 @@ import java.security.interfaces.ECPublicKey;
 import java.security.interfaces.RSAPublicKey;
 import java.security.spec.X509EncodedKeySpec;
 import java.time.Clock;
+import java.time.Duration;
 import java.time.Instant;
 import java.util.Base64;
 import java.util.HashSet;
@@ -40,9 +41,11 @@ import java.util.TreeSet;
  */
 public final class TokenVerifier {
     private final Map<String, JWTVerifier> byAlgorithm;
+    private final Duration leeway;
 
-    private TokenVerifier(Map<String, JWTVerifier> byAlgorithm) {
+    private TokenVerifier(Map<String, JWTVerifier> byAlgorithm, Duration leeway) {
         this.byAlgorithm = byAlgorithm;
+        this.leeway = leeway;
     }
 
     /**
@@ -69,7 +72,7 @@ public final class TokenVerifier {
         if (rules.ecPublicKey() != null) {
             verifiers.put("ES256", verifier(Algorithm.ECDSA256(rules.ecPublicKey(), null), rules, clock));
         }
-        return new TokenVerifier(Map.copyOf(verifiers));
+        return new TokenVerifier(Map.copyOf(verifiers), rules.leeway());
     }
 
     private static JWTVerifier verifier(Algorithm algorithm, TokenRules rules, Clock clock) {
@@ -106,6 +109,11 @@ public final class TokenVerifier {
             throw new IllegalArgumentException(key + ": " + pem + " (expected: a readable PEM " + algorithm
                     + " public key): " + e.getMessage(), e);
         }
+    }
+
+    /** The clock skew accepted on the time claims. */
+    public Duration leeway() {
+        return leeway;
     }
 
     public boolean enabled() {

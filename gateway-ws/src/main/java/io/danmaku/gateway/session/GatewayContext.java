@@ -31,6 +31,7 @@ public final class GatewayContext {
     private final boolean allowAnonymous;
     private final MeterRegistry meters;
     private final AtomicInteger connections = new AtomicInteger();
+    private final UserConnections users = new UserConnections();
     private final ConcurrentHashMap<String, Counter> counters = new ConcurrentHashMap<>();
     private final ConcurrentHashMap<EventLoop, PingWheel> pingWheels = new ConcurrentHashMap<>();
     private final ConcurrentHashMap<EventLoop, PostCoalescer> coalescers = new ConcurrentHashMap<>();
@@ -87,6 +88,11 @@ public final class GatewayContext {
 
     public AtomicInteger connections() {
         return connections;
+    }
+
+    /** The connections of each user on this gateway, for disconnect requests. */
+    public UserConnections users() {
+        return users;
     }
 
     /** The batcher of the posts of the sessions on {@code loop} (one per loop), in front of {@link #posts()}. */

@@ -1,8 +1,10 @@
 package io.danmaku.gateway.session;
 
 import io.danmaku.gateway.GatewayConfig;
+import io.danmaku.gateway.auth.Identity;
 import io.danmaku.gateway.room.LoopShard;
 import io.danmaku.gateway.room.Member;
+import io.danmaku.protocol.store.DisconnectRequest;
 import io.netty.buffer.CompositeByteBuf;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelFutureListener;
@@ -45,6 +47,8 @@ public abstract class WebSocketSession extends SimpleChannelInboundHandler<WebSo
     private final String protocol;
     private final int slowCode;
     private final int internalErrorCode;
+    private final int expiredCode;
+    private final int forcedCode;
     protected Channel channel;
     protected LoopShard shard;
     private boolean closed;
@@ -54,6 +58,10 @@ public abstract class WebSocketSession extends SimpleChannelInboundHandler<WebSo
     /** The fragments of a message still arriving; null between messages. */
     private CompositeByteBuf fragments;
     private boolean fragmentsText;
+    /** The user this connection is registered under in {@link UserConnections}; null while none. */
+    private String userId;
+    /** When the token's {@code exp} plus the leeway passes (epoch ms), checked at each tick; 0 = not checked. */
+    private long expiresAtMillis;
     /** This session's place in its loop's {@link PingWheel}; -1 when not ticked. */
     int wheelSlot = -1;
     int wheelIndex = -1;
@@ -62,14 +70,19 @@ public abstract class WebSocketSession extends SimpleChannelInboundHandler<WebSo
      * @param protocol the metric tag of this protocol
      * @param slowCode the close code counted when a slow connection is dropped
      * @param internalErrorCode the close code for an unexpected server error
+     * @param expiredCode the close code once the token expired ({@code gateway.token.expiry=close})
+     * @param forcedCode the close code of a disconnect request (the server API's {@code disconnect})
      */
-    protected WebSocketSession(GatewayContext ctx, String protocol, int slowCode, int internalErrorCode) {
+    protected WebSocketSession(GatewayContext ctx, String protocol, int slowCode, int internalErrorCode,
+                               int expiredCode, int forcedCode) {
         super(WebSocketFrame.class, true);
         this.ctx = ctx;
         this.config = ctx.config();
         this.protocol = protocol;
         this.slowCode = slowCode;
         this.internalErrorCode = internalErrorCode;
+        this.expiredCode = expiredCode;
+        this.forcedCode = forcedCode;
         this.messageLimit = config.maxFramePayloadBytes();
     }
 
@@ -122,8 +135,47 @@ public abstract class WebSocketSession extends SimpleChannelInboundHandler<WebSo
     }
 
     final void tick(long nowNanos) {
-        if (!closed) {
-            onTick(nowNanos);
+        if (closed) {
+            return;
+        }
+        if (expiresAtMillis != 0 && System.currentTimeMillis() >= expiresAtMillis) {
+            disconnect(expiredCode, "connection expired");
+            return;
+        }
+        onTick(nowNanos);
+    }
+
+    /**
+     * The connection is authenticated as {@code who} (at connect, and again at each token refresh): a user's
+     * connection is registered for disconnect requests, and with {@code gateway.token.expiry=close} its token's
+     * expiry is checked at every tick from now on (the protocol keeps its ticks going, or they start here).
+     */
+    protected final void authenticated(Identity who) {
+        if (closed || who.anonymous()) {
+            return;
+        }
+        if (userId == null) {
+            userId = who.user().id();
+            ctx.users().add(userId, this);
+        }
+        if (config.closeOnTokenExpiry() && who.expiresAt() != null) {
+            expiresAtMillis = Math.max(1, who.expiresAt().plus(ctx.tokens().leeway()).toEpochMilli());
+            startTicks();
+        } else {
+            expiresAtMillis = 0;
+        }
+    }
+
+    /** The client id a disconnect request may name to pick this connection, or null when it has none. */
+    protected String clientId() {
+        return null;
+    }
+
+    /** Closes with the forced-disconnect code if {@code request} concerns this connection; on its event loop. */
+    final void forceDisconnect(DisconnectRequest request) {
+        if (!closed && userId != null && request.matches(userId, request.clientId() == null ? null : clientId())) {
+            log.info("[{}] disconnected by request (user {})", channel.id(), userId);
+            disconnect(forcedCode, "force disconnect");
         }
     }
 
@@ -159,6 +211,9 @@ public abstract class WebSocketSession extends SimpleChannelInboundHandler<WebSo
         cleanedUp = true;
         dropFragments();
         markClosed();
+        if (userId != null) {
+            ctx.users().remove(userId, this);
+        }
         leaveRooms();
         ctx.connections().decrementAndGet();
     }

@@ -46,7 +46,7 @@ class PingWheelTest {
         PingWheel leaveOnTick;
 
         Probe() {
-            super(context, "probe", 3008, 1011);
+            super(context, "probe", 3008, 1011, 3005, 3503);
         }
 
         @Override

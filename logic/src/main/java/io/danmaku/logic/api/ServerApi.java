@@ -9,6 +9,7 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.danmaku.logic.LogicConfig;
 import io.danmaku.logic.LogicService;
 import io.danmaku.logic.PublishOutcome;
+import io.danmaku.protocol.store.DisconnectRequest;
 import io.danmaku.protocol.logging.ThrottledLog;
 import io.danmaku.protocol.RoomId;
 import io.danmaku.protocol.bus.BusPosition;
@@ -39,7 +40,9 @@ import org.slf4j.LoggerFactory;
  * moderation
  * {@code POST /api/ban} ({@code {"user","duration_ms"}}), {@code /api/unban} ({@code {"user"}}),
  * {@code /api/mute} ({@code {"channel","user","duration_ms"}}), {@code /api/unmute} ({@code {"channel","user"}})
- * answer {@code {"result":{}}}. What {@code data} may hold is described at {@link LogicService#publishData}.
+ * answer {@code {"result":{}}}; {@code POST /api/disconnect} ({@code {"user"}}, optional {@code "client"}: one
+ * connection's client id) closes that user's connections on every gateway (Centrifugo's close code 3503, no
+ * reconnect) and answers {@code {"result":{}}} once the hot store carried the request. What {@code data} may hold is described at {@link LogicService#publishData}.
  *
  * <p>Authentication: the configured key in {@code X-API-Key: <key>} or {@code Authorization: apikey <key>},
  * compared in constant time; without a configured key the API answers 403 to everything.
@@ -89,7 +92,8 @@ public final class ServerApi implements HttpApi {
                 "ban", this::ban,
                 "unban", this::unban,
                 "mute", this::mute,
-                "unmute", this::unmute);
+                "unmute", this::unmute,
+                "disconnect", this::disconnect);
         if (apiKey == null) {
             LOG.warn("server API disabled: no API key configured (api.key, env DANMAKU_API_KEY); every request gets 403");
         }
@@ -141,7 +145,7 @@ public final class ServerApi implements HttpApi {
         Function<ObjectNode, CompletableFuture<ApiResponse>> handler = methods.get(method);
         if (handler == null) {
             return done(ApiResponse.error(404, CODE_METHOD_NOT_FOUND, "method not found: " + abbreviate(request.path())
-                    + " (expected: " + PATH_PREFIX + "{publish,broadcast,ban,unban,mute,unmute})"));
+                    + " (expected: " + PATH_PREFIX + "{publish,broadcast,ban,unban,mute,unmute,disconnect})"));
         }
         if (!"POST".equalsIgnoreCase(request.method())) {
             return done(ApiResponse.error(405, CODE_BAD_REQUEST, "bad request: HTTP method " + abbreviate(request.method())
@@ -247,6 +251,13 @@ public final class ServerApi implements HttpApi {
         return moderation(logic.unmute(room, user));
     }
 
+    private CompletableFuture<ApiResponse> disconnect(ObjectNode body) {
+        String user = user(body);
+        String client = client(body);
+        LOG.info("server API: disconnect user {}{}", user, client == null ? "" : " client " + client);
+        return moderation(logic.disconnect(new DisconnectRequest(user, client)));
+    }
+
     private CompletableFuture<ApiResponse> moderation(CompletableFuture<Void> action) {
         return action.handle((v, e) -> {
             if (e != null) {
@@ -315,6 +326,21 @@ public final class ServerApi implements HttpApi {
         }
         if (!n.isTextual() || n.textValue().isEmpty() || n.textValue().length() > MAX_USER_ID_LENGTH) {
             throw new BadRequest("user: " + abbreviate(n.toString()) + " (expected: " + expected + ")");
+        }
+        return n.textValue();
+    }
+
+    /** The optional {@code client} (a connection's client id); null when absent or empty, as in Centrifugo. */
+    private static String client(ObjectNode body) {
+        JsonNode n = body.get("client");
+        if (n == null || n.isNull() || (n.isTextual() && n.textValue().isEmpty())) {
+            return null;
+        }
+        String expected = "a client id of 1.." + DisconnectRequest.MAX_CLIENT_ID_LENGTH
+                + " characters without a line feed";
+        if (!n.isTextual() || n.textValue().length() > DisconnectRequest.MAX_CLIENT_ID_LENGTH
+                || n.textValue().indexOf('\n') >= 0) {
+            throw new BadRequest("client: " + abbreviate(n.toString()) + " (expected: " + expected + ")");
         }
         return n.textValue();
     }

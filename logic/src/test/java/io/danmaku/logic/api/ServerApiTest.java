@@ -19,6 +19,8 @@ import io.danmaku.protocol.memory.MemoryMessageBus;
 import io.danmaku.protocol.post.PostRequest;
 import io.danmaku.protocol.post.RejectReason;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
+import io.danmaku.protocol.store.DisconnectRequest;
+import io.danmaku.protocol.store.StoreSubscription;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.util.HashMap;
@@ -379,6 +381,32 @@ class ServerApiTest {
         assertThat(post("/api/mute", "{\"user\":\"u1\",\"duration_ms\":1000}").errorMessage())
                 .startsWith("channel: missing");
         assertThat(post("/api/unmute", "{\"channel\":\"a b\",\"user\":\"u1\"}").status()).isEqualTo(400);
+    }
+
+    @Test
+    void disconnectPublishesARequestForTheUserOrOneOfItsClients() {
+        List<DisconnectRequest> heard = new CopyOnWriteArrayList<>();
+        try (StoreSubscription s = store.subscribeDisconnects(heard::add)) {
+            Reply all = post("/api/disconnect", "{\"user\":\"u1\"}");
+            assertThat(all.status()).isEqualTo(200);
+            assertThat(all.body().toString()).isEqualTo("{\"result\":{}}");
+            // Centrifugo's empty client means every connection; unknown fields (whitelist, session) are ignored
+            assertThat(post("/api/disconnect", "{\"user\":\"u2\",\"client\":\"\",\"whitelist\":[]}").status())
+                    .isEqualTo(200);
+            assertThat(post("/api/disconnect", "{\"user\":\"u3\",\"client\":\"c-9\"}").status()).isEqualTo(200);
+        }
+        assertThat(heard).containsExactly(DisconnectRequest.user("u1"), DisconnectRequest.user("u2"),
+                new DisconnectRequest("u3", "c-9"));
+        assertThat(requests("disconnect", 200)).isEqualTo(3);
+    }
+
+    @Test
+    void disconnectFieldsAreChecked() {
+        assertThat(post("/api/disconnect", "{}").errorMessage()).startsWith("user: missing (expected: a user id");
+        assertThat(post("/api/disconnect", "{\"user\":\"u1\",\"client\":7}").errorMessage())
+                .startsWith("client: 7 (expected: a client id of 1..64");
+        assertThat(post("/api/disconnect", "{\"user\":\"u1\",\"client\":\"" + "c".repeat(65) + "\"}").status())
+                .isEqualTo(400);
     }
 
     @Test

@@ -4,6 +4,8 @@ import static java.util.Objects.requireNonNull;
 
 import io.danmaku.protocol.DanmakuException;
 import io.danmaku.protocol.RoomRecord;
+import io.danmaku.protocol.store.DisconnectListener;
+import io.danmaku.protocol.store.DisconnectRequest;
 import io.danmaku.protocol.store.HistoryPage;
 import io.danmaku.protocol.store.HistoryQuery;
 import io.danmaku.protocol.store.HotStore;
@@ -66,6 +68,7 @@ public final class MemoryHotStore implements HotStore {
     private volatile long callsBetweenSweeps = MIN_CALLS_BETWEEN_SWEEPS;
     private final AtomicBoolean sweeping = new AtomicBoolean();
     private final CopyOnWriteArrayList<RestrictionListener> restrictionListeners = new CopyOnWriteArrayList<>();
+    private final CopyOnWriteArrayList<DisconnectListener> disconnectListeners = new CopyOnWriteArrayList<>();
     private volatile boolean closed;
 
     public MemoryHotStore() {
@@ -234,6 +237,26 @@ public final class MemoryHotStore implements HotStore {
         restrictionListeners.add(listener);
         listener.reset();
         return () -> restrictionListeners.remove(listener);
+    }
+
+    /** Requests are delivered synchronously, on the calling thread, before the future completes. */
+    @Override
+    public CompletableFuture<Void> publishDisconnect(DisconnectRequest request) {
+        requireNonNull(request, "request");
+        return call(() -> {
+            for (DisconnectListener l : disconnectListeners) {
+                l.disconnect(request);
+            }
+            return null;
+        });
+    }
+
+    @Override
+    public StoreSubscription subscribeDisconnects(DisconnectListener listener) {
+        requireNonNull(listener, "listener");
+        disconnectListeners.add(listener);
+        listener.subscribed();
+        return () -> disconnectListeners.remove(listener);
     }
 
     private void changed(RestrictionChange change) {

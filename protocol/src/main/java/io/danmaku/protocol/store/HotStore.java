@@ -60,6 +60,20 @@ public interface HotStore extends AutoCloseable {
      */
     StoreSubscription subscribeRestrictions(RestrictionListener listener);
 
+    /**
+     * Sends {@code request} to every subscriber of {@link #subscribeDisconnects} through any client of this store
+     * (this one included): the gateways close the matching connections. Completes once the store took it; a
+     * subscriber that is cut at that moment never gets it (nothing is kept).
+     */
+    CompletableFuture<Void> publishDisconnect(DisconnectRequest request);
+
+    /**
+     * Delivers every {@link DisconnectRequest} published from now on through any client of this store to
+     * {@code listener}; {@link DisconnectListener#subscribed} is called once the subscription is established, and
+     * again after it was cut and is back.
+     */
+    StoreSubscription subscribeDisconnects(DisconnectListener listener);
+
     /** Takes one token from bucket {@code key} (created full on first use). */
     CompletableFuture<RateDecision> acquire(String key, RateLimit limit);
 

@@ -4,6 +4,8 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
 import io.danmaku.protocol.RoomRecord;
+import io.danmaku.protocol.store.DisconnectListener;
+import io.danmaku.protocol.store.DisconnectRequest;
 import io.danmaku.protocol.store.HistoryPage;
 import io.danmaku.protocol.store.HistoryQuery;
 import io.danmaku.protocol.store.HotStore;
@@ -387,6 +389,48 @@ public abstract class HotStoreContract {
         }
     }
 
+    // ---------------------------------------------------------------- disconnect requests
+
+    @Test
+    void disconnectRequestsReachEverySubscriberOfEveryClient() {
+        String user = name("user") + "\n{x} 弹幕:"; // any character in a user id
+        String other = name("user");
+        DisconnectRecorder here = new DisconnectRecorder();
+        DisconnectRecorder there = new DisconnectRecorder();
+        try (StoreSubscription a = store.subscribeDisconnects(here);
+             StoreSubscription b = otherClient().subscribeDisconnects(there)) {
+            await().atMost(TIMEOUT).until(() -> here.subscribed.get() >= 1 && there.subscribed.get() >= 1);
+
+            get(store.publishDisconnect(DisconnectRequest.user(user)));
+            get(otherClient().publishDisconnect(new DisconnectRequest(other, "client-7")));
+
+            List<DisconnectRequest> expected = List.of(DisconnectRequest.user(user),
+                    new DisconnectRequest(other, "client-7"));
+            await().atMost(TIMEOUT).untilAsserted(() -> {
+                assertThat(here.of(user, other)).containsExactlyElementsOf(expected);
+                assertThat(there.of(user, other)).containsExactlyElementsOf(expected);
+            });
+        }
+    }
+
+    @Test
+    void aClosedDisconnectSubscriptionGetsNothingMore() {
+        String user = name("user");
+        DisconnectRecorder closed = new DisconnectRecorder();
+        DisconnectRecorder open = new DisconnectRecorder();
+        StoreSubscription first = otherClient().subscribeDisconnects(closed);
+        try (StoreSubscription second = otherClient().subscribeDisconnects(open)) {
+            await().atMost(TIMEOUT).until(() -> closed.subscribed.get() >= 1 && open.subscribed.get() >= 1);
+            first.close();
+
+            get(store.publishDisconnect(DisconnectRequest.user(user)));
+
+            // Both hear a request at the same moment: once the open one has it, the closed one would have too.
+            await().atMost(TIMEOUT).until(() -> !open.of(user).isEmpty());
+            assertThat(closed.of(user)).isEmpty();
+        }
+    }
+
     // ---------------------------------------------------------------- rate limits
 
     @Test
@@ -565,6 +609,28 @@ public abstract class HotStoreContract {
         public List<RestrictionChange> changesOf(String... users) {
             List<String> wanted = List.of(users);
             return changes.stream().filter(c -> wanted.contains(c.userId())).toList();
+        }
+    }
+
+    /** Records the disconnect requests a subscription delivers; called on store threads. */
+    public static final class DisconnectRecorder implements DisconnectListener {
+        public final AtomicInteger subscribed = new AtomicInteger();
+        private final List<DisconnectRequest> requests = new CopyOnWriteArrayList<>();
+
+        @Override
+        public void disconnect(DisconnectRequest request) {
+            requests.add(request);
+        }
+
+        @Override
+        public void subscribed() {
+            subscribed.incrementAndGet();
+        }
+
+        /** The requests for these users, in order of delivery. */
+        public List<DisconnectRequest> of(String... users) {
+            List<String> wanted = List.of(users);
+            return requests.stream().filter(r -> wanted.contains(r.userId())).toList();
         }
     }
 

@@ -56,6 +56,7 @@ public final class DanmakuKeys {
     public static final String GATEWAY_TLS_CERT_FILE = "gateway.tls.cert-file";
     public static final String GATEWAY_TLS_KEY_FILE = "gateway.tls.key-file";
     public static final String GATEWAY_TLS_RELOAD_INTERVAL = "gateway.tls.reload-interval";
+    public static final String GATEWAY_TOKEN_EXPIRY = "gateway.token.expiry";
 
     public static final String TOKEN_HMAC_SECRET = "token.hmac.secret";
     public static final String TOKEN_RSA_PUBLIC_KEY_FILE = "token.rsa.public-key-file";
@@ -221,6 +222,11 @@ public final class DanmakuKeys {
                     between(Duration.ZERO, Duration.ofHours(1)),
                     "How often the certificate and key files are read again; a changed, matching pair serves new "
                     + "connections from then on, open connections keep theirs; 0 = never.")
+            .define(GATEWAY_TOKEN_EXPIRY, STRING, "ignore", Validator.oneOf("ignore", "close"),
+                    "What happens to a connection when its token's exp (plus token.leeway) passes: ignore = it stays "
+                    + "open (expiry is checked at connect and refresh only); close = it is closed at its next ping "
+                    + "tick (within gateway.ping.interval) with 3005 (Centrifugo protocol; the SDK gets a new token "
+                    + "and reconnects) or 4004 (Bilibili).")
 
             .define(TOKEN_HMAC_SECRET, PASSWORD, null, Validator.minBytes(32),
                     "HMAC secret for HS256, HS384 and HS512 connection tokens; unset = those tokens are refused.")
@@ -275,7 +281,7 @@ public final class DanmakuKeys {
                     between(Duration.ofMillis(1), Duration.ofSeconds(10)),
                     "Room rate-limit tokens leased from the hot store are spent in logic for this long (one store "
                     + "call per room per lease, sized by the room's demand in the last period).")
-            .define(LOGIC_MAX_POSTS_IN_FLIGHT, INT, 50_000, between(1, 10_000_000),
+            .define(LOGIC_MAX_POSTS_IN_FLIGHT, INT, 10_000, between(1, 10_000_000),
                     "Posts being validated or published at once; beyond it a batch is refused unavailable at once.")
             .define(LOGIC_IDEMPOTENCY_TTL, DURATION, Duration.ofMinutes(5),
                     between(Duration.ofSeconds(1), Duration.ofDays(1)),

@@ -62,6 +62,11 @@ public final class GatewayRole implements Role {
         return gateway.port();
     }
 
+    /** True once this gateway's subscription to the server API's disconnect requests is established. */
+    public boolean hearsDisconnects() {
+        return gateway != null && gateway.users().listening();
+    }
+
     @Override
     public void close() {
         if (gateway != null) {

@@ -54,6 +54,7 @@ final class TierConfigs {
                 .acceptBurst(c.getInt(DanmakuKeys.GATEWAY_CONNECTIONS_ACCEPT_BURST))
                 .allowedOrigins(c.getList(DanmakuKeys.GATEWAY_ALLOWED_ORIGINS))
                 .tls(gatewayTls(c))
+                .closeOnTokenExpiry("close".equals(c.getString(DanmakuKeys.GATEWAY_TOKEN_EXPIRY).orElseThrow()))
                 .build());
     }
 

@@ -13,7 +13,8 @@ import java.time.Duration;
 
 /**
  * A backend posting danmaku through logic's server API ({@code POST /api/publish} with the API key), as
- * Centrifugo's server API clients do; and a moderator banning a user ({@code POST /api/ban}).
+ * Centrifugo's server API clients do; and a moderator banning a user ({@code POST /api/ban}) or cutting their
+ * connections ({@code POST /api/disconnect}).
  */
 final class ApiPoster {
     private static final Duration REQUEST_TIMEOUT = Duration.ofSeconds(20);
@@ -41,6 +42,11 @@ final class ApiPoster {
     /** Bans {@code user} from posting anywhere for {@code duration}. */
     Result ban(String user, Duration duration) {
         return call("ban", Json.MAPPER.createObjectNode().put("user", user).put("duration_ms", duration.toMillis()));
+    }
+
+    /** Closes every connection of {@code user} on every gateway. */
+    Result disconnect(String user) {
+        return call("disconnect", Json.MAPPER.createObjectNode().put("user", user));
     }
 
     private Result call(String method, ObjectNode body) {

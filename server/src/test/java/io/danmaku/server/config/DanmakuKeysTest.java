@@ -44,6 +44,7 @@ class DanmakuKeysTest {
         expected.put("gateway.tls.cert-file", "<unset>");
         expected.put("gateway.tls.key-file", "<unset>");
         expected.put("gateway.tls.reload-interval", "10s");
+        expected.put("gateway.token.expiry", "ignore");
         expected.put("token.hmac.secret", "<unset>");
         expected.put("token.rsa.public-key-file", "<unset>");
         expected.put("token.ec.public-key-file", "<unset>");
@@ -65,7 +66,7 @@ class DanmakuKeysTest {
         expected.put("logic.restriction.cache-ttl", "30s");
         expected.put("logic.publish.timeout", "5s");
         expected.put("logic.rate.room.lease-period", "100ms");
-        expected.put("logic.max-posts-in-flight", "50000");
+        expected.put("logic.max-posts-in-flight", "10000");
         expected.put("logic.idempotency.ttl", "5m");
         expected.put("storage.group", "danmaku-storage");
         expected.put("store.memory.history-per-room", "1000");

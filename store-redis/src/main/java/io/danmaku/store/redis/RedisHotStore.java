@@ -4,6 +4,8 @@ import static java.util.Objects.requireNonNull;
 
 import io.danmaku.protocol.DanmakuException;
 import io.danmaku.protocol.RoomRecord;
+import io.danmaku.protocol.store.DisconnectListener;
+import io.danmaku.protocol.store.DisconnectRequest;
 import io.danmaku.protocol.store.HistoryPage;
 import io.danmaku.protocol.store.HistoryQuery;
 import io.danmaku.protocol.store.HotStore;
@@ -74,7 +76,8 @@ import org.slf4j.LoggerFactory;
  *       script.</li>
  *   <li>Ban and mute lookups of a batch: all commands in flight together (one round trip per node).</li>
  *   <li>Ban and mute changes: published on {@link RedisKeys#RESTRICTIONS_CHANNEL} after the write; subscribers
- *       share one pub/sub connection per store ({@link RestrictionFeed}).</li>
+ *       share one pub/sub connection per store ({@link StoreFeed}).</li>
+ *   <li>Disconnect requests: published on {@link RedisKeys#DISCONNECTS_CHANNEL}, heard on the same connection.</li>
  * </ul>
  *
  * <p>The cluster client refreshes its topology periodically and on adaptive triggers, and every command
@@ -100,7 +103,7 @@ public final class RedisHotStore implements HotStore {
     /** What the meters are tagged with: one per operation. */
     enum Op {
         APPEND_HISTORY, HISTORY, REPORT_ONLINE, ONLINE, BAN, UNBAN, MUTE, UNMUTE, RESTRICTION, RESTRICTIONS,
-        PUBLISH_RESTRICTION, SUBSCRIBE_RESTRICTIONS, ACQUIRE, LEASE, MARK_ONCE, UNMARK,
+        PUBLISH_RESTRICTION, PUBLISH_DISCONNECT, SUBSCRIBE, ACQUIRE, LEASE, MARK_ONCE, UNMARK,
         CLAIM_ONCE, COMPLETE_ONCE, RELEASE_ONCE;
 
         final String tag = name().toLowerCase(Locale.ROOT);
@@ -113,7 +116,7 @@ public final class RedisHotStore implements HotStore {
     private final Map<Op, Timer> latency = new EnumMap<>(Op.class);
     private final Map<Op, Counter> errors = new EnumMap<>(Op.class);
     private final Map<Op, AtomicLong> lastWarnNanos = new EnumMap<>(Op.class);
-    private final RestrictionFeed restrictionFeed;
+    private final StoreFeed feed;
     private volatile boolean closed;
 
     private RedisHotStore(RedisStoreConfig config, AbstractRedisClient client,
@@ -124,8 +127,8 @@ public final class RedisHotStore implements HotStore {
         this.client = client;
         this.connection = connection;
         this.commands = commands;
-        this.restrictionFeed = new RestrictionFeed(pubSubConnector, client.getResources().eventExecutorGroup(),
-                error -> failure(Op.SUBSCRIBE_RESTRICTIONS, error));
+        this.feed = new StoreFeed(pubSubConnector, client.getResources().eventExecutorGroup(),
+                error -> failure(Op.SUBSCRIBE, error));
         for (Op op : Op.values()) {
             latency.put(op, Timer.builder("danmaku.store.redis.latency")
                     .description("Hot store calls to Redis, from call to reply")
@@ -445,14 +448,32 @@ public final class RedisHotStore implements HotStore {
 
     /**
      * Subscribes to {@link RedisKeys#RESTRICTIONS_CHANNEL} (the store opens its pub/sub connection with the first
-     * subscriber); see {@link RestrictionFeed} for the message format and when listeners are reset. Listeners are
+     * subscriber); see {@link StoreFeed} for the message format and when listeners are reset. Listeners are
      * called on Lettuce's I/O thread.
      *
      * @throws IllegalStateException when the store is closed
      */
     @Override
     public StoreSubscription subscribeRestrictions(RestrictionListener listener) {
-        return restrictionFeed.subscribe(listener);
+        return feed.subscribe(listener);
+    }
+
+    /** {@code PUBLISH} on {@link RedisKeys#DISCONNECTS_CHANNEL}; fails when Redis does not take it. */
+    @Override
+    public CompletableFuture<Void> publishDisconnect(DisconnectRequest request) {
+        return call(Op.PUBLISH_DISCONNECT, () -> commands.publish(RedisKeys.DISCONNECTS_CHANNEL,
+                StoreFeed.encodeDisconnect(requireNonNull(request, "request"))).thenApply(n -> null));
+    }
+
+    /**
+     * Subscribes to {@link RedisKeys#DISCONNECTS_CHANNEL} on the store's pub/sub connection ({@link StoreFeed});
+     * listeners are called on Lettuce's I/O thread.
+     *
+     * @throws IllegalStateException when the store is closed
+     */
+    @Override
+    public StoreSubscription subscribeDisconnects(DisconnectListener listener) {
+        return feed.subscribeDisconnects(listener);
     }
 
     /**
@@ -465,7 +486,7 @@ public final class RedisHotStore implements HotStore {
         long startNanos = System.nanoTime();
         CompletableFuture<Long> sent;
         try {
-            sent = commands.publish(RedisKeys.RESTRICTIONS_CHANNEL, RestrictionFeed.encode(change))
+            sent = commands.publish(RedisKeys.RESTRICTIONS_CHANNEL, StoreFeed.encode(change))
                     .toCompletableFuture();
         } catch (RuntimeException e) {
             sent = CompletableFuture.failedFuture(e);
@@ -586,7 +607,7 @@ public final class RedisHotStore implements HotStore {
         }
         closed = true;
         try {
-            restrictionFeed.close();
+            feed.close();
             connection.close();
         } finally {
             client.shutdown(Duration.ZERO, SHUTDOWN_TIMEOUT);

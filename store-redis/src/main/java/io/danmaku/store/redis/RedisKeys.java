@@ -23,7 +23,8 @@ import io.danmaku.protocol.RoomId;
  *       pending, {@code D} followed by the stored result once completed.</li>
  * </ul>
  *
- * <p>One pub/sub channel, {@link #RESTRICTIONS_CHANNEL} ({@code dm:restrictions}), carries ban and mute changes.
+ * <p>Two pub/sub channels: {@link #RESTRICTIONS_CHANNEL} ({@code dm:restrictions}) carries ban and mute changes,
+ * {@link #DISCONNECTS_CHANNEL} ({@code dm:disconnects}) requests to close a user's connections.
  *
  * <p>Room ids are valid {@link RoomId}s, so they never contain braces; user ids and bucket or mark names may
  * contain anything (a brace only moves their single key to another slot).
@@ -32,9 +33,15 @@ public final class RedisKeys {
     public static final String PREFIX = "dm:";
     /**
      * Pub/sub channel (not a key) on which every ban, unban, mute and unmute is published after it was written:
-     * {@code <room>\n<userId>} in UTF-8, the room empty for a ban or unban ({@link RestrictionFeed}).
+     * {@code <room>\n<userId>} in UTF-8, the room empty for a ban or unban ({@link StoreFeed}).
      */
     public static final String RESTRICTIONS_CHANNEL = PREFIX + "restrictions";
+    /**
+     * Pub/sub channel (not a key) on which the server API's disconnect requests reach every gateway:
+     * {@code <clientId>\n<userId>} in UTF-8, the client id empty for every connection of the user
+     * ({@link StoreFeed}).
+     */
+    public static final String DISCONNECTS_CHANNEL = PREFIX + "disconnects";
 
     private RedisKeys() {
     }

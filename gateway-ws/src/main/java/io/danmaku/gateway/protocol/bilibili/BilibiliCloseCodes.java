@@ -26,6 +26,10 @@ public final class BilibiliCloseCodes {
      * is full), counted under this code.
      */
     public static final int SLOW = 4002;
+    /** Closed by the server API's {@code disconnect} (the clients reconnect on any close: ban the user too). */
+    public static final int FORCED_DISCONNECT = 4003;
+    /** The token expired ({@code gateway.token.expiry=close}). */
+    public static final int EXPIRED = 4004;
 
     private BilibiliCloseCodes() {
     }

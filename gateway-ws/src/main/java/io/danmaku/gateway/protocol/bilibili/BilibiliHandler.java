@@ -59,7 +59,8 @@ public final class BilibiliHandler extends WebSocketSession {
     private ScheduledFuture<?> heartbeatTimeout;
 
     public BilibiliHandler(GatewayContext ctx) {
-        super(ctx, PROTOCOL, BilibiliCloseCodes.SLOW, BilibiliCloseCodes.INTERNAL_ERROR);
+        super(ctx, PROTOCOL, BilibiliCloseCodes.SLOW, BilibiliCloseCodes.INTERNAL_ERROR, BilibiliCloseCodes.EXPIRED,
+                BilibiliCloseCodes.FORCED_DISCONNECT);
     }
 
     // ---- lifecycle ------------------------------------------------------------------------------------------
@@ -197,6 +198,7 @@ public final class BilibiliHandler extends WebSocketSession {
         // no recovery here: the member receives what is published from now on
         sub = shard.join(this, room, false, 0).subscription();
         armHeartbeatTimeout();
+        authenticated(who);
         log.debug("[{}] joined room {} ({}, protover {})", channel.id(), room,
                 who.anonymous() ? "anonymous" : "user " + who.user().id(), req.protover());
     }

@@ -19,11 +19,15 @@ final class CentrifugeCodes {
     /** Reconnect codes (3000..3499). */
     static final int DISCONNECT_SHUTDOWN = 3001;
     static final int DISCONNECT_STALE = 3003;
+    /** The token expired ({@code gateway.token.expiry=close}); the SDK gets a new token and reconnects. */
+    static final int DISCONNECT_EXPIRED = 3005;
     static final int DISCONNECT_SLOW = 3008;
     static final int DISCONNECT_NO_PONG = 3012;
     /** Terminal codes (3500+). */
     static final int DISCONNECT_INVALID_TOKEN = 3500;
     static final int DISCONNECT_BAD_REQUEST = 3501;
+    /** Closed by the server API's {@code disconnect}; the SDK does not reconnect. */
+    static final int DISCONNECT_FORCE_NO_RECONNECT = 3503;
 
     private CentrifugeCodes() {
     }

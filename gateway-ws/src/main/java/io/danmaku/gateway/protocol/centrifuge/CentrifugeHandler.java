@@ -69,9 +69,13 @@ public final class CentrifugeHandler extends WebSocketSession {
     private Identity identity;
     private ScheduledFuture<?> connectTimeout;
     private long lastInboundNanos;
+    /** The client id of the connect reply, kept as its two halves (a UUID); both 0 before connect. */
+    private long clientIdHigh;
+    private long clientIdLow;
 
     public CentrifugeHandler(GatewayContext ctx) {
-        super(ctx, PROTOCOL, DISCONNECT_SLOW, WebSocketCloseStatus.INTERNAL_SERVER_ERROR.code());
+        super(ctx, PROTOCOL, DISCONNECT_SLOW, WebSocketCloseStatus.INTERNAL_SERVER_ERROR.code(), DISCONNECT_EXPIRED,
+                DISCONNECT_FORCE_NO_RECONNECT);
     }
 
     // ---- lifecycle ------------------------------------------------------------------------------------------
@@ -289,10 +293,14 @@ public final class CentrifugeHandler extends WebSocketSession {
             connectTimeout.cancel(false);
             connectTimeout = null;
         }
+        UUID client = UUID.randomUUID();
+        clientIdHigh = client.getMostSignificantBits();
+        clientIdLow = client.getLeastSignificantBits();
         startTicks();
+        authenticated(who);
         ObjectNode root = root(id);
         ObjectNode r = root.putObject("connect");
-        r.put("client", UUID.randomUUID().toString());
+        r.put("client", client.toString());
         r.put("version", GatewayContext.VERSION);
         r.put("ping", Math.max(1, config.pingInterval().toSeconds()));
         r.put("pong", true);
@@ -307,8 +315,9 @@ public final class CentrifugeHandler extends WebSocketSession {
                 return;
             }
             identity = who;
+            authenticated(who);
             ObjectNode root = root(id);
-        ObjectNode r = root.putObject("refresh");
+            ObjectNode r = root.putObject("refresh");
             r.put("client", "");
             r.put("version", GatewayContext.VERSION);
             send(root);
@@ -631,6 +640,11 @@ public final class CentrifugeHandler extends WebSocketSession {
     @Override
     public BatchEncoder encoder() {
         return CentrifugeBatchEncoder.INSTANCE;
+    }
+
+    @Override
+    protected String clientId() {
+        return state == State.CONNECTED ? new UUID(clientIdHigh, clientIdLow).toString() : null;
     }
 
     // ---- output ----------------------------------------------------------------------------------------------
