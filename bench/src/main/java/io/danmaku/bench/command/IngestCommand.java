@@ -103,6 +103,12 @@ public final class IngestCommand implements Callable<Integer> {
                 }
             }
             Thread.sleep(duration.toMillis());
+            // the last posts go out on each session's first tick after the stop time: wait for them (≤ 2 s), or
+            // the check below may see everything sent so far answered and stop before they are counted
+            long lastTicks = System.nanoTime() + 2_000_000_000L;
+            while (System.nanoTime() < lastTicks && !allDone(sessions)) {
+                Thread.sleep(5);
+            }
             long postEnd = System.nanoTime();
             long deadline = postEnd + answerTimeout.toNanos();
             while (System.nanoTime() < deadline
@@ -129,7 +135,10 @@ public final class IngestCommand implements Callable<Integer> {
                     .put("disconnects", fleet.disconnects.get())
                     .put("server_cpu_cores", pids.isEmpty() ? null : Report.round(cpu / wall, 2))
                     .put("server_rss_mb", pids.isEmpty() ? null : Report.round(ProcStats.rssKib(pids) / 1024.0, 1))
-                    .put("client_cpu_cores", Report.round(selfCpu / wall, 2));
+                    .put("client_cpu_cores", Report.round(selfCpu / wall, 2))
+                    // the measured window (posting + waiting for the last answers): CPU per post = cores × window / accepted
+                    .put("window_s", Report.round(wall, 3))
+                    .put("sent_per_sec", Math.round(stats.sent.sum() / seconds));
             if (verify) {
                 Thread.sleep(2000);
                 long lost = 0;
@@ -156,6 +165,15 @@ public final class IngestCommand implements Callable<Integer> {
             verifyFleet.closing = true;
         }
         return 0;
+    }
+
+    private static boolean allDone(PostingSession[] sessions) {
+        for (PostingSession s : sessions) {
+            if (s != null && !s.postingDone()) {
+                return false;
+            }
+        }
+        return true;
     }
 
     private static void waitReady(Fleet fleet, int count, String what) throws InterruptedException {

@@ -19,6 +19,8 @@ import java.util.concurrent.atomic.AtomicLong;
  */
 public final class PostingSession implements WsSession {
     private static final int TICK_MILLIS = 10;
+    /** Posts of one tick go in frames of at most about this many characters (ASCII: bytes). */
+    private static final int MAX_FRAME_CHARS = 32 * 1024;
 
     private final Fleet fleet;
     private final IngestStats stats;
@@ -42,6 +44,8 @@ public final class PostingSession implements WsSession {
     private long startNanos;
     private long stopNanos;
     private ScheduledFuture<?> ticker;
+    /** Set once the last post due before the stop time was sent (or the session can post no more). */
+    private volatile boolean postingDone;
 
     /** {@code runId} makes client message ids unique across runs (the server drops a repeated id as a duplicate). */
     public PostingSession(Fleet fleet, IngestStats stats, AtomicLong seqs, String token, String room, String runId,
@@ -61,6 +65,11 @@ public final class PostingSession implements WsSession {
 
     public long inFlight() {
         return inFlight;
+    }
+
+    /** Whether this session sent its last post: the answers to wait for are all counted in {@code sent}. */
+    public boolean postingDone() {
+        return postingDone || !ready || done;
     }
 
     /** Posts at {@code ratePerSecond} for {@code seconds} from now; runs on the connection's event loop. */
@@ -88,6 +97,9 @@ public final class PostingSession implements WsSession {
             ticker.cancel(false);
         }
         if (due <= posted) {
+            if (now >= stopNanos) {
+                postingDone = true;
+            }
             return;
         }
         StringBuilder sb = new StringBuilder();
@@ -105,6 +117,12 @@ public final class PostingSession implements WsSession {
             seqOfId[slot] = seq;
             inFlight++;
             stats.sent.increment();
+            if (sb.length() > MAX_FRAME_CHARS) {
+                // a late tick (GC, busy cores) may owe many posts: stay below the server's frame limit
+                // (gateway.ws.max-frame-bytes, 64 KiB by default) or it closes the connection with 1009
+                connection.sendText(sb.toString());
+                sb.setLength(0);
+            }
             if (sb.length() > 0) {
                 sb.append('\n');
             }
@@ -114,6 +132,9 @@ public final class PostingSession implements WsSession {
         }
         if (sb.length() > 0) {
             connection.sendText(sb.toString());
+        }
+        if (now >= stopNanos) {
+            postingDone = true;
         }
     }
 
@@ -206,6 +227,16 @@ public final class PostingSession implements WsSession {
             if (end > from && end - from <= 40) {
                 String word = line.substring(from, end);
                 if (word.matches("[a-z_]+")) {
+                    // which limit refused it: rate_limited_user / rate_limited_room
+                    if (word.equals("rate_limited")) {
+                        int scope = line.indexOf(" rate limit", end);
+                        if (scope > end) {
+                            String s = line.substring(line.lastIndexOf(' ', scope - 1) + 1, scope);
+                            if (s.matches("[a-z]+")) {
+                                return word + "_" + s;
+                            }
+                        }
+                    }
                     return word;
                 }
             }
