@@ -1,5 +1,7 @@
 package io.danmaku.gateway.auth;
 
+import static java.util.Objects.requireNonNull;
+
 import com.auth0.jwt.JWT;
 import com.auth0.jwt.JWTVerifier;
 import com.auth0.jwt.algorithms.Algorithm;
@@ -40,6 +42,8 @@ import java.util.TreeSet;
  * Centrifugo's {@code info.name} (display name, optional), {@code rooms} (optional array of room ids).
  */
 public final class TokenVerifier {
+    private static final String CHANNEL_CLAIM = "channel";
+
     private final Map<String, JWTVerifier> byAlgorithm;
     private final Duration leeway;
 
@@ -125,29 +129,15 @@ public final class TokenVerifier {
         return byAlgorithm.keySet();
     }
 
-    /** Verifies {@code token}; throws {@link TokenException} naming what is wrong. */
+    /**
+     * Verifies a connection {@code token}; throws {@link TokenException} naming what is wrong. A subscription
+     * token (one with a {@code channel} claim) is refused here: it grants one room, not a connection.
+     */
     public Identity verify(String token) {
-        if (token == null || token.isEmpty()) {
-            throw new TokenException("token: empty", false);
-        }
-        DecodedJWT decoded;
-        try {
-            decoded = JWT.decode(token);
-        } catch (JWTDecodeException e) {
-            throw new TokenException("token: malformed JWT", false);
-        }
-        String alg = decoded.getAlgorithm();
-        JWTVerifier v = alg == null ? null : byAlgorithm.get(alg);
-        if (v == null) {
-            throw new TokenException("token: algorithm " + alg + " not accepted (expected: one of "
-                    + new TreeSet<>(byAlgorithm.keySet()) + ")", false);
-        }
-        try {
-            decoded = v.verify(decoded);
-        } catch (TokenExpiredException e) {
-            throw new TokenException("token: expired at " + e.getExpiredOn(), true);
-        } catch (JWTVerificationException e) {
-            throw new TokenException("token: " + e.getMessage(), false);
+        DecodedJWT decoded = verified(token);
+        if (!decoded.getClaim(CHANNEL_CLAIM).isMissing()) {
+            throw new TokenException("token: a subscription token (channel claim) is not a connection token",
+                    false);
         }
         String sub = decoded.getSubject();
         if (sub == null || sub.isEmpty()) {
@@ -171,5 +161,56 @@ public final class TokenVerifier {
         }
         Instant exp = decoded.getExpiresAtAsInstant();
         return new Identity(new UserRef(sub, name), rooms, exp);
+    }
+
+    /**
+     * Verifies a subscription token (Centrifugo's per-channel token, sent in the subscribe command's
+     * {@code token}) with the keys, algorithms, leeway, audience and issuer of connection tokens: its {@code sub}
+     * must be {@code user}, its {@code channel} must be {@code room} and it must carry {@code exp}. Throws
+     * {@link TokenException} naming what is wrong ({@code expired()} when only the time has passed).
+     */
+    public void verifySubscription(String token, String user, String room) {
+        requireNonNull(user, "user");
+        requireNonNull(room, "room");
+        DecodedJWT decoded = verified(token);
+        String channel = decoded.getClaim(CHANNEL_CLAIM).asString();
+        if (channel == null) {
+            throw new TokenException("token: channel claim missing (expected: the room, " + room + ")", false);
+        }
+        if (!channel.equals(room)) {
+            throw new TokenException("token: channel claim " + channel + " (expected: " + room + ")", false);
+        }
+        if (!user.equals(decoded.getSubject())) {
+            throw new TokenException("token: sub claim is not the connection's user", false);
+        }
+        if (decoded.getExpiresAtAsInstant() == null) {
+            throw new TokenException("token: exp claim missing (expected: a subscription token expires)", false);
+        }
+    }
+
+    /** Decodes {@code token} and checks its signature and claims with the verifier its {@code alg} names. */
+    private DecodedJWT verified(String token) {
+        if (token == null || token.isEmpty()) {
+            throw new TokenException("token: empty", false);
+        }
+        DecodedJWT decoded;
+        try {
+            decoded = JWT.decode(token);
+        } catch (JWTDecodeException e) {
+            throw new TokenException("token: malformed JWT", false);
+        }
+        String alg = decoded.getAlgorithm();
+        JWTVerifier v = alg == null ? null : byAlgorithm.get(alg);
+        if (v == null) {
+            throw new TokenException("token: algorithm " + alg + " not accepted (expected: one of "
+                    + new TreeSet<>(byAlgorithm.keySet()) + ")", false);
+        }
+        try {
+            return v.verify(decoded);
+        } catch (TokenExpiredException e) {
+            throw new TokenException("token: expired at " + e.getExpiredOn(), true);
+        } catch (JWTVerificationException e) {
+            throw new TokenException("token: " + e.getMessage(), false);
+        }
     }
 }
