@@ -57,6 +57,7 @@ public final class DanmakuKeys {
     public static final String GATEWAY_TLS_KEY_FILE = "gateway.tls.key-file";
     public static final String GATEWAY_TLS_RELOAD_INTERVAL = "gateway.tls.reload-interval";
     public static final String GATEWAY_TOKEN_EXPIRY = "gateway.token.expiry";
+    public static final String GATEWAY_PRIVATE_ROOMS = "gateway.private-rooms";
 
     public static final String TOKEN_HMAC_SECRET = "token.hmac.secret";
     public static final String TOKEN_RSA_PUBLIC_KEY_FILE = "token.rsa.public-key-file";
@@ -227,6 +228,16 @@ public final class DanmakuKeys {
                     + "open (expiry is checked at connect and refresh only); close = it is closed at its next ping "
                     + "tick (within gateway.ping.interval) with 3005 (Centrifugo protocol; the SDK gets a new token "
                     + "and reconnects) or 4004 (Bilibili).")
+            .define(GATEWAY_PRIVATE_ROOMS, LIST, List.of(),
+                    Validator.of(value -> ((List<?>) value).stream()
+                            .allMatch(p -> p.toString().matches("[A-Za-z0-9_.:*-]{1,64}")),
+                            "room id patterns: 1..64 of A-Z a-z 0-9 _ . : - and *"),
+                    "Private rooms, as room id patterns where * stands for any run of characters (private.*, "
+                    + "*.staff). Subscribing needs a Centrifugo subscription token in subscribe.token (JWT with sub = "
+                    + "the connection's user, channel = the room, exp; verified like connection tokens), else error "
+                    + "103 (109 when it expired); Bilibili auth into one is refused (-101). Posting, history and "
+                    + "presence_stats on a connection need a subscription or a token whose rooms claim lists the room; "
+                    + "the history API needs the API key or such a token. Read by gateways and storage.")
 
             .define(TOKEN_HMAC_SECRET, PASSWORD, null, Validator.minBytes(32),
                     "HMAC secret for HS256, HS384 and HS512 connection tokens; unset = those tokens are refused.")

@@ -37,7 +37,7 @@ public final class StorageRole implements Role {
         storageConfig = TierConfigs.storage(config);
         readers = new TokenReadAccess(Tokens.from(config, false, Clock.systemUTC()).verifier(),
                 config.getPassword(DanmakuKeys.API_KEY).map(Password::value).orElse(null),
-                config.getBoolean(DanmakuKeys.ALLOW_ANONYMOUS));
+                config.getBoolean(DanmakuKeys.ALLOW_ANONYMOUS), TierConfigs.privateRooms(config));
         Seams.check(config, "storage");
     }
 

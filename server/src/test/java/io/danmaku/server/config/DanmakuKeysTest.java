@@ -45,6 +45,7 @@ class DanmakuKeysTest {
         expected.put("gateway.tls.key-file", "<unset>");
         expected.put("gateway.tls.reload-interval", "10s");
         expected.put("gateway.token.expiry", "ignore");
+        expected.put("gateway.private-rooms", "\"\"");
         expected.put("token.hmac.secret", "<unset>");
         expected.put("token.rsa.public-key-file", "<unset>");
         expected.put("token.ec.public-key-file", "<unset>");
