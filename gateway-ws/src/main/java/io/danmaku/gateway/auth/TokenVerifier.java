@@ -10,6 +10,8 @@ import com.auth0.jwt.exceptions.JWTVerificationException;
 import com.auth0.jwt.exceptions.TokenExpiredException;
 import com.auth0.jwt.interfaces.Claim;
 import com.auth0.jwt.interfaces.DecodedJWT;
+import com.auth0.jwt.interfaces.ECDSAKeyProvider;
+import com.auth0.jwt.interfaces.RSAKeyProvider;
 import com.auth0.jwt.interfaces.Verification;
 import io.danmaku.protocol.UserRef;
 import java.nio.charset.StandardCharsets;
@@ -17,7 +19,9 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.security.KeyFactory;
 import java.security.PublicKey;
+import java.security.interfaces.ECPrivateKey;
 import java.security.interfaces.ECPublicKey;
+import java.security.interfaces.RSAPrivateKey;
 import java.security.interfaces.RSAPublicKey;
 import java.security.spec.X509EncodedKeySpec;
 import java.time.Clock;
@@ -33,7 +37,8 @@ import java.util.TreeSet;
 
 /**
  * Verifies connection tokens. HS256, HS384 and HS512 with the shared secret, RS256 with an RSA public key, ES256
- * with an EC (P-256) public key, each enabled by its key in {@link TokenRules}; the token's {@code alg} header
+ * with an EC (P-256) public key, each enabled by its key in {@link TokenRules} (RS256 and ES256 from a JWKS URL
+ * instead, by the token's {@code kid}: {@link JwksKeys}); the token's {@code alg} header
  * picks the verifier, so several may be enabled at once. {@code exp}, {@code nbf} and {@code iat} are checked
  * with the rules' leeway (a client clock a few seconds fast must not lock a user out); {@code aud} and
  * {@code iss} when the rules name them. Thread-safe.
@@ -46,10 +51,12 @@ public final class TokenVerifier {
 
     private final Map<String, JWTVerifier> byAlgorithm;
     private final Duration leeway;
+    private final JwksKeys jwks;
 
-    private TokenVerifier(Map<String, JWTVerifier> byAlgorithm, Duration leeway) {
+    private TokenVerifier(Map<String, JWTVerifier> byAlgorithm, Duration leeway, JwksKeys jwks) {
         this.byAlgorithm = byAlgorithm;
         this.leeway = leeway;
+        this.jwks = jwks;
     }
 
     /**
@@ -76,7 +83,42 @@ public final class TokenVerifier {
         if (rules.ecPublicKey() != null) {
             verifiers.put("ES256", verifier(Algorithm.ECDSA256(rules.ecPublicKey(), null), rules, clock));
         }
-        return new TokenVerifier(Map.copyOf(verifiers), rules.leeway());
+        JwksKeys jwks = rules.jwks();
+        if (jwks != null) {
+            verifiers.put("RS256", verifier(Algorithm.RSA256(new RSAKeyProvider() {
+                @Override
+                public RSAPublicKey getPublicKeyById(String kid) {
+                    return jwks.rsa(kid);
+                }
+
+                @Override
+                public RSAPrivateKey getPrivateKey() {
+                    return null;
+                }
+
+                @Override
+                public String getPrivateKeyId() {
+                    return null;
+                }
+            }), rules, clock));
+            verifiers.put("ES256", verifier(Algorithm.ECDSA256(new ECDSAKeyProvider() {
+                @Override
+                public ECPublicKey getPublicKeyById(String kid) {
+                    return jwks.ec(kid);
+                }
+
+                @Override
+                public ECPrivateKey getPrivateKey() {
+                    return null;
+                }
+
+                @Override
+                public String getPrivateKeyId() {
+                    return null;
+                }
+            }), rules, clock));
+        }
+        return new TokenVerifier(Map.copyOf(verifiers), rules.leeway(), jwks);
     }
 
     private static JWTVerifier verifier(Algorithm algorithm, TokenRules rules, Clock clock) {
@@ -204,6 +246,21 @@ public final class TokenVerifier {
         if (v == null) {
             throw new TokenException("token: algorithm " + alg + " not accepted (expected: one of "
                     + new TreeSet<>(byAlgorithm.keySet()) + ")", false);
+        }
+        if (jwks != null && (alg.equals("RS256") || alg.equals("ES256"))) {
+            String kid = decoded.getKeyId();
+            if (kid == null) {
+                throw new TokenException("token: kid header missing (expected: a key id of token.jwks-url)", false);
+            }
+            boolean rsa = alg.equals("RS256");
+            if ((rsa ? jwks.rsa(kid) : jwks.ec(kid)) == null) {
+                if (jwks.kids().contains(kid)) {
+                    throw new TokenException("token: key id " + kid + " is not " + (rsa ? "an RSA" : "an EC P-256")
+                            + " key (expected for " + alg + ")", false);
+                }
+                throw TokenException.unknownKey("token: key id " + kid + " not in the key set for " + alg
+                        + " (fetched again if it was not just fetched; retry)");
+            }
         }
         try {
             return v.verify(decoded);

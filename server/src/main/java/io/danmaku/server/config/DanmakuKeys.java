@@ -62,6 +62,9 @@ public final class DanmakuKeys {
     public static final String TOKEN_HMAC_SECRET = "token.hmac.secret";
     public static final String TOKEN_RSA_PUBLIC_KEY_FILE = "token.rsa.public-key-file";
     public static final String TOKEN_EC_PUBLIC_KEY_FILE = "token.ec.public-key-file";
+    public static final String TOKEN_JWKS_URL = "token.jwks-url";
+    public static final String TOKEN_JWKS_REFRESH_INTERVAL = "token.jwks.refresh-interval";
+    public static final String TOKEN_JWKS_MIN_REFETCH_INTERVAL = "token.jwks.min-refetch-interval";
     public static final String TOKEN_LEEWAY = "token.leeway";
     public static final String TOKEN_AUDIENCE = "token.audience";
     public static final String TOKEN_ISSUER = "token.issuer";
@@ -246,6 +249,19 @@ public final class DanmakuKeys {
             .define(TOKEN_EC_PUBLIC_KEY_FILE, PATH, null, Validator.readableFile(),
                     "PEM file with the EC (P-256) public key for ES256 connection tokens; unset = ES256 tokens are "
                     + "refused.")
+            .define(TOKEN_JWKS_URL, STRING, null, Validator.pattern("(?i)https?://\\S+", "an http:// or https:// URL"),
+                    "JWKS URL serving the keys of RS256 and ES256 tokens (RSA and EC P-256 JWKs with a kid; the token's "
+                    + "kid picks the key); fetched at start, every token.jwks.refresh-interval and when a token names "
+                    + "an unknown kid. Unset = no key set. Exclusive with token.rsa.public-key-file and "
+                    + "token.ec.public-key-file.")
+            .define(TOKEN_JWKS_REFRESH_INTERVAL, DURATION, Duration.ofMinutes(5),
+                    between(Duration.ZERO, Duration.ofDays(1)),
+                    "How often the key set of token.jwks-url is fetched again (a key withdrawn there is refused "
+                    + "after the next fetch); 0 = only at start and on an unknown kid.")
+            .define(TOKEN_JWKS_MIN_REFETCH_INTERVAL, DURATION, Duration.ofSeconds(10),
+                    between(Duration.ZERO, Duration.ofHours(1)),
+                    "Least time between two fetches of token.jwks-url asked for by tokens naming an unknown kid, so "
+                    + "forged kids cannot flood the key server; such a token gets error 109 (retry) meanwhile.")
             .define(TOKEN_LEEWAY, DURATION, Duration.ofSeconds(30), between(Duration.ZERO, Duration.ofMinutes(10)),
                     "Clock skew accepted on a token's exp, nbf and iat (whole seconds), so a client clock a little "
                     + "fast or slow does not lock its user out.")

@@ -106,5 +106,8 @@ public final class StandaloneRole implements Role {
         if (store != null) {
             store.close();
         }
+        if (tokens != null) {
+            tokens.close();
+        }
     }
 }

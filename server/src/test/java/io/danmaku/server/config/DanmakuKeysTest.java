@@ -49,6 +49,9 @@ class DanmakuKeysTest {
         expected.put("token.hmac.secret", "<unset>");
         expected.put("token.rsa.public-key-file", "<unset>");
         expected.put("token.ec.public-key-file", "<unset>");
+        expected.put("token.jwks-url", "<unset>");
+        expected.put("token.jwks.refresh-interval", "5m");
+        expected.put("token.jwks.min-refetch-interval", "10s");
         expected.put("token.leeway", "30s");
         expected.put("token.audience", "<unset>");
         expected.put("token.issuer", "<unset>");

@@ -278,8 +278,8 @@ public final class CentrifugeHandler extends WebSocketSession {
             try {
                 who = ctx.tokens().verify(token);
             } catch (TokenException e) {
-                if (e.expired()) {
-                    replyError(id, ERROR_TOKEN_EXPIRED, "token expired", true);
+                if (e.temporary()) {
+                    replyError(id, ERROR_TOKEN_EXPIRED, temporaryTokenMessage(e), true);
                 } else {
                     log.debug("[{}] refused token: {}", channel.id(), e.getMessage());
                     disconnect(DISCONNECT_INVALID_TOKEN, "invalid token");
@@ -322,9 +322,14 @@ public final class CentrifugeHandler extends WebSocketSession {
             r.put("version", GatewayContext.VERSION);
             send(root);
         } catch (TokenException e) {
-            replyError(id, e.expired() ? ERROR_TOKEN_EXPIRED : ERROR_UNAUTHORIZED,
-                    e.expired() ? "token expired" : "unauthorized: " + e.getMessage(), e.expired());
+            replyError(id, e.temporary() ? ERROR_TOKEN_EXPIRED : ERROR_UNAUTHORIZED,
+                    e.temporary() ? temporaryTokenMessage(e) : "unauthorized: " + e.getMessage(), e.temporary());
         }
+    }
+
+    /** Error 109's text: expired, or signed with a key not fetched yet (the SDK gets a new token either way). */
+    private static String temporaryTokenMessage(TokenException e) {
+        return e.expired() ? "token expired" : "token not verified yet: its signing key (kid) is being fetched, retry";
     }
 
     // ---- subscribe / unsubscribe ---------------------------------------------------------------------------
@@ -481,8 +486,9 @@ public final class CentrifugeHandler extends WebSocketSession {
             return true;
         } catch (TokenException e) {
             log.debug("[{}] refused subscription token for {}: {}", channel.id(), room, e.getMessage());
-            if (e.expired()) {
-                replyError(id, ERROR_TOKEN_EXPIRED, "token expired: the subscription token for room " + room, true);
+            if (e.temporary()) {
+                replyError(id, ERROR_TOKEN_EXPIRED, temporaryTokenMessage(e) + ": the subscription token for room "
+                        + room, true);
             } else {
                 replyError(id, ERROR_PERMISSION_DENIED, "permission denied: room " + room
                         + " is private and the subscription token is not valid: " + e.getMessage(), false);
