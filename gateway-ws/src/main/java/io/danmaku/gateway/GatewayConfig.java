@@ -2,6 +2,7 @@ package io.danmaku.gateway;
 
 import static java.util.Objects.requireNonNull;
 
+import io.danmaku.gateway.auth.PrivateRooms;
 import io.danmaku.gateway.room.BatchPolicy;
 import io.danmaku.gateway.tls.GatewayTlsConfig;
 import java.time.Duration;
@@ -46,6 +47,7 @@ import java.util.List;
  *        {@code ws://} (the default)
  * @param closeOnTokenExpiry close a connection once its token's {@code exp} (plus the token leeway) has passed,
  *        checked at the connection's ping tick ({@code gateway.token.expiry=close}); false keeps it open
+ * @param privateRooms rooms that need a subscription token to subscribe ({@code gateway.private-rooms})
  */
 public record GatewayConfig(
         String host,
@@ -74,7 +76,8 @@ public record GatewayConfig(
         int acceptBurst,
         List<String> allowedOrigins,
         GatewayTlsConfig tls,
-        boolean closeOnTokenExpiry) {
+        boolean closeOnTokenExpiry,
+        PrivateRooms privateRooms) {
 
     public static final String DEFAULT_HOST = "0.0.0.0";
     public static final int DEFAULT_PORT = 8080;
@@ -139,6 +142,7 @@ public record GatewayConfig(
                 "1..10000000");
         requireNonNull(allowedOrigins, "gateway.allowed-origins");
         allowedOrigins = List.copyOf(allowedOrigins);
+        requireNonNull(privateRooms, "gateway.private-rooms");
     }
 
     /** The fan-out engine's batching, as configured. */
@@ -155,7 +159,8 @@ public record GatewayConfig(
                 DEFAULT_PONG_TIMEOUT, DEFAULT_CONNECT_TIMEOUT, DEFAULT_ONLINE_REPORT_INTERVAL,
                 DEFAULT_MAX_SUBSCRIPTIONS_PER_CONNECTION, DEFAULT_POST_LINGER, DEFAULT_POST_MAX_BATCH,
                 DEFAULT_HANDSHAKE_TIMEOUT, DEFAULT_MAX_CONNECTIONS, DEFAULT_MAX_CONNECTIONS_PER_IP,
-                DEFAULT_ACCEPT_RATE_PER_SECOND, DEFAULT_ACCEPT_BURST, DEFAULT_ALLOWED_ORIGINS, null, false);
+                DEFAULT_ACCEPT_RATE_PER_SECOND, DEFAULT_ACCEPT_BURST, DEFAULT_ALLOWED_ORIGINS, null, false,
+                PrivateRooms.NONE);
     }
 
     /** Effective event loop count. */
@@ -193,6 +198,7 @@ public record GatewayConfig(
         b.allowedOrigins = allowedOrigins;
         b.tls = tls;
         b.closeOnTokenExpiry = closeOnTokenExpiry;
+        b.privateRooms = privateRooms;
         return b;
     }
 
@@ -229,6 +235,7 @@ public record GatewayConfig(
         private List<String> allowedOrigins;
         private GatewayTlsConfig tls;
         private boolean closeOnTokenExpiry;
+        private PrivateRooms privateRooms;
 
         public Builder host(String value) {
             this.host = value;
@@ -361,6 +368,11 @@ public record GatewayConfig(
             return this;
         }
 
+        public Builder privateRooms(PrivateRooms value) {
+            this.privateRooms = value;
+            return this;
+        }
+
         public Builder closeOnTokenExpiry(boolean value) {
             this.closeOnTokenExpiry = value;
             return this;
@@ -368,7 +380,7 @@ public record GatewayConfig(
 
         public GatewayConfig build() {
             return new GatewayConfig(host, port, ioThreads, maxFramePayloadBytes, batchWindow, batchMaxWindow, batchFlushShare, batchMaxMessages, ringSize, writeBufferLowBytes, writeBufferHighBytes, slowClientTimeout, pingInterval, pongTimeout, connectTimeout, onlineReportInterval, maxSubscriptionsPerConnection, postLinger, postMaxBatch, handshakeTimeout, maxConnections, maxConnectionsPerIp,
-                    acceptRatePerSecond, acceptBurst, allowedOrigins, tls, closeOnTokenExpiry);
+                    acceptRatePerSecond, acceptBurst, allowedOrigins, tls, closeOnTokenExpiry, privateRooms);
         }
     }
 

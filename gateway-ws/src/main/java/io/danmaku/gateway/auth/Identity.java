@@ -24,4 +24,9 @@ public record Identity(UserRef user, Set<String> allowedRooms, Instant expiresAt
     public boolean mayJoin(String room) {
         return allowedRooms == null || allowedRooms.contains(room);
     }
+
+    /** Whether the token's {@code rooms} claim names {@code room}; false without the claim. */
+    public boolean lists(String room) {
+        return allowedRooms != null && allowedRooms.contains(room);
+    }
 }

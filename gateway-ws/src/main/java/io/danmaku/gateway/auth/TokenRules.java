@@ -17,9 +17,10 @@ import java.time.Duration;
  * @param leeway clock skew accepted on the time claims, whole seconds, 0..10 min
  * @param audience a value the token's {@code aud} must contain, or null for no check
  * @param issuer the token's required {@code iss}, or null for no check
+ * @param jwks RS256 and ES256 keys by {@code kid} from a JWKS URL, or null; exclusive with the two key files
  */
 public record TokenRules(String hmacSecret, RSAPublicKey rsaPublicKey, ECPublicKey ecPublicKey, Duration leeway,
-                         String audience, String issuer) {
+                         String audience, String issuer, JwksKeys jwks) {
     public static final Duration DEFAULT_LEEWAY = Duration.ofSeconds(30);
     public static final Duration MAX_LEEWAY = Duration.ofMinutes(10);
 
@@ -34,22 +35,31 @@ public record TokenRules(String hmacSecret, RSAPublicKey rsaPublicKey, ECPublicK
         if (issuer != null && issuer.isEmpty()) {
             throw new IllegalArgumentException("token.issuer: \"\" (expected: not empty, or unset)");
         }
+        if (jwks != null && (rsaPublicKey != null || ecPublicKey != null)) {
+            throw new IllegalArgumentException("token.jwks-url: " + jwks + " (expected: unset while "
+                    + "token.rsa.public-key-file or token.ec.public-key-file is set; the key set serves RS256 "
+                    + "and ES256)");
+        }
     }
 
     /** Only the given keys, no leeway, no audience or issuer check. */
     public static TokenRules keys(String hmacSecret, RSAPublicKey rsaPublicKey, ECPublicKey ecPublicKey) {
-        return new TokenRules(hmacSecret, rsaPublicKey, ecPublicKey, Duration.ZERO, null, null);
+        return new TokenRules(hmacSecret, rsaPublicKey, ecPublicKey, Duration.ZERO, null, null, null);
     }
 
     public TokenRules withLeeway(Duration value) {
-        return new TokenRules(hmacSecret, rsaPublicKey, ecPublicKey, value, audience, issuer);
+        return new TokenRules(hmacSecret, rsaPublicKey, ecPublicKey, value, audience, issuer, jwks);
     }
 
     public TokenRules withAudience(String value) {
-        return new TokenRules(hmacSecret, rsaPublicKey, ecPublicKey, leeway, value, issuer);
+        return new TokenRules(hmacSecret, rsaPublicKey, ecPublicKey, leeway, value, issuer, jwks);
     }
 
     public TokenRules withIssuer(String value) {
-        return new TokenRules(hmacSecret, rsaPublicKey, ecPublicKey, leeway, audience, value);
+        return new TokenRules(hmacSecret, rsaPublicKey, ecPublicKey, leeway, audience, value, jwks);
+    }
+
+    public TokenRules withJwks(JwksKeys value) {
+        return new TokenRules(hmacSecret, rsaPublicKey, ecPublicKey, leeway, audience, issuer, value);
     }
 }

@@ -1,5 +1,7 @@
 package io.danmaku.gateway.auth;
 
+import static java.util.Objects.requireNonNull;
+
 import com.auth0.jwt.JWT;
 import com.auth0.jwt.JWTVerifier;
 import com.auth0.jwt.algorithms.Algorithm;
@@ -8,6 +10,8 @@ import com.auth0.jwt.exceptions.JWTVerificationException;
 import com.auth0.jwt.exceptions.TokenExpiredException;
 import com.auth0.jwt.interfaces.Claim;
 import com.auth0.jwt.interfaces.DecodedJWT;
+import com.auth0.jwt.interfaces.ECDSAKeyProvider;
+import com.auth0.jwt.interfaces.RSAKeyProvider;
 import com.auth0.jwt.interfaces.Verification;
 import io.danmaku.protocol.UserRef;
 import java.nio.charset.StandardCharsets;
@@ -15,7 +19,9 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.security.KeyFactory;
 import java.security.PublicKey;
+import java.security.interfaces.ECPrivateKey;
 import java.security.interfaces.ECPublicKey;
+import java.security.interfaces.RSAPrivateKey;
 import java.security.interfaces.RSAPublicKey;
 import java.security.spec.X509EncodedKeySpec;
 import java.time.Clock;
@@ -31,7 +37,8 @@ import java.util.TreeSet;
 
 /**
  * Verifies connection tokens. HS256, HS384 and HS512 with the shared secret, RS256 with an RSA public key, ES256
- * with an EC (P-256) public key, each enabled by its key in {@link TokenRules}; the token's {@code alg} header
+ * with an EC (P-256) public key, each enabled by its key in {@link TokenRules} (RS256 and ES256 from a JWKS URL
+ * instead, by the token's {@code kid}: {@link JwksKeys}); the token's {@code alg} header
  * picks the verifier, so several may be enabled at once. {@code exp}, {@code nbf} and {@code iat} are checked
  * with the rules' leeway (a client clock a few seconds fast must not lock a user out); {@code aud} and
  * {@code iss} when the rules name them. Thread-safe.
@@ -40,12 +47,16 @@ import java.util.TreeSet;
  * Centrifugo's {@code info.name} (display name, optional), {@code rooms} (optional array of room ids).
  */
 public final class TokenVerifier {
+    private static final String CHANNEL_CLAIM = "channel";
+
     private final Map<String, JWTVerifier> byAlgorithm;
     private final Duration leeway;
+    private final JwksKeys jwks;
 
-    private TokenVerifier(Map<String, JWTVerifier> byAlgorithm, Duration leeway) {
+    private TokenVerifier(Map<String, JWTVerifier> byAlgorithm, Duration leeway, JwksKeys jwks) {
         this.byAlgorithm = byAlgorithm;
         this.leeway = leeway;
+        this.jwks = jwks;
     }
 
     /**
@@ -72,7 +83,42 @@ public final class TokenVerifier {
         if (rules.ecPublicKey() != null) {
             verifiers.put("ES256", verifier(Algorithm.ECDSA256(rules.ecPublicKey(), null), rules, clock));
         }
-        return new TokenVerifier(Map.copyOf(verifiers), rules.leeway());
+        JwksKeys jwks = rules.jwks();
+        if (jwks != null) {
+            verifiers.put("RS256", verifier(Algorithm.RSA256(new RSAKeyProvider() {
+                @Override
+                public RSAPublicKey getPublicKeyById(String kid) {
+                    return jwks.rsa(kid);
+                }
+
+                @Override
+                public RSAPrivateKey getPrivateKey() {
+                    return null;
+                }
+
+                @Override
+                public String getPrivateKeyId() {
+                    return null;
+                }
+            }), rules, clock));
+            verifiers.put("ES256", verifier(Algorithm.ECDSA256(new ECDSAKeyProvider() {
+                @Override
+                public ECPublicKey getPublicKeyById(String kid) {
+                    return jwks.ec(kid);
+                }
+
+                @Override
+                public ECPrivateKey getPrivateKey() {
+                    return null;
+                }
+
+                @Override
+                public String getPrivateKeyId() {
+                    return null;
+                }
+            }), rules, clock));
+        }
+        return new TokenVerifier(Map.copyOf(verifiers), rules.leeway(), jwks);
     }
 
     private static JWTVerifier verifier(Algorithm algorithm, TokenRules rules, Clock clock) {
@@ -125,29 +171,15 @@ public final class TokenVerifier {
         return byAlgorithm.keySet();
     }
 
-    /** Verifies {@code token}; throws {@link TokenException} naming what is wrong. */
+    /**
+     * Verifies a connection {@code token}; throws {@link TokenException} naming what is wrong. A subscription
+     * token (one with a {@code channel} claim) is refused here: it grants one room, not a connection.
+     */
     public Identity verify(String token) {
-        if (token == null || token.isEmpty()) {
-            throw new TokenException("token: empty", false);
-        }
-        DecodedJWT decoded;
-        try {
-            decoded = JWT.decode(token);
-        } catch (JWTDecodeException e) {
-            throw new TokenException("token: malformed JWT", false);
-        }
-        String alg = decoded.getAlgorithm();
-        JWTVerifier v = alg == null ? null : byAlgorithm.get(alg);
-        if (v == null) {
-            throw new TokenException("token: algorithm " + alg + " not accepted (expected: one of "
-                    + new TreeSet<>(byAlgorithm.keySet()) + ")", false);
-        }
-        try {
-            decoded = v.verify(decoded);
-        } catch (TokenExpiredException e) {
-            throw new TokenException("token: expired at " + e.getExpiredOn(), true);
-        } catch (JWTVerificationException e) {
-            throw new TokenException("token: " + e.getMessage(), false);
+        DecodedJWT decoded = verified(token);
+        if (!decoded.getClaim(CHANNEL_CLAIM).isMissing()) {
+            throw new TokenException("token: a subscription token (channel claim) is not a connection token",
+                    false);
         }
         String sub = decoded.getSubject();
         if (sub == null || sub.isEmpty()) {
@@ -171,5 +203,71 @@ public final class TokenVerifier {
         }
         Instant exp = decoded.getExpiresAtAsInstant();
         return new Identity(new UserRef(sub, name), rooms, exp);
+    }
+
+    /**
+     * Verifies a subscription token (Centrifugo's per-channel token, sent in the subscribe command's
+     * {@code token}) with the keys, algorithms, leeway, audience and issuer of connection tokens: its {@code sub}
+     * must be {@code user}, its {@code channel} must be {@code room} and it must carry {@code exp}. Throws
+     * {@link TokenException} naming what is wrong ({@code expired()} when only the time has passed).
+     */
+    public void verifySubscription(String token, String user, String room) {
+        requireNonNull(user, "user");
+        requireNonNull(room, "room");
+        DecodedJWT decoded = verified(token);
+        String channel = decoded.getClaim(CHANNEL_CLAIM).asString();
+        if (channel == null) {
+            throw new TokenException("token: channel claim missing (expected: the room, " + room + ")", false);
+        }
+        if (!channel.equals(room)) {
+            throw new TokenException("token: channel claim " + channel + " (expected: " + room + ")", false);
+        }
+        if (!user.equals(decoded.getSubject())) {
+            throw new TokenException("token: sub claim is not the connection's user", false);
+        }
+        if (decoded.getExpiresAtAsInstant() == null) {
+            throw new TokenException("token: exp claim missing (expected: a subscription token expires)", false);
+        }
+    }
+
+    /** Decodes {@code token} and checks its signature and claims with the verifier its {@code alg} names. */
+    private DecodedJWT verified(String token) {
+        if (token == null || token.isEmpty()) {
+            throw new TokenException("token: empty", false);
+        }
+        DecodedJWT decoded;
+        try {
+            decoded = JWT.decode(token);
+        } catch (JWTDecodeException e) {
+            throw new TokenException("token: malformed JWT", false);
+        }
+        String alg = decoded.getAlgorithm();
+        JWTVerifier v = alg == null ? null : byAlgorithm.get(alg);
+        if (v == null) {
+            throw new TokenException("token: algorithm " + alg + " not accepted (expected: one of "
+                    + new TreeSet<>(byAlgorithm.keySet()) + ")", false);
+        }
+        if (jwks != null && (alg.equals("RS256") || alg.equals("ES256"))) {
+            String kid = decoded.getKeyId();
+            if (kid == null) {
+                throw new TokenException("token: kid header missing (expected: a key id of token.jwks-url)", false);
+            }
+            boolean rsa = alg.equals("RS256");
+            if ((rsa ? jwks.rsa(kid) : jwks.ec(kid)) == null) {
+                if (jwks.kids().contains(kid)) {
+                    throw new TokenException("token: key id " + kid + " is not " + (rsa ? "an RSA" : "an EC P-256")
+                            + " key (expected for " + alg + ")", false);
+                }
+                throw TokenException.unknownKey("token: key id " + kid + " not in the key set for " + alg
+                        + " (fetched again if it was not just fetched; retry)");
+            }
+        }
+        try {
+            return v.verify(decoded);
+        } catch (TokenExpiredException e) {
+            throw new TokenException("token: expired at " + e.getExpiredOn(), true);
+        } catch (JWTVerificationException e) {
+            throw new TokenException("token: " + e.getMessage(), false);
+        }
     }
 }

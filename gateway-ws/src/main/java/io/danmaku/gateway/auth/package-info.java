@@ -1,6 +1,8 @@
 /**
- * Connection tokens: JWTs signed with HS256 (a shared secret) or RS256 (a public key), carrying the user id in
- * {@code sub}, an optional display {@code name}, an optional expiry {@code exp} and an optional list of
- * {@code rooms} the connection may join. Also the development-only demo token issuer.
+ * Tokens: connection JWTs (HS256/384/512 with a shared secret, RS256 and ES256 with a public key or a JWKS URL
+ * by {@code kid}) carrying the user id in {@code sub}, an optional display {@code name}, an optional expiry
+ * {@code exp} and an optional list of {@code rooms} the connection may join; Centrifugo subscription tokens
+ * ({@code sub}, {@code channel}, {@code exp}) for the private rooms; which rooms are private. Also the
+ * development-only demo token issuer.
  */
 package io.danmaku.gateway.auth;

@@ -143,4 +143,49 @@ class TokenVerifierTest {
         g.initialize(new ECGenParameterSpec("secp256r1"));
         return g.generateKeyPair();
     }
+
+    @Test
+    void aSubscriptionTokenMustNameTheUserTheRoomAndAnExpiry() {
+        TokenVerifier verifier = TokenVerifier.create(rules().withAudience("danmaku"), CLOCK);
+        JWTCreator.Builder grant = token().withAudience("danmaku").withClaim("channel", "private.a")
+                .withExpiresAt(NOW.plusSeconds(600));
+
+        verifier.verifySubscription(grant.sign(HS256), "u1", "private.a");
+        assertThatThrownBy(() -> verifier.verifySubscription(grant.sign(HS256), "u2", "private.a"))
+                .as("another user's grant").isInstanceOf(TokenException.class).hasMessageContaining("sub");
+        assertThatThrownBy(() -> verifier.verifySubscription(grant.sign(HS256), "u1", "private.b"))
+                .as("another room's grant").isInstanceOf(TokenException.class)
+                .hasMessageContaining("channel claim private.a (expected: private.b)");
+        assertThatThrownBy(() -> verifier.verifySubscription(token().withAudience("danmaku")
+                .withExpiresAt(NOW.plusSeconds(600)).sign(HS256), "u1", "private.a"))
+                .as("a connection token").isInstanceOf(TokenException.class).hasMessageContaining("channel");
+        assertThatThrownBy(() -> verifier.verifySubscription(token().withAudience("danmaku")
+                .withClaim("channel", "private.a").sign(HS256), "u1", "private.a"))
+                .as("no exp").isInstanceOf(TokenException.class).hasMessageContaining("exp");
+        assertThatThrownBy(() -> verifier.verifySubscription(token().withClaim("channel", "private.a")
+                .withExpiresAt(NOW.plusSeconds(600)).sign(HS256), "u1", "private.a"))
+                .as("the connection tokens' audience applies").isInstanceOf(TokenException.class);
+        assertThatThrownBy(() -> verifier.verifySubscription(grant.sign(Algorithm.HMAC256(
+                "another-secret-another-secret-another-secret")), "u1", "private.a"))
+                .as("a wrong key").isInstanceOf(TokenException.class);
+    }
+
+    @Test
+    void aSubscriptionTokenPastItsExpiryAndTheLeewayIsExpired() {
+        TokenVerifier verifier = TokenVerifier.create(rules(), CLOCK);
+        JWTCreator.Builder grant = token().withClaim("channel", "private.a");
+
+        verifier.verifySubscription(grant.withExpiresAt(NOW.minusSeconds(10)).sign(HS256), "u1", "private.a");
+        assertThatThrownBy(() -> verifier.verifySubscription(grant.withExpiresAt(NOW.minusSeconds(60)).sign(HS256),
+                "u1", "private.a")).isInstanceOfSatisfying(TokenException.class, e -> assertThat(e.expired()).isTrue());
+    }
+
+    @Test
+    void aSubscriptionTokenIsNotAConnectionToken() {
+        TokenVerifier verifier = TokenVerifier.create(rules(), CLOCK);
+
+        assertThatThrownBy(() -> verifier.verify(token().withClaim("channel", "private.a")
+                .withExpiresAt(NOW.plusSeconds(600)).sign(HS256)))
+                .isInstanceOf(TokenException.class).hasMessageContaining("subscription token");
+    }
 }

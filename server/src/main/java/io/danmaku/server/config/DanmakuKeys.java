@@ -57,10 +57,14 @@ public final class DanmakuKeys {
     public static final String GATEWAY_TLS_KEY_FILE = "gateway.tls.key-file";
     public static final String GATEWAY_TLS_RELOAD_INTERVAL = "gateway.tls.reload-interval";
     public static final String GATEWAY_TOKEN_EXPIRY = "gateway.token.expiry";
+    public static final String GATEWAY_PRIVATE_ROOMS = "gateway.private-rooms";
 
     public static final String TOKEN_HMAC_SECRET = "token.hmac.secret";
     public static final String TOKEN_RSA_PUBLIC_KEY_FILE = "token.rsa.public-key-file";
     public static final String TOKEN_EC_PUBLIC_KEY_FILE = "token.ec.public-key-file";
+    public static final String TOKEN_JWKS_URL = "token.jwks-url";
+    public static final String TOKEN_JWKS_REFRESH_INTERVAL = "token.jwks.refresh-interval";
+    public static final String TOKEN_JWKS_MIN_REFETCH_INTERVAL = "token.jwks.min-refetch-interval";
     public static final String TOKEN_LEEWAY = "token.leeway";
     public static final String TOKEN_AUDIENCE = "token.audience";
     public static final String TOKEN_ISSUER = "token.issuer";
@@ -227,6 +231,16 @@ public final class DanmakuKeys {
                     + "open (expiry is checked at connect and refresh only); close = it is closed at its next ping "
                     + "tick (within gateway.ping.interval) with 3005 (Centrifugo protocol; the SDK gets a new token "
                     + "and reconnects) or 4004 (Bilibili).")
+            .define(GATEWAY_PRIVATE_ROOMS, LIST, List.of(),
+                    Validator.of(value -> ((List<?>) value).stream()
+                            .allMatch(p -> p.toString().matches("[A-Za-z0-9_.:*-]{1,64}")),
+                            "room id patterns: 1..64 of A-Z a-z 0-9 _ . : - and *"),
+                    "Private rooms, as room id patterns where * stands for any run of characters (private.*, "
+                    + "*.staff). Subscribing needs a Centrifugo subscription token in subscribe.token (JWT with sub = "
+                    + "the connection's user, channel = the room, exp; verified like connection tokens), else error "
+                    + "103 (109 when it expired); Bilibili auth into one is refused (-101). Posting, history and "
+                    + "presence_stats on a connection need a subscription or a token whose rooms claim lists the room; "
+                    + "the history API needs the API key or such a token. Read by gateways and storage.")
 
             .define(TOKEN_HMAC_SECRET, PASSWORD, null, Validator.minBytes(32),
                     "HMAC secret for HS256, HS384 and HS512 connection tokens; unset = those tokens are refused.")
@@ -235,6 +249,19 @@ public final class DanmakuKeys {
             .define(TOKEN_EC_PUBLIC_KEY_FILE, PATH, null, Validator.readableFile(),
                     "PEM file with the EC (P-256) public key for ES256 connection tokens; unset = ES256 tokens are "
                     + "refused.")
+            .define(TOKEN_JWKS_URL, STRING, null, Validator.pattern("(?i)https?://\\S+", "an http:// or https:// URL"),
+                    "JWKS URL serving the keys of RS256 and ES256 tokens (RSA and EC P-256 JWKs with a kid; the token's "
+                    + "kid picks the key); fetched at start, every token.jwks.refresh-interval and when a token names "
+                    + "an unknown kid. Unset = no key set. Exclusive with token.rsa.public-key-file and "
+                    + "token.ec.public-key-file.")
+            .define(TOKEN_JWKS_REFRESH_INTERVAL, DURATION, Duration.ofMinutes(5),
+                    between(Duration.ZERO, Duration.ofDays(1)),
+                    "How often the key set of token.jwks-url is fetched again (a key withdrawn there is refused "
+                    + "after the next fetch); 0 = only at start and on an unknown kid.")
+            .define(TOKEN_JWKS_MIN_REFETCH_INTERVAL, DURATION, Duration.ofSeconds(10),
+                    between(Duration.ZERO, Duration.ofHours(1)),
+                    "Least time between two fetches of token.jwks-url asked for by tokens naming an unknown kid, so "
+                    + "forged kids cannot flood the key server; such a token gets error 109 (retry) meanwhile.")
             .define(TOKEN_LEEWAY, DURATION, Duration.ofSeconds(30), between(Duration.ZERO, Duration.ofMinutes(10)),
                     "Clock skew accepted on a token's exp, nbf and iat (whole seconds), so a client clock a little "
                     + "fast or slow does not lock its user out.")

@@ -3,6 +3,7 @@ package io.danmaku.server.http;
 import static java.util.Objects.requireNonNull;
 
 import io.danmaku.gateway.auth.Identity;
+import io.danmaku.gateway.auth.PrivateRooms;
 import io.danmaku.gateway.auth.TokenException;
 import io.danmaku.gateway.auth.TokenVerifier;
 import io.danmaku.protocol.api.ApiRequest;
@@ -17,7 +18,10 @@ import java.util.Locale;
  * ({@code X-API-Key: <key>} or {@code Authorization: apikey <key>}) reads any room; a connection token
  * ({@code Authorization: Bearer <JWT>}) reads the rooms its {@code rooms} claim allows, any room without the
  * claim; no credentials read only while anonymous access is on. Credentials that are present but wrong are
- * refused even when anonymous reading is on, so a client learns its token is bad. Thread-safe.
+ * refused even when anonymous reading is on, so a client learns its token is bad. A private room
+ * ({@code gateway.private-rooms}) is read only with the API key or a connection token whose {@code rooms} claim
+ * lists it: a request carries no subscription, and a token without the claim (any room) does not reach it.
+ * Thread-safe.
  */
 public final class TokenReadAccess implements RoomReadAccess {
     private static final String CREDENTIALS = "Authorization: Bearer <connection token>, or the API key in X-API-Key";
@@ -25,12 +29,22 @@ public final class TokenReadAccess implements RoomReadAccess {
     private final TokenVerifier tokens;
     private final byte[] apiKey;
     private final boolean allowAnonymous;
+    private final PrivateRooms privateRooms;
 
     /** @param apiKey the backends' key, or null when there is none */
     public TokenReadAccess(TokenVerifier tokens, String apiKey, boolean allowAnonymous) {
+        this(tokens, apiKey, allowAnonymous, PrivateRooms.NONE);
+    }
+
+    /**
+     * @param apiKey the backends' key, or null when there is none
+     * @param privateRooms rooms read only with the API key or a token that lists them
+     */
+    public TokenReadAccess(TokenVerifier tokens, String apiKey, boolean allowAnonymous, PrivateRooms privateRooms) {
         this.tokens = requireNonNull(tokens, "tokens");
         this.apiKey = apiKey == null ? null : apiKey.getBytes(StandardCharsets.UTF_8);
         this.allowAnonymous = allowAnonymous;
+        this.privateRooms = requireNonNull(privateRooms, "privateRooms");
     }
 
     @Override
@@ -55,6 +69,7 @@ public final class TokenReadAccess implements RoomReadAccess {
                     ? Verdict.ALLOWED
                     : Verdict.unauthorized("unauthorized: wrong API key");
         }
+        boolean privateRoom = privateRooms.isPrivate(room);
         if (bearer != null) {
             Identity identity;
             try {
@@ -62,8 +77,17 @@ public final class TokenReadAccess implements RoomReadAccess {
             } catch (TokenException e) {
                 return Verdict.unauthorized("unauthorized: " + e.getMessage());
             }
-            return identity.mayJoin(room) ? Verdict.ALLOWED
-                    : Verdict.forbidden("permission denied: the token does not allow room " + room);
+            if (!identity.mayJoin(room)) {
+                return Verdict.forbidden("permission denied: the token does not allow room " + room);
+            }
+            return privateRoom && !identity.lists(room)
+                    ? Verdict.forbidden("permission denied: room " + room + " is private (expected: the API key, "
+                            + "or a token whose rooms claim lists it)")
+                    : Verdict.ALLOWED;
+        }
+        if (privateRoom) {
+            return Verdict.unauthorized("unauthorized: room " + room + " is private (expected: the API key, or "
+                    + "Authorization: Bearer <connection token> whose rooms claim lists it)");
         }
         return allowAnonymous ? Verdict.ALLOWED
                 : Verdict.unauthorized("unauthorized: anonymous reading is off (expected: " + CREDENTIALS + ")");

@@ -73,6 +73,6 @@ public final class GatewayRole implements Role {
             gateway.drain(drainWindow);
             gateway.close();
         }
-        Closing.quietly(logic, bus, store);
+        Closing.quietly(logic, bus, store, tokens);
     }
 }

@@ -72,7 +72,7 @@ public final class StandaloneRole implements Role {
         storage.start();
         logic = new LogicService(logicConfig, bus, store, registry, clock);
         TokenReadAccess readers = new TokenReadAccess(tokens.verifier(), logicConfig.apiKey(),
-                config.getBoolean(DanmakuKeys.ALLOW_ANONYMOUS));
+                config.getBoolean(DanmakuKeys.ALLOW_ANONYMOUS), gatewayConfig.privateRooms());
         HttpApi api = OpenApiDocument.serving(path -> true, new RoutingApi(HistoryApi.PATH_PREFIX, new HistoryApi(store,
                 storage.archiveReader().orElse(null), clock, readers, registry),
                 new ServerApi(logicConfig, logic, registry)));
@@ -105,6 +105,9 @@ public final class StandaloneRole implements Role {
         }
         if (store != null) {
             store.close();
+        }
+        if (tokens != null) {
+            tokens.close();
         }
     }
 }

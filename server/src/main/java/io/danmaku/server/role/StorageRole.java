@@ -25,6 +25,7 @@ import java.time.Clock;
  */
 public final class StorageRole implements Role {
     private StorageConfig storageConfig;
+    private Tokens tokens;
     private TokenReadAccess readers;
     private MessageBus bus;
     private HotStore store;
@@ -35,9 +36,10 @@ public final class StorageRole implements Role {
     public void prepare(Config config) {
         requireNonNull(config, "config");
         storageConfig = TierConfigs.storage(config);
-        readers = new TokenReadAccess(Tokens.from(config, false, Clock.systemUTC()).verifier(),
+        tokens = Tokens.from(config, false, Clock.systemUTC());
+        readers = new TokenReadAccess(tokens.verifier(),
                 config.getPassword(DanmakuKeys.API_KEY).map(Password::value).orElse(null),
-                config.getBoolean(DanmakuKeys.ALLOW_ANONYMOUS));
+                config.getBoolean(DanmakuKeys.ALLOW_ANONYMOUS), TierConfigs.privateRooms(config));
         Seams.check(config, "storage");
     }
 
@@ -63,6 +65,6 @@ public final class StorageRole implements Role {
 
     @Override
     public void close() {
-        Closing.quietly(http, storage, bus, store);
+        Closing.quietly(http, storage, bus, store, tokens);
     }
 }

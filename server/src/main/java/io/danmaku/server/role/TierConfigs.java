@@ -1,6 +1,7 @@
 package io.danmaku.server.role;
 
 import io.danmaku.gateway.GatewayConfig;
+import io.danmaku.gateway.auth.PrivateRooms;
 import io.danmaku.gateway.tls.GatewayTlsConfig;
 import io.danmaku.gateway.tls.ReloadingSslContext;
 import io.danmaku.logic.LogicConfig;
@@ -55,7 +56,13 @@ final class TierConfigs {
                 .allowedOrigins(c.getList(DanmakuKeys.GATEWAY_ALLOWED_ORIGINS))
                 .tls(gatewayTls(c))
                 .closeOnTokenExpiry("close".equals(c.getString(DanmakuKeys.GATEWAY_TOKEN_EXPIRY).orElseThrow()))
+                .privateRooms(privateRooms(c))
                 .build());
+    }
+
+    /** The rooms that need a subscription token ({@code gateway.private-rooms}); gateways and storage read it. */
+    static PrivateRooms privateRooms(Config c) {
+        return build(() -> PrivateRooms.of(c.getList(DanmakuKeys.GATEWAY_PRIVATE_ROOMS)));
     }
 
     /** TLS on the gateway's port, or null; the files are read and checked (before anything binds). */

@@ -1,12 +1,14 @@
 package io.danmaku.server.role;
 
 import io.danmaku.gateway.auth.DemoTokenIssuer;
+import io.danmaku.gateway.auth.JwksKeys;
 import io.danmaku.gateway.auth.TokenRules;
 import io.danmaku.gateway.auth.TokenVerifier;
 import io.danmaku.server.config.Config;
 import io.danmaku.server.config.ConfigException;
 import io.danmaku.server.config.DanmakuKeys;
 import io.danmaku.server.config.Password;
+import java.net.URI;
 import java.security.SecureRandom;
 import java.security.interfaces.ECPublicKey;
 import java.security.interfaces.RSAPublicKey;
@@ -21,7 +23,7 @@ import org.slf4j.LoggerFactory;
  * tokens (standalone's first run); a distributed gateway instead refuses every token (anonymous only), since
  * a per-process random secret would not verify on the other gateways.
  */
-record Tokens(TokenVerifier verifier, DemoTokenIssuer demoIssuer) {
+record Tokens(TokenVerifier verifier, DemoTokenIssuer demoIssuer, JwksKeys jwks) implements AutoCloseable {
     private static final Logger log = LoggerFactory.getLogger(Tokens.class);
 
     static Tokens from(Config config, boolean developmentMode, Clock clock) {
@@ -30,20 +32,21 @@ record Tokens(TokenVerifier verifier, DemoTokenIssuer demoIssuer) {
                 .map(p -> TierConfigs.build(() -> TokenVerifier.readPublicKey(p))).orElse(null);
         ECPublicKey ec = config.getPath(DanmakuKeys.TOKEN_EC_PUBLIC_KEY_FILE)
                 .map(p -> TierConfigs.build(() -> TokenVerifier.readEcPublicKey(p))).orElse(null);
+        URI jwksUrl = config.getString(DanmakuKeys.TOKEN_JWKS_URL).map(URI::create).orElse(null);
         String audience = config.getString(DanmakuKeys.TOKEN_AUDIENCE).orElse(null);
         String issuer = config.getString(DanmakuKeys.TOKEN_ISSUER).orElse(null);
         boolean demo = config.getBoolean(DanmakuKeys.DEMO_TOKENS);
-        if (secret == null && rsa == null && ec == null) {
+        if (secret == null && rsa == null && ec == null && jwksUrl == null) {
             if (developmentMode) {
                 byte[] random = new byte[32];
                 new SecureRandom().nextBytes(random);
                 secret = HexFormat.of().formatHex(random);
                 demo = true;
-                log.warn("No token.hmac.secret, token.rsa.public-key-file or token.ec.public-key-file configured: using a random HS256 secret "
+                log.warn("No token.hmac.secret, token.rsa.public-key-file, token.ec.public-key-file or token.jwks-url configured: using a random HS256 secret "
                         + "for this process and serving demo tokens at /demo/token to anyone (development mode). "
                         + "Set DANMAKU_TOKEN_HMAC_SECRET for real use.");
             } else {
-                log.warn("No token.hmac.secret, token.rsa.public-key-file or token.ec.public-key-file configured: every token is refused; "
+                log.warn("No token.hmac.secret, token.rsa.public-key-file, token.ec.public-key-file or token.jwks-url configured: every token is refused; "
                         + "only anonymous read-only connections are possible.");
             }
         }
@@ -54,10 +57,26 @@ record Tokens(TokenVerifier verifier, DemoTokenIssuer demoIssuer) {
         if (demo && !developmentMode) {
             log.warn("demo.tokens is on: /demo/token signs a token for anyone. Development only.");
         }
+        if (jwksUrl != null && (rsa != null || ec != null)) {
+            throw new ConfigException("token.jwks-url: " + jwksUrl + " (expected: unset while "
+                    + "token.rsa.public-key-file or token.ec.public-key-file is set; the key set serves RS256 "
+                    + "and ES256)");
+        }
         String hmac = secret;
+        JwksKeys jwks = jwksUrl == null ? null : TierConfigs.build(() -> new JwksKeys(jwksUrl,
+                config.getDuration(DanmakuKeys.TOKEN_JWKS_REFRESH_INTERVAL),
+                config.getDuration(DanmakuKeys.TOKEN_JWKS_MIN_REFETCH_INTERVAL))).start();
         TokenRules rules = TierConfigs.build(() -> new TokenRules(hmac, rsa, ec,
-                config.getDuration(DanmakuKeys.TOKEN_LEEWAY), audience, issuer));
+                config.getDuration(DanmakuKeys.TOKEN_LEEWAY), audience, issuer, jwks));
         return new Tokens(TokenVerifier.create(rules, clock),
-                demo ? new DemoTokenIssuer(secret, audience, issuer, clock) : null);
+                demo ? new DemoTokenIssuer(secret, audience, issuer, clock) : null, jwks);
+    }
+
+    /** Stops the key set's refreshes, if there is one. */
+    @Override
+    public void close() {
+        if (jwks != null) {
+            jwks.close();
+        }
     }
 }

@@ -45,9 +45,13 @@ class DanmakuKeysTest {
         expected.put("gateway.tls.key-file", "<unset>");
         expected.put("gateway.tls.reload-interval", "10s");
         expected.put("gateway.token.expiry", "ignore");
+        expected.put("gateway.private-rooms", "\"\"");
         expected.put("token.hmac.secret", "<unset>");
         expected.put("token.rsa.public-key-file", "<unset>");
         expected.put("token.ec.public-key-file", "<unset>");
+        expected.put("token.jwks-url", "<unset>");
+        expected.put("token.jwks.refresh-interval", "5m");
+        expected.put("token.jwks.min-refetch-interval", "10s");
         expected.put("token.leeway", "30s");
         expected.put("token.audience", "<unset>");
         expected.put("token.issuer", "<unset>");

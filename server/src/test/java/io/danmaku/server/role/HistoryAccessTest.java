@@ -2,6 +2,8 @@ package io.danmaku.server.role;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import com.auth0.jwt.JWT;
+import com.auth0.jwt.algorithms.Algorithm;
 import com.fasterxml.jackson.databind.JsonNode;
 import io.danmaku.protocol.json.Json;
 import io.danmaku.server.cli.RoleRunner;
@@ -14,6 +16,7 @@ import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
 import java.time.Instant;
 import java.util.List;
 import java.util.Map;
@@ -24,7 +27,8 @@ import org.junit.jupiter.api.Test;
 /**
  * The history API served by standalone follows the rules of subscribing, with anonymous access off: no
  * credentials and bad tokens get 401, a token's rooms claim is honoured (403 elsewhere), the API key reads any
- * room; presence_stats on a connection honours the rooms claim too.
+ * room; presence_stats on a connection honours the rooms claim too. Private rooms ({@code gateway.private-rooms})
+ * are read only with the API key or a token that lists them, and subscribed to only with a subscription token.
  */
 class HistoryAccessTest {
     static final String SECRET = "history-access-secret-history-access-0123";
@@ -38,7 +42,7 @@ class HistoryAccessTest {
         Config config = new ConfigLoader(DanmakuKeys.DEFINITION).load(null, Map.of(), List.of(
                 "gateway.host=127.0.0.1", "gateway.port=0", "admin.host=127.0.0.1", "admin.port=0",
                 "token.hmac.secret=" + SECRET, "api.key=" + API_KEY, "allow.anonymous=false",
-                "gateway.drain.window=0s"));
+                "gateway.drain.window=0s", "gateway.private-rooms=private.*,*.staff"));
         role = new StandaloneRole();
         runner = new RoleRunner(config, role);
         runner.start();
@@ -97,6 +101,44 @@ class HistoryAccessTest {
             assertThat(allowed.has("presence_stats")).as(allowed.toString()).isTrue();
             JsonNode refused = c.command("presence_stats", Json.MAPPER.createObjectNode().put("channel", "backstage"));
             assertThat(refused.path("error").path("code").asInt()).as(refused.toString()).isEqualTo(103);
+        }
+    }
+
+    @Test
+    void aPrivateRoomsHistoryNeedsTheApiKeyOrATokenThatListsIt() throws Exception {
+        assertThat(history("private.a", "X-API-Key", API_KEY).statusCode()).isEqualTo(200);
+        String listing = TestTokens.hs256(SECRET, "u5", "U", Instant.now().plusSeconds(3600), List.of("private.a"));
+        assertThat(history("private.a", "Authorization", "Bearer " + listing).statusCode()).isEqualTo(200);
+
+        String unrestricted = TestTokens.hs256(SECRET, "u5", "U");
+        HttpResponse<String> anyRoom = history("private.a", "Authorization", "Bearer " + unrestricted);
+        assertThat(anyRoom.statusCode()).as("a token without a rooms claim does not reach a private room")
+                .isEqualTo(403);
+        assertThat(errorCode(anyRoom)).isEqualTo(103);
+        assertThat(anyRoom.body()).contains("private.a is private");
+        HttpResponse<String> otherRooms = history("red.staff", "Authorization", "Bearer " + listing);
+        assertThat(otherRooms.statusCode()).isEqualTo(403);
+        assertThat(history("red.staff", null, null).statusCode()).isEqualTo(401);
+    }
+
+    @Test
+    void aPrivateRoomIsSubscribedToWithASubscriptionTokenOnly() {
+        String token = TestTokens.hs256(SECRET, "u6", "U");
+        try (CentrifugeTestClient c = CentrifugeTestClient.connect(role.gatewayPort(), token)) {
+            JsonNode refused = c.command("subscribe", Json.MAPPER.createObjectNode().put("channel", "private.b"));
+            assertThat(refused.path("error").path("code").asInt()).as(refused.toString()).isEqualTo(103);
+            JsonNode notListed = c.command("presence_stats",
+                    Json.MAPPER.createObjectNode().put("channel", "private.b"));
+            assertThat(notListed.path("error").path("code").asInt()).as(notListed.toString()).isEqualTo(103);
+
+            String grant = JWT.create().withSubject("u6").withClaim("channel", "private.b")
+                    .withExpiresAt(Instant.now().plusSeconds(600))
+                    .sign(Algorithm.HMAC256(SECRET.getBytes(StandardCharsets.UTF_8)));
+            JsonNode subscribed = c.command("subscribe", Json.MAPPER.createObjectNode().put("channel", "private.b")
+                    .put("token", grant));
+            assertThat(subscribed.has("subscribe")).as(subscribed.toString()).isTrue();
+            JsonNode count = c.command("presence_stats", Json.MAPPER.createObjectNode().put("channel", "private.b"));
+            assertThat(count.has("presence_stats")).as(count.toString()).isTrue();
         }
     }
 }

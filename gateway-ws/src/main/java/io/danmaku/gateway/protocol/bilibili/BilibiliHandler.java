@@ -34,7 +34,8 @@ import org.slf4j.LoggerFactory;
  * {@code headerLen} 16, {@code packLen} from 16 to {@link BilibiliPackets#MAX_CLIENT_PACKET_BYTES} and within
  * the frame, {@code ver} 0 or 1. The first packet must be op 7 (auth); after it only op 2 (heartbeat). Anything
  * else fails closed through {@link #protocolViolation}: a close frame (1002, or 1009 for a packet over the
- * limit, 1003 for a text frame) and a counted protocol error. A refused key is answered by op 8
+ * limit, 1003 for a text frame) and a counted protocol error. A refused key, or auth into a private room
+ * ({@code gateway.private-rooms}), is answered by op 8
  * {@code {"code":-101}} and closed with 1008. No auth within {@code gateway.connect.timeout} closes with 4000,
  * no heartbeat for {@link #HEARTBEAT_TIMEOUT} with 4001.
  */
@@ -185,6 +186,11 @@ public final class BilibiliHandler extends WebSocketSession {
         }
         if (!who.mayJoin(req.room())) {
             refuseAuth(seq, "the token does not allow room " + req.room());
+            return;
+        }
+        if (config.privateRooms().isPrivate(req.room())) {
+            // the auth packet has no place for a subscription token: private rooms are for the JSON protocol
+            refuseAuth(seq, "room " + req.room() + " is private (subscription tokens need the Centrifugo protocol)");
             return;
         }
         if (authTimeout != null) {

@@ -278,8 +278,8 @@ public final class CentrifugeHandler extends WebSocketSession {
             try {
                 who = ctx.tokens().verify(token);
             } catch (TokenException e) {
-                if (e.expired()) {
-                    replyError(id, ERROR_TOKEN_EXPIRED, "token expired", true);
+                if (e.temporary()) {
+                    replyError(id, ERROR_TOKEN_EXPIRED, temporaryTokenMessage(e), true);
                 } else {
                     log.debug("[{}] refused token: {}", channel.id(), e.getMessage());
                     disconnect(DISCONNECT_INVALID_TOKEN, "invalid token");
@@ -322,9 +322,14 @@ public final class CentrifugeHandler extends WebSocketSession {
             r.put("version", GatewayContext.VERSION);
             send(root);
         } catch (TokenException e) {
-            replyError(id, e.expired() ? ERROR_TOKEN_EXPIRED : ERROR_UNAUTHORIZED,
-                    e.expired() ? "token expired" : "unauthorized: " + e.getMessage(), e.expired());
+            replyError(id, e.temporary() ? ERROR_TOKEN_EXPIRED : ERROR_UNAUTHORIZED,
+                    e.temporary() ? temporaryTokenMessage(e) : "unauthorized: " + e.getMessage(), e.temporary());
         }
+    }
+
+    /** Error 109's text: expired, or signed with a key not fetched yet (the SDK gets a new token either way). */
+    private static String temporaryTokenMessage(TokenException e) {
+        return e.expired() ? "token expired" : "token not verified yet: its signing key (kid) is being fetched, retry";
     }
 
     // ---- subscribe / unsubscribe ---------------------------------------------------------------------------
@@ -343,6 +348,10 @@ public final class CentrifugeHandler extends WebSocketSession {
         if (!identity.mayJoin(room)) {
             replyError(id, ERROR_PERMISSION_DENIED, "permission denied: the token does not allow room " + room,
                     false);
+            return;
+        }
+        if (config.privateRooms().isPrivate(room)
+                && !subscriptionTokenAccepted(id, room, p.path("token").asText(""))) {
             return;
         }
         if (subscriptionCount() >= config.maxSubscriptionsPerConnection()) {
@@ -456,6 +465,51 @@ public final class CentrifugeHandler extends WebSocketSession {
         }
     }
 
+    /**
+     * A private room's subscribe needs Centrifugo's subscription token for this user and room; replies the error
+     * and returns false when it is missing or invalid (109 when only expired: the SDK fetches a new one).
+     */
+    private boolean subscriptionTokenAccepted(long id, String room, String token) {
+        if (identity.anonymous()) {
+            replyError(id, ERROR_PERMISSION_DENIED, "permission denied: room " + room
+                    + " is private: connect with a token, then subscribe with a subscription token", false);
+            return false;
+        }
+        if (token.isEmpty()) {
+            replyError(id, ERROR_PERMISSION_DENIED, "permission denied: room " + room
+                    + " is private: subscribe.token (expected: a subscription token for this user and room)",
+                    false);
+            return false;
+        }
+        try {
+            ctx.tokens().verifySubscription(token, identity.user().id(), room);
+            return true;
+        } catch (TokenException e) {
+            log.debug("[{}] refused subscription token for {}: {}", channel.id(), room, e.getMessage());
+            if (e.temporary()) {
+                replyError(id, ERROR_TOKEN_EXPIRED, temporaryTokenMessage(e) + ": the subscription token for room "
+                        + room, true);
+            } else {
+                replyError(id, ERROR_PERMISSION_DENIED, "permission denied: room " + room
+                        + " is private and the subscription token is not valid: " + e.getMessage(), false);
+            }
+            return false;
+        }
+    }
+
+    /**
+     * Publish, history and online count of a private room: for a connection whose token's {@code rooms} claim
+     * names it, or that is subscribed to it (with a subscription token). Replies 103 and returns false otherwise.
+     */
+    private boolean privateRoomAllowed(long id, String room) {
+        if (!config.privateRooms().isPrivate(room) || identity.lists(room) || subscription(room) != null) {
+            return true;
+        }
+        replyError(id, ERROR_PERMISSION_DENIED, "permission denied: room " + room + " is private: subscribe to it "
+                + "with a subscription token, or connect with a token whose rooms claim lists it", false);
+        return false;
+    }
+
     private void onUnsubscribe(long id, ObjectNode p) {
         String room = p.path("channel").asText("");
         RoomSubscription left = removeSubscription(room);
@@ -483,6 +537,9 @@ public final class CentrifugeHandler extends WebSocketSession {
         }
         if (!identity.mayJoin(room)) {
             replyError(id, ERROR_PERMISSION_DENIED, "permission_denied: the token does not allow room " + room, false);
+            return;
+        }
+        if (!privateRoomAllowed(id, room)) {
             return;
         }
         JsonNode data = p.get("data");
@@ -551,6 +608,9 @@ public final class CentrifugeHandler extends WebSocketSession {
                     false);
             return;
         }
+        if (!privateRoomAllowed(id, room)) {
+            return;
+        }
         int limit = p.path("limit").asInt(0);
         if (limit < 0) {
             limit = HistoryQuery.MAX_LIMIT; // Centrifugo: -1 = as many as allowed
@@ -602,6 +662,9 @@ public final class CentrifugeHandler extends WebSocketSession {
         if (!identity.mayJoin(room)) {
             replyError(id, ERROR_PERMISSION_DENIED, "permission denied: the token does not allow room " + room,
                     false);
+            return;
+        }
+        if (!privateRoomAllowed(id, room)) {
             return;
         }
         Channel ch = channel;

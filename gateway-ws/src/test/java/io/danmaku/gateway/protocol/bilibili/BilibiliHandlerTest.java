@@ -10,6 +10,7 @@ import static org.junit.jupiter.api.Named.named;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import io.danmaku.gateway.GatewayConfig;
+import io.danmaku.gateway.auth.PrivateRooms;
 import io.danmaku.gateway.auth.TokenVerifier;
 import io.danmaku.gateway.protocol.bilibili.BilibiliClientCodec.Packet;
 import io.danmaku.gateway.room.FanoutDispatcher;
@@ -70,12 +71,16 @@ class BilibiliHandlerTest {
     }
 
     void open(boolean allowAnonymous) {
+        open(allowAnonymous, PrivateRooms.NONE);
+    }
+
+    void open(boolean allowAnonymous, PrivateRooms privateRooms) {
         if (ch != null) {
             ch.finishAndReleaseAll();
         }
         meters = new SimpleMeterRegistry();
         ch = new EmbeddedChannel();
-        GatewayConfig config = GatewayConfig.builder().batchWindow(Duration.ZERO).build();
+        GatewayConfig config = GatewayConfig.builder().batchWindow(Duration.ZERO).privateRooms(privateRooms).build();
         registry = new RoomRegistry(ch.eventLoop(), 0, 100, 16, new FanoutMetrics(meters));
         GatewayContext ctx = new GatewayContext(config, registry, bus, new MemoryHotStore(),
                 req -> CompletableFuture.failedFuture(new AssertionError("posting is not part of /sub")),
@@ -230,6 +235,32 @@ class BilibiliHandlerTest {
     @Test
     void tokenStillWorksWhenAnonymousAccessIsDisabled() {
         open(false);
+        authOk(AUTH);
+        finish();
+    }
+
+    @Test
+    void authIntoAPrivateRoomIsAnsweredByMinus101EvenWithAValidKey() {
+        open(true, PrivateRooms.of(List.of("12*")));
+        assertAuthRefused(AUTH);
+    }
+
+    @Test
+    void authIntoAPrivateRoomIsRefusedEvenWhenTheKeysRoomsClaimListsIt() {
+        open(true, PrivateRooms.of(List.of("123")));
+        String key = TestTokens.hs256(SECRET, "10086", "Alice", Instant.now().plusSeconds(3600), List.of("123"));
+        assertAuthRefused("{\"roomid\":123,\"protover\":3,\"key\":\"" + key + "\"}");
+    }
+
+    @Test
+    void anonymousAuthIntoAPrivateRoomIsRefused() {
+        open(true, PrivateRooms.of(List.of("12*")));
+        assertAuthRefused("{\"roomid\":123,\"protover\":3}");
+    }
+
+    @Test
+    void roomsOutsideThePrivatePatternsStayOpen() {
+        open(true, PrivateRooms.of(List.of("9*", "private.*")));
         authOk(AUTH);
         finish();
     }
