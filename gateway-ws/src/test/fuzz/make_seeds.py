@@ -122,6 +122,7 @@ write(T, "verify", "wrong-key", b"\0" + TOKEN.encode()[:-4] + b"AAAA")
 write(T, "verify", "rs256-header", b"\0" + jwt({"sub": "1"}, {"alg": "RS256"}).encode())
 hdr = b'{"alg":"HS256","typ":"JWT"}'
 for name, claims in [("signed-rooms-array", b'{"sub":"7","rooms":["a",1]}'),
+                     ("signed-rooms-null-element", b'{"sub":"7","rooms":["a",1,null]}'),
                      ("signed-rooms-string", b'{"sub":"7","rooms":"a"}'),
                      ("signed-info-name", b'{"sub":"7","info":{"name":["x"]}}'),
                      ("signed-expired", b'{"sub":"7","exp":1}'),

@@ -164,7 +164,8 @@ public final class TokenVerifier {
         Claim roomsClaim = decoded.getClaim("rooms");
         if (!roomsClaim.isMissing() && !roomsClaim.isNull()) {
             List<String> list = roomsClaim.asList(String.class);
-            if (list == null) {
+            // a null element ([..., null]) would otherwise surface as a NullPointerException building the set
+            if (list == null || list.contains(null)) {
                 throw new TokenException("token: rooms claim (expected: an array of room ids)", false);
             }
             rooms = new HashSet<>(list);

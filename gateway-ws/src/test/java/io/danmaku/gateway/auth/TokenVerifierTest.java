@@ -18,6 +18,7 @@ import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
 import java.time.ZoneOffset;
+import java.util.Arrays;
 import java.util.Base64;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -56,6 +57,15 @@ class TokenVerifierTest {
                 .isInstanceOfSatisfying(TokenException.class, e -> assertThat(e.expired()).isTrue());
         assertThatThrownBy(() -> verifier.verify(token().withNotBefore(NOW.plusSeconds(60)).sign(HS256)))
                 .isInstanceOfSatisfying(TokenException.class, e -> assertThat(e.expired()).isFalse());
+    }
+
+    @Test
+    void aRoomsClaimWithANullElementIsRefusedAsMalformed() {
+        TokenVerifier verifier = TokenVerifier.create(rules(), CLOCK);
+        String token = token().withClaim("rooms", Arrays.asList("a", null)).sign(HS256);
+
+        assertThatThrownBy(() -> verifier.verify(token))
+                .isInstanceOf(TokenException.class).hasMessageContaining("rooms claim");
     }
 
     @Test
