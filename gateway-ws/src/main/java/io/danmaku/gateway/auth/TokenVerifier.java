@@ -131,12 +131,15 @@ public final class TokenVerifier {
             throw new TokenException("token: empty", false);
         }
         DecodedJWT decoded;
+        String alg;
         try {
             decoded = JWT.decode(token);
-        } catch (JWTDecodeException e) {
+            alg = decoded.getAlgorithm();
+        } catch (JWTDecodeException | NullPointerException e) {
+            // java-jwt decodes a header or payload that is JSON null (not an object) to null and then fails
+            // with a NullPointerException when it reads a claim from it
             throw new TokenException("token: malformed JWT", false);
         }
-        String alg = decoded.getAlgorithm();
         JWTVerifier v = alg == null ? null : byAlgorithm.get(alg);
         if (v == null) {
             throw new TokenException("token: algorithm " + alg + " not accepted (expected: one of "
@@ -148,6 +151,8 @@ public final class TokenVerifier {
             throw new TokenException("token: expired at " + e.getExpiredOn(), true);
         } catch (JWTVerificationException e) {
             throw new TokenException("token: " + e.getMessage(), false);
+        } catch (NullPointerException e) {
+            throw new TokenException("token: malformed JWT (header and payload must be JSON objects)", false);
         }
         String sub = decoded.getSubject();
         if (sub == null || sub.isEmpty()) {

@@ -69,6 +69,24 @@ class TokenVerifierTest {
     }
 
     @Test
+    void aHeaderOrPayloadThatIsJsonNullIsRefusedAsMalformed() throws Exception {
+        TokenVerifier verifier = TokenVerifier.create(rules(), CLOCK);
+        Base64.Encoder b64 = Base64.getUrlEncoder().withoutPadding();
+        String nullHeader = b64.encodeToString("null".getBytes(StandardCharsets.UTF_8)) + ".e30.c2ln";
+        String signingInput = b64.encodeToString("{\"alg\":\"HS256\"}".getBytes(StandardCharsets.UTF_8)) + "."
+                + b64.encodeToString("null".getBytes(StandardCharsets.UTF_8));
+        javax.crypto.Mac mac = javax.crypto.Mac.getInstance("HmacSHA256");
+        mac.init(new javax.crypto.spec.SecretKeySpec(SECRET.getBytes(StandardCharsets.UTF_8), "HmacSHA256"));
+        String nullPayload = signingInput + "." + b64.encodeToString(mac.doFinal(
+                signingInput.getBytes(StandardCharsets.US_ASCII)));
+
+        assertThatThrownBy(() -> verifier.verify(nullHeader))
+                .isInstanceOf(TokenException.class).hasMessageContaining("malformed");
+        assertThatThrownBy(() -> verifier.verify(nullPayload))
+                .isInstanceOf(TokenException.class).hasMessageContaining("malformed");
+    }
+
+    @Test
     void aConfiguredAudienceMustBeInTheToken() {
         TokenVerifier verifier = TokenVerifier.create(rules().withAudience("danmaku"), CLOCK);
 
