@@ -161,14 +161,15 @@ public final class TokenVerifier {
         String name = decoded.getClaim("name").asString();
         if (name == null) {
             Claim info = decoded.getClaim("info");
-            if (!info.isMissing() && info.asMap() != null && info.asMap().get("name") instanceof String n) {
+            Map<String, Object> infoMap = info.isMissing() ? null : claimAs(() -> info.asMap(), "info");
+            if (infoMap != null && infoMap.get("name") instanceof String n) {
                 name = n;
             }
         }
         Set<String> rooms = null;
         Claim roomsClaim = decoded.getClaim("rooms");
         if (!roomsClaim.isMissing() && !roomsClaim.isNull()) {
-            List<String> list = roomsClaim.asList(String.class);
+            List<String> list = claimAs(() -> roomsClaim.asList(String.class), "rooms");
             // a null element ([..., null]) would otherwise surface as a NullPointerException building the set
             if (list == null || list.contains(null)) {
                 throw new TokenException("token: rooms claim (expected: an array of room ids)", false);
@@ -177,5 +178,14 @@ public final class TokenVerifier {
         }
         Instant exp = decoded.getExpiresAtAsInstant();
         return new Identity(new UserRef(sub, name), rooms, exp);
+    }
+
+    /** A claim read as a list or map; a claim of another shape (e.g. {@code "rooms":[{}]}) is a TokenException. */
+    private static <T> T claimAs(java.util.function.Supplier<T> read, String claim) {
+        try {
+            return read.get();
+        } catch (JWTDecodeException e) {
+            throw new TokenException("token: " + claim + " claim malformed (" + e.getMessage() + ")", false);
+        }
     }
 }

@@ -20,6 +20,8 @@ import java.time.Instant;
 import java.time.ZoneOffset;
 import java.util.Arrays;
 import java.util.Base64;
+import java.util.List;
+import java.util.Map;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -65,6 +67,14 @@ class TokenVerifierTest {
         String token = token().withClaim("rooms", Arrays.asList("a", null)).sign(HS256);
 
         assertThatThrownBy(() -> verifier.verify(token))
+                .isInstanceOf(TokenException.class).hasMessageContaining("rooms claim");
+    }
+
+    @Test
+    void aRoomsClaimOfObjectsIsRefused() {
+        TokenVerifier verifier = TokenVerifier.create(rules(), CLOCK);
+
+        assertThatThrownBy(() -> verifier.verify(token().withClaim("rooms", List.of(Map.of())).sign(HS256)))
                 .isInstanceOf(TokenException.class).hasMessageContaining("rooms claim");
     }
 
