@@ -188,15 +188,17 @@ public final class TokenVerifier {
         String name = decoded.getClaim("name").asString();
         if (name == null) {
             Claim info = decoded.getClaim("info");
-            if (!info.isMissing() && info.asMap() != null && info.asMap().get("name") instanceof String n) {
+            Map<String, Object> infoMap = info.isMissing() ? null : claimAs(() -> info.asMap(), "info");
+            if (infoMap != null && infoMap.get("name") instanceof String n) {
                 name = n;
             }
         }
         Set<String> rooms = null;
         Claim roomsClaim = decoded.getClaim("rooms");
         if (!roomsClaim.isMissing() && !roomsClaim.isNull()) {
-            List<String> list = roomsClaim.asList(String.class);
-            if (list == null) {
+            List<String> list = claimAs(() -> roomsClaim.asList(String.class), "rooms");
+            // a null element ([..., null]) would otherwise surface as a NullPointerException building the set
+            if (list == null || list.contains(null)) {
                 throw new TokenException("token: rooms claim (expected: an array of room ids)", false);
             }
             rooms = new HashSet<>(list);
@@ -236,12 +238,15 @@ public final class TokenVerifier {
             throw new TokenException("token: empty", false);
         }
         DecodedJWT decoded;
+        String alg;
         try {
             decoded = JWT.decode(token);
-        } catch (JWTDecodeException e) {
+            alg = decoded.getAlgorithm();
+        } catch (JWTDecodeException | NullPointerException e) {
+            // java-jwt decodes a header or payload that is JSON null (not an object) to null and then fails
+            // with a NullPointerException when it reads a claim from it
             throw new TokenException("token: malformed JWT", false);
         }
-        String alg = decoded.getAlgorithm();
         JWTVerifier v = alg == null ? null : byAlgorithm.get(alg);
         if (v == null) {
             throw new TokenException("token: algorithm " + alg + " not accepted (expected: one of "
@@ -268,6 +273,17 @@ public final class TokenVerifier {
             throw new TokenException("token: expired at " + e.getExpiredOn(), true);
         } catch (JWTVerificationException e) {
             throw new TokenException("token: " + e.getMessage(), false);
+        } catch (NullPointerException e) {
+            throw new TokenException("token: malformed JWT (header and payload must be JSON objects)", false);
+        }
+    }
+
+    /** A claim read as a list or map; a claim of another shape (e.g. {@code "rooms":[{}]}) is a TokenException. */
+    private static <T> T claimAs(java.util.function.Supplier<T> read, String claim) {
+        try {
+            return read.get();
+        } catch (JWTDecodeException e) {
+            throw new TokenException("token: " + claim + " claim malformed (" + e.getMessage() + ")", false);
         }
     }
 }

@@ -18,7 +18,10 @@ import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
 import java.time.ZoneOffset;
+import java.util.Arrays;
 import java.util.Base64;
+import java.util.List;
+import java.util.Map;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -56,6 +59,41 @@ class TokenVerifierTest {
                 .isInstanceOfSatisfying(TokenException.class, e -> assertThat(e.expired()).isTrue());
         assertThatThrownBy(() -> verifier.verify(token().withNotBefore(NOW.plusSeconds(60)).sign(HS256)))
                 .isInstanceOfSatisfying(TokenException.class, e -> assertThat(e.expired()).isFalse());
+    }
+
+    @Test
+    void aRoomsClaimWithANullElementIsRefusedAsMalformed() {
+        TokenVerifier verifier = TokenVerifier.create(rules(), CLOCK);
+        String token = token().withClaim("rooms", Arrays.asList("a", null)).sign(HS256);
+
+        assertThatThrownBy(() -> verifier.verify(token))
+                .isInstanceOf(TokenException.class).hasMessageContaining("rooms claim");
+    }
+
+    @Test
+    void aRoomsClaimOfObjectsIsRefused() {
+        TokenVerifier verifier = TokenVerifier.create(rules(), CLOCK);
+
+        assertThatThrownBy(() -> verifier.verify(token().withClaim("rooms", List.of(Map.of())).sign(HS256)))
+                .isInstanceOf(TokenException.class).hasMessageContaining("rooms claim");
+    }
+
+    @Test
+    void aHeaderOrPayloadThatIsJsonNullIsRefusedAsMalformed() throws Exception {
+        TokenVerifier verifier = TokenVerifier.create(rules(), CLOCK);
+        Base64.Encoder b64 = Base64.getUrlEncoder().withoutPadding();
+        String nullHeader = b64.encodeToString("null".getBytes(StandardCharsets.UTF_8)) + ".e30.c2ln";
+        String signingInput = b64.encodeToString("{\"alg\":\"HS256\"}".getBytes(StandardCharsets.UTF_8)) + "."
+                + b64.encodeToString("null".getBytes(StandardCharsets.UTF_8));
+        javax.crypto.Mac mac = javax.crypto.Mac.getInstance("HmacSHA256");
+        mac.init(new javax.crypto.spec.SecretKeySpec(SECRET.getBytes(StandardCharsets.UTF_8), "HmacSHA256"));
+        String nullPayload = signingInput + "." + b64.encodeToString(mac.doFinal(
+                signingInput.getBytes(StandardCharsets.US_ASCII)));
+
+        assertThatThrownBy(() -> verifier.verify(nullHeader))
+                .isInstanceOf(TokenException.class).hasMessageContaining("malformed");
+        assertThatThrownBy(() -> verifier.verify(nullPayload))
+                .isInstanceOf(TokenException.class).hasMessageContaining("malformed");
     }
 
     @Test
