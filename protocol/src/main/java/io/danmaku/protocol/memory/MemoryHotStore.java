@@ -268,55 +268,46 @@ public final class MemoryHotStore implements HotStore {
     @Override
     public CompletableFuture<TokenLease> lease(String key, RateLimit limit, int wanted) {
         return call(() -> {
-            requireNonNull(key, "key");
-            requireNonNull(limit, "limit");
             if (wanted < 1) {
                 throw new IllegalArgumentException("wanted: " + wanted + " (expected: >= 1)");
             }
-            long nowNanos = nowNanos();
-            TokenLease[] lease = new TokenLease[1];
-            buckets.compute(key, (k, bucket) -> {
-                double tokens = bucket == null ? limit.burst() : bucket.tokensAt(nowNanos, limit);
-                int granted = (int) Math.min(wanted, Math.floor(tokens + TOKEN_EPSILON));
-                if (granted > 0) {
-                    tokens = Math.max(0, tokens - granted);
-                    lease[0] = new TokenLease(granted, Duration.ZERO);
-                } else {
-                    double waitSeconds = (1 - tokens) / limit.perSecond();
-                    long waitMillis = Math.max(1, (long) Math.ceil(waitSeconds * 1000 - TOKEN_EPSILON));
-                    lease[0] = new TokenLease(0, Duration.ofMillis(waitMillis));
-                }
-                long fullAtNanos = nowNanos + (long) Math.ceil((limit.burst() - tokens) / limit.perSecond() * 1e9);
-                return new Bucket(tokens, nowNanos, fullAtNanos);
-            });
-            maybeSweep();
-            return lease[0];
+            return take(key, limit, wanted);
         });
     }
 
     @Override
     public CompletableFuture<RateDecision> acquire(String key, RateLimit limit) {
         return call(() -> {
-            requireNonNull(key, "key");
-            requireNonNull(limit, "limit");
-            long nowNanos = nowNanos();
-            RateDecision[] decision = new RateDecision[1];
-            buckets.compute(key, (k, bucket) -> {
-                double tokens = bucket == null ? limit.burst() : bucket.tokensAt(nowNanos, limit);
-                if (tokens >= 1 - TOKEN_EPSILON) {
-                    tokens = Math.max(0, tokens - 1);
-                    decision[0] = RateDecision.ALLOWED;
-                } else {
-                    double waitSeconds = (1 - tokens) / limit.perSecond();
-                    long waitMillis = Math.max(1, (long) Math.ceil(waitSeconds * 1000 - TOKEN_EPSILON));
-                    decision[0] = RateDecision.refused(Duration.ofMillis(waitMillis));
-                }
-                long fullAtNanos = nowNanos + (long) Math.ceil((limit.burst() - tokens) / limit.perSecond() * 1e9);
-                return new Bucket(tokens, nowNanos, fullAtNanos);
-            });
-            maybeSweep();
-            return decision[0];
+            TokenLease one = take(key, limit, 1);
+            return one.granted() == 1 ? RateDecision.ALLOWED : RateDecision.refused(one.retryAfter());
         });
+    }
+
+    /**
+     * Takes up to {@code wanted} tokens of bucket {@code key} (created full): as many as it holds, or none with the
+     * time until the next one. {@link #acquire} is this with one token.
+     */
+    private TokenLease take(String key, RateLimit limit, int wanted) {
+        requireNonNull(key, "key");
+        requireNonNull(limit, "limit");
+        long nowNanos = nowNanos();
+        TokenLease[] lease = new TokenLease[1];
+        buckets.compute(key, (k, bucket) -> {
+            double tokens = bucket == null ? limit.burst() : bucket.tokensAt(nowNanos, limit);
+            int granted = (int) Math.min(wanted, Math.floor(tokens + TOKEN_EPSILON));
+            if (granted > 0) {
+                tokens = Math.max(0, tokens - granted);
+                lease[0] = new TokenLease(granted, Duration.ZERO);
+            } else {
+                double waitSeconds = (1 - tokens) / limit.perSecond();
+                long waitMillis = Math.max(1, (long) Math.ceil(waitSeconds * 1000 - TOKEN_EPSILON));
+                lease[0] = new TokenLease(0, Duration.ofMillis(waitMillis));
+            }
+            long fullAtNanos = nowNanos + (long) Math.ceil((limit.burst() - tokens) / limit.perSecond() * 1e9);
+            return new Bucket(tokens, nowNanos, fullAtNanos);
+        });
+        maybeSweep();
+        return lease[0];
     }
 
     @Override
