@@ -19,7 +19,6 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.atomic.AtomicInteger;
-import java.util.stream.IntStream;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -89,12 +88,21 @@ class KafkaOutageTest {
 
             // users of both logic instances have posts in flight as the broker stops, and post on while it is down
             List<PipelinedPosts> burst = new ArrayList<>();
+            // half of them owned by each logic instance (which one owns a user depends on the instances' ports)
+            List<String> burstUsers = new ArrayList<>();
+            for (int u = 0; burstUsers.size() < BURST_USERS && u < 10_000; u++) {
+                String user = "outage-user-" + u;
+                long sameOwner = burstUsers.stream().filter(b -> stack.logicFor(b) == stack.logicFor(user)).count();
+                if (sameOwner < BURST_USERS / 2) {
+                    burstUsers.add(user);
+                }
+            }
             for (int u = 0; u < BURST_USERS; u++) {
-                CentrifugeTestClient c = CentrifugeTestClient.connect(gateway, token("outage-user-" + u));
+                CentrifugeTestClient c = CentrifugeTestClient.connect(gateway, token(burstUsers.get(u)));
                 burstClients.add(c);
                 burst.add(new PipelinedPosts(c));
             }
-            assertThat(IntStream.range(0, BURST_USERS).map(u -> stack.logicFor("outage-user-" + u)).distinct())
+            assertThat(burstUsers.stream().map(stack::logicFor).distinct())
                     .as("logic instances of the users").hasSize(2);
             for (int i = 0; i < BURST_POSTS; i++) {
                 for (int u = 0; u < BURST_USERS; u++) {

@@ -83,7 +83,8 @@ class UserAffinityTest {
     void theSameClientMsgIdThroughBothGatewaysAtOnceIsAcceptedOnce() {
         String room = room("affinity-dedupe");
         // several users, so that both logic instances decide some of them; 4 posts each stay within the burst
-        List<String> users = List.of("dedupe-user-1", "dedupe-user-2", "dedupe-user-3", "dedupe-user-4");
+        List<String> users = List.of(userOwnedBy(1, "dedupe-a-"), userOwnedBy(1, "dedupe-b-"),
+                userOwnedBy(2, "dedupe-a-"), userOwnedBy(2, "dedupe-b-"));
         assertThat(users.stream().map(stack::logicFor).distinct()).as("owners").hasSize(2);
         List<CentrifugeTestClient> clients = new ArrayList<>();
         try {
