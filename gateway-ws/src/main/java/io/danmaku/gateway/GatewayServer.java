@@ -12,6 +12,7 @@ import io.danmaku.gateway.room.FanoutDispatcher;
 import io.danmaku.gateway.room.FanoutMetrics;
 import io.danmaku.gateway.room.RoomRegistry;
 import io.danmaku.gateway.session.GatewayContext;
+import io.danmaku.gateway.session.UserConnections;
 import io.danmaku.gateway.tls.ReloadingSslContext;
 import io.danmaku.protocol.api.HttpApi;
 import io.danmaku.protocol.bus.BusSubscription;
@@ -123,7 +124,8 @@ public final class GatewayServer implements AutoCloseable {
         sweeper = bossGroup.next().scheduleAtFixedRate(() -> rooms.sweep(ROOM_RETENTION.toNanos()), 30, 30,
                 TimeUnit.SECONDS);
         log.info("gateway {} listening on {} ({}, {} event loops, {} transport, batch window {}-{} ms)", nodeId,
-                serverChannel.localAddress(), tls == null ? "plain ws" : "TLS, wss", config.effectiveIoThreads(), epoll ? "epoll" : "nio",
+                serverChannel.localAddress(), tls == null ? "plain ws" : "TLS, wss", config.effectiveIoThreads(),
+                epoll ? "epoll" : "nio",
                 config.batchWindow().toMillis(), Math.max(config.batchWindow().toMillis(),
                         config.batchMaxWindow().toMillis()));
         return this;
@@ -139,7 +141,7 @@ public final class GatewayServer implements AutoCloseable {
     }
 
     /** The connections of each user on this gateway (those a disconnect request reaches). */
-    public io.danmaku.gateway.session.UserConnections users() {
+    public UserConnections users() {
         return context.users();
     }
 

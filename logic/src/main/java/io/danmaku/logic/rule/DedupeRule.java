@@ -35,6 +35,7 @@ public final class DedupeRule implements PostRule {
     private final Clock clock;
     private final long ttlMillis;
     private final Stripe[] stripes = new Stripe[STRIPES];
+    private final int maxPerStripe;
     private final AtomicLong evictions = new AtomicLong();
 
     /** One part of the remembered ids: key → expiry, in insertion (= expiry) order; guarded by itself. */
@@ -65,8 +66,6 @@ public final class DedupeRule implements PostRule {
                 .description("clientMsgIds forgotten before their TTL because the dedupe memory was full")
                 .register(requireNonNull(registry, "registry"));
     }
-
-    private final int maxPerStripe;
 
     @Override
     public CompletableFuture<Void> check(PostBatch batch) {

@@ -95,7 +95,4 @@ final class LocalTokenBuckets {
         return overflows.get();
     }
 
-    int size() {
-        return buckets.size();
-    }
 }

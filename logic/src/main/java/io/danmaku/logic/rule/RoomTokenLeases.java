@@ -19,15 +19,14 @@ import org.slf4j.LoggerFactory;
  * in the hot store (shared by every logic instance) and spent in this process, so a busy room costs one store
  * call per lease, not one per post.
  *
- * <p>A lease asks for what the room is short of plus what posts asked of the room in this instance in the last
- * lease period (so a quiet room asks for one token, a hot room for a period's worth), and its tokens are kept for
+ * <p>A lease asks for the larger of what the batch is short of and what posts asked of the room in this instance in
+ * the last lease period (so a quiet room asks for one token, a hot room for a period's worth), and its tokens are kept for
  * one lease period, then dropped. The limit therefore never admits more than the bucket allows across all
  * instances; tokens leased and not spent in time are lost, so under contention a room may admit up to one
  * period's demand per instance less than its limit. At most one lease call per room is in flight: other batches
  * wait for it and share what it brings; a batch still short after it (the lease was sized before the batch
  * asked, or others spent it first) asks again, unless the lease found the room's bucket dry (it brought less
- * than it asked for). While the store
- * refuses (the bucket is empty), no store call is made until its retry time passed: posts are refused at once.
+ * than it asked for). While the store refuses (the bucket is empty), no store call is made until its retry time passed: posts are refused at once.
  *
  * <p>While the store fails, the room's tokens come from a bucket in this process instead (the limit then holds per
  * instance), counted as a fallback.
@@ -142,7 +141,8 @@ final class RoomTokenLeases {
                 long now = clock.millis();
                 rooms.values().removeIf(l -> {
                     synchronized (l) {
-                        return (l.refill == null || l.refill.isDone()) && now >= l.expiresAtMillis && now >= l.refusedUntilMillis;
+                        return (l.refill == null || l.refill.isDone()) && now >= l.expiresAtMillis
+                                && now >= l.refusedUntilMillis;
                     }
                 });
             }
