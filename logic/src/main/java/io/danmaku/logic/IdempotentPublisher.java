@@ -109,7 +109,8 @@ final class IdempotentPublisher {
             case CLAIMED -> publishClaimed(storeKey, ids, batch, busPublish);
         }).exceptionally(error -> {
             count("store_error");
-            warn.warn("server API publish: idempotency_key not checked, answered unavailable: {}", error.toString());
+            warn.warn(batch, BusMessage::traceId, "server API publish: idempotency_key not checked, answered"
+                    + " unavailable: {}", error.toString());
             return PublishOutcome.rejected(RejectReason.UNAVAILABLE, STORE_UNAVAILABLE_MESSAGE);
         });
     }
@@ -138,15 +139,16 @@ final class IdempotentPublisher {
         CompletableFuture<PublishOutcome> settled = acknowledged.handle((positions, error) -> {
             if (error != null && !mayHaveBeenPublished(error)) {
                 count("failed");
-                warn.warn("message bus refused a publish; idempotency_key released: {}", error.toString());
+                warn.warn(batch, BusMessage::traceId, "message bus refused a publish; idempotency_key released: {}",
+                        error.toString());
                 store.releaseOnce(storeKey);
                 return CompletableFuture.completedFuture(
                         PublishOutcome.rejected(RejectReason.UNAVAILABLE, BUS_FAILED_MESSAGE));
             }
             if (error != null) {
                 count("unknown");
-                warn.warn("message bus failed after a publish may have been written; idempotency_key kept as"
-                        + " outcome unknown: {}", error.toString());
+                warn.warn(batch, BusMessage::traceId, "message bus failed after a publish may have been written;"
+                        + " idempotency_key kept as outcome unknown: {}", error.toString());
                 PublishOutcome unknown = PublishOutcome.rejected(RejectReason.UNAVAILABLE, UNKNOWN_OUTCOME_MESSAGE);
                 return store.completeOnce(storeKey, UNKNOWN_RESULT, ttl).handle((v, e) -> unknown);
             }
@@ -155,7 +157,8 @@ final class IdempotentPublisher {
             return store.completeOnce(storeKey, encode(outcome), ttl).handle((v, e) -> {
                 if (e != null) {
                     // the claim stays pending until its TTL: retries answer "in progress", never publish again
-                    warn.warn("published, but its idempotency result was not stored: {}", e.toString());
+                    warn.warn(batch, BusMessage::traceId, "published, but its idempotency result was not stored: {}",
+                            e.toString());
                 }
                 return outcome;
             });
@@ -164,8 +167,8 @@ final class IdempotentPublisher {
                 .orTimeout(deadline.toMillis(), TimeUnit.MILLISECONDS)
                 .exceptionally(timeout -> {
                     count("unknown");
-                    warn.warn("message bus did not acknowledge within {}; answered unavailable, outcome unknown",
-                            deadline);
+                    warn.warn(batch, BusMessage::traceId, "message bus did not acknowledge within {}; answered"
+                            + " unavailable, outcome unknown", deadline);
                     return PublishOutcome.rejected(RejectReason.UNAVAILABLE, UNKNOWN_OUTCOME_MESSAGE);
                 });
     }

@@ -19,7 +19,6 @@ import io.danmaku.protocol.UserRef;
 import io.danmaku.protocol.bus.BusMessage;
 import io.danmaku.protocol.bus.BusPosition;
 import io.danmaku.protocol.bus.BusUnavailableException;
-import io.danmaku.protocol.bus.BusUnavailableException;
 import io.danmaku.protocol.bus.MessageBus;
 import io.danmaku.protocol.json.Json;
 import io.danmaku.protocol.json.RoomMessageCodec;
@@ -29,6 +28,8 @@ import io.danmaku.protocol.post.PostService;
 import io.danmaku.protocol.post.RejectReason;
 import io.danmaku.protocol.store.DisconnectRequest;
 import io.danmaku.protocol.store.HotStore;
+import io.danmaku.protocol.trace.TraceId;
+import io.danmaku.protocol.trace.TraceMdc;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.DistributionSummary;
 import io.micrometer.core.instrument.Gauge;
@@ -65,6 +66,11 @@ import org.slf4j.LoggerFactory;
  *
  * <p>Every method is non-blocking and safe from any thread, including event loops. {@link #post} never completes
  * exceptionally: infrastructure failures are {@code unavailable} rejections.
+ *
+ * <p>Logs: every post refused is a DEBUG line of this class with the post's trace id in the MDC
+ * ({@link TraceMdc#TRACE_ID}), so {@code log.level=info,io.danmaku.logic.LogicService=debug} shows each refusal and
+ * the post it was about; batch-wide failures are throttled WARN lines with the batch's trace ids
+ * ({@link TraceMdc#TRACE_IDS}).
  *
  * <p>Meters: {@code danmaku.logic.posts} (counter, tag {@code result} = {@code accepted} or a reject reason code),
  * {@code danmaku.logic.post.latency} (timer, from the request to the answer), {@code danmaku.logic.api.messages}
@@ -197,9 +203,14 @@ public final class LogicService implements PostService, AutoCloseable {
         if (inFlight.addAndGet(n) > config.maxPostsInFlight()) {
             inFlight.addAndGet(-n);
             shed.increment(n);
-            overloadWarn.warn("logic overloaded: {} posts in progress; refusing a batch of {}",
-                    config.maxPostsInFlight(), n);
+            overloadWarn.warn(requests, PostRequest::traceId, "logic overloaded: {} posts in progress; refusing a"
+                    + " batch of {}", config.maxPostsInFlight(), n);
             PostResult refused = PostResult.rejected(RejectReason.UNAVAILABLE, OVERLOADED_MESSAGE);
+            if (LOG.isDebugEnabled()) {
+                for (PostRequest request : requests) {
+                    debugRefused(request, RejectReason.UNAVAILABLE, OVERLOADED_MESSAGE);
+                }
+            }
             return CompletableFuture.completedFuture(answer(Collections.nCopies(n, refused), startNanos));
         }
         CompletableFuture<List<PostResult>> result;
@@ -212,7 +223,7 @@ public final class LogicService implements PostService, AutoCloseable {
         return result.handle((results, e) -> {
             inFlight.addAndGet(-n);
             if (e != null || results == null || results.size() != n) {
-                busWarn.warn("posts failed unexpectedly; answered unavailable", e);
+                busWarn.warn(requests, PostRequest::traceId, "posts failed unexpectedly; answered unavailable", e);
                 results = Collections.nCopies(n,
                         PostResult.rejected(RejectReason.UNAVAILABLE, "internal error, retry"));
             }
@@ -239,10 +250,14 @@ public final class LogicService implements PostService, AutoCloseable {
         String[] messageIds = new String[passing];
         List<BusMessage> messages = new ArrayList<>(passing);
         long now = clock.millis();
+        boolean debug = passing < n && LOG.isDebugEnabled();
         for (int i = 0, k = 0; i < n; i++) {
             Rejection rejection = batch.rejection(i);
             if (rejection != null) {
                 results[i] = PostResult.rejected(rejection.reason(), rejection.message());
+                if (debug) {
+                    debugRefused(batch.post(i), rejection.reason(), rejection.message());
+                }
                 continue;
             }
             PostRequest request = batch.post(i);
@@ -251,7 +266,7 @@ public final class LogicService implements PostService, AutoCloseable {
             int mode = request.mode() == null ? RoomMessage.DEFAULT_MODE : request.mode();
             RoomMessage message = RoomMessage.danmaku(id, request.room(), now, request.user(), request.text(), color,
                     mode, null);
-            messages.add(new BusMessage(request.room(), RoomMessageCodec.encode(message)));
+            messages.add(new BusMessage(request.room(), RoomMessageCodec.encode(message), request.traceId()));
             indexes[k] = i;
             messageIds[k++] = id;
         }
@@ -260,7 +275,8 @@ public final class LogicService implements PostService, AutoCloseable {
         }
         return publish(messages).handle((positions, error) -> {
             if (error != null) {
-                PostResult refused = PostResult.rejected(RejectReason.UNAVAILABLE, unavailableMessage(error));
+                PostResult refused = PostResult.rejected(RejectReason.UNAVAILABLE, unavailableMessage(error, messages));
+                boolean debugUnavailable = LOG.isDebugEnabled();
                 // a retry with the same clientMsgId must pass when nothing was written; when the records may have
                 // been written (a deadline passed while they were in flight) the id stays remembered, so the
                 // client's retry is answered duplicate instead of publishing the post twice
@@ -270,6 +286,9 @@ public final class LogicService implements PostService, AutoCloseable {
                         dedupeRule.release(batch.post(i));
                     }
                     results[i] = refused;
+                    if (debugUnavailable) {
+                        debugRefused(batch.post(i), RejectReason.UNAVAILABLE, refused.message());
+                    }
                 }
             } else {
                 for (int k = 0; k < indexes.length; k++) {
@@ -313,22 +332,41 @@ public final class LogicService implements PostService, AutoCloseable {
      * Data that is refused does not use the key up.
      */
     public CompletableFuture<PublishOutcome> publishData(List<String> rooms, ObjectNode data, String idempotencyKey) {
+        return publishData(rooms, data, idempotencyKey, TraceId.random());
+    }
+
+    /**
+     * {@link #publishData(List, ObjectNode, String)} with the trace id its messages carry (to the bus, to storage)
+     * and its log lines show; {@code null} = none.
+     */
+    public CompletableFuture<PublishOutcome> publishData(List<String> rooms, ObjectNode data, String idempotencyKey,
+                                                         TraceId traceId) {
         requireNonNull(rooms, "rooms");
         requireNonNull(data, "data");
         CompletableFuture<PublishOutcome> outcome;
         try {
-            outcome = interpretAndPublish(rooms, data, idempotencyKey);
+            outcome = interpretAndPublish(rooms, data, idempotencyKey, traceId);
         } catch (RuntimeException e) {
             outcome = CompletableFuture.failedFuture(e);
         }
         return outcome.exceptionally(e -> {
-            busWarn.warn("server API publish failed unexpectedly; answered unavailable", e);
+            try (TraceMdc.Scope ignored = TraceMdc.put(traceId)) {
+                busWarn.warn("server API publish failed unexpectedly; answered unavailable", e);
+            }
             return PublishOutcome.rejected(RejectReason.UNAVAILABLE, "internal error, retry");
+        }).thenApply(result -> {
+            if (!result.accepted() && LOG.isDebugEnabled()) {
+                try (TraceMdc.Scope ignored = TraceMdc.put(traceId)) {
+                    LOG.debug("server API publish to {} rooms refused: {}: {}", rooms.size(), result.reason().code(),
+                            result.message());
+                }
+            }
+            return result;
         });
     }
 
     private CompletableFuture<PublishOutcome> interpretAndPublish(List<String> rooms, ObjectNode data,
-                                                                  String idempotencyKey) {
+                                                                  String idempotencyKey, TraceId traceId) {
         if (rooms.isEmpty()) {
             return done(PublishOutcome.rejected(RejectReason.BAD_REQUEST,
                     "channels: empty (expected: at least one room id)"));
@@ -344,13 +382,13 @@ public final class LogicService implements PostService, AutoCloseable {
             if (!cmd.isTextual()) {
                 return done(badData("data.cmd: " + typeName(cmd) + " (expected: a string, or no cmd for a danmaku)"));
             }
-            return publishEvent(rooms, cmd.textValue(), data, idempotencyKey);
+            return publishEvent(rooms, cmd.textValue(), data, idempotencyKey, traceId);
         }
-        return publishDanmakuBody(rooms, data, idempotencyKey);
+        return publishDanmakuBody(rooms, data, idempotencyKey, traceId);
     }
 
     private CompletableFuture<PublishOutcome> publishEvent(List<String> rooms, String cmd, ObjectNode data,
-                                                           String idempotencyKey) {
+                                                           String idempotencyKey, TraceId traceId) {
         if (cmd.isEmpty() || cmd.length() > MAX_CMD_LENGTH) {
             return done(badData("data.cmd: \"" + abbreviate(cmd) + "\" (expected: 1.." + MAX_CMD_LENGTH
                     + " characters)"));
@@ -367,11 +405,11 @@ public final class LogicService implements PostService, AutoCloseable {
         }
         long now = clock.millis();
         return publishToRooms(rooms, (id, room) -> RoomMessage.event(id, room, now, cmd, fields), apiEvents,
-                idempotencyKey);
+                idempotencyKey, traceId);
     }
 
     private CompletableFuture<PublishOutcome> publishDanmakuBody(List<String> rooms, ObjectNode data,
-                                                                 String idempotencyKey) {
+                                                                 String idempotencyKey, TraceId traceId) {
         JsonNode textNode = data.get("text");
         if (textNode == null || textNode.isNull()) {
             return done(badData("data.text: missing (expected: a string of 1.." + config.maxTextCodePoints()
@@ -409,14 +447,14 @@ public final class LogicService implements PostService, AutoCloseable {
             int c = color == null ? RoomMessage.DEFAULT_COLOR : color;
             int m = mode == null ? RoomMessage.DEFAULT_MODE : mode;
             return publishToRooms(rooms, (id, room) -> RoomMessage.danmaku(id, room, now, user, text, c, m, extra),
-                    apiDanmaku, idempotencyKey);
+                    apiDanmaku, idempotencyKey, traceId);
         });
     }
 
     /** Stamps one message per room (each with its own id) and publishes them as one batch. */
     private CompletableFuture<PublishOutcome> publishToRooms(List<String> rooms,
                                                              BiFunction<String, String, RoomMessage> stamp,
-                                                             Counter kind, String idempotencyKey) {
+                                                             Counter kind, String idempotencyKey, TraceId traceId) {
         List<String> messageIds = new ArrayList<>(rooms.size());
         List<BusMessage> batch = new ArrayList<>(rooms.size());
         long bytes = 0;
@@ -430,7 +468,7 @@ public final class LogicService implements PostService, AutoCloseable {
                         + " smaller data)"));
             }
             messageIds.add(id);
-            batch.add(new BusMessage(room, payload));
+            batch.add(new BusMessage(room, payload, traceId));
         }
         if (idempotencyKey != null) {
             return idempotent.publish(idempotencyKey, rooms, messageIds, batch, this::publishWithoutDeadline)
@@ -443,7 +481,7 @@ public final class LogicService implements PostService, AutoCloseable {
         }
         return publish(batch).handle((positions, error) -> {
             if (error != null) {
-                return PublishOutcome.rejected(RejectReason.UNAVAILABLE, apiUnavailableMessage(error));
+                return PublishOutcome.rejected(RejectReason.UNAVAILABLE, apiUnavailableMessage(error, batch));
             }
             kind.increment(batch.size());
             return PublishOutcome.accepted(messageIds, positions);
@@ -523,22 +561,33 @@ public final class LogicService implements PostService, AutoCloseable {
         });
     }
 
-    private String unavailableMessage(Throwable error) {
+    /** The message of the {@code unavailable} answer to {@code messages} after a bus failure; logs it (throttled). */
+    private String unavailableMessage(Throwable error, List<BusMessage> messages) {
         Throwable cause = unwrap(error);
         if (cause instanceof TimeoutException) {
-            busWarn.warn("message bus did not acknowledge within {}; answering unavailable", config.publishTimeout());
+            busWarn.warn(messages, BusMessage::traceId, "message bus did not acknowledge {} messages within {};"
+                    + " answering unavailable", messages.size(), config.publishTimeout());
             return "message bus did not acknowledge in time, retry";
         }
-        busWarn.warn("message bus failed; answering unavailable: {}", cause.toString());
+        busWarn.warn(messages, BusMessage::traceId, "message bus failed {} messages; answering unavailable: {}",
+                messages.size(), cause.toString());
         return "message bus unavailable, retry";
+    }
+
+    /** A DEBUG line saying that {@code post} was refused, with its trace id. */
+    private static void debugRefused(PostRequest post, RejectReason reason, String message) {
+        try (TraceMdc.Scope ignored = TraceMdc.put(post.traceId())) {
+            LOG.debug("post refused: {}: {} (room {}, user {})", reason.code(), message, post.room(),
+                    post.user() == null ? "anonymous" : post.user().id());
+        }
     }
 
     /**
      * As {@link #unavailableMessage}, saying for a server API publish whether it may have happened: after a
      * deadline or a bus failure that does not rule it out, a retry may publish a second copy.
      */
-    private String apiUnavailableMessage(Throwable error) {
-        unavailableMessage(error); // logs
+    private String apiUnavailableMessage(Throwable error, List<BusMessage> messages) {
+        unavailableMessage(error, messages); // logs
         Throwable cause = unwrap(error);
         if (cause instanceof BusUnavailableException b && !b.mayHaveBeenPublished()) {
             return "message bus unavailable, nothing was published; retry";

@@ -9,6 +9,7 @@ import io.danmaku.protocol.bus.BusPosition;
 import io.danmaku.protocol.post.PostRequest;
 import io.danmaku.protocol.post.PostResult;
 import io.danmaku.protocol.post.RejectReason;
+import io.danmaku.protocol.trace.TraceId;
 import io.danmaku.rpc.v1.LogicGrpc;
 import io.danmaku.rpc.v1.PostBatchReply;
 import io.danmaku.rpc.v1.PostBatchRequest;
@@ -63,7 +64,7 @@ class GrpcPostRoundTripTest {
     @Test
     void everyFieldReachesLogicAsSent() {
         PostRequest sent = new PostRequest("live:42", new UserRef("u-1", "Alice"), "弹幕 🎉 テスト ¡olé!", 0xFF0000, 5,
-                "c-1");
+                "c-1", new TraceId(0x8000_0000_0000_0001L, -1L));
 
         PostResult result = post(sent);
 
@@ -83,6 +84,7 @@ class GrpcPostRoundTripTest {
 
         assertThat(logic.received).containsExactly(anonymousBare, empties, outOfRange);
         assertThat(logic.received.get(1).user().name()).isEqualTo("u");
+        assertThat(logic.received).extracting(PostRequest::traceId).containsOnlyNulls();
     }
 
     @Test

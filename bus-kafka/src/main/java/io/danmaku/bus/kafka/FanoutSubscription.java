@@ -108,7 +108,7 @@ final class FanoutSubscription implements BusSubscription {
         List<RoomRecord> records = new ArrayList<>(polled.count());
         for (TopicPartition tp : polled.partitions()) {
             for (ConsumerRecord<byte[], byte[]> r : polled.records(tp)) {
-                RoomRecord rec = bus.toRoomRecord(r);
+                RoomRecord rec = bus.toRoomRecord(r, false);
                 if (rec != null) {
                     records.add(rec);
                 }

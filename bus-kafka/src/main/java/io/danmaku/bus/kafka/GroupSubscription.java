@@ -151,7 +151,7 @@ final class GroupSubscription implements BusSubscription {
             first.put(tp, part.get(0).offset());
             next.put(tp, new OffsetAndMetadata(part.get(part.size() - 1).offset() + 1));
             for (ConsumerRecord<byte[], byte[]> r : part) {
-                RoomRecord rec = bus.toRoomRecord(r);
+                RoomRecord rec = bus.toRoomRecord(r, true);
                 if (rec != null) {
                     records.add(rec);
                 }

@@ -10,6 +10,7 @@ import io.danmaku.protocol.bus.BusSubscription;
 import io.danmaku.protocol.bus.BusUnavailableException;
 import io.danmaku.protocol.bus.GroupListener;
 import io.danmaku.protocol.bus.MessageBus;
+import io.danmaku.protocol.trace.TraceId;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
@@ -31,6 +32,7 @@ import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerConfig;
 import org.apache.kafka.common.TopicPartition;
 import org.apache.kafka.common.Uuid;
+import org.apache.kafka.common.header.Header;
 import org.apache.kafka.common.serialization.ByteArrayDeserializer;
 import org.apache.kafka.common.serialization.ByteArraySerializer;
 import org.slf4j.Logger;
@@ -40,7 +42,10 @@ import org.slf4j.LoggerFactory;
  * The {@link MessageBus} on Kafka: topic {@link KafkaBusConfig#topic()} (default
  * {@value KafkaBusConfig#DEFAULT_TOPIC}), one record per message with key = room (UTF-8), value = the
  * message's compact JSON as given, headers {@value #HEADER_ID} (the message id, when the payload is a JSON
- * object with a string {@code id}) and {@value #HEADER_SCHEMA} = {@value #SCHEMA}.
+ * object with a string {@code id}), {@value #HEADER_SCHEMA} = {@value #SCHEMA} and {@value #HEADER_TRACE_ID} (the
+ * post's trace id as 32 lowercase hex digits, when the message has one; read back by group subscriptions only, for
+ * storage's log lines). It is not named {@code traceparent}: an OpenTelemetry agent attached to the JVM writes that
+ * header itself, for its own spans.
  *
  * <p><b>Start.</b> The constructor blocks (at most {@code startTimeout}; call it at start-up, never on an event
  * loop): it creates the topic when absent, waits until every partition has a live leader (see
@@ -83,6 +88,7 @@ import org.slf4j.LoggerFactory;
 public final class KafkaMessageBus implements MessageBus {
     public static final String HEADER_ID = "id";
     public static final String HEADER_SCHEMA = "schema";
+    public static final String HEADER_TRACE_ID = "trace_id";
     public static final String SCHEMA = "danmaku.room-message/1";
     static final byte[] SCHEMA_BYTES = SCHEMA.getBytes(StandardCharsets.UTF_8);
     static final long MAX_BLOCK_MILLIS = 1000;
@@ -286,16 +292,24 @@ public final class KafkaMessageBus implements MessageBus {
         return new KafkaConsumer<>(props);
     }
 
-    /** The record as a room record, or null (counted) when it has no key or no value. */
-    RoomRecord toRoomRecord(ConsumerRecord<byte[], byte[]> r) {
+    /**
+     * The record as a room record, or null (counted) when it has no key or no value; with its trace id (header
+     * {@value #HEADER_TRACE_ID}) when {@code withTrace}, else without (the fan-out feeds never need it).
+     */
+    RoomRecord toRoomRecord(ConsumerRecord<byte[], byte[]> r, boolean withTrace) {
         if (r.key() == null || r.value() == null) {
             decodeErrors.increment();
             return null;
         }
         int p = r.partition();
         String epoch = p < epochs.length ? epochs[p] : epoch(topicId, p);
+        TraceId traceId = null;
+        if (withTrace) {
+            Header header = r.headers().lastHeader(HEADER_TRACE_ID);
+            traceId = header == null ? null : TraceId.parse(header.value());
+        }
         return new RoomRecord(new String(r.key(), StandardCharsets.UTF_8), position(r.offset()), epoch,
-                r.timestamp(), r.value());
+                r.timestamp(), r.value(), traceId);
     }
 
     /**

@@ -165,7 +165,7 @@ final class Publisher {
             byte[] key = m.room().getBytes(StandardCharsets.UTF_8);
             int partition = RoomPartitioner.partition(key, partitions);
             ProducerRecord<byte[], byte[]> record = new ProducerRecord<>(topic, partition, null, key, m.payload(),
-                    headers(m.payload()));
+                    headers(m));
             int index = i;
             try {
                 producer.send(record, (metadata, error) -> pending.acknowledged(index, partition, metadata, error));
@@ -176,13 +176,17 @@ final class Publisher {
         }
     }
 
-    private static List<Header> headers(byte[] payload) {
+    private static List<Header> headers(BusMessage m) {
         Header schema = new RecordHeader(KafkaMessageBus.HEADER_SCHEMA, KafkaMessageBus.SCHEMA_BYTES);
-        String id = MessageIds.find(payload);
-        if (id == null) {
-            return List.of(schema);
+        String id = MessageIds.find(m.payload());
+        Header idHeader = id == null ? null
+                : new RecordHeader(KafkaMessageBus.HEADER_ID, id.getBytes(StandardCharsets.UTF_8));
+        Header trace = m.traceId() == null ? null
+                : new RecordHeader(KafkaMessageBus.HEADER_TRACE_ID, m.traceId().toAscii());
+        if (trace == null) {
+            return idHeader == null ? List.of(schema) : List.of(idHeader, schema);
         }
-        return List.of(new RecordHeader(KafkaMessageBus.HEADER_ID, id.getBytes(StandardCharsets.UTF_8)), schema);
+        return idHeader == null ? List.of(schema, trace) : List.of(idHeader, schema, trace);
     }
 
     private void failQueued() {

@@ -106,17 +106,19 @@ public final class PostCoalescer {
         }
         answered.whenComplete((results, error) -> {
             if (loop.inEventLoop()) {
-                answer(waiting, results, error);
+                answer(batch, waiting, results, error);
             } else {
-                loop.execute(() -> answer(waiting, results, error));
+                loop.execute(() -> answer(batch, waiting, results, error));
             }
         });
     }
 
-    private static void answer(List<Consumer<PostResult>> waiting, List<PostResult> results, Throwable error) {
+    private static void answer(List<PostRequest> batch, List<Consumer<PostResult>> waiting, List<PostResult> results,
+                               Throwable error) {
         boolean broken = error != null || results == null || results.size() != waiting.size();
         if (broken) {
-            WARN.warn("post service failed a batch of {} posts; answered unavailable: {}", waiting.size(),
+            WARN.warn(batch, PostRequest::traceId, "post service failed a batch of {} posts; answered unavailable: {}",
+                    waiting.size(),
                     error != null ? error.toString()
                             : "answered " + (results == null ? "nothing" : results.size() + " results"));
         }

@@ -18,6 +18,7 @@ import io.danmaku.protocol.post.RejectReason;
 import io.danmaku.protocol.api.ApiRequest;
 import io.danmaku.protocol.api.ApiResponse;
 import io.danmaku.protocol.api.HttpApi;
+import io.danmaku.protocol.trace.TraceId;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.MeterRegistry;
 import java.io.IOException;
@@ -27,7 +28,7 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
-import java.util.function.Function;
+import java.util.function.BiFunction;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -43,6 +44,10 @@ import org.slf4j.LoggerFactory;
  * answer {@code {"result":{}}}; {@code POST /api/disconnect} ({@code {"user"}}, optional {@code "client"}: one
  * connection's client id) closes that user's connections on every gateway (Centrifugo's close code 3503, no
  * reconnect) and answers {@code {"result":{}}} once the hot store carried the request. What {@code data} may hold is described at {@link LogicService#publishData}.
+ *
+ * <p>Tracing: a publish or broadcast takes the trace-id of a W3C {@code traceparent} header as the trace id of its
+ * messages (a new one when the header is absent or not valid), so the caller's trace id is in every log line about
+ * them, in logic and in storage.
  *
  * <p>Authentication: the configured key in {@code X-API-Key: <key>} or {@code Authorization: apikey <key>},
  * compared in constant time; without a configured key the API answers 403 to everything.
@@ -63,6 +68,8 @@ public final class ServerApi implements HttpApi {
     public static final int MAX_USER_ID_LENGTH = LogicService.MAX_USER_ID_LENGTH;
     public static final long MAX_DURATION_MS = Duration.ofDays(3650).toMillis();
     public static final int MAX_IDEMPOTENCY_KEY_LENGTH = 256;
+    /** The W3C trace context header whose trace-id a publish takes as its trace id. */
+    public static final String TRACEPARENT = "traceparent";
 
     public static final int CODE_INTERNAL = 100;
     public static final int CODE_UNAUTHORIZED = 101;
@@ -78,7 +85,7 @@ public final class ServerApi implements HttpApi {
     private final MeterRegistry registry;
     /** The configured key; null when unset. */
     private final String apiKey;
-    private final Map<String, Function<ObjectNode, CompletableFuture<ApiResponse>>> methods;
+    private final Map<String, BiFunction<ObjectNode, ApiRequest, CompletableFuture<ApiResponse>>> methods;
     private final ThrottledLog warn = new ThrottledLog(LOG, Duration.ofSeconds(10));
 
     public ServerApi(LogicConfig config, LogicService logic, MeterRegistry registry) {
@@ -87,13 +94,13 @@ public final class ServerApi implements HttpApi {
         this.registry = requireNonNull(registry, "registry");
         this.apiKey = config.apiKey();
         this.methods = Map.of(
-                "publish", this::publish,
-                "broadcast", this::broadcast,
-                "ban", this::ban,
-                "unban", this::unban,
-                "mute", this::mute,
-                "unmute", this::unmute,
-                "disconnect", this::disconnect);
+                "publish", (body, request) -> publish(body, traceOf(request)),
+                "broadcast", (body, request) -> broadcast(body, traceOf(request)),
+                "ban", (body, request) -> ban(body),
+                "unban", (body, request) -> unban(body),
+                "mute", (body, request) -> mute(body),
+                "unmute", (body, request) -> unmute(body),
+                "disconnect", (body, request) -> disconnect(body));
         if (apiKey == null) {
             LOG.warn("server API disabled: no API key configured (api.key, env DANMAKU_API_KEY); every request gets 403");
         }
@@ -142,7 +149,7 @@ public final class ServerApi implements HttpApi {
         if (!keyMatches(key, apiKey)) {
             return done(ApiResponse.error(401, CODE_UNAUTHORIZED, "unauthorized: wrong API key"));
         }
-        Function<ObjectNode, CompletableFuture<ApiResponse>> handler = methods.get(method);
+        BiFunction<ObjectNode, ApiRequest, CompletableFuture<ApiResponse>> handler = methods.get(method);
         if (handler == null) {
             return done(ApiResponse.error(404, CODE_METHOD_NOT_FOUND, "method not found: " + abbreviate(request.path())
                     + " (expected: " + PATH_PREFIX + "{publish,broadcast,ban,unban,mute,unmute,disconnect})"));
@@ -171,7 +178,7 @@ public final class ServerApi implements HttpApi {
                     + " (expected: a JSON object)"));
         }
         try {
-            return handler.apply((ObjectNode) body);
+            return handler.apply((ObjectNode) body, request);
         } catch (BadRequest e) {
             return done(badRequest(e.getMessage()));
         }
@@ -179,10 +186,19 @@ public final class ServerApi implements HttpApi {
 
     // ---- methods
 
-    private CompletableFuture<ApiResponse> publish(ObjectNode body) {
+    /**
+     * The trace id of a publish: the trace-id of the request's W3C {@code traceparent} header when it has a valid
+     * one, else a new one. Every message of the publish carries it to storage and into the log lines about it.
+     */
+    static TraceId traceOf(ApiRequest request) {
+        TraceId given = TraceId.fromTraceparent(request.header(TRACEPARENT));
+        return given != null ? given : TraceId.random();
+    }
+
+    private CompletableFuture<ApiResponse> publish(ObjectNode body, TraceId trace) {
         String channel = room(body, "channel");
         ObjectNode data = data(body);
-        return logic.publishData(List.of(channel), data, idempotencyKey(body)).thenApply(outcome -> {
+        return logic.publishData(List.of(channel), data, idempotencyKey(body), trace).thenApply(outcome -> {
             if (!outcome.accepted()) {
                 return rejected(outcome);
             }
@@ -192,7 +208,7 @@ public final class ServerApi implements HttpApi {
         });
     }
 
-    private CompletableFuture<ApiResponse> broadcast(ObjectNode body) {
+    private CompletableFuture<ApiResponse> broadcast(ObjectNode body, TraceId trace) {
         JsonNode channels = body.get("channels");
         String expected = "an array of 1.." + MAX_BROADCAST_CHANNELS + " room ids";
         if (channels == null || channels.isNull()) {
@@ -210,7 +226,7 @@ public final class ServerApi implements HttpApi {
             rooms.add(roomValue(channels.get(i), "channels[" + i + "]"));
         }
         ObjectNode data = data(body);
-        return logic.publishData(rooms, data, idempotencyKey(body)).thenApply(outcome -> {
+        return logic.publishData(rooms, data, idempotencyKey(body), trace).thenApply(outcome -> {
             if (!outcome.accepted()) {
                 return rejected(outcome);
             }

@@ -46,7 +46,8 @@ public interface MessageBus extends AutoCloseable {
 
     /**
      * Joins consumer group {@code group} and consumes from its committed position (or the beginning for a
-     * new group), at least once; see {@link GroupListener}.
+     * new group), at least once; see {@link GroupListener}. The records carry the {@link BusMessage#traceId()} they
+     * were published with.
      */
     BusSubscription subscribeGroup(String group, GroupListener listener);
 

@@ -2,8 +2,12 @@ package io.danmaku.protocol.logging;
 
 import static java.util.Objects.requireNonNull;
 
+import io.danmaku.protocol.trace.TraceId;
+import io.danmaku.protocol.trace.TraceMdc;
 import java.time.Duration;
+import java.util.List;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.function.Function;
 import org.slf4j.Logger;
 
 /**
@@ -24,13 +28,37 @@ public final class ThrottledLog {
 
     /** Logs at WARN unless a line was logged less than the interval ago. */
     public void warn(String format, Object... args) {
+        long skipped = permit();
+        if (skipped >= 0) {
+            emit(skipped, format, args);
+        }
+    }
+
+    /**
+     * As {@link #warn(String, Object...)} for a line about the posts of a batch: when the line is logged, the MDC
+     * holds their trace ids ({@link TraceMdc#TRACE_IDS}); nothing is spent on them when it is not.
+     */
+    public <T> void warn(List<T> about, Function<? super T, TraceId> traceOf, String format, Object... args) {
+        long skipped = permit();
+        if (skipped >= 0) {
+            try (TraceMdc.Scope ignored = TraceMdc.putAll(about, traceOf)) {
+                emit(skipped, format, args);
+            }
+        }
+    }
+
+    /** The count suppressed since the last line when a line may be logged now, else -1 (counted as suppressed). */
+    private long permit() {
         long now = System.nanoTime();
         long next = nextAllowedNanos.get();
         if (now - next < 0 || !nextAllowedNanos.compareAndSet(next, now + intervalNanos)) {
             suppressed.incrementAndGet();
-            return;
+            return -1;
         }
-        long skipped = suppressed.getAndSet(0);
+        return suppressed.getAndSet(0);
+    }
+
+    private void emit(long skipped, String format, Object[] args) {
         if (skipped == 0) {
             log.warn(format, args);
         } else {

@@ -138,7 +138,7 @@ public final class MemoryMessageBus implements MessageBus {
             List<BusPosition> positions = new ArrayList<>(n);
             for (BusMessage m : batch) {
                 long offset = lastOffsets.merge(m.room(), 1L, Long::sum);
-                records.add(new RoomRecord(m.room(), offset, epoch, now, m.payload().clone()));
+                records.add(new RoomRecord(m.room(), offset, epoch, now, m.payload().clone(), m.traceId()));
                 positions.add(new BusPosition(m.room(), offset, epoch));
             }
             List<RoomRecord> published = Collections.unmodifiableList(records);

@@ -11,6 +11,7 @@ import io.danmaku.protocol.bus.BusSubscription;
 import io.danmaku.protocol.bus.BusUnavailableException;
 import io.danmaku.protocol.bus.GroupListener;
 import io.danmaku.protocol.bus.MessageBus;
+import io.danmaku.protocol.trace.TraceId;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -199,6 +200,25 @@ public abstract class MessageBusContract {
         List<RoomRecord> got = group.succeeded();
         assertMatches(got.subList(0, 10), sent, positions);
         assertThat(got).hasSize(11);
+    }
+
+    @Test
+    void groupSubscribersGetTheTraceIdEachMessageWasPublishedWith() throws Exception {
+        String r = room("trace");
+        TraceId first = TraceId.random();
+        TraceId third = TraceId.random();
+        List<BusMessage> sent = List.of(
+                new BusMessage(r, "traced".getBytes(StandardCharsets.UTF_8), first),
+                msg(r, "untraced"),
+                new BusMessage(r, "traced too".getBytes(StandardCharsets.UTF_8), third));
+        GroupCollector group = new GroupCollector(r);
+        bus.subscribeGroup(group("trace"), group);
+        List<BusPosition> positions = publish(sent);
+
+        await().atMost(TIMEOUT).until(() -> group.succeeded().size() >= 3);
+        List<RoomRecord> got = group.succeeded();
+        assertMatches(got, sent, positions);
+        assertThat(got).extracting(RoomRecord::traceId).containsExactly(first, null, third);
     }
 
     @Test

@@ -8,6 +8,7 @@ import io.danmaku.protocol.bus.BusPosition;
 import io.danmaku.protocol.post.PostRequest;
 import io.danmaku.protocol.post.PostResult;
 import io.danmaku.protocol.post.RejectReason;
+import io.danmaku.protocol.trace.TraceId;
 import io.danmaku.rpc.v1.Accepted;
 import io.danmaku.rpc.v1.PostReply;
 import io.danmaku.rpc.v1.Rejected;
@@ -23,7 +24,8 @@ import java.util.Map;
  * <p>A text or {@code clientMsgId} holding an unpaired surrogate (a client can send one as a JSON {@code \ud800}
  * escape) cannot travel as a protobuf string, which is UTF-8 and would turn it into {@code ?}; such a string goes
  * as its UTF-16 code units instead, so logic judges exactly what the client sent (and rejects it). Other strings
- * (room, user) are sent as they are: logic rejects any room id with such a character anyway.
+ * (room, user) are sent as they are: logic rejects any room id with such a character anyway. The trace id travels
+ * as two {@code fixed64} halves, both zero when the post has none.
  */
 public final class PostMessages {
     private static final Map<String, RejectReason> REASONS = new HashMap<>();
@@ -63,6 +65,9 @@ public final class PostMessages {
                 b.setClientMsgIdUtf16(utf16(request.clientMsgId()));
             }
         }
+        if (request.traceId() != null) {
+            b.setTraceIdHigh(request.traceId().high()).setTraceIdLow(request.traceId().low());
+        }
         return b.build();
     }
 
@@ -79,7 +84,7 @@ public final class PostMessages {
         String clientMsgId = p.hasClientMsgId() ? p.getClientMsgId()
                 : p.hasClientMsgIdUtf16() ? fromUtf16(p.getClientMsgIdUtf16()) : null;
         return new PostRequest(p.getRoom(), user, text, p.hasColor() ? p.getColor() : null,
-                p.hasMode() ? p.getMode() : null, clientMsgId);
+                p.hasMode() ? p.getMode() : null, clientMsgId, TraceId.of(p.getTraceIdHigh(), p.getTraceIdLow()));
     }
 
     public static PostReply toProto(PostResult result) {

@@ -6,6 +6,7 @@ import io.danmaku.protocol.RoomRecord;
 import io.danmaku.protocol.bus.BusSubscription;
 import io.danmaku.protocol.bus.MessageBus;
 import io.danmaku.protocol.store.HotStore;
+import io.danmaku.protocol.trace.TraceMdc;
 import io.danmaku.storage.StorageConfig;
 import io.danmaku.storage.StorageException;
 import io.danmaku.storage.archive.ArchiveReader;
@@ -41,7 +42,9 @@ import org.slf4j.LoggerFactory;
  * {@code danmaku.storage.write.errors} (failed batches), {@code danmaku.storage.batch.size} (records per
  * delivered batch, retries included); the archive's own under {@code danmaku.storage.archive.*}
  * ({@link ArchiveWriter}). Write failures are also logged as a WARN at most every
- * {@value #WARN_INTERVAL_SECONDS} s.
+ * {@value #WARN_INTERVAL_SECONDS} s, with the trace ids of the batch's first records in the MDC
+ * ({@link TraceMdc#TRACE_IDS}); at DEBUG, each record of a failed batch is a line with its own trace id, and at
+ * TRACE each record written.
  */
 public final class StorageService implements AutoCloseable {
     static final long WARN_INTERVAL_SECONDS = 10;
@@ -173,9 +176,26 @@ public final class StorageService implements AutoCloseable {
         return CompletableFuture.allOf(writes).whenComplete((ok, failure) -> {
             if (failure == null) {
                 recordsWritten.increment(batch.size());
+                if (log.isTraceEnabled()) {
+                    for (RoomRecord r : batch) {
+                        try (TraceMdc.Scope ignored = TraceMdc.put(r.traceId())) {
+                            log.trace("storage: wrote room {} offset {}", r.room(), r.offset());
+                        }
+                    }
+                }
             } else {
                 writeErrors.increment();
-                warnThrottled(batch.size(), byRoom.size(), failure);
+                Throwable cause = failure instanceof CompletionException && failure.getCause() != null
+                        ? failure.getCause() : failure;
+                warnThrottled(batch, byRoom.size(), cause);
+                if (log.isDebugEnabled()) {
+                    for (RoomRecord r : batch) {
+                        try (TraceMdc.Scope ignored = TraceMdc.put(r.traceId())) {
+                            log.debug("storage: room {} offset {} not written yet, will be delivered again: {}",
+                                    r.room(), r.offset(), cause.toString());
+                        }
+                    }
+                }
             }
         });
     }
@@ -198,16 +218,16 @@ public final class StorageService implements AutoCloseable {
         }
     }
 
-    private void warnThrottled(int records, int rooms, Throwable failure) {
+    private void warnThrottled(List<RoomRecord> batch, int rooms, Throwable cause) {
         long now = System.nanoTime();
         long next = nextWarnNanos.get();
         long after = now + TimeUnit.SECONDS.toNanos(WARN_INTERVAL_SECONDS);
         if (now - next >= 0 && nextWarnNanos.compareAndSet(next, after)) {
-            Throwable cause = failure instanceof CompletionException && failure.getCause() != null
-                    ? failure.getCause() : failure;
-            log.warn("storage: writing a batch of {} records in {} rooms failed; the bus will deliver it again"
-                    + " ({} similar warnings suppressed)", records, rooms,
-                    suppressedWarnings.getAndSet(0), cause);
+            try (TraceMdc.Scope ignored = TraceMdc.putAll(batch, RoomRecord::traceId)) {
+                log.warn("storage: writing a batch of {} records in {} rooms failed; the bus will deliver it again"
+                        + " ({} similar warnings suppressed)", batch.size(), rooms,
+                        suppressedWarnings.getAndSet(0), cause);
+            }
         } else {
             suppressedWarnings.incrementAndGet();
         }

@@ -18,6 +18,8 @@ import io.danmaku.protocol.RoomId;
 import io.danmaku.protocol.RoomRecord;
 import io.danmaku.protocol.json.Json;
 import io.danmaku.protocol.post.PostRequest;
+import io.danmaku.protocol.trace.TraceId;
+import io.danmaku.protocol.trace.TraceMdc;
 import io.danmaku.protocol.post.PostResult;
 import io.danmaku.protocol.store.HistoryPage;
 import io.danmaku.protocol.store.HistoryQuery;
@@ -562,15 +564,32 @@ public final class CentrifugeHandler extends WebSocketSession {
             return;
         }
         PostRequest req = new PostRequest(room, identity.user(), text == null || text.isNull() ? null : text.asText(),
-                color, mode, clientMsgId == null || clientMsgId.isNull() ? null : clientMsgId.asText());
+                color, mode, clientMsgId == null || clientMsgId.isNull() ? null : clientMsgId.asText(),
+                TraceId.random());
+        if (log.isTraceEnabled()) {
+            try (TraceMdc.Scope ignored = TraceMdc.put(req.traceId())) {
+                log.trace("[{}] post to room {} from user {}", channel.id(), room, identity.user().id());
+            }
+        }
         ctx.postCoalescer(channel.eventLoop()).post(req, result -> {
             if (!isClosed()) {
-                onPostResult(id, result);
+                onPostResult(id, req, result);
             }
         });
     }
 
-    private void onPostResult(long id, PostResult result) {
+    private void onPostResult(long id, PostRequest post, PostResult result) {
+        if (result.accepted() ? log.isTraceEnabled() : log.isDebugEnabled()) {
+            try (TraceMdc.Scope ignored = TraceMdc.put(post.traceId())) {
+                if (result.accepted()) {
+                    log.trace("[{}] post accepted: room {} offset {}", channel.id(), result.position().room(),
+                            result.position().offset());
+                } else {
+                    log.debug("[{}] post refused: {}: {} (room {})", channel.id(), result.reason().code(),
+                            result.message(), post.room());
+                }
+            }
+        }
         if (result.accepted()) {
             ObjectNode root = root(id);
         ObjectNode r = root.putObject("publish");
