@@ -11,11 +11,14 @@ import io.danmaku.server.cli.ShutdownHooks;
 import io.danmaku.server.cli.StandaloneCommand;
 import io.danmaku.server.cli.TokenCommand;
 import io.danmaku.server.cli.VersionProvider;
+import io.danmaku.server.logging.LogSettings;
+import io.danmaku.server.logging.LogSetup;
 import io.danmaku.server.role.Role;
 import io.danmaku.server.role.StandaloneRole;
 import java.io.PrintWriter;
 import java.time.Clock;
 import java.util.Map;
+import java.util.function.Consumer;
 import java.util.function.Supplier;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
@@ -37,21 +40,33 @@ public final class Main implements Runnable {
 
     public static void main(String[] args) {
         int status = execute(args, System.getenv(), ShutdownHooks.jvm(), StandaloneRole::new,
-                new PrintWriter(System.out, true), new PrintWriter(System.err, true));
+                new PrintWriter(System.out, true), new PrintWriter(System.err, true), LogSetup::toStandardOutput);
         System.exit(status);
     }
 
     /**
      * Runs the command line and returns the exit status (see {@link io.danmaku.server.cli.RoleCommand}); the
-     * environment, shutdown hooks, role and output streams are parameters so tests can run it in-process.
+     * environment, shutdown hooks, role and output streams are parameters so tests can run it in-process. The
+     * roles leave logging as it is configured.
      */
     public static int execute(String[] args, Map<String, String> env, ShutdownHooks hooks,
             Supplier<? extends Role> standaloneRole, PrintWriter out, PrintWriter err) {
+        return execute(args, env, hooks, standaloneRole, out, err, settings -> { });
+    }
+
+    /**
+     * As {@link #execute(String[], Map, ShutdownHooks, Supplier, PrintWriter, PrintWriter)}, with the roles
+     * configuring logging through {@code logging} once their configuration is loaded ({@code main}:
+     * {@link LogSetup#toStandardOutput}).
+     */
+    public static int execute(String[] args, Map<String, String> env, ShutdownHooks hooks,
+            Supplier<? extends Role> standaloneRole, PrintWriter out, PrintWriter err,
+            Consumer<LogSettings> logging) {
         CommandLine commandLine = new CommandLine(new Main())
-                .addSubcommand(new StandaloneCommand(env, hooks, standaloneRole))
-                .addSubcommand(new GatewayCommand(env, hooks, GatewayRole::new))
-                .addSubcommand(new LogicCommand(env, hooks, LogicRole::new))
-                .addSubcommand(new StorageCommand(env, hooks, StorageRole::new))
+                .addSubcommand(new StandaloneCommand(env, hooks, standaloneRole).logging(logging))
+                .addSubcommand(new GatewayCommand(env, hooks, GatewayRole::new).logging(logging))
+                .addSubcommand(new LogicCommand(env, hooks, LogicRole::new).logging(logging))
+                .addSubcommand(new StorageCommand(env, hooks, StorageRole::new).logging(logging))
                 .addSubcommand(new TokenCommand(env, Clock.systemUTC()))
                 .addSubcommand(new ConfigDocsCommand());
         commandLine.setOut(out);

@@ -1,6 +1,7 @@
 package io.danmaku.bus.kafka;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.tuple;
 import static org.awaitility.Awaitility.await;
 
 import com.fasterxml.jackson.databind.JsonNode;
@@ -13,6 +14,7 @@ import io.danmaku.protocol.bus.BusSubscription;
 import io.danmaku.protocol.bus.GroupListener;
 import io.danmaku.protocol.json.Json;
 import io.danmaku.protocol.json.RoomMessageCodec;
+import io.danmaku.protocol.trace.TraceId;
 import io.danmaku.testkit.kafka.KafkaBroker;
 import io.danmaku.testkit.kafka.KafkaExtension;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
@@ -125,6 +127,38 @@ class KafkaMessageBusTest {
         assertThat(plain.offset() + 1).isEqualTo(positions.get(1).offset());
         assertThat(headers(plain)).containsExactly(Map.entry("schema", "danmaku.room-message/1"));
         assertThat(new String(plain.value(), StandardCharsets.UTF_8)).isEqualTo("not json");
+    }
+
+    @Test
+    void aPostsTraceIdIsTheTraceIdHeaderInHexAndGroupMembersReadItBack() throws Exception {
+        String topic = topic("trace");
+        KafkaMessageBus bus = bus(topic, 2);
+        String room = "trace-" + UUID.randomUUID();
+        TraceId trace = TraceId.fromTraceparent("00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01");
+        RoomMessage message = RoomMessage.danmaku("m-" + UUID.randomUUID(), room, System.currentTimeMillis(),
+                new UserRef("u-1", "Alice"), "traced", RoomMessage.DEFAULT_COLOR, RoomMessage.MODE_SCROLL, null);
+
+        bus.publish(List.of(new BusMessage(room, RoomMessageCodec.encode(message), trace),
+                new BusMessage(room, "untraced".getBytes(StandardCharsets.UTF_8))))
+                .get(TIMEOUT.toMillis(), TimeUnit.MILLISECONDS);
+
+        // what a Kafka console shows: the same 32 hex digits as the log lines' trace_id
+        List<ConsumerRecord<byte[], byte[]>> records = readAll(topic, 2, 2);
+        assertThat(headers(records.get(0))).containsExactlyInAnyOrderEntriesOf(Map.of(
+                "id", message.id(), "schema", "danmaku.room-message/1",
+                "trace_id", "4bf92f3577b34da6a3ce929d0e0e4736"));
+        assertThat(headers(records.get(1))).doesNotContainKey("trace_id");
+
+        // what storage gets: the trace id on the group's records, none on the fan-out feed's
+        List<RoomRecord> grouped = new CopyOnWriteArrayList<>();
+        toClose(bus.subscribeGroup("trace-group-" + UUID.randomUUID(), batch -> {
+            grouped.addAll(batch);
+            return CompletableFuture.completedFuture(null);
+        }));
+        await().atMost(TIMEOUT).until(() -> grouped.size() >= 2);
+        assertThat(grouped).extracting(RoomRecord::payloadText, RoomRecord::traceId).containsExactly(
+                tuple(new String(RoomMessageCodec.encode(message), StandardCharsets.UTF_8), trace),
+                tuple("untraced", null));
     }
 
     @Test

@@ -7,6 +7,8 @@ import io.danmaku.server.config.Config;
 import io.danmaku.server.config.ConfigException;
 import io.danmaku.server.config.ConfigLoader;
 import io.danmaku.server.config.DanmakuKeys;
+import io.danmaku.server.logging.LogSettings;
+import io.danmaku.server.logging.LogSetup;
 import io.danmaku.server.role.Role;
 import java.io.PrintWriter;
 import java.nio.file.Path;
@@ -15,6 +17,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CountDownLatch;
+import java.util.function.Consumer;
 import java.util.function.Supplier;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -24,7 +27,8 @@ import picocli.CommandLine.Model.CommandSpec;
 
 /**
  * A command that runs a {@link Role} until the process is told to stop. Resolves the configuration (errors: exit
- * status 2, the problems on stderr, no stack trace), starts a {@link RoleRunner} (failure: status 1), waits for the
+ * status 2, the problems on stderr, no stack trace), configures logging from it ({@link #logging}), starts a
+ * {@link RoleRunner} (failure: status 1), waits for the
  * shutdown hook to drain it, and returns 0.
  */
 public abstract class RoleCommand implements Callable<Integer> {
@@ -48,11 +52,22 @@ public abstract class RoleCommand implements Callable<Integer> {
     private final Map<String, String> env;
     private final ShutdownHooks hooks;
     private final Supplier<? extends Role> roles;
+    private Consumer<LogSettings> logging = settings -> { };
 
     protected RoleCommand(Map<String, String> env, ShutdownHooks hooks, Supplier<? extends Role> roles) {
         this.env = Map.copyOf(requireNonNull(env, "env"));
         this.hooks = requireNonNull(hooks, "hooks");
         this.roles = requireNonNull(roles, "roles");
+    }
+
+    /**
+     * How the command applies {@code log.format} and {@code log.level} once the configuration is loaded:
+     * {@link LogSetup#toStandardOutput} in {@code danmaku}'s {@code main}; by default nothing, so that a test running
+     * commands in its own JVM keeps its logging.
+     */
+    public RoleCommand logging(Consumer<LogSettings> logging) {
+        this.logging = requireNonNull(logging, "logging");
+        return this;
     }
 
     @Override
@@ -64,6 +79,9 @@ public abstract class RoleCommand implements Callable<Integer> {
         } catch (ConfigException e) {
             return fail(err, "invalid configuration:", e, EXIT_BAD_CONFIG);
         }
+        // before anything else is logged, so that every line has the configured format
+        logging.accept(LogSettings.of(config.getString(DanmakuKeys.LOG_FORMAT).orElseThrow(),
+                config.getString(DanmakuKeys.LOG_LEVEL).orElseThrow(), spec.name()));
         RoleRunner runner = new RoleRunner(config, roles.get());
         CountDownLatch stopped = new CountDownLatch(1);
         ShutdownHooks.Registration hook = hooks.onShutdown(() -> {

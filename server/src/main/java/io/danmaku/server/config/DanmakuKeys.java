@@ -13,6 +13,7 @@ import static io.danmaku.server.config.Validator.aboveAndAtMost;
 import static io.danmaku.server.config.Validator.between;
 import static io.danmaku.server.config.Validator.nonEmpty;
 
+import io.danmaku.server.logging.LogSettings;
 import java.time.Duration;
 import java.util.List;
 
@@ -23,6 +24,9 @@ import java.util.List;
  */
 public final class DanmakuKeys {
     public static final String NODE_ID = "node.id";
+
+    public static final String LOG_FORMAT = "log.format";
+    public static final String LOG_LEVEL = "log.level";
 
     public static final String ADMIN_HOST = "admin.host";
     public static final String ADMIN_PORT = "admin.port";
@@ -137,6 +141,17 @@ public final class DanmakuKeys {
             .define(NODE_ID, STRING, null,
                     Validator.pattern("[A-Za-z0-9_.:-]{1,64}", "1..64 of A-Z a-z 0-9 _ . : -"),
                     "This node's name in metrics, logs and online counts; unset = host name and process id.")
+
+            .define(LOG_FORMAT, STRING, "text", Validator.oneOf("text", "json"),
+                    "Log lines on standard output: text (one readable line per event) or json (one JSON object per "
+                    + "line: timestamp, level, logger, thread, message, trace_id, exception, role), for a log "
+                    + "collector; the Helm chart sets json.")
+            .define(LOG_LEVEL, STRING, LogSettings.DEFAULT_LEVEL,
+                    Validator.of(value -> LogSettings.validLevels((String) value), LogSettings.LEVEL_EXPECTED),
+                    "Log levels: a level for everything, then logger=level entries for parts (a package or a class). "
+                    + "Refused posts are DEBUG lines of io.danmaku.logic.LogicService and of the gateway's "
+                    + "io.danmaku.gateway.protocol.centrifuge.CentrifugeHandler, each post's way through the tiers is "
+                    + "TRACE (gateway, storage); every line about a post carries its trace_id.")
 
             .define(ADMIN_HOST, STRING, "0.0.0.0", nonEmpty(),
                     "Address the admin HTTP server (/metrics, /healthz, /readyz) binds to.")
