@@ -1,6 +1,7 @@
 package io.danmaku.server.config;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import java.time.Duration;
 import java.util.LinkedHashMap;
@@ -13,6 +14,8 @@ class DanmakuKeysTest {
     void everyKeyHasItsDocumentedDefault() {
         Map<String, String> expected = new LinkedHashMap<>();
         expected.put("node.id", "<unset>");
+        expected.put("log.format", "text");
+        expected.put("log.level", "info");
         expected.put("admin.host", "0.0.0.0");
         expected.put("admin.port", "9100");
         expected.put("gateway.host", "0.0.0.0");
@@ -135,5 +138,20 @@ class DanmakuKeysTest {
 
         assertThat(config.getInt(DanmakuKeys.ADMIN_PORT)).isZero();
         assertThat(config.getDuration(DanmakuKeys.GATEWAY_BATCH_WINDOW)).isEqualTo(Duration.ofSeconds(10));
+    }
+
+    @Test
+    void logSettingsComeFromTheVariablesTheChartSetsAndBadOnesAreNamed() {
+        Config config = new ConfigLoader(DanmakuKeys.DEFINITION).load(null,
+                Map.of("DANMAKU_LOG_FORMAT", "json", "DANMAKU_LOG_LEVEL", "warn,io.danmaku.logic=debug"), List.of());
+
+        assertThat(config.getString(DanmakuKeys.LOG_FORMAT)).contains("json");
+        assertThat(config.getString(DanmakuKeys.LOG_LEVEL)).contains("warn,io.danmaku.logic=debug");
+
+        assertThatThrownBy(() -> new ConfigLoader(DanmakuKeys.DEFINITION).load(null, Map.of(),
+                List.of("log.format=yaml", "log.level=loud")))
+                .isInstanceOf(ConfigException.class)
+                .hasMessageContaining("log.format: \"yaml\" from flag --set (expected: a string; one of json, text)")
+                .hasMessageContaining("log.level: \"loud\" from flag --set (expected: a string; comma-separated: a level");
     }
 }

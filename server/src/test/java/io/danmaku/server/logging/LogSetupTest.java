@@ -65,7 +65,7 @@ class LogSetupTest {
         String[] lines = text.split("\n");
         assertThat(lines).hasSize(2);
         assertThat(lines[0]).matches("\\d{4}-\\d\\d-\\d\\dT\\d\\d:\\d\\d:\\d\\d\\.\\d{3}Z INFO  \\[.+] "
-                + "i\\.d\\.test\\.LogSetupTest - about a post \\{trace_id=" + trace + "}");
+                + "io\\.danmaku\\.test\\.LogSetupTest - about a post \\{trace_id=" + trace + "}");
         assertThat(lines[1]).endsWith("- about nothing");
     }
 
