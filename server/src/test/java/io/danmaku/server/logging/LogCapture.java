@@ -1,5 +1,7 @@
 package io.danmaku.server.logging;
 
+import static org.awaitility.Awaitility.await;
+
 import ch.qos.logback.classic.LoggerContext;
 import ch.qos.logback.classic.util.ContextInitializer;
 import ch.qos.logback.core.joran.spi.JoranException;
@@ -10,8 +12,11 @@ import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
+import java.time.Duration;
 import java.util.List;
+import java.util.Optional;
 import java.util.function.Consumer;
+import java.util.function.Predicate;
 import org.slf4j.LoggerFactory;
 
 /**
@@ -63,6 +68,26 @@ public final class LogCapture implements AutoCloseable {
             lines.add(node);
         }
         return lines;
+    }
+
+    /**
+     * Waits until a line of {@code logger} at {@code level} has a message containing {@code what} and, after it,
+     * {@code part}, and returns the first such line.
+     */
+    public JsonNode awaitLine(String logger, String level, String what, String part, Duration wait) {
+        Predicate<JsonNode> wanted = line -> {
+            String message = line.path("message").asText();
+            int at = message.indexOf(what);
+            return line.path("logger").asText().equals(logger) && line.path("level").asText().equals(level)
+                    && at >= 0 && message.indexOf(part, at + what.length()) >= 0;
+        };
+        await().atMost(wait).until(() -> find(wanted).isPresent());
+        return find(wanted).orElseThrow();
+    }
+
+    /** The first line so far that {@code wanted} accepts. */
+    public Optional<JsonNode> find(Predicate<JsonNode> wanted) {
+        return jsonLines().stream().filter(wanted).findFirst();
     }
 
     @Override

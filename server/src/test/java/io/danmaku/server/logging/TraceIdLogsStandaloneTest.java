@@ -174,22 +174,11 @@ class TraceIdLogsStandaloneTest {
         return HTTP.send(request, HttpResponse.BodyHandlers.ofString());
     }
 
-    /**
-     * Waits for the line of {@code logger} at {@code level} whose message contains {@code what} and then {@code part}
-     * (the gateway's lines start with the connection's channel id).
-     */
     private static JsonNode awaitLine(String logger, String level, String what, String part) {
-        Predicate<JsonNode> wanted = line -> {
-            String message = line.path("message").asText();
-            int at = message.indexOf(what);
-            return line.path("logger").asText().equals(logger) && line.path("level").asText().equals(level)
-                    && at >= 0 && message.indexOf(part, at + what.length()) >= 0;
-        };
-        await().atMost(WAIT).until(() -> find(wanted).isPresent());
-        return find(wanted).orElseThrow();
+        return capture.awaitLine(logger, level, what, part, WAIT);
     }
 
     private static Optional<JsonNode> find(Predicate<JsonNode> wanted) {
-        return capture.jsonLines().stream().filter(wanted).findFirst();
+        return capture.find(wanted);
     }
 }
