@@ -103,4 +103,12 @@ class LogSetupTest {
         assertThat(LogSettings.validLevels("")).isFalse();
         assertThatThrownBy(() -> LogSettings.of("yaml", "info", null)).hasMessageContaining("log.format");
     }
+
+    @Test
+    void theConfigurationThatServesBeforeStartWritesTheSameTextLines() throws Exception {
+        try (var in = LogSetup.class.getResourceAsStream("/logback.xml")) {
+            assertThat(new String(in.readAllBytes(), java.nio.charset.StandardCharsets.UTF_8))
+                    .contains("<pattern>" + LogSetup.TEXT_PATTERN + "</pattern>");
+        }
+    }
 }
