@@ -33,6 +33,7 @@ import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.Timer;
 import java.net.InetSocketAddress;
 import java.time.Duration;
+import java.util.AbstractList;
 import java.util.Arrays;
 import java.util.Collections;
 import java.util.List;
@@ -247,8 +248,8 @@ public final class GrpcPostClient implements PostService, AutoCloseable {
         if (inFlight.addAndGet(n) > maxInFlight) {
             inFlight.addAndGet(-n);
             record(Status.Code.RESOURCE_EXHAUSTED, startNanos);
-            failures.warn("batch of {} posts to logic at {} shed: at most {} posts in flight", n, config.target(),
-                    maxInFlight);
+            failures.warn(batch, PostRequest::traceId, "batch of {} posts to logic at {} shed: at most {} posts in"
+                    + " flight", n, config.target(), maxInFlight);
             return CompletableFuture.completedFuture(
                     Collections.nCopies(n, PostResult.rejected(RejectReason.UNAVAILABLE, OVERLOADED_MESSAGE)));
         }
@@ -257,7 +258,7 @@ public final class GrpcPostClient implements PostService, AutoCloseable {
             inFlight.addAndGet(-n);
             Status status = Status.UNAVAILABLE.withDescription(closed.get() ? "client closed" : "no logic address");
             record(status.getCode(), startNanos);
-            warnFailed(n, "(none)", status);
+            warnFailed(batch, "(none)", status);
             return CompletableFuture.completedFuture(Collections.nCopies(n, unreachable(status)));
         }
         Deadline deadline = Deadline.after(deadlineNanos, TimeUnit.NANOSECONDS);
@@ -304,7 +305,7 @@ public final class GrpcPostClient implements PostService, AutoCloseable {
     /** One PostBatch call with the posts at {@code positions} of {@code batch}; their ids are 0, 1, 2… */
     private void send(LogicPool.Member member, List<PostRequest> batch, int[] positions, Answers answers,
             Deadline deadline, long startNanos) {
-        Call call = new Call(member.address(), positions, answers, startNanos);
+        Call call = new Call(member.address(), batch, positions, answers, startNanos);
         try {
             PostBatchRequest.Builder request = PostBatchRequest.newBuilder();
             for (int id = 0; id < positions.length; id++) {
@@ -341,10 +342,12 @@ public final class GrpcPostClient implements PostService, AutoCloseable {
         return PostResult.rejected(RejectReason.UNAVAILABLE, "logic unreachable: " + status.getCode());
     }
 
-    private void warnFailed(int posts, String address, Status status) {
+    /** A throttled WARN about a failed call, with the trace ids of its posts when it is logged. */
+    private void warnFailed(List<PostRequest> posts, String address, Status status) {
         // no stack trace: the cause is the network or logic, not this code; the details go as arguments, never as
         // a bare null (ThrottledLog appends its suppressed count to the arguments)
-        failures.warn("batch of {} posts to logic at {} failed: {}", posts, address, status.getCode()
+        failures.warn(posts, PostRequest::traceId, "batch of {} posts to logic at {} failed: {}", posts.size(), address,
+                status.getCode()
                 + (status.getDescription() == null ? "" : " (" + status.getDescription() + ")")
                 + (status.getCause() == null ? "" : ": " + status.getCause()));
     }
@@ -387,14 +390,16 @@ public final class GrpcPostClient implements PostService, AutoCloseable {
      */
     private final class Call implements StreamObserver<PostBatchReply> {
         private final String address;
+        private final List<PostRequest> batch;
         private final int[] positions;
         private final Answers answers;
         private final long startNanos;
         private final AtomicBoolean done = new AtomicBoolean();
         private PostBatchReply reply; // written and read on gRPC's serialized callbacks of this call
 
-        Call(String address, int[] positions, Answers answers, long startNanos) {
+        Call(String address, List<PostRequest> batch, int[] positions, Answers answers, long startNanos) {
             this.address = address;
+            this.batch = batch;
             this.positions = positions;
             this.answers = answers;
             this.startNanos = startNanos;
@@ -455,7 +460,17 @@ public final class GrpcPostClient implements PostService, AutoCloseable {
                 answers.results[position] = failed;
             }
             answers.callDone();
-            warnFailed(positions.length, address, status);
+            warnFailed(new AbstractList<PostRequest>() { // this call's posts, for their trace ids if it is logged
+                @Override
+                public PostRequest get(int index) {
+                    return batch.get(positions[index]);
+                }
+
+                @Override
+                public int size() {
+                    return positions.length;
+                }
+            }, address, status);
         }
     }
 }

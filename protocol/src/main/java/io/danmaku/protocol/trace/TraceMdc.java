@@ -39,18 +39,21 @@ public final class TraceMdc {
 
     /**
      * Sets {@value #TRACE_IDS} to the trace ids of {@code items} (those that have one, the first
-     * {@value #MAX_TRACE_IDS}) until the scope closes; nothing when none has one.
+     * {@value #MAX_TRACE_IDS}, an id repeated by the next item once) until the scope closes; nothing when none has
+     * one.
      */
     public static <T> Scope putAll(List<T> items, Function<? super T, TraceId> traceOf) {
         StringBuilder ids = new StringBuilder();
         int n = 0;
+        TraceId previous = null;
         for (int i = 0; i < items.size() && n < MAX_TRACE_IDS; i++) {
             TraceId id = traceOf.apply(items.get(i));
-            if (id != null) {
+            if (id != null && !id.equals(previous)) { // a broadcast's messages share one id
                 if (n++ > 0) {
                     ids.append(' ');
                 }
                 ids.append(id);
+                previous = id;
             }
         }
         return n == 0 ? NONE : new Restoring(TRACE_IDS, ids.toString());

@@ -3,6 +3,8 @@ package io.danmaku.protocol.logging;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
+import io.danmaku.protocol.trace.TraceId;
+import io.danmaku.protocol.trace.TraceMdc;
 import java.lang.reflect.Proxy;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -11,6 +13,7 @@ import java.util.Collections;
 import java.util.List;
 import org.junit.jupiter.api.Test;
 import org.slf4j.Logger;
+import org.slf4j.MDC;
 
 class ThrottledLogTest {
     /** WARN lines as "format | args". */
@@ -20,7 +23,8 @@ class ThrottledLogTest {
                 if (method.getName().equals("warn")) {
                     Object[] rest = args.length > 1 && args[1] instanceof Object[] a ? a
                             : Arrays.copyOfRange(args, 1, args.length);
-                    lines.add(args[0] + " | " + Arrays.toString(rest));
+                    String ids = MDC.get(TraceMdc.TRACE_IDS);
+                    lines.add(args[0] + " | " + Arrays.toString(rest) + (ids == null ? "" : " | " + ids));
                 }
                 return method.getReturnType() == boolean.class ? Boolean.TRUE : null;
             });
@@ -62,5 +66,20 @@ class ThrottledLogTest {
             return lines.size() == 2;
         });
         assertThat(lines.get(1)).endsWith(", " + e + "]").startsWith("failed {} ({} similar suppressed) | [op, ");
+    }
+
+    @Test
+    void aLineAboutABatchHasItsTraceIdsInTheMdcWhileItIsLoggedOnly() {
+        ThrottledLog log = new ThrottledLog(logger, Duration.ofHours(1));
+        TraceId a = TraceId.random();
+        TraceId b = TraceId.random();
+        List<TraceId> batch = Arrays.asList(a, null, b);
+        log.warn(batch, id -> id, "batch of {} failed", 3);
+        log.warn(batch, id -> {
+            throw new AssertionError("a suppressed line looks at no trace id");
+        }, "batch of {} failed", 3);
+
+        assertThat(lines).containsExactly("batch of {} failed | [3] | " + a + " " + b);
+        assertThat(MDC.get(TraceMdc.TRACE_IDS)).isNull();
     }
 }

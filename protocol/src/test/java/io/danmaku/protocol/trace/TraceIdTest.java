@@ -106,5 +106,9 @@ class TraceIdTest {
         try (TraceMdc.Scope s = TraceMdc.putAll(Arrays.asList(null, null), id -> (TraceId) id)) {
             assertThat(MDC.get(TraceMdc.TRACE_IDS)).isNull();
         }
+        TraceId broadcast = TraceId.random();
+        try (TraceMdc.Scope s = TraceMdc.putAll(List.of(broadcast, broadcast, broadcast), id -> id)) {
+            assertThat(MDC.get(TraceMdc.TRACE_IDS)).isEqualTo(broadcast.toString());
+        }
     }
 }
