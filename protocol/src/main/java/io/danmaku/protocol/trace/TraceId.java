@@ -15,7 +15,7 @@ import java.util.concurrent.ThreadLocalRandom;
  * it, so {@code null} is "no trace id" everywhere.
  */
 public record TraceId(long high, long low) {
-    private static final HexFormat HEX = HexFormat.of();
+    private static final byte[] DIGITS = "0123456789abcdef".getBytes(StandardCharsets.ISO_8859_1);
     /** Length of the hex text. */
     public static final int HEX_LENGTH = 32;
 
@@ -46,10 +46,26 @@ public record TraceId(long high, long low) {
         return of(HexFormat.fromHexDigitsToLong(hex, 0, 16), HexFormat.fromHexDigitsToLong(hex, 16, HEX_LENGTH));
     }
 
-    /** {@link #parse} of ASCII bytes (a Kafka header value), or {@code null}. */
+    /** {@link #parse} of ASCII bytes (a Kafka header value), or {@code null}; read in place. */
     public static TraceId parse(byte[] ascii) {
-        return ascii == null || ascii.length != HEX_LENGTH ? null
-                : parse(new String(ascii, StandardCharsets.ISO_8859_1));
+        if (ascii == null || ascii.length != HEX_LENGTH) {
+            return null;
+        }
+        long high = 0;
+        long low = 0;
+        for (int i = 0; i < HEX_LENGTH; i++) {
+            int b = ascii[i];
+            int digit = b >= '0' && b <= '9' ? b - '0' : b >= 'a' && b <= 'f' ? b - 'a' + 10 : -1;
+            if (digit < 0) {
+                return null;
+            }
+            if (i < 16) {
+                high = high << 4 | digit;
+            } else {
+                low = low << 4 | digit;
+            }
+        }
+        return of(high, low);
     }
 
     /**
@@ -77,15 +93,26 @@ public record TraceId(long high, long low) {
         return of(HexFormat.fromHexDigitsToLong(h, 3, 19), HexFormat.fromHexDigitsToLong(h, 19, 35));
     }
 
-    /** The hex text as ASCII bytes: the value of the Kafka header. */
+    /** The hex text as ASCII bytes: the value of the Kafka header (one array, no string on the way). */
     public byte[] toAscii() {
-        return toString().getBytes(StandardCharsets.ISO_8859_1);
+        byte[] out = new byte[HEX_LENGTH];
+        hex(high, out, 0);
+        hex(low, out, 16);
+        return out;
     }
 
     /** 32 lowercase hex digits. */
     @Override
     public String toString() {
-        return HEX.toHexDigits(high) + HEX.toHexDigits(low);
+        return new String(toAscii(), StandardCharsets.ISO_8859_1);
+    }
+
+    private static void hex(long value, byte[] out, int at) {
+        long v = value;
+        for (int i = at + 15; i >= at; i--) {
+            out[i] = DIGITS[(int) (v & 0xF)];
+            v >>>= 4;
+        }
     }
 
     private static boolean lowerHex(CharSequence s, int from, int to) {

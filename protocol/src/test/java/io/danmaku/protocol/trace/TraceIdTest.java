@@ -3,6 +3,7 @@ package io.danmaku.protocol.trace;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.HashSet;
@@ -57,6 +58,14 @@ class TraceIdTest {
         assertThat(TraceId.parse("0".repeat(32))).isNull();
         assertThat(TraceId.parse("abc")).isNull();
         assertThat(TraceId.parse((byte[]) null)).isNull();
+        assertThat(TraceId.parse("4bf92f3577b34da6a3ce929d0e0e473g".getBytes(StandardCharsets.US_ASCII))).isNull();
+        assertThat(TraceId.parse("4BF92F3577B34DA6A3CE929D0E0E4736".getBytes(StandardCharsets.US_ASCII))).isNull();
+        assertThat(TraceId.parse("0".repeat(32).getBytes(StandardCharsets.US_ASCII))).isNull();
+        for (int i = 0; i < 100; i++) {
+            TraceId random = TraceId.random();
+            assertThat(TraceId.parse(random.toAscii())).isEqualTo(random);
+            assertThat(random.toString()).isEqualTo(String.format("%016x%016x", random.high(), random.low()));
+        }
         assertThat(TraceId.of(0, 0)).isNull();
         assertThat(TraceId.of(0, 7)).isEqualTo(new TraceId(0, 7));
         assertThatThrownBy(() -> new TraceId(0, 0)).isInstanceOf(IllegalArgumentException.class)
