@@ -278,9 +278,11 @@ class KafkaMessageBusTest {
         publishTo(bus, List.of("lag-room"), "m", 10);
 
         await().atMost(TIMEOUT).until(() -> lag(registry, group) == 10);
+        // the gauge may show the backlog before the first delivery: the store comes back only after a failed one
+        await().atMost(TIMEOUT).until(
+                () -> registry.get("danmaku.bus.kafka.errors").tag("op", "listener").counter().count() > 0);
         storeDown.set(false);
         await().atMost(TIMEOUT).until(() -> lag(registry, group) == 0);
-        assertThat(registry.get("danmaku.bus.kafka.errors").tag("op", "listener").counter().count()).isPositive();
     }
 
     @Test
