@@ -127,9 +127,12 @@ The settings of one tier, as a dict of key -> value: what the chart sets itself,
 {{- if $v.storage.archive.enabled -}}
 {{- $_ := set $s "storage.archive.dir" $v.storage.archive.dir -}}
 {{- end -}}
+{{- with $v.storage.archive.retention }}{{ $_ := set $s "storage.archive.retention" . }}{{ end -}}
 {{- $s3 := $v.storage.archive.s3 -}}
 {{- if $s3.enabled -}}
+{{- if not $v.storage.archive.enabled }}{{ fail "storage.archive.s3.enabled: true with storage.archive.enabled=false (expected: the archive enabled; its directory stages the open segments)" }}{{ end -}}
 {{- if not $s3.bucket }}{{ fail "storage.archive.s3.bucket: empty (expected: the bucket name when storage.archive.s3.enabled=true)" }}{{ end -}}
+{{- $_ := set $s "storage.archive.type" "s3" -}}
 {{- if $s3.endpoint }}{{ $_ := set $s "storage.archive.s3.endpoint" $s3.endpoint }}{{ end -}}
 {{- $_ := set $s "storage.archive.s3.bucket" $s3.bucket -}}
 {{- if $s3.prefix }}{{ $_ := set $s "storage.archive.s3.prefix" $s3.prefix }}{{ end -}}
@@ -180,16 +183,16 @@ The settings of one tier, as a dict of key -> value: what the chart sets itself,
 {{- end }}
 {{- if and (eq .tier "storage") $v.storage.archive.s3.enabled $v.storage.archive.s3.credentialsSecret.name }}
 {{- $c := $v.storage.archive.s3.credentialsSecret }}
-- name: DANMAKU_STORAGE_ARCHIVE_S3_ACCESS_KEY_ID
+- name: DANMAKU_STORAGE_ARCHIVE_S3_ACCESS_KEY
   valueFrom:
     secretKeyRef:
       name: {{ $c.name }}
-      key: {{ $c.accessKeyIdKey }}
-- name: DANMAKU_STORAGE_ARCHIVE_S3_SECRET_ACCESS_KEY
+      key: {{ $c.accessKeyKey }}
+- name: DANMAKU_STORAGE_ARCHIVE_S3_SECRET_KEY
   valueFrom:
     secretKeyRef:
       name: {{ $c.name }}
-      key: {{ $c.secretAccessKeyKey }}
+      key: {{ $c.secretKeyKey }}
 {{- end }}
 {{- if $v.javaToolOptions }}
 - name: JAVA_TOOL_OPTIONS

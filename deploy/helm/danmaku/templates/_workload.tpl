@@ -161,6 +161,9 @@ spec:
             - name: archive
               mountPath: {{ $t.archive.dir }}
             {{- end }}
+            {{- with $t.extraVolumeMounts }}
+            {{- toYaml . | nindent 12 }}
+            {{- end }}
       volumes:
         - name: tmp
           emptyDir:
@@ -169,6 +172,9 @@ spec:
         - name: archive
           emptyDir:
             sizeLimit: {{ $t.archive.sizeLimit }}
+        {{- end }}
+        {{- with $t.extraVolumes }}
+        {{- toYaml . | nindent 8 }}
         {{- end }}
 {{- end -}}
 

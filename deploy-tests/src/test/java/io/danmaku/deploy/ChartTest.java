@@ -37,10 +37,12 @@ import org.junit.jupiter.params.provider.ValueSource;
 class ChartTest {
     private static final List<String> TIERS = List.of("gateway", "logic", "storage");
     /**
-     * Settings the chart renders that come with other parts of issue 12 (JSON logs, the S3 archive): accepted even
-     * while the server of this branch does not define them yet; once it does, they are validated like any other.
+     * Settings the chart renders that come with other parts of issue 12 (JSON logs, the S3 archive), as key
+     * prefixes: accepted even while the server of this branch does not define them yet; once it does, they are
+     * validated like any other.
      */
-    private static final List<String> PENDING_PREFIXES = List.of("log.", "storage.archive.s3.");
+    private static final List<String> PENDING_PREFIXES = List.of("log.", "storage.archive.s3.", "storage.archive.type",
+            "storage.archive.retention");
 
     @Test
     void lintsWithoutErrors() {
@@ -169,11 +171,17 @@ class ChartTest {
         Map<String, String> storage = env(rendered, "storage");
         assertThat(storage).containsEntry("DANMAKU_STORAGE_ARCHIVE_S3_BUCKET", "danmaku-archive")
                 .containsEntry("DANMAKU_STORAGE_ARCHIVE_S3_ENDPOINT", "https://s3.eu-west-1.amazonaws.com")
-                .containsEntry("DANMAKU_STORAGE_ARCHIVE_S3_PREFIX", "prod/")
+                .containsEntry("DANMAKU_STORAGE_ARCHIVE_S3_PREFIX", "prod/danmaku")
                 .containsEntry("DANMAKU_STORAGE_ARCHIVE_S3_REGION", "eu-west-1")
-                .containsEntry("DANMAKU_STORAGE_ARCHIVE_S3_ACCESS_KEY_ID", "<secret danmaku-s3/access-key-id>")
-                .containsEntry("DANMAKU_STORAGE_ARCHIVE_S3_SECRET_ACCESS_KEY", "<secret danmaku-s3/secret-access-key>");
+                .containsEntry("DANMAKU_STORAGE_ARCHIVE_TYPE", "s3")
+                .containsEntry("DANMAKU_STORAGE_ARCHIVE_RETENTION", "2160h")
+                .containsEntry("DANMAKU_STORAGE_ARCHIVE_S3_ACCESS_KEY", "<secret danmaku-s3/access-key>")
+                .containsEntry("DANMAKU_STORAGE_ARCHIVE_S3_SECRET_KEY", "<secret danmaku-s3/secret-key>");
         assertThat(env(rendered, "logic")).doesNotContainKey("DANMAKU_STORAGE_ARCHIVE_S3_BUCKET");
+        JsonNode logic = rendered.get("Deployment", FULL + "-logic").path("spec").path("template").path("spec");
+        assertThat(logic.path("volumes").findValuesAsText("name")).contains("tmp", "words");
+        assertThat(logic.path("containers").get(0).path("volumeMounts").findValuesAsText("mountPath"))
+                .contains("/tmp", "/etc/danmaku/words");
         assertThat(rendered.get("Deployment", FULL + "-gateway").path("spec").path("template").path("spec")
                 .path("containers").get(0).path("image").asText())
                 .isEqualTo("registry.example.com/danmaku@sha256:0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef");
@@ -367,7 +375,8 @@ class ChartTest {
                 "store.redis.mode", "store.redis.uris", "node.id", "gateway.host", "gateway.port",
                 "gateway.drain.window", "gateway.logic.target", "logic.grpc.host", "logic.grpc.port",
                 "logic.http.host", "logic.http.port", "storage.http.host", "storage.http.port", "storage.archive.dir",
-                "token.hmac.secret", "api.key", "store.memory.history-per-room", "bus.memory.queue-capacity");
+                "token.hmac.secret", "api.key", "store.memory.history-per-room", "bus.memory.queue-capacity",
+                "storage.archive.type", "storage.archive.retention");
         Set<String> server = DanmakuKeys.DEFINITION.keys().stream().map(ConfigKey::name)
                 .filter(k -> !managed.contains(k))
                 .filter(k -> PENDING_PREFIXES.stream().noneMatch(k::startsWith))
@@ -392,6 +401,7 @@ class ChartTest {
         for (String tier : TIERS) {
             expected.add("/properties/" + tier + "/properties/affinity");
             expected.add("/properties/" + tier + "/properties/extraEnv/items/properties/valueFrom");
+            expected.add("/properties/" + tier + "/properties/extraVolumes/items");
         }
         assertThat(open).containsExactlyInAnyOrderElementsOf(expected);
     }
