@@ -153,6 +153,8 @@ class ChartTest {
                 .containsEntry("DANMAKU_STORE_TYPE", "redis")
                 .containsEntry("DANMAKU_STORE_REDIS_URIS", "redis://danmaku-redis-leader:6379")
                 .containsEntry("DANMAKU_GATEWAY_DRAIN_WINDOW", "30s")
+                .containsEntry("DANMAKU_LOG_FORMAT", "json")
+                .doesNotContainKey("DANMAKU_LOG_LEVEL")
                 .containsEntry("DANMAKU_NODE_ID", "<metadata.name>");
         assertThat(env(rendered, "storage")).containsEntry("DANMAKU_STORAGE_ARCHIVE_DIR", "/var/lib/danmaku/archive");
     }
@@ -363,6 +365,10 @@ class ChartTest {
                 .hasMessageContaining("gateway.drain.window");
         assertThatThrownBy(() -> Chart.template(Optional.empty(), Map.of("log.format", "xml")))
                 .hasMessageContaining("at '/log/format'");
+        assertThatThrownBy(() -> Chart.template(Optional.empty(), Map.of("log.level", "verbose")))
+                .hasMessageContaining("at '/log/level'");
+        assertThat(env(Chart.render(Optional.empty(), Map.of("log.level", "info,io.danmaku.logic=debug")), "logic"))
+                .containsEntry("DANMAKU_LOG_LEVEL", "info,io.danmaku.logic=debug");
     }
 
     @Test
