@@ -188,7 +188,7 @@ metadata:
     {{- include "danmaku.labels" .root | nindent 4 }}
     app.kubernetes.io/component: {{ .tier }}
 data:
-  {{- include "danmaku.envData" . | indent 2 }}
+  {{- include "danmaku.envData" . | trim | nindent 2 }}
 {{- end -}}
 
 {{/* One tier's PodDisruptionBudget. */}}
