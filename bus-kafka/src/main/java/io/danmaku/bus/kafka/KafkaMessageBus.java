@@ -83,7 +83,8 @@ import org.slf4j.LoggerFactory;
  * <p><b>Meters</b>: {@code danmaku.bus.kafka.publish} (timer per batch, tag {@code outcome} = ok|unavailable),
  * {@code danmaku.bus.kafka.errors} (counter, tag {@code op} = publish|fanout|group|commit|listener|decode),
  * {@code danmaku.bus.kafka.lag} (gauge per consumer group of this process, tag {@code group}: records behind the
- * end of the partitions its members own).
+ * end of the partitions its members own), {@code danmaku.bus.kafka.reachable} (gauge, 1 while Kafka answered the
+ * latest health check; see {@link #reachable()}).
  */
 public final class KafkaMessageBus implements MessageBus {
     public static final String HEADER_ID = "id";
@@ -111,6 +112,7 @@ public final class KafkaMessageBus implements MessageBus {
     private final List<TopicPartition> topicPartitions;
     private final Publisher publisher;
     private final Counter decodeErrors;
+    private final Reachability reachability;
     private final AtomicInteger subscriptionIds = new AtomicInteger();
     private final Set<BusSubscription> subscriptions = ConcurrentHashMap.newKeySet();
     /** Group name → its members in this bus, summed by the group's lag gauge. */
@@ -150,6 +152,11 @@ public final class KafkaMessageBus implements MessageBus {
         // kafka_producer_* meters, so batching can be watched where everything else is
         this.producerMetrics = new KafkaClientMetrics(producer);
         producerMetrics.bindTo(registry);
+        this.reachability = new Reachability(config, "danmaku-kafka-health-" + id);
+        gauges.add(Gauge.builder("danmaku.bus.kafka.reachable", reachability, r -> r.reachable() ? 1 : 0)
+                .description("1 while Kafka answered this process's latest health check, else 0")
+                .strongReference(true)
+                .register(registry));
         log.info("Kafka bus ready on topic {} (id {}, {} partitions): {}", config.topic(), topicId, epochs.length,
                 config);
     }
@@ -180,6 +187,12 @@ public final class KafkaMessageBus implements MessageBus {
             requireNonNull(m, "batch element");
         }
         return publisher.publish(batch);
+    }
+
+    /** Whether Kafka answered the latest health check (every 5 s, see {@link Reachability}). */
+    @Override
+    public boolean reachable() {
+        return reachability.reachable();
     }
 
     @Override
@@ -245,6 +258,7 @@ public final class KafkaMessageBus implements MessageBus {
         for (BusSubscription s : List.copyOf(subscriptions)) {
             s.close();
         }
+        reachability.close();
         producerMetrics.close();
         publisher.close();
         synchronized (lock) {

@@ -107,7 +107,12 @@ final class TopicSetup {
     }
 
     private static Map<String, Object> adminProperties(KafkaBusConfig config) {
-        int timeoutMillis = (int) Math.min(Integer.MAX_VALUE, config.startTimeout().toMillis());
+        return adminProperties(config, config.startTimeout().toMillis());
+    }
+
+    /** The admin client's settings: bootstrap servers, the timeouts from {@code timeoutMillis}, then {@code bus.kafka.admin.*}. */
+    static Map<String, Object> adminProperties(KafkaBusConfig config, long timeout) {
+        int timeoutMillis = (int) Math.min(Integer.MAX_VALUE, timeout);
         Map<String, Object> props = new HashMap<>();
         props.put(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, config.bootstrapServers());
         props.put(AdminClientConfig.DEFAULT_API_TIMEOUT_MS_CONFIG, timeoutMillis);

@@ -51,6 +51,15 @@ public interface MessageBus extends AutoCloseable {
      */
     BusSubscription subscribeGroup(String group, GroupListener listener);
 
+    /**
+     * Whether the bus's backend answered its latest health check: false once it could not be reached for a while,
+     * true again as soon as it answers. Answers at once from state kept by the bus (never does I/O); a process
+     * reports itself not ready while it is false. The memory bus is always reachable.
+     */
+    default boolean reachable() {
+        return true;
+    }
+
     /** Stops all subscriptions and releases resources; publishes after close fail. */
     @Override
     void close();

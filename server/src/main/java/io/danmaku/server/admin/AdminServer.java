@@ -20,8 +20,9 @@ import org.slf4j.LoggerFactory;
 
 /**
  * The admin HTTP server: {@code GET /metrics} (Prometheus text), {@code GET /healthz} (200 {@code ok} while the
- * process runs), {@code GET /readyz} (200 {@code ready}, or 503 {@code starting} / {@code draining}); 404 for any
- * other path, 405 for any other method. Runs on the JDK's HTTP server with two daemon threads of its own.
+ * process runs, whatever Kafka or Redis do: a liveness probe must not restart a process for an outage it cannot
+ * fix), {@code GET /readyz} (200 {@code ready}, or 503 {@code starting} / {@code draining} /
+ * {@code unavailable: kafka}, see {@link Readiness}); 404 for any other path, 405 for any other method. Runs on the JDK's HTTP server with two daemon threads of its own.
  */
 public final class AdminServer implements AutoCloseable {
     /** The Prometheus text exposition format that {@link PrometheusMeterRegistry#scrape()} writes. */
@@ -102,8 +103,8 @@ public final class AdminServer implements AutoCloseable {
             } else if (path.equals("/healthz")) {
                 respond(exchange, 200, TEXT, "ok\n");
             } else {
-                Readiness.State state = readiness.state();
-                respond(exchange, state == Readiness.State.READY ? 200 : 503, TEXT, state.label() + "\n");
+                Readiness.Report report = readiness.report();
+                respond(exchange, report.ready() ? 200 : 503, TEXT, report.label() + "\n");
             }
         }
     }

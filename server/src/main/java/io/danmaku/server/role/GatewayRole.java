@@ -51,6 +51,7 @@ public final class GatewayRole implements Role {
         }
         store = Seams.store(config, registry, "gateway");
         bus = Seams.bus(config, registry, "gateway");
+        readiness.require("kafka", bus::reachable);
         logic = new GrpcPostClient(rpc, registry);
         GatewayServer server = new GatewayServer(gatewayConfig, TierConfigs.nodeId(config), bus, store, logic,
                 tokens.verifier(), config.getBoolean(DanmakuKeys.ALLOW_ANONYMOUS), null, tokens.demoIssuer(), registry);

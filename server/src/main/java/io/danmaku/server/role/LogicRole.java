@@ -47,6 +47,7 @@ public final class LogicRole implements Role {
         }
         store = Seams.store(config, registry, "logic");
         bus = Seams.bus(config, registry, "logic");
+        readiness.require("kafka", bus::reachable);
         logic = new LogicService(logicConfig, bus, store, registry, Clock.systemUTC());
         GrpcPostServer server = new GrpcPostServer(rpc, logic, registry);
         grpc = server;

@@ -28,7 +28,8 @@ public interface Role extends AutoCloseable {
      * @param config the resolved configuration ({@link io.danmaku.server.config.DanmakuKeys})
      * @param registry where the role's meters go; it is scraped at {@code /metrics}
      * @param readiness already {@link Readiness.State#STARTING}; the role may mark it draining if it can no longer
-     *        serve, but need not mark it ready
+     *        serve, and makes it depend on the services it cannot serve without
+     *        ({@code readiness.require("kafka", bus::reachable)}), but need not mark it ready
      */
     void start(Config config, MeterRegistry registry, Readiness readiness);
 

@@ -68,6 +68,7 @@ public final class StandaloneRole implements Role {
         String nodeId = TierConfigs.nodeId(config);
         store = Seams.store(config, registry, "standalone");
         bus = Seams.bus(config, registry, "standalone");
+        readiness.require("bus", bus::reachable);
         storage = new StorageService(storageConfig, bus, store, registry);
         storage.start();
         logic = new LogicService(logicConfig, bus, store, registry, clock);

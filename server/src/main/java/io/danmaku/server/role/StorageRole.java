@@ -50,6 +50,7 @@ public final class StorageRole implements Role {
         }
         store = Seams.store(config, registry, "storage");
         bus = Seams.bus(config, registry, "storage");
+        readiness.require("kafka", bus::reachable);
         storage = new StorageService(storageConfig, bus, store, registry);
         storage.start();
         HistoryApi api = new HistoryApi(store, storage.archiveReader().orElse(null), Clock.systemUTC(), readers,

@@ -12,6 +12,7 @@ import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.time.Duration;
+import java.util.concurrent.atomic.AtomicBoolean;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -65,6 +66,15 @@ class AdminServerTest {
         HttpResponse<String> ready = send("GET", "/readyz");
         assertThat(ready.statusCode()).isEqualTo(200);
         assertThat(ready.body()).isEqualTo("ready\n");
+
+        AtomicBoolean kafka = new AtomicBoolean(false);
+        readiness.require("kafka", kafka::get);
+        HttpResponse<String> unavailable = send("GET", "/readyz");
+        assertThat(unavailable.statusCode()).isEqualTo(503);
+        assertThat(unavailable.body()).isEqualTo("unavailable: kafka\n");
+        assertThat(send("GET", "/healthz").statusCode()).isEqualTo(200);
+        kafka.set(true);
+        assertThat(send("GET", "/readyz").statusCode()).isEqualTo(200);
 
         readiness.markDraining();
         HttpResponse<String> draining = send("GET", "/readyz");

@@ -187,21 +187,7 @@ final class ClusterStack implements AutoCloseable {
      * every label of {@code labels} ({@code result="accepted"}), scraped from {@code role}'s admin server.
      */
     double meter(Role role, String name, String... labels) {
-        RoleRunner runner;
-        synchronized (this) {
-            runner = requireNonNull(runnerOf.get(role), "role not running in this stack");
-        }
-        HttpRequest request = HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + runner.adminPort() + "/metrics"))
-                .timeout(Duration.ofSeconds(10)).build();
-        String body;
-        try {
-            body = HTTP.send(request, HttpResponse.BodyHandlers.ofString()).body();
-        } catch (IOException e) {
-            throw new UncheckedIOException("GET /metrics of " + role.getClass().getSimpleName(), e);
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            throw new IllegalStateException("interrupted", e);
-        }
+        String body = admin(role, "/metrics").body();
         double sum = 0;
         for (String line : body.split("\n")) {
             if (!line.startsWith(name + "{") && !line.startsWith(name + " ")) {
@@ -214,6 +200,24 @@ final class ClusterStack implements AutoCloseable {
             }
         }
         return sum;
+    }
+
+    /** {@code GET path} on {@code role}'s admin server ({@code /metrics}, {@code /healthz}, {@code /readyz}). */
+    HttpResponse<String> admin(Role role, String path) {
+        RoleRunner runner;
+        synchronized (this) {
+            runner = requireNonNull(runnerOf.get(role), "role not running in this stack");
+        }
+        HttpRequest request = HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + runner.adminPort() + path))
+                .timeout(Duration.ofSeconds(10)).build();
+        try {
+            return HTTP.send(request, HttpResponse.BodyHandlers.ofString());
+        } catch (IOException e) {
+            throw new UncheckedIOException("GET " + path + " of " + role.getClass().getSimpleName(), e);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException("interrupted", e);
+        }
     }
 
     @Override
