@@ -29,7 +29,9 @@ import org.slf4j.LoggerFactory;
  * (AWS signature v2 or v4) with {@link #accessKey()} and {@link #secretKey()}, as against S3; any region works,
  * and buckets are addressed path-style ({@code http://127.0.0.1:<port>/<bucket>/<key>}).
  *
- * <p>{@link #launch()} returns once the server answers HTTP (bounded by {@link #START_TIMEOUT}). {@link #close()}
+ * <p>{@link #launch()} returns once the server answers HTTP (bounded by {@link #START_TIMEOUT}). {@link #stop()}
+ * stops the child (an outage) and {@link #start()} brings it back on the same port with the same objects.
+ * {@link #close()}
  * stops the child by its PID (SIGTERM, then SIGKILL after {@link #STOP_TIMEOUT}) and deletes the data directory;
  * a shutdown hook does the same when the test JVM ends without closing it. The child's output goes to
  * {@link #logFile()} ({@code target/s3proxy-<port>.log} when the working directory has a {@code target}
@@ -58,19 +60,28 @@ public final class S3ProxyServer implements AutoCloseable {
     private final Path dir;
     private final Path dataDir;
     private final Path logFile;
-    private final Process process;
+    private final List<String> command;
     private final Thread stopAtExit;
+    /** Written under this (read by the exit hook too); null while stopped. */
+    private volatile Process process;
     /** Guarded by this. */
     private boolean closed;
 
-    private S3ProxyServer(int port, Path dir, Path logFile, Process process) {
+    private S3ProxyServer(int port, Path dir, Path logFile, List<String> command) {
         this.port = port;
         this.dir = dir;
         this.dataDir = dir.resolve("data");
         this.logFile = logFile;
-        this.process = process;
-        this.stopAtExit = new Thread(process::destroyForcibly, "s3proxy-" + port + "-stop");
+        this.command = List.copyOf(command);
+        this.stopAtExit = new Thread(this::destroyAtExit, "s3proxy-" + port + "-stop");
         Runtime.getRuntime().addShutdownHook(stopAtExit);
+    }
+
+    private void destroyAtExit() {
+        Process p = process;
+        if (p != null) {
+            p.destroyForcibly();
+        }
     }
 
     /** Starts a server on a free loopback port with an empty data directory and waits until it answers. */
@@ -106,27 +117,54 @@ public final class S3ProxyServer implements AutoCloseable {
         command.add(jar.toString());
         command.add("--properties");
         command.add(dir.resolve("s3proxy.properties").toString());
+        S3ProxyServer server = new S3ProxyServer(port, dir, logFile, command);
+        try {
+            server.start();
+        } catch (RuntimeException | Error e) {
+            server.close();
+            throw e;
+        }
+        return server;
+    }
+
+    /**
+     * Starts the child (again) on the same port and data directory and waits, at most {@link #START_TIMEOUT},
+     * until it answers. Does nothing when it is running.
+     */
+    public synchronized void start() {
+        if (closed) {
+            throw new IllegalStateException("S3Proxy on port " + port + " is closed");
+        }
+        if (process != null && process.isAlive()) {
+            return;
+        }
         ProcessBuilder builder = new ProcessBuilder(command)
                 .redirectErrorStream(true)
                 .redirectOutput(ProcessBuilder.Redirect.appendTo(logFile.toFile()));
         builder.environment().put("LOG_LEVEL", "warn");
         long began = System.nanoTime();
-        Process process;
         try {
             process = builder.start();
         } catch (IOException e) {
             throw new IllegalStateException("cannot start the S3Proxy JVM (" + command.get(0) + ")", e);
         }
-        S3ProxyServer server = new S3ProxyServer(port, dir, logFile, process);
         try {
-            server.awaitReady(began);
+            awaitReady(began);
         } catch (RuntimeException | Error e) {
-            server.close();
+            terminate(process);
+            process = null;
             throw e;
         }
-        log.info("S3Proxy {} ready in {} ms (pid {}, data {}, log {})", server.endpoint(),
-                TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - began), process.pid(), server.dataDir, logFile);
-        return server;
+        log.info("S3Proxy {} ready in {} ms (pid {}, data {}, log {})", endpoint(),
+                TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - began), process.pid(), dataDir, logFile);
+    }
+
+    /** Stops the child by its PID (an outage); its objects stay for {@link #start()}. */
+    public synchronized void stop() {
+        if (process != null) {
+            terminate(process);
+            process = null;
+        }
     }
 
     /** {@code http://127.0.0.1:<port>}: the endpoint to point an S3 client at, path-style. */
@@ -159,12 +197,13 @@ public final class S3ProxyServer implements AutoCloseable {
         return logFile;
     }
 
-    public long pid() {
-        return process.pid();
+    /** The child's PID, or -1 while stopped. */
+    public synchronized long pid() {
+        return process == null ? -1 : process.pid();
     }
 
     public synchronized boolean isRunning() {
-        return !closed && process.isAlive();
+        return !closed && process != null && process.isAlive();
     }
 
     /**
@@ -192,10 +231,9 @@ public final class S3ProxyServer implements AutoCloseable {
             return;
         }
         closed = true;
-        process.destroy();
-        if (!waitFor(process, STOP_TIMEOUT)) {
-            process.destroyForcibly();
-            waitFor(process, STOP_TIMEOUT);
+        if (process != null) {
+            terminate(process);
+            process = null;
         }
         try {
             Runtime.getRuntime().removeShutdownHook(stopAtExit);
@@ -285,6 +323,14 @@ public final class S3ProxyServer implements AutoCloseable {
                     + " or set -D" + JAR_PROPERTY + "=<jar>)");
         }
         return jar;
+    }
+
+    private static void terminate(Process p) {
+        p.destroy();
+        if (!waitFor(p, STOP_TIMEOUT)) {
+            p.destroyForcibly();
+            waitFor(p, STOP_TIMEOUT);
+        }
     }
 
     private static boolean waitFor(Process p, Duration timeout) {
