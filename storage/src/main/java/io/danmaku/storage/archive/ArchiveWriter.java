@@ -83,6 +83,17 @@ import org.slf4j.LoggerFactory;
  * {@code <stream>.epoch-<old epoch>}; the stream starts anew. Streams that carry the epoch in their name (the
  * memory bus's) never do this.
  *
+ * <p><b>Where sealed segments go.</b> A roll hands the compressed file and its index to an {@link ArchiveStore}:
+ * the {@link LocalArchiveStore} renames it into place as described above; a shared store (an S3 bucket) gets a
+ * copy, and the local directory then only holds open segments. With a shared store, a stream's state comes from
+ * the store: its last offset is the newest sealed segment's, and a local open segment is kept only when it
+ * continues exactly there. A batch that starts after that point is handed back with a {@link RewindException}
+ * (once per position) so the bus delivers the stream from there: records a process that died had consumed but
+ * not sealed are read again, and each offset lands in exactly one sealed segment. {@link #release} seals
+ * (or just drops) the streams this process stops consuming. Reads list the store again when their listing is
+ * older than its refresh interval. With a retention, sealed segments older than it are deleted from the store
+ * (never the newest of a stream) every tenth of it.
+ *
  * <p><b>One writer per directory.</b> A started writer holds a lock on {@code <root>/.lock}; a second writer
  * (another process, or another instance in this one) fails to start. At most {@value #MAX_OPEN_FILES} open
  * segment files stay open between batches (the least recently written are closed and opened again when
@@ -96,7 +107,8 @@ import org.slf4j.LoggerFactory;
  * archived, i.e. redelivered), {@code .bytes} (uncompressed bytes written), {@code .compressed.bytes},
  * {@code .rolls} (tag {@code reason}: size, age, epoch, recovery), {@code .write.errors},
  * {@code .truncated.bytes} (torn tails removed by recovery), {@code .write} (timer of a batch, fsync
- * included), {@code .segments} (gauge: segments in the catalog).
+ * included), {@code .segments} (gauge: segments in the catalog), {@code .pruned} (sealed segments deleted by the
+ * retention), {@code .rewinds} (batches handed back to start a stream where the shared store ends).
  */
 public final class ArchiveWriter implements ArchiveSink, AutoCloseable {
     public static final int COMPRESSION_LEVEL = 3;
