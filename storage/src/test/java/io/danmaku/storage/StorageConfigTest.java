@@ -3,6 +3,8 @@ package io.danmaku.storage;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import io.danmaku.storage.archive.S3ArchiveConfig;
+import java.net.URI;
 import java.nio.file.Path;
 import java.time.Duration;
 import org.junit.jupiter.api.Test;
@@ -51,5 +53,36 @@ class StorageConfigTest {
         assertThatThrownBy(() -> c.withSegmentLimits(1024, Duration.ofDays(2)))
                 .hasMessageStartingWith("storage.archive.segment-max-age: PT48H");
         assertThat(c.withSegmentLimits(1024, Duration.ofSeconds(1)).segmentMaxBytes()).isEqualTo(1024);
+    }
+
+    @Test
+    void aBucketNeedsALocalDirectoryForTheOpenSegmentsAndRetentionIsNotNegative() {
+        S3ArchiveConfig bucket = S3ArchiveConfig.of(URI.create("http://127.0.0.1:9000"), "archive-bucket", "id",
+                "secret");
+
+        assertThatThrownBy(() -> StorageConfig.defaults().withS3(bucket))
+                .isInstanceOf(IllegalArgumentException.class).hasMessageStartingWith("storage.archive.dir: unset");
+        StorageConfig c = StorageConfig.defaults().withArchiveDir(Path.of("open")).withS3(bucket)
+                .withRetention(Duration.ofDays(7));
+        assertThat(c.s3()).isEqualTo(bucket);
+        assertThat(c.retention()).isEqualTo(Duration.ofDays(7));
+        assertThat(StorageConfig.defaults().retention()).as("kept for good by default").isZero();
+        assertThatThrownBy(() -> c.withRetention(Duration.ofSeconds(-1)))
+                .hasMessage("storage.archive.retention: PT-1S (expected: >= 0)");
+    }
+
+    @Test
+    void aBadBucketSettingNamesItsKeyAndTheSecretIsNeverShown() {
+        URI endpoint = URI.create("http://127.0.0.1:9000");
+        assertThatThrownBy(() -> S3ArchiveConfig.of(endpoint, "Bad_Bucket", "id", "secret"))
+                .hasMessageStartingWith("storage.archive.s3.bucket: \"Bad_Bucket\"");
+        assertThatThrownBy(() -> S3ArchiveConfig.of(URI.create("ftp://host/x"), "b-1", "id", "secret"))
+                .hasMessageStartingWith("storage.archive.s3.endpoint:");
+        assertThatThrownBy(() -> S3ArchiveConfig.of(endpoint, "b-1", "id", null))
+                .hasMessageContaining("only one is set");
+        assertThatThrownBy(() -> S3ArchiveConfig.of(endpoint, "b-1", "id", "s").withPrefix("a//b"))
+                .hasMessageStartingWith("storage.archive.s3.prefix: \"a//b\"");
+        assertThat(S3ArchiveConfig.of(endpoint, "b-1", "id", "sup3r-secret").toString())
+                .doesNotContain("sup3r-secret").contains("secretKey=[hidden]");
     }
 }

@@ -5,6 +5,7 @@ import io.danmaku.protocol.logging.ThrottledLog;
 import io.danmaku.protocol.RoomRecord;
 import io.danmaku.protocol.bus.BusSubscription;
 import io.danmaku.protocol.bus.GroupListener;
+import io.danmaku.protocol.bus.RewindException;
 import io.micrometer.core.instrument.Counter;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -16,6 +17,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
@@ -46,7 +48,9 @@ import org.slf4j.LoggerFactory;
  *
  * <p>Rebalances: partitions revoked or lost while a batch is pending are dropped from it (their offsets are not
  * committed; the new owner reads them again from the last commit); partitions assigned meanwhile are paused
- * until the batch is done. {@link #close()} waits for the pending batch (at most the close timeout; a batch
+ * until the batch is done. The listener is told of revoked and lost partitions (as streams) after their pending
+ * offsets are dropped. A batch whose stage fails with a {@link RewindException} starts again at once, its named
+ * partitions further back. {@link #close()} waits for the pending batch (at most the close timeout; a batch
  * still pending then is abandoned uncommitted) and leaves the group.
  */
 final class GroupSubscription implements BusSubscription {
@@ -172,6 +176,14 @@ final class GroupSubscription implements BusSubscription {
                 backoffMillis = BACKOFF_START_MILLIS;
                 return;
             }
+            Throwable cause = failure;
+            while (cause instanceof CompletionException && cause.getCause() != null) {
+                cause = cause.getCause();
+            }
+            if (cause instanceof RewindException rewind) {
+                rewind(rewind, first);
+                return;
+            }
             listenerErrors.increment();
             warning.warn("group " + group + ": listener failed on " + records.size() + " records; retrying in "
                     + backoffMillis + " ms", failure);
@@ -188,6 +200,25 @@ final class GroupSubscription implements BusSubscription {
                 consumer.resume(consumer.assignment());
             }
         }
+    }
+
+    /**
+     * The listener asked for earlier records of some streams: every partition of the batch this member still
+     * owns starts again at its batch's first offset, or further back where the listener named its stream (a
+     * bus offset is the Kafka offset plus one). No backoff: the records wanted are already there.
+     */
+    private void rewind(RewindException rewind, Map<TopicPartition, Long> first) {
+        for (TopicPartition tp : inFlight) {
+            long at = first.get(tp);
+            Long from = rewind.from().get(bus.streamOf(tp.partition()));
+            if (from != null) {
+                at = Math.min(at, Math.max(0, from - 1));
+                log.info("group {}: partition {} starts again at offset {} (the archive ends before the batch)",
+                        group, tp, at);
+            }
+            consumer.seek(tp, at);
+        }
+        inFlight.clear();
     }
 
     /**
@@ -328,11 +359,29 @@ final class GroupSubscription implements BusSubscription {
                 }
             }
             drop(partitions);
+            tell(partitions, false);
         }
 
         @Override
         public void onPartitionsLost(Collection<TopicPartition> partitions) {
             drop(partitions);
+            tell(partitions, true);
+        }
+
+        private void tell(Collection<TopicPartition> partitions, boolean lost) {
+            if (partitions.isEmpty()) {
+                return;
+            }
+            Set<String> streams = new HashSet<>();
+            for (TopicPartition tp : partitions) {
+                streams.add(bus.streamOf(tp.partition()));
+            }
+            try {
+                listener.onStreamsRevoked(Collections.unmodifiableSet(streams), lost);
+            } catch (RuntimeException e) {
+                listenerErrors.increment();
+                warning.warn("group " + group + ": listener failed on giving up " + streams, e);
+            }
         }
 
         @Override

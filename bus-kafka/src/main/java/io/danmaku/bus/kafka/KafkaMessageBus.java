@@ -209,6 +209,11 @@ public final class KafkaMessageBus implements MessageBus {
         return config.topic() + "/" + record.epoch();
     }
 
+    /** The stream of partition {@code partition}, as {@link #streamOf} names it. */
+    String streamOf(int partition) {
+        return config.topic() + "/" + (partition < epochs.length ? epochs[partition] : epoch(topicId, partition));
+    }
+
     @Override
     public BusSubscription subscribeAll(BusListener listener) {
         requireNonNull(listener, "listener");

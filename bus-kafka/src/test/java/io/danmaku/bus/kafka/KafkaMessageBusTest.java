@@ -12,6 +12,7 @@ import io.danmaku.protocol.bus.BusMessage;
 import io.danmaku.protocol.bus.BusPosition;
 import io.danmaku.protocol.bus.BusSubscription;
 import io.danmaku.protocol.bus.GroupListener;
+import io.danmaku.protocol.bus.RewindException;
 import io.danmaku.protocol.json.Json;
 import io.danmaku.protocol.json.RoomMessageCodec;
 import io.danmaku.protocol.trace.TraceId;
@@ -28,12 +29,15 @@ import java.util.Map;
 import java.util.Set;
 import java.util.UUID;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
+import java.util.concurrent.CompletionStage;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.stream.Collectors;
 import java.util.stream.IntStream;
+import java.util.stream.LongStream;
 import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.admin.AdminClientConfig;
 import org.apache.kafka.clients.admin.TopicDescription;
@@ -263,6 +267,54 @@ class KafkaMessageBusTest {
                 .containsAll(middle).containsAll(late);
         assertThat(secondWrote).as("no record twice to the same member").extracting(KafkaMessageBusTest::key)
                 .doesNotHaveDuplicates();
+    }
+
+    @Test
+    void aMemberIsToldOfTheStreamsItGivesUpAndARewindRedeliversFromEarlierAtOnce() throws Exception {
+        SimpleMeterRegistry registry = new SimpleMeterRegistry();
+        String topic = topic("rewind");
+        KafkaMessageBus bus = toClose(new KafkaMessageBus(config(topic, 1), registry));
+        String group = "storage-" + UUID.randomUUID();
+        String stream = topic + "/" + bus.epoch("rewind-room");
+        List<RoomRecord> firstWrote = new CopyOnWriteArrayList<>();
+        List<String> revoked = new CopyOnWriteArrayList<>();
+        BusSubscription first = bus.subscribeGroup(group, new GroupListener() {
+            @Override
+            public CompletionStage<Void> onRecords(List<RoomRecord> records) {
+                firstWrote.addAll(records);
+                return CompletableFuture.completedFuture(null);
+            }
+
+            @Override
+            public void onStreamsRevoked(Set<String> streams, boolean lost) {
+                streams.forEach(s -> revoked.add(s + (lost ? " lost" : " handed over")));
+            }
+        });
+        publishTo(bus, List.of("rewind-room"), "early", 10);
+        await().atMost(TIMEOUT).until(() -> firstWrote.size() == 10);
+        first.close();
+        assertThat(revoked).as("leaving the group hands the partition over").containsExactly(stream + " handed over");
+
+        publishTo(bus, List.of("rewind-room"), "late", 5);
+        List<List<RoomRecord>> batches = new CopyOnWriteArrayList<>();
+        AtomicBoolean asked = new AtomicBoolean();
+        bus.subscribeGroup(group, records -> {
+            batches.add(List.copyOf(records));
+            if (asked.compareAndSet(false, true)) {
+                // the archive ends at 2: records from 3 on are wanted again
+                return CompletableFuture.failedFuture(new CompletionException(new RewindException(Map.of(stream, 3L))));
+            }
+            return CompletableFuture.completedFuture(null);
+        });
+
+        await().atMost(TIMEOUT).until(() -> batches.stream().mapToInt(List::size).sum() >= 5 + 13);
+        assertThat(batches.get(0).get(0).offset()).as("the group resumed after what the first member committed")
+                .isEqualTo(11);
+        List<Long> after = batches.subList(1, batches.size()).stream().flatMap(List::stream)
+                .map(RoomRecord::offset).toList();
+        assertThat(after).as("from offset 3 on, once each").isEqualTo(LongStream.rangeClosed(3, 15).boxed().toList());
+        assertThat(registry.get("danmaku.bus.kafka.errors").tag("op", "listener").counter().count())
+                .as("a rewind is not a failure").isZero();
     }
 
     @Test

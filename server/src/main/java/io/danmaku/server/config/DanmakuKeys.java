@@ -132,6 +132,16 @@ public final class DanmakuKeys {
     public static final String STORAGE_ARCHIVE_DIR = "storage.archive.dir";
     public static final String STORAGE_ARCHIVE_SEGMENT_MAX_BYTES = "storage.archive.segment-max-bytes";
     public static final String STORAGE_ARCHIVE_SEGMENT_MAX_AGE = "storage.archive.segment-max-age";
+    public static final String STORAGE_ARCHIVE_RETENTION = "storage.archive.retention";
+    public static final String STORAGE_ARCHIVE_TYPE = "storage.archive.type";
+    public static final String STORAGE_ARCHIVE_S3_ENDPOINT = "storage.archive.s3.endpoint";
+    public static final String STORAGE_ARCHIVE_S3_BUCKET = "storage.archive.s3.bucket";
+    public static final String STORAGE_ARCHIVE_S3_PREFIX = "storage.archive.s3.prefix";
+    public static final String STORAGE_ARCHIVE_S3_REGION = "storage.archive.s3.region";
+    public static final String STORAGE_ARCHIVE_S3_ACCESS_KEY = "storage.archive.s3.access-key";
+    public static final String STORAGE_ARCHIVE_S3_SECRET_KEY = "storage.archive.s3.secret-key";
+    public static final String STORAGE_ARCHIVE_S3_PATH_STYLE = "storage.archive.s3.path-style";
+    public static final String STORAGE_ARCHIVE_S3_REFRESH_INTERVAL = "storage.archive.s3.refresh-interval";
 
     private static final Validator PORT = between(0, 65535);
     private static final Validator BUFFER_BYTES = between(1, 64 * 1024 * 1024);
@@ -411,15 +421,51 @@ public final class DanmakuKeys {
             .define(STORAGE_HTTP_HOST, STRING, "0.0.0.0", nonEmpty(), "Address storage's history API binds to.")
             .define(STORAGE_HTTP_PORT, INT, 8082, PORT, "Port of storage's HTTP history API.")
             .define(STORAGE_ARCHIVE_DIR, STRING, null, nonEmpty(),
-                    "Directory of the archive (compressed segments per stream); unset = no archive.")
+                    "Directory of the archive (compressed segments per stream); unset = no archive. With "
+                    + "storage.archive.type=s3 it holds only the open segments (required; local to the process, "
+                    + "e.g. an emptyDir).")
             .define(STORAGE_ARCHIVE_SEGMENT_MAX_BYTES, LONG, 64L * 1024 * 1024,
                     between(1024L, 1024L * 1024 * 1024),
                     "An archive segment is closed and compressed at this many uncompressed bytes.")
             .define(STORAGE_ARCHIVE_SEGMENT_MAX_AGE, DURATION, Duration.ofMinutes(10),
                     between(Duration.ofSeconds(1), Duration.ofDays(1)),
                     "An archive segment is closed and compressed at this age.")
+            .define(STORAGE_ARCHIVE_RETENTION, DURATION, Duration.ZERO,
+                    between(Duration.ZERO, Duration.ofDays(36_500)),
+                    "Sealed archive segments whose records are all older than this are deleted (in the directory or "
+                    + "the bucket), checked every tenth of it (1 s..10 min); the newest segment of each stream is "
+                    + "always kept. 0 = kept for good.")
+            .define(STORAGE_ARCHIVE_TYPE, STRING, "local", Validator.oneOf("local", "s3"),
+                    "Where sealed archive segments go: local = storage.archive.dir (each storage process serves "
+                    + "what it consumed); s3 = an S3-compatible bucket every storage process shares, so any of them "
+                    + "serves any room and partitions move between them without loss.")
+            .define(STORAGE_ARCHIVE_S3_ENDPOINT, STRING, null,
+                    Validator.pattern("(?i)https?://\\S+", "an http:// or https:// URL"),
+                    "Base URL of the S3 API (MinIO, Ceph, a cloud's S3-compatible service); unset = AWS S3 in "
+                    + "storage.archive.s3.region.")
+            .define(STORAGE_ARCHIVE_S3_BUCKET, STRING, null, nonEmpty(),
+                    "Bucket of the archive (must exist); required with storage.archive.type=s3.")
+            .define(STORAGE_ARCHIVE_S3_PREFIX, STRING, "archive",
+                    Validator.pattern("([A-Za-z0-9_.=-]+(/[A-Za-z0-9_.=-]+)*)?",
+                            "path segments of A-Z a-z 0-9 _ . = - joined by /, no leading or trailing /"),
+                    "Key prefix of the archive in the bucket; empty = the bucket's root.")
+            .define(STORAGE_ARCHIVE_S3_REGION, STRING, "us-east-1", nonEmpty(),
+                    "Signing region of the bucket (most S3-compatible servers accept any).")
+            .define(STORAGE_ARCHIVE_S3_ACCESS_KEY, STRING, null, nonEmpty(),
+                    "Access key id; unset = the AWS SDK's default credentials (AWS_* environment, a Kubernetes "
+                    + "service account's web identity token, an instance profile).")
+            .define(STORAGE_ARCHIVE_S3_SECRET_KEY, PASSWORD, null, nonEmpty(),
+                    "Secret access key of storage.archive.s3.access-key.")
+            .define(STORAGE_ARCHIVE_S3_PATH_STYLE, BOOLEAN, true,
+                    "Address the bucket in the path (http://endpoint/bucket/key, what most S3-compatible servers "
+                    + "need) rather than in the host name (http://bucket.endpoint/key).")
+            .define(STORAGE_ARCHIVE_S3_REFRESH_INTERVAL, DURATION, Duration.ofSeconds(30),
+                    between(Duration.ZERO, Duration.ofHours(1)),
+                    "A history read lists the bucket again for segments other storage processes sealed when the "
+                    + "last listing is older than this; 0 = before every read.")
 
             .constraint(Constraint.lessThan(GATEWAY_WRITE_BUFFER_LOW_BYTES, GATEWAY_WRITE_BUFFER_HIGH_BYTES))
+            .constraint(Constraint.together(STORAGE_ARCHIVE_S3_ACCESS_KEY, STORAGE_ARCHIVE_S3_SECRET_KEY))
             .constraint(Constraint.together(GATEWAY_TLS_CERT_FILE, GATEWAY_TLS_KEY_FILE))
             .constraint(Constraint.together(LOGIC_GRPC_TLS_CERT_FILE, LOGIC_GRPC_TLS_KEY_FILE))
             .constraint(Constraint.onlyWith(LOGIC_GRPC_TLS_CLIENT_CA_FILE, LOGIC_GRPC_TLS_CERT_FILE))

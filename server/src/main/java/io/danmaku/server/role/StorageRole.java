@@ -19,7 +19,8 @@ import java.time.Clock;
 
 /**
  * {@code danmaku storage}: consumes the topic as group {@code storage.group}, writes each record to the room's
- * hot history in Redis and to the archive ({@code storage.archive.dir}), commits only after both, and serves
+ * hot history in Redis and to the archive ({@code storage.archive.dir}, or a bucket shared by every storage process
+ * with {@code storage.archive.type=s3}), commits only after both, and serves
  * {@code GET /api/rooms/{room}/history} on {@code storage.http.port} to the readers the connection token rules
  * allow ({@link TokenReadAccess}).
  */

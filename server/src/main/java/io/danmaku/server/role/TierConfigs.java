@@ -13,8 +13,10 @@ import io.danmaku.server.config.ConfigException;
 import io.danmaku.server.config.DanmakuKeys;
 import io.danmaku.server.config.Password;
 import io.danmaku.storage.StorageConfig;
+import io.danmaku.storage.archive.S3ArchiveConfig;
 import java.lang.management.ManagementFactory;
 import java.net.InetAddress;
+import java.net.URI;
 import java.nio.file.Path;
 import java.util.Optional;
 import java.util.function.Supplier;
@@ -132,7 +134,22 @@ final class TierConfigs {
         return build(() -> new StorageConfig(c.getString(DanmakuKeys.STORAGE_GROUP).orElseThrow(),
                 c.getString(DanmakuKeys.STORAGE_ARCHIVE_DIR).map(java.nio.file.Path::of).orElse(null),
                 c.getLong(DanmakuKeys.STORAGE_ARCHIVE_SEGMENT_MAX_BYTES),
-                c.getDuration(DanmakuKeys.STORAGE_ARCHIVE_SEGMENT_MAX_AGE)));
+                c.getDuration(DanmakuKeys.STORAGE_ARCHIVE_SEGMENT_MAX_AGE),
+                "s3".equals(c.getString(DanmakuKeys.STORAGE_ARCHIVE_TYPE).orElseThrow()) ? archiveBucket(c) : null,
+                c.getDuration(DanmakuKeys.STORAGE_ARCHIVE_RETENTION)));
+    }
+
+    /** The bucket of {@code storage.archive.type=s3}. */
+    static S3ArchiveConfig archiveBucket(Config c) {
+        return build(() -> new S3ArchiveConfig(
+                c.getString(DanmakuKeys.STORAGE_ARCHIVE_S3_ENDPOINT).map(URI::create).orElse(null),
+                c.getString(DanmakuKeys.STORAGE_ARCHIVE_S3_BUCKET).orElse(null),
+                c.getString(DanmakuKeys.STORAGE_ARCHIVE_S3_PREFIX).orElseThrow(),
+                c.getString(DanmakuKeys.STORAGE_ARCHIVE_S3_REGION).orElseThrow(),
+                c.getString(DanmakuKeys.STORAGE_ARCHIVE_S3_ACCESS_KEY).orElse(null),
+                c.getPassword(DanmakuKeys.STORAGE_ARCHIVE_S3_SECRET_KEY).map(Password::value).orElse(null),
+                c.getBoolean(DanmakuKeys.STORAGE_ARCHIVE_S3_PATH_STYLE),
+                c.getDuration(DanmakuKeys.STORAGE_ARCHIVE_S3_REFRESH_INTERVAL)));
     }
 
     /** {@code node.id}, or host name and process id. */

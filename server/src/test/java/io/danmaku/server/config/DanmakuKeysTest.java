@@ -110,6 +110,16 @@ class DanmakuKeysTest {
         expected.put("storage.archive.dir", "<unset>");
         expected.put("storage.archive.segment-max-bytes", "67108864");
         expected.put("storage.archive.segment-max-age", "10m");
+        expected.put("storage.archive.retention", "0");
+        expected.put("storage.archive.type", "local");
+        expected.put("storage.archive.s3.endpoint", "<unset>");
+        expected.put("storage.archive.s3.bucket", "<unset>");
+        expected.put("storage.archive.s3.prefix", "archive");
+        expected.put("storage.archive.s3.region", "us-east-1");
+        expected.put("storage.archive.s3.access-key", "<unset>");
+        expected.put("storage.archive.s3.secret-key", "<unset>");
+        expected.put("storage.archive.s3.path-style", "true");
+        expected.put("storage.archive.s3.refresh-interval", "30s");
 
         Config defaults = Config.defaults(DanmakuKeys.DEFINITION);
 

@@ -13,6 +13,7 @@ import java.nio.file.NoSuchFileException;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.List;
+import java.util.Objects;
 import java.util.TreeSet;
 import java.util.concurrent.ArrayBlockingQueue;
 import java.util.concurrent.CompletableFuture;
@@ -27,8 +28,10 @@ import java.util.concurrent.atomic.AtomicInteger;
  * the segments left cannot hold an earlier record than those it has. Open segments are read up to their
  * committed length, so a read never sees a record that is not durable. Reads run on a small pool of their own
  * ({@value #READ_THREADS} threads, at most {@value #MAX_QUEUED_READS} waiting), never on the writer's thread;
- * beyond that a read fails at once with a retriable {@link StorageException}. A final segment whose files an
- * operator deleted (to prune the archive) is dropped from the catalog when a read misses it.
+ * beyond that a read fails at once with a retriable {@link StorageException}. A sealed segment whose files were
+ * deleted (pruned by retention, here or by another storage process, or by an operator) is dropped from the catalog
+ * when a read misses it. Sealed segments in a shared store are streamed from it; the store is listed again before
+ * a read when the last listing is older than its refresh interval.
  */
 public final class ArchiveReader implements AutoCloseable {
     /** History order: by time, then offset, then epoch. */
@@ -41,10 +44,15 @@ public final class ArchiveReader implements AutoCloseable {
     private static final AtomicInteger THREAD_IDS = new AtomicInteger();
 
     private final SegmentCatalog catalog;
+    private final ArchiveStore store;
+    /** Run before each read (lists a shared store when its listing is old), or null. */
+    private final Runnable refresh;
     private final ThreadPoolExecutor pool;
 
-    ArchiveReader(SegmentCatalog catalog) {
+    ArchiveReader(SegmentCatalog catalog, ArchiveStore store, Runnable refresh) {
         this.catalog = catalog;
+        this.store = store;
+        this.refresh = refresh;
         this.pool = new ThreadPoolExecutor(READ_THREADS, READ_THREADS, 30, TimeUnit.SECONDS,
                 new ArrayBlockingQueue<>(MAX_QUEUED_READS), r -> {
                     Thread t = new Thread(r, "danmaku-archive-read-" + THREAD_IDS.incrementAndGet());
@@ -81,6 +89,9 @@ public final class ArchiveReader implements AutoCloseable {
     }
 
     private ArchiveSlice readNow(String room, long from, long to, int limit) throws IOException {
+        if (refresh != null) {
+            refresh.run();
+        }
         byte[] prefix = ArchiveLine.roomPrefix(room);
         TreeSet<RoomRecord> best = new TreeSet<>(HISTORY_ORDER);
         for (Segment segment : catalog.overlapping(room, from, to)) {
@@ -112,7 +123,7 @@ public final class ArchiveReader implements AutoCloseable {
                 if (now == null) {
                     return;
                 }
-                if (now.path().equals(current.path()) && now.open() == current.open()) {
+                if (Objects.equals(now.path(), current.path()) && now.open() == current.open()) {
                     if (current.open()) {
                         throw e;
                     }
@@ -128,9 +139,10 @@ public final class ArchiveReader implements AutoCloseable {
         }
     }
 
-    private static void scan(Segment segment, String room, byte[] prefix, long from, long to, int limit,
-                             TreeSet<RoomRecord> best) throws IOException {
-        try (InputStream raw = Files.newInputStream(segment.path());
+    private void scan(Segment segment, String room, byte[] prefix, long from, long to, int limit,
+                      TreeSet<RoomRecord> best) throws IOException {
+        try (InputStream raw = segment.path() != null ? Files.newInputStream(segment.path())
+                : store.open(new ArchiveStore.SegmentKey(segment.stream(), segment.firstOffset()));
              InputStream in = segment.open() ? raw
                      : new ZstdInputStream(new BufferedInputStream(raw, READ_BUFFER))) {
             LineReader lines = new LineReader(in, segment.open() ? segment.bytes() : Long.MAX_VALUE);
@@ -158,7 +170,9 @@ public final class ArchiveReader implements AutoCloseable {
                 }
             }
             if (!segment.open() && lines.tornTail()) {
-                throw new StorageException("archive segment " + segment.path() + " ends in the middle of a line",
+                throw new StorageException("archive segment " + (segment.path() != null ? segment.path()
+                        : segment.stream() + "/" + segment.firstOffset() + " in " + store.describe())
+                        + " ends in the middle of a line",
                         false);
             }
         }

@@ -6,6 +6,7 @@ import com.github.luben.zstd.ZstdInputStream;
 import com.github.luben.zstd.ZstdOutputStream;
 import io.danmaku.protocol.RoomRecord;
 import io.danmaku.protocol.bus.MessageBus;
+import io.danmaku.protocol.bus.RewindException;
 import io.danmaku.storage.StorageConfig;
 import io.danmaku.storage.StorageException;
 import io.micrometer.core.instrument.Counter;
@@ -25,6 +26,7 @@ import java.nio.channels.FileLock;
 import java.nio.channels.OverlappingFileLockException;
 import java.nio.file.DirectoryStream;
 import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.nio.file.StandardOpenOption;
@@ -32,6 +34,7 @@ import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
+import java.util.Collection;
 import java.util.EnumSet;
 import java.util.HashMap;
 import java.util.Iterator;
@@ -80,6 +83,17 @@ import org.slf4j.LoggerFactory;
  * {@code <stream>.epoch-<old epoch>}; the stream starts anew. Streams that carry the epoch in their name (the
  * memory bus's) never do this.
  *
+ * <p><b>Where sealed segments go.</b> A roll hands the compressed file and its index to an {@link ArchiveStore}:
+ * the {@link LocalArchiveStore} renames it into place as described above; a shared store (an S3 bucket) gets a
+ * copy, and the local directory then only holds open segments. With a shared store, a stream's state comes from
+ * the store: its last offset is the newest sealed segment's, and a local open segment is kept only when it
+ * continues exactly there. A batch that starts after that point is handed back with a {@link RewindException}
+ * (once per position) so the bus delivers the stream from there: records a process that died had consumed but
+ * not sealed are read again, and each offset lands in exactly one sealed segment. {@link #release} seals
+ * (or just drops) the streams this process stops consuming. Reads list the store again when their listing is
+ * older than its refresh interval. With a retention, sealed segments older than it are deleted from the store
+ * (never the newest of a stream) every tenth of it.
+ *
  * <p><b>One writer per directory.</b> A started writer holds a lock on {@code <root>/.lock}; a second writer
  * (another process, or another instance in this one) fails to start. At most {@value #MAX_OPEN_FILES} open
  * segment files stay open between batches (the least recently written are closed and opened again when
@@ -93,7 +107,8 @@ import org.slf4j.LoggerFactory;
  * archived, i.e. redelivered), {@code .bytes} (uncompressed bytes written), {@code .compressed.bytes},
  * {@code .rolls} (tag {@code reason}: size, age, epoch, recovery), {@code .write.errors},
  * {@code .truncated.bytes} (torn tails removed by recovery), {@code .write} (timer of a batch, fsync
- * included), {@code .segments} (gauge: segments in the catalog).
+ * included), {@code .segments} (gauge: segments in the catalog), {@code .pruned} (sealed segments deleted by the
+ * retention), {@code .rewinds} (batches handed back to start a stream where the shared store ends).
  */
 public final class ArchiveWriter implements ArchiveSink, AutoCloseable {
     public static final int COMPRESSION_LEVEL = 3;
@@ -106,6 +121,8 @@ public final class ArchiveWriter implements ArchiveSink, AutoCloseable {
     static final long CLOSE_TIMEOUT_SECONDS = 30;
     private static final Duration MAX_TICK = Duration.ofSeconds(30);
     private static final Duration MIN_TICK = Duration.ofMillis(50);
+    private static final Duration MIN_PRUNE_INTERVAL = Duration.ofSeconds(1);
+    private static final Duration MAX_PRUNE_INTERVAL = Duration.ofMinutes(10);
     /** Pending bytes of an open segment are written to its file once they reach this. */
     private static final int FLUSH_BYTES = 256 * 1024;
     /** At most this many open segment files are kept open between batches. */
@@ -120,6 +137,11 @@ public final class ArchiveWriter implements ArchiveSink, AutoCloseable {
     private enum Kind { OPEN, FINAL, INDEX }
 
     private final Path root;
+    private final ArchiveStore store;
+    /** Whether sealed segments go to a store shared with other storage processes (the bucket). */
+    private final boolean shared;
+    /** Sealed segments older than this are deleted; zero = kept for good. */
+    private final Duration retention;
     private final long segmentMaxBytes;
     private final Duration segmentMaxAge;
     private final Function<RoomRecord, String> streamOf;
@@ -138,8 +160,16 @@ public final class ArchiveWriter implements ArchiveSink, AutoCloseable {
     private final Counter compressedBytes;
     private final Counter writeErrors;
     private final Counter truncatedBytes;
+    private final Counter pruned;
+    private final Counter rewinds;
     private final Timer writeTimer;
     private final Gauge segmentsGauge;
+    /** How often a history read lists the shared store again, at most. */
+    private final Duration refreshInterval;
+    private final Object refreshLock = new Object();
+    private volatile boolean refreshed;
+    private volatile long refreshedAt;
+    private volatile long nextRefreshWarn = System.nanoTime();
     /** io thread only. */
     private boolean started;
     /** The lock on {@value #LOCK_FILE} while started; io thread only. */
@@ -155,7 +185,31 @@ public final class ArchiveWriter implements ArchiveSink, AutoCloseable {
      */
     public ArchiveWriter(Path root, long segmentMaxBytes, Duration segmentMaxAge,
                          Function<RoomRecord, String> streamOf, Clock clock, MeterRegistry meters) {
+        this(root, null, Duration.ZERO, segmentMaxBytes, segmentMaxAge, streamOf, clock, meters);
+    }
+
+    /**
+     * @param root the directory of open segments (and, with the local store, of sealed ones too)
+     * @param store where sealed segments go; null = {@link LocalArchiveStore} on {@code root}. The writer closes it.
+     * @param retention sealed segments whose newest record is older than this are deleted (never the newest of a
+     *     stream); zero = kept for good
+     */
+    public ArchiveWriter(Path root, ArchiveStore store, Duration retention, long segmentMaxBytes,
+                         Duration segmentMaxAge, Function<RoomRecord, String> streamOf, Clock clock,
+                         MeterRegistry meters) {
         this.root = requireNonNull(root, "root").toAbsolutePath().normalize();
+        this.store = store != null ? store : new LocalArchiveStore(this.root);
+        if (!this.store.shared() && this.store instanceof LocalArchiveStore local && !local.root().equals(this.root)) {
+            throw new IllegalArgumentException("store: " + local.root() + " (expected: the archive root " + this.root
+                    + ")");
+        }
+        this.shared = this.store.shared();
+        this.refreshInterval = this.store instanceof S3ArchiveStore s3 ? s3.config().refreshInterval()
+                : S3ArchiveConfig.DEFAULT_REFRESH_INTERVAL;
+        this.retention = requireNonNull(retention, "retention");
+        if (retention.isNegative()) {
+            throw new IllegalArgumentException("retention: " + retention + " (expected: >= 0)");
+        }
         if (segmentMaxBytes < 1) {
             throw new IllegalArgumentException("segmentMaxBytes: " + segmentMaxBytes + " (expected: >= 1)");
         }
@@ -173,7 +227,7 @@ public final class ArchiveWriter implements ArchiveSink, AutoCloseable {
             return t;
         });
         this.io.setRemoveOnCancelPolicy(true);
-        this.reader = new ArchiveReader(catalog);
+        this.reader = new ArchiveReader(catalog, this.store, shared ? this::refreshIfStale : null);
         this.recordsArchived = Counter.builder("danmaku.storage.archive.records")
                 .description("Records appended to the archive").baseUnit("records").register(meters);
         this.recordsSkipped = Counter.builder("danmaku.storage.archive.skipped")
@@ -189,6 +243,12 @@ public final class ArchiveWriter implements ArchiveSink, AutoCloseable {
         this.truncatedBytes = Counter.builder("danmaku.storage.archive.truncated.bytes")
                 .description("Bytes of torn or corrupt segment tails removed by recovery").baseUnit("bytes")
                 .register(meters);
+        this.pruned = Counter.builder("danmaku.storage.archive.pruned")
+                .description("Sealed segments deleted because they were older than the retention")
+                .register(meters);
+        this.rewinds = Counter.builder("danmaku.storage.archive.rewinds")
+                .description("Batches handed back so the bus starts a stream again where the shared archive ends")
+                .register(meters);
         this.writeTimer = Timer.builder("danmaku.storage.archive.write")
                 .description("Time to append and fsync one batch").register(meters);
         this.segmentsGauge = Gauge.builder("danmaku.storage.archive.segments", catalog, SegmentCatalog::size)
@@ -202,8 +262,9 @@ public final class ArchiveWriter implements ArchiveSink, AutoCloseable {
         if (config.archiveDir() == null) {
             throw new IllegalArgumentException("storage.archive.dir: null (expected: a directory for the archive)");
         }
-        return new ArchiveWriter(config.archiveDir(), config.segmentMaxBytes(), config.segmentMaxAge(),
-                bus::streamOf, clock, meters);
+        ArchiveStore store = config.s3() == null ? null : new S3ArchiveStore(config.s3());
+        return new ArchiveWriter(config.archiveDir(), store, config.retention(), config.segmentMaxBytes(),
+                config.segmentMaxAge(), bus::streamOf, clock, meters);
     }
 
     /**
@@ -225,14 +286,31 @@ public final class ArchiveWriter implements ArchiveSink, AutoCloseable {
         }
         lockRoot();
         try {
-            recoverAll();
+            if (shared) {
+                clearStaging();
+            } else {
+                recoverAll();
+            }
         } catch (IOException | RuntimeException e) {
             unlockRoot();
             throw e;
         }
         started = true;
+        if (shared) {
+            try {
+                refreshRemote();
+            } catch (IOException | RuntimeException e) {
+                log.warn("archive: listing {} failed; history reads will list it again: {}", store.describe(),
+                        e.toString());
+            }
+        }
         long tick = Math.max(MIN_TICK.toMillis(), Math.min(MAX_TICK.toMillis(), segmentMaxAge.toMillis() / 4));
         io.scheduleWithFixedDelay(this::tick, tick, tick, TimeUnit.MILLISECONDS);
+        if (!retention.isZero()) {
+            long every = Math.max(MIN_PRUNE_INTERVAL.toMillis(), Math.min(MAX_PRUNE_INTERVAL.toMillis(),
+                    retention.toMillis() / 10));
+            io.scheduleWithFixedDelay(this::pruneTick, every, every, TimeUnit.MILLISECONDS);
+        }
     }
 
     private void lockRoot() throws IOException {
@@ -287,6 +365,37 @@ public final class ArchiveWriter implements ArchiveSink, AutoCloseable {
         return reader;
     }
 
+    /** Where sealed segments go. */
+    public ArchiveStore store() {
+        return store;
+    }
+
+    /**
+     * This process no longer consumes {@code streams} (their partitions move to another storage process). With
+     * a shared store and {@code seal}, each stream's open segment is rolled into the store first, so the next
+     * owner finds it there; then, or at once without {@code seal} (the membership was lost: another process may
+     * be writing the streams already), everything this process holds of the streams is dropped: state, open
+     * files, their catalog entries. What was not sealed is read again from the bus by the next owner, which
+     * starts where the store ends. With a local store nothing happens (each process keeps its own directory).
+     */
+    public CompletableFuture<Void> release(Collection<String> streams, boolean seal) {
+        List<String> names = List.copyOf(streams);
+        if (!shared) {
+            return CompletableFuture.completedFuture(null);
+        }
+        return submit(() -> {
+            for (String stream : names) {
+                releaseNow(stream, seal);
+            }
+            return null;
+        });
+    }
+
+    /** Deletes the sealed segments older than the retention now; completes with how many. */
+    public CompletableFuture<Integer> prune() {
+        return submit(this::pruneNow);
+    }
+
     public Path root() {
         return root;
     }
@@ -319,6 +428,7 @@ public final class ArchiveWriter implements ArchiveSink, AutoCloseable {
             Thread.currentThread().interrupt();
         }
         reader.close();
+        store.close();
         meters.remove(segmentsGauge);
     }
 
@@ -341,12 +451,13 @@ public final class ArchiveWriter implements ArchiveSink, AutoCloseable {
         }
         unlockRoot();
         reader.close();
+        store.close();
         meters.remove(segmentsGauge);
     }
 
     @Override
     public String toString() {
-        return "ArchiveWriter[root=" + root + ", segmentMaxBytes=" + segmentMaxBytes + ", segmentMaxAge="
+        return "ArchiveWriter[root=" + root + ", store=" + store.describe() + ", segmentMaxBytes=" + segmentMaxBytes + ", segmentMaxAge="
                 + segmentMaxAge + "]";
     }
 
@@ -380,6 +491,9 @@ public final class ArchiveWriter implements ArchiveSink, AutoCloseable {
         for (RoomRecord r : records) {
             String stream = requireNonNull(streamOf.apply(requireNonNull(r, "records element")), "stream");
             byStream.computeIfAbsent(stream, k -> new ArrayList<>()).add(r);
+        }
+        if (shared) {
+            checkStart(byStream);
         }
         List<StreamState> touched = new ArrayList<>(byStream.size());
         BatchCounts counts = new BatchCounts();
@@ -550,15 +664,17 @@ public final class ArchiveWriter implements ArchiveSink, AutoCloseable {
     private void finish(String stream, Path dir, SegmentStats stats, Path openPath, String reason) throws IOException {
         long first = stats.firstOffset;
         Path tmp = dir.resolve(first + FINAL_SUFFIX + TMP_SUFFIX);
-        Path finalPath = dir.resolve(first + FINAL_SUFFIX);
         long compressed = compress(openPath, stats.bytes, tmp);
-        Files.move(tmp, finalPath, StandardCopyOption.ATOMIC_MOVE);
-        Path indexTmp = dir.resolve(first + INDEX_SUFFIX + TMP_SUFFIX);
-        writeDurably(indexTmp, SegmentIndex.encode(stats, compressed));
-        Files.move(indexTmp, dir.resolve(first + INDEX_SUFFIX), StandardCopyOption.ATOMIC_MOVE);
-        fsyncDirectory(dir);
-        // readers move to the final file before the open one goes away
-        catalog.put(stats.finalSegment(stream, finalPath));
+        // the local store renames the file into place (fsync'ed, index last); the bucket gets a copy
+        try {
+            store.put(new ArchiveStore.SegmentKey(stream, first), tmp, SegmentIndex.encode(stats, compressed));
+        } finally {
+            if (shared) {
+                Files.deleteIfExists(tmp);
+            }
+        }
+        // readers move to the sealed segment before the open file goes away
+        catalog.put(stats.finalSegment(stream, shared ? null : dir.resolve(first + FINAL_SUFFIX)));
         Files.deleteIfExists(openPath);
         fsyncDirectory(dir);
         compressedBytes.increment(compressed);
@@ -599,6 +715,11 @@ public final class ArchiveWriter implements ArchiveSink, AutoCloseable {
      */
     private void retire(StreamState st, String newEpoch) throws IOException {
         String oldEpoch = st.lastEpoch;
+        if (shared) {
+            // the Kafka bus names its streams after their epoch, so they never change it
+            throw new StorageException("archive: stream " + st.stream + " changed from epoch " + oldEpoch + " to "
+                    + newEpoch + " (expected: streams named after their epoch with a shared store)", false);
+        }
         if (st.open != null) {
             roll(st, "epoch");
         }
@@ -630,6 +751,13 @@ public final class ArchiveWriter implements ArchiveSink, AutoCloseable {
                     writeErrors.increment();
                     log.warn("archive: rolling the open segment of stream {} failed; will retry", st.stream, e);
                     forget(st);
+                    if (shared) {
+                        try {
+                            streams.put(st.stream, recoverShared(st.stream, st.dir));
+                        } catch (IOException | RuntimeException again) {
+                            log.debug("archive: {}: recovery after a failed roll failed too", st.stream, again);
+                        }
+                    }
                 }
             }
         }
@@ -678,7 +806,7 @@ public final class ArchiveWriter implements ArchiveSink, AutoCloseable {
     private StreamState state(String stream) throws IOException {
         StreamState st = streams.get(stream);
         if (st == null) {
-            st = recoverStream(stream, resolveStream(stream));
+            st = shared ? recoverShared(stream, resolveStream(stream)) : recoverStream(stream, resolveStream(stream));
             streams.put(stream, st);
         }
         return st;
@@ -707,6 +835,238 @@ public final class ArchiveWriter implements ArchiveSink, AutoCloseable {
             sb.append(part);
         }
         return sb.toString();
+    }
+
+    // ---- a shared store --------------------------------------------------------------------------------------
+
+    /**
+     * With a shared store, fails the batch with a {@link RewindException} when a stream's records start after
+     * the next offset it needs (what the store holds, plus a local open segment that continues it): a process
+     * that consumed the partition before died without sealing its last records, or this process just took the
+     * partition over from the group's committed position. Once per position, so a genuine gap in the offsets
+     * (a record the bus could not decode) does not loop.
+     */
+    private void checkStart(Map<String, List<RoomRecord>> byStream) throws IOException {
+        Map<String, Long> from = new HashMap<>();
+        for (Map.Entry<String, List<RoomRecord>> e : byStream.entrySet()) {
+            StreamState st = state(e.getKey());
+            long first = e.getValue().get(0).offset();
+            long next = Math.max(st.lastOffset, 0) + 1;
+            if (first > next && st.rewoundTo != next) {
+                st.rewoundTo = next;
+                from.put(e.getKey(), next);
+            }
+        }
+        if (!from.isEmpty()) {
+            rewinds.increment();
+            log.info("archive: {} ends before the records delivered; asking the bus to start again from {}",
+                    store.describe(), from);
+            throw new RewindException(from);
+        }
+    }
+
+    private void releaseNow(String stream, boolean seal) throws IOException {
+        StreamState st = streams.remove(stream);
+        if (st != null && st.open != null) {
+            if (seal) {
+                try {
+                    roll(st, "handover");
+                } catch (IOException | RuntimeException e) {
+                    writeErrors.increment();
+                    log.warn("archive: sealing stream {} before handing it over failed; its next owner reads it"
+                            + " again from the bus", stream, e);
+                }
+            }
+            closeChannel(st);
+            st.open = null;
+        }
+        openFiles.remove(stream);
+        catalog.removeOpen(stream);
+        Path dir = resolveStream(stream);
+        if (Files.isDirectory(dir)) {
+            try (DirectoryStream<Path> ds = Files.newDirectoryStream(dir)) {
+                for (Path p : ds) {
+                    String name = p.getFileName().toString();
+                    if (name.endsWith(OPEN_SUFFIX) || TMP_FILE.matcher(name).matches()) {
+                        Files.deleteIfExists(p);
+                    }
+                }
+            }
+        }
+        log.debug("archive: released stream {}{}", stream, seal ? " (sealed)" : "");
+    }
+
+    /** At the start with a shared store: removes interrupted copies; open segments wait for their stream. */
+    private void clearStaging() throws IOException {
+        List<Path> files;
+        try (Stream<Path> walk = Files.walk(root)) {
+            files = walk.filter(Files::isRegularFile).toList();
+        }
+        int foreign = 0;
+        for (Path p : files) {
+            String name = p.getFileName().toString();
+            if (TMP_FILE.matcher(name).matches()) {
+                Files.deleteIfExists(p);
+            } else if (name.endsWith(FINAL_SUFFIX) || name.endsWith(INDEX_SUFFIX)) {
+                foreign++;
+            }
+        }
+        if (foreign > 0) {
+            log.warn("archive: {} holds {} sealed segment files from a local archive; they are neither served nor"
+                    + " pruned while the archive is in {} (copy them to the bucket to keep them)", root, foreign,
+                    store.describe());
+        }
+    }
+
+    /**
+     * A stream's state with a shared store: its last offset is the newest sealed segment's in the store; a
+     * local open segment is kept only when it continues exactly there (what this process consumed before, not
+     * yet sealed); any other local open segment is stale and deleted.
+     */
+    private StreamState recoverShared(String stream, Path dir) throws IOException {
+        StreamState st = new StreamState(stream, dir);
+        List<ArchiveStore.SegmentKey> keys = store.list(stream);
+        if (!keys.isEmpty()) {
+            ArchiveStore.SegmentKey newest = keys.get(keys.size() - 1);
+            Segment sealed = SegmentIndex.parse(store.readIndex(newest), stream, null);
+            if (sealed == null) {
+                throw new StorageException("archive: the index of segment " + newest.firstOffset() + " of stream "
+                        + stream + " in " + store.describe() + " is unreadable", true);
+            }
+            catalog.putIfAbsent(sealed);
+            st.lastOffset = sealed.lastOffset();
+            st.lastEpoch = sealed.epoch();
+        }
+        if (!Files.isDirectory(dir)) {
+            return st;
+        }
+        long next = Math.max(st.lastOffset, 0) + 1;
+        Recovered keep = null;
+        try (DirectoryStream<Path> ds = Files.newDirectoryStream(dir)) {
+            for (Path p : ds) {
+                String name = p.getFileName().toString();
+                if (TMP_FILE.matcher(name).matches()) {
+                    Files.deleteIfExists(p);
+                    continue;
+                }
+                Matcher m = SEGMENT_FILE.matcher(name);
+                if (!m.matches() || !m.group(2).equals(OPEN_SUFFIX) || !Files.isRegularFile(p)) {
+                    continue;
+                }
+                long first = Long.parseLong(m.group(1));
+                Recovered r = first == next ? scanOpen(stream, p, first) : null;
+                if (r != null && r.stats != null) {
+                    keep = r;
+                } else if (Files.deleteIfExists(p)) {
+                    log.info("archive: {}: dropped local open segment {}; {} holds the stream up to offset {}",
+                            stream, first, store.describe(), st.lastOffset);
+                }
+            }
+        }
+        if (keep != null) {
+            Instant now = clock.instant();
+            Instant firstTime = Instant.ofEpochMilli(keep.stats.firstTime);
+            st.open = new OpenSegment(keep.path, null, firstTime.isAfter(now) ? now : firstTime, keep.stats,
+                    keep.stats.bytes);
+            catalog.put(keep.stats.open(stream, keep.path, keep.stats.bytes));
+            st.lastOffset = keep.stats.lastOffset;
+            st.lastEpoch = keep.stats.epoch;
+        }
+        log.debug("archive: recovered stream {} from {}: last offset {}, local open segment {}", stream,
+                store.describe(), st.lastOffset, keep == null ? "none" : keep.stats.firstOffset);
+        return st;
+    }
+
+    /**
+     * Adds the store's sealed segments that the catalog does not know yet (sealed by other processes), reading
+     * their indexes. Segments deleted by others stay known until a read misses them.
+     */
+    void refreshRemote() throws IOException {
+        synchronized (refreshLock) {
+            long began = System.nanoTime();
+            int added = 0;
+            for (ArchiveStore.SegmentKey k : store.list()) {
+                if (catalog.get(k.stream(), k.firstOffset()) != null) {
+                    continue;
+                }
+                byte[] index;
+                try {
+                    index = store.readIndex(k);
+                } catch (NoSuchFileException e) {
+                    continue; // pruned meanwhile
+                }
+                Segment seg = SegmentIndex.parse(index, k.stream(), null);
+                if (seg == null) {
+                    log.warn("archive: the index of segment {} of stream {} in {} is unreadable; skipped",
+                            k.firstOffset(), k.stream(), store.describe());
+                    continue;
+                }
+                catalog.putIfAbsent(seg);
+                added++;
+            }
+            refreshedAt = began;
+            refreshed = true;
+            if (added > 0) {
+                log.debug("archive: {} new segments in {}", added, store.describe());
+            }
+        }
+    }
+
+    /** Before a history read: lists the store again when the last listing is older than the refresh interval. */
+    private void refreshIfStale() {
+        if (refreshed && System.nanoTime() - refreshedAt < refreshInterval.toNanos()) {
+            return;
+        }
+        try {
+            refreshRemote();
+        } catch (IOException | RuntimeException e) {
+            long now = System.nanoTime();
+            if (now - nextRefreshWarn >= 0) {
+                nextRefreshWarn = now + TimeUnit.SECONDS.toNanos(10);
+                log.warn("archive: listing {} failed; reading what was listed before: {}", store.describe(),
+                        e.toString());
+            }
+        }
+    }
+
+    // ---- retention ------------------------------------------------------------------------------------------
+
+    private int pruneNow() throws IOException {
+        if (retention.isZero()) {
+            return 0;
+        }
+        if (shared) {
+            refreshRemote();
+        }
+        long cutoff = clock.millis() - retention.toMillis();
+        List<Segment> sealed = catalog.sealed();
+        Map<String, Segment> newest = new HashMap<>();
+        for (Segment seg : sealed) {
+            newest.merge(seg.stream(), seg, (a, b) -> a.firstOffset() >= b.firstOffset() ? a : b);
+        }
+        int n = 0;
+        for (Segment seg : sealed) {
+            // the newest sealed segment of a stream stays: it says where the stream's archive ends
+            if (seg.maxTime() < cutoff && newest.get(seg.stream()) != seg) {
+                store.delete(new ArchiveStore.SegmentKey(seg.stream(), seg.firstOffset()));
+                catalog.remove(seg);
+                n++;
+            }
+        }
+        if (n > 0) {
+            pruned.increment(n);
+            log.info("archive: pruned {} segments whose records are older than {} from {}", n, retention,
+                    store.describe());
+        }
+        return n;
+    }
+
+    private void pruneTick() {
+        try {
+            pruneNow();
+        } catch (IOException | RuntimeException e) {
+            log.warn("archive: pruning {} failed; will retry: {}", store.describe(), e.toString());
+        }
     }
 
     // ---- recovery -------------------------------------------------------------------------------------------
@@ -954,6 +1314,8 @@ public final class ArchiveWriter implements ArchiveSink, AutoCloseable {
         long lastOffset = -1;
         String lastEpoch;
         OpenSegment open;
+        /** With a shared store: the offset this stream was last rewound to, so it is asked for once. */
+        long rewoundTo = -1;
 
         StreamState(String stream, Path dir) {
             this.stream = stream;

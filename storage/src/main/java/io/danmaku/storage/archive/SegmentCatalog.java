@@ -26,6 +26,27 @@ final class SegmentCatalog {
         segments.put(new Key(s.stream(), s.firstOffset()), s);
     }
 
+    /** Adds {@code s} unless its segment has an entry already. */
+    void putIfAbsent(Segment s) {
+        segments.putIfAbsent(new Key(s.stream(), s.firstOffset()), s);
+    }
+
+    /** Removes the open segment entries of {@code stream}. */
+    void removeOpen(String stream) {
+        segments.values().removeIf(s -> s.open() && s.stream().equals(stream));
+    }
+
+    /** The sealed segments (not open). */
+    List<Segment> sealed() {
+        List<Segment> out = new ArrayList<>();
+        for (Segment s : segments.values()) {
+            if (!s.open()) {
+                out.add(s);
+            }
+        }
+        return out;
+    }
+
     /** Removes {@code s} if it is still the entry of its segment. */
     void remove(Segment s) {
         segments.remove(new Key(s.stream(), s.firstOffset()), s);

@@ -45,7 +45,19 @@ final class SegmentIndex {
     /** The catalog entry for final segment {@code segment} from its index file, or null if that is unusable. */
     static Segment read(Path index, String stream, Path segment) {
         try {
-            JsonNode o = ArchiveLine.LINE_MAPPER.readTree(Files.readAllBytes(index));
+            return parse(Files.readAllBytes(index), stream, segment);
+        } catch (IOException e) {
+            return null;
+        }
+    }
+
+    /**
+     * The catalog entry of a sealed segment from its index, or null if that is unusable; {@code segment} is its
+     * local file, or null when it is in a shared store.
+     */
+    static Segment parse(byte[] index, String stream, Path segment) {
+        try {
+            JsonNode o = ArchiveLine.LINE_MAPPER.readTree(index);
             if (o == null || !o.isObject() || o.path("version").asInt() != VERSION) {
                 return null;
             }

@@ -4,7 +4,9 @@ import static java.util.Objects.requireNonNull;
 
 import io.danmaku.protocol.RoomRecord;
 import io.danmaku.protocol.bus.BusSubscription;
+import io.danmaku.protocol.bus.GroupListener;
 import io.danmaku.protocol.bus.MessageBus;
+import io.danmaku.protocol.bus.RewindException;
 import io.danmaku.protocol.store.HotStore;
 import io.danmaku.protocol.trace.TraceMdc;
 import io.danmaku.storage.StorageConfig;
@@ -21,17 +23,22 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
 import java.util.concurrent.CompletionStage;
+import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicLong;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
  * Consumes the room-message stream as consumer group {@link StorageConfig#group()} and writes every record to
- * its room's hot history and, when an archive is configured, to the archive. A batch is split by room (keeping
+ * its room's hot history and, when an archive is configured, to the archive (sealed segments in the archive
+ * directory, or in a bucket every storage process shares: then partitions handed to another process are sealed
+ * into it first, and a process that takes a partition over starts it where the bucket ends). A batch is split by room (keeping
  * each room's order) and the rooms are written to the hot store concurrently, while the whole batch is appended
  * to the archive; the batch is acknowledged only when every hot-store append and the archive append (fsync
  * included) succeeded. Otherwise its stage fails, the bus keeps the group's position and hands the batch over
@@ -48,6 +55,7 @@ import org.slf4j.LoggerFactory;
  */
 public final class StorageService implements AutoCloseable {
     static final long WARN_INTERVAL_SECONDS = 10;
+    static final long RELEASE_TIMEOUT_SECONDS = 20;
     private static final Logger log = LoggerFactory.getLogger(StorageService.class);
 
     private final StorageConfig config;
@@ -128,9 +136,19 @@ public final class StorageService implements AutoCloseable {
                         + e.getCause().getMessage(), e.getCause(), false);
             }
         }
-        subscription = bus.subscribeGroup(config.group(), this::write);
+        subscription = bus.subscribeGroup(config.group(), new GroupListener() {
+            @Override
+            public CompletionStage<Void> onRecords(List<RoomRecord> records) {
+                return write(records);
+            }
+
+            @Override
+            public void onStreamsRevoked(Set<String> streams, boolean lost) {
+                release(streams, lost);
+            }
+        });
         log.info("storage: consuming group {} into the hot history{}", config.group(),
-                archive == null ? "" : ownedArchive != null ? " and the archive under " + ownedArchive.root()
+                archive == null ? "" : ownedArchive != null ? " and the archive in " + ownedArchive.store().describe()
                         : " and the archive");
     }
 
@@ -183,10 +201,11 @@ public final class StorageService implements AutoCloseable {
                         }
                     }
                 }
+            } else if (unwrap(failure) instanceof RewindException) {
+                log.debug("storage: the archive asked for earlier records: {}", unwrap(failure).getMessage());
             } else {
                 writeErrors.increment();
-                Throwable cause = failure instanceof CompletionException && failure.getCause() != null
-                        ? failure.getCause() : failure;
+                Throwable cause = unwrap(failure);
                 warnThrottled(batch, byRoom.size(), cause);
                 if (log.isDebugEnabled()) {
                     for (RoomRecord r : batch) {
@@ -198,6 +217,33 @@ public final class StorageService implements AutoCloseable {
                 }
             }
         });
+    }
+
+    /**
+     * Partitions move to another storage process: with a shared archive, the streams' open segments are sealed
+     * into it first (unless the membership was lost) and this process forgets them. Bounded by
+     * {@value #RELEASE_TIMEOUT_SECONDS} s, since the rebalance waits; what is not sealed by then is read again by
+     * the next owner.
+     */
+    void release(Set<String> streams, boolean lost) {
+        if (!(archive instanceof ArchiveWriter writer)) {
+            return;
+        }
+        try {
+            writer.release(streams, !lost).get(RELEASE_TIMEOUT_SECONDS, TimeUnit.SECONDS);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        } catch (ExecutionException | TimeoutException e) {
+            log.warn("storage: handing over {} did not finish; the next owner reads them again from the bus",
+                    streams, unwrap(e));
+        }
+    }
+
+    private static Throwable unwrap(Throwable t) {
+        while ((t instanceof CompletionException || t instanceof ExecutionException) && t.getCause() != null) {
+            t = t.getCause();
+        }
+        return t;
     }
 
     private CompletableFuture<Void> append(String room, List<RoomRecord> records) {
