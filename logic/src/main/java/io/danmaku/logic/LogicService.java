@@ -27,7 +27,7 @@ import io.danmaku.protocol.post.PostRequest;
 import io.danmaku.protocol.post.PostResult;
 import io.danmaku.protocol.post.PostService;
 import io.danmaku.protocol.post.RejectReason;
-import io.danmaku.protocol.store.DisconnectRequest;
+import io.danmaku.protocol.store.ControlMessage;
 import io.danmaku.protocol.store.HotStore;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.DistributionSummary;
@@ -477,13 +477,13 @@ public final class LogicService implements PostService, AutoCloseable {
     }
 
     /**
-     * Closes connections of a user on every gateway ({@link DisconnectRequest}): the request goes through the hot
-     * store's disconnect feed; completes once the store took it.
+     * Acts on connections of a user on every gateway ({@link ControlMessage}: disconnect, subscribe, unsubscribe,
+     * refresh): the message goes through the hot store's control feed; completes once the store took it.
      */
-    public CompletableFuture<Void> disconnect(DisconnectRequest request) {
+    public CompletableFuture<Void> control(ControlMessage request) {
         requireNonNull(request, "request");
         try {
-            return store.publishDisconnect(request);
+            return store.publishControl(request);
         } catch (RuntimeException e) {
             return CompletableFuture.failedFuture(e);
         }

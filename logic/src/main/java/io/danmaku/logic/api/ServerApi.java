@@ -255,7 +255,7 @@ public final class ServerApi implements HttpApi {
         String user = user(body);
         String client = client(body);
         LOG.info("server API: disconnect user {}{}", user, client == null ? "" : " client " + client);
-        return moderation(logic.disconnect(new DisconnectRequest(user, client)));
+        return moderation(logic.control(new DisconnectRequest(user, client)));
     }
 
     private CompletableFuture<ApiResponse> moderation(CompletableFuture<Void> action) {

@@ -385,8 +385,8 @@ class ServerApiTest {
 
     @Test
     void disconnectPublishesARequestForTheUserOrOneOfItsClients() {
-        List<DisconnectRequest> heard = new CopyOnWriteArrayList<>();
-        try (StoreSubscription s = store.subscribeDisconnects(heard::add)) {
+        List<io.danmaku.protocol.store.ControlMessage> heard = new CopyOnWriteArrayList<>();
+        try (StoreSubscription s = store.subscribeControl(heard::add)) {
             Reply all = post("/api/disconnect", "{\"user\":\"u1\"}");
             assertThat(all.status()).isEqualTo(200);
             assertThat(all.body().toString()).isEqualTo("{\"result\":{}}");
