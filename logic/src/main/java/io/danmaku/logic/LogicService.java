@@ -171,6 +171,16 @@ public final class LogicService implements PostService, AutoCloseable {
         LOG.info("logic started: {}", config);
     }
 
+    /** The hot store this service uses (the server API reads presence, history and node reports from it). */
+    public HotStore hotStore() {
+        return store;
+    }
+
+    /** The bus this service publishes to (the server API reads rooms' epochs from it). */
+    public MessageBus bus() {
+        return bus;
+    }
+
     public LogicConfig config() {
         return config;
     }

@@ -822,6 +822,10 @@ public final class CentrifugeHandler extends WebSocketSession {
         ObjectNode pub = Json.MAPPER.createObjectNode();
         pub.putRawValue("data", new RawValue(PublicationJson.dataString(rec)));
         pub.put("offset", rec.offset());
+        byte[] tags = PublicationTags.of(rec);
+        if (tags.length > 0) {
+            pub.putRawValue("tags", new RawValue(new String(tags, 8, tags.length - 8, StandardCharsets.UTF_8)));
+        }
         return pub;
     }
 
