@@ -11,9 +11,10 @@ import java.util.List;
  * user-limited room, which only the listed users may subscribe to ({@link #limitedTo}).
  */
 public final class RoomId {
-    /** The pattern every room id matches. */
-    public static final String PATTERN_TEXT =
-            "[A-Za-z0-9_.:-]{1,64}(#[A-Za-z0-9_.:@-]{1,64}(,[A-Za-z0-9_.:@-]{1,64})*)?, at most 255 characters";
+    /** The pattern every room id matches, as error messages show it. */
+    public static final String PATTERN_TEXT = "[A-Za-z0-9_.:-]{1,64}, optionally #user1,user2 (a user-limited room)";
+    /** The exact grammar as a regular expression; a room id also has at most {@value #MAX_LENGTH} characters. */
+    public static final String REGEX = "[A-Za-z0-9_.:-]{1,64}(#[A-Za-z0-9_.:@-]{1,64}(,[A-Za-z0-9_.:@-]{1,64})*)?";
     public static final int MAX_NAME_LENGTH = 64;
     public static final int MAX_LENGTH = 255;
     /** Centrifugo's user boundary: what follows it lists the only users who may subscribe. */
@@ -23,8 +24,8 @@ public final class RoomId {
     }
 
     /**
-     * Whether {@code room} matches {@link #PATTERN_TEXT}. Checked by hand (it runs once per post): the same answer
-     * as the pattern for every string, without a matcher per call.
+     * Whether {@code room} matches {@link #REGEX} and has at most {@value #MAX_LENGTH} characters. Checked by hand
+     * (it runs once per post): the same answer as the pattern for every string, without a matcher per call.
      */
     public static boolean isValid(String room) {
         if (room == null) {
