@@ -196,7 +196,11 @@ public final class RoomRegistry {
         for (LoopShard shard : shards) {
             java.util.concurrent.CompletableFuture<Map<String, List<io.danmaku.protocol.store.PresenceMember>>> part =
                     new java.util.concurrent.CompletableFuture<>();
-            shard.loop.execute(() -> part.complete(shard.presence(listed)));
+            try {
+                shard.loop.execute(() -> part.complete(shard.presence(listed)));
+            } catch (java.util.concurrent.RejectedExecutionException e) {
+                part.completeExceptionally(e); // shutting down
+            }
             parts.add(part);
         }
         return java.util.concurrent.CompletableFuture.allOf(parts.toArray(java.util.concurrent.CompletableFuture[]::new))
