@@ -211,4 +211,33 @@ class ServerSideControlTest {
             await().atMost(WAIT).until(() -> gw.store.presence("small").join().clients() == 0);
         }
     }
+
+    @Test
+    void theClientPresenceCommandListsTheRoomUpToTheCap() throws Exception {
+        try (GatewayHarness gw = gateway();
+             var a = CentrifugeTestClient.open(gw.port());
+             var b = CentrifugeTestClient.connect(gw.port(), token("bob"));
+             var c = CentrifugeTestClient.connect(gw.port(), token("carol"));
+             var outsider = CentrifugeTestClient.connect(gw.port(), token("dan"))) {
+            String client = a.command("connect", Json.MAPPER.createObjectNode().put("token", token("alice")))
+                    .path("connect").path("client").asText();
+            assertThat(a.subscribe("duo").has("subscribe")).isTrue();
+            assertThat(b.subscribe("duo").has("subscribe")).isTrue();
+
+            JsonNode presence = await().atMost(WAIT).until(() -> b.command("presence", Json.MAPPER.createObjectNode()
+                    .put("channel", "duo")).path("presence").path("presence"), n -> n.size() == 2);
+            assertThat(presence.get(client).get("user").asText()).isEqualTo("alice");
+            assertThat(presence.get(client).get("conn_info").get("name").asText()).isEqualTo("Name alice");
+
+            JsonNode limited = outsider.command("presence", Json.MAPPER.createObjectNode()
+                    .put("channel", "notes#alice"));
+            assertThat(limited.path("error").path("code").asInt()).isEqualTo(103);
+
+            assertThat(c.subscribe("duo").has("subscribe")).isTrue(); // 3 members: above the cap of 2
+            JsonNode refused = c.command("presence", Json.MAPPER.createObjectNode().put("channel", "duo"));
+            assertThat(refused.path("error").path("code").asInt()).isEqualTo(108);
+            assertThat(refused.path("error").path("message").asText()).isEqualTo("not available: presence lists"
+                    + " rooms of at most 2 connections (presence.max-members); room duo has 3: use presence_stats");
+        }
+    }
 }

@@ -238,8 +238,7 @@ public final class CentrifugeHandler extends WebSocketSession {
             case "publish" -> onPublish(id, p);
             case "history" -> onHistory(id, p);
             case "presence_stats" -> onPresenceStats(id, p);
-            case "presence" -> replyError(id, ERROR_NOT_AVAILABLE,
-                    "not available: rooms report online counts (presence_stats), not member lists", false);
+            case "presence" -> onPresence(id, p);
             case "refresh" -> onRefresh(id, p);
             case "send" -> { } // asynchronous message with no reply; this server has no handler for it
             default -> replyError(id, ERROR_METHOD_NOT_FOUND, "method not found: " + method, false);
@@ -775,6 +774,58 @@ public final class CentrifugeHandler extends WebSocketSession {
         ObjectNode r = root.putObject("presence_stats");
             r.put("num_clients", n);
             r.put("num_users", n);
+            send(root);
+        }));
+    }
+
+    /**
+     * The room's members over every gateway, from the hot store's presence (each gateway lists its members of rooms
+     * with at most {@code presence.max-members} connections, refreshed every report interval): Centrifugo's
+     * {@code {"presence":{"<client>":{"client","user","conn_info"}}}}. A bigger room answers 108. Same access
+     * rules as {@code presence_stats}.
+     */
+    private void onPresence(long id, ObjectNode p) {
+        String room = p.path("channel").asText(null);
+        if (!RoomId.isValid(room)) {
+            replyError(id, ERROR_UNKNOWN_CHANNEL, "unknown channel: " + RoomId.describeInvalid(room,
+                    "presence.channel"), false);
+            return;
+        }
+        if (!identity.mayJoin(room)) {
+            replyError(id, ERROR_PERMISSION_DENIED, "permission denied: the token does not allow room " + room,
+                    false);
+            return;
+        }
+        if (!userLimitAllowed(id, room) || !privateRoomAllowed(id, room)) {
+            return;
+        }
+        int cap = config.presenceMaxMembers();
+        Channel ch = channel;
+        ctx.hotStore().presence(room).whenComplete((snapshot, err) -> ch.eventLoop().execute(() -> {
+            if (isClosed()) {
+                return;
+            }
+            if (err != null) {
+                replyError(id, ERROR_NOT_AVAILABLE, "not available: presence store unreachable", true);
+                return;
+            }
+            long clients = ctx.rooms().currentTotal(room, snapshot.clients());
+            if (clients > cap) {
+                replyError(id, ERROR_NOT_AVAILABLE, "not available: presence lists rooms of at most " + cap
+                        + " connections (presence.max-members); room " + room + " has " + clients
+                        + ": use presence_stats", false);
+                return;
+            }
+            ObjectNode root = root(id);
+            ObjectNode members = root.putObject("presence").putObject("presence");
+            for (io.danmaku.protocol.store.PresenceMember m : snapshot.members()) {
+                ObjectNode info = members.putObject(m.clientId());
+                info.put("client", m.clientId());
+                info.put("user", m.userId());
+                if (m.connInfo() != null) {
+                    info.putRawValue("conn_info", new RawValue(m.connInfo()));
+                }
+            }
             send(root);
         }));
     }
