@@ -41,16 +41,22 @@ import org.slf4j.LoggerFactory;
  * {@code POST /api/ban} ({@code {"user","duration_ms"}}), {@code /api/unban} ({@code {"user"}}),
  * {@code /api/mute} ({@code {"channel","user","duration_ms"}}), {@code /api/unmute} ({@code {"channel","user"}})
  * answer {@code {"result":{}}}; {@code POST /api/disconnect} ({@code {"user"}}, optional {@code "client"}: one
- * connection's client id) closes that user's connections on every gateway (Centrifugo's close code 3503, no
- * reconnect) and answers {@code {"result":{}}} once the hot store carried the request. What {@code data} may hold is described at {@link LogicService#publishData}.
+ * connection's client id, optional {@code "disconnect":{"code","reason"}}) closes that user's connections on every
+ * gateway (Centrifugo's close code 3503 unless given, no reconnect) and answers {@code {"result":{}}} once the hot
+ * store carried the request. What {@code data} may hold is described at {@link LogicService#publishData};
+ * {@code publish} and {@code broadcast} take Centrifugo's {@code tags}, kept as the message's {@code tags} field.
+ * {@code subscribe}, {@code unsubscribe}, {@code refresh}, {@code presence}, {@code presence_stats},
+ * {@code history}, {@code history_remove}, {@code channels} and {@code info} are {@link ClusterMethods};
+ * {@code batch} runs several methods in one request.
  *
  * <p>Authentication: the configured key in {@code X-API-Key: <key>} or {@code Authorization: apikey <key>},
  * compared in constant time; without a configured key the API answers 403 to everything.
  *
  * <p>Errors are {@code {"error":{"code":N,"message":"…"}}} with Centrifugo's codes: 100 internal (HTTP 500),
- * 101 unauthorized (401), 103 permission denied (403), 104 method not found (404), 107 bad request (400; also
- * 405 for another HTTP method than POST and 413 for a body over {@value #MAX_BODY_BYTES} bytes), 108 not
- * available (503: the bus or the hot store cannot take the request now). A refused danmaku body is a 107 whose
+ * 101 unauthorized (401), 103 permission denied (403), 104 method not found (404), 106 limit exceeded (400),
+ * 107 bad request (400; also 405 for another HTTP method than POST and 413 for a body over
+ * {@value #MAX_BODY_BYTES} bytes), 108 not available (503: the bus or the hot store cannot take the request now,
+ * or presence above its cap), 112 unrecoverable position (400). A refused danmaku body is a 107 whose
  * message starts with the reason code ({@code "too_long: data.text: …"}).
  *
  * <p>Meter: {@code danmaku.logic.api.requests} (counter, tags {@code method} = the API method or

@@ -185,7 +185,8 @@ public final class DanmakuKeys {
                     "Time allowed between opening the WebSocket and the connect (or auth) command.")
             .define(GATEWAY_ONLINE_REPORT_INTERVAL, DURATION, Duration.ofSeconds(2),
                     between(Duration.ofMillis(100), Duration.ofMinutes(1)),
-                    "How often the gateway publishes its per-room online counts.")
+                    "How often the gateway publishes its per-room online counts (and, when they changed, its "
+                    + "presence); every node reports itself to the hot store (the server API's info) at this interval.")
             .define(GATEWAY_DRAIN_WINDOW, DURATION, Duration.ofSeconds(10),
                     between(Duration.ZERO, Duration.ofMinutes(5)),
                     "On shutdown, connections are closed spread over this window so clients reconnect gradually.")
