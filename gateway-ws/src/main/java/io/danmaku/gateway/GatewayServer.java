@@ -73,7 +73,7 @@ public final class GatewayServer implements AutoCloseable {
     private final ReloadingSslContext tls;
     private Channel serverChannel;
     private BusSubscription feed;
-    private StoreSubscription disconnects;
+    private StoreSubscription control;
     private io.netty.util.concurrent.ScheduledFuture<?> reporter;
     private io.netty.util.concurrent.ScheduledFuture<?> sweeper;
     private Map<String, Integer> lastReported = Map.of();
@@ -108,7 +108,7 @@ public final class GatewayServer implements AutoCloseable {
     /** Subscribes to the bus and binds the port; returns once accepting. */
     public GatewayServer start() throws InterruptedException {
         feed = bus.subscribeAll(new FanoutDispatcher(rooms));
-        disconnects = hotStore.subscribeControl(context.users());
+        control = hotStore.subscribeControl(context.users());
         Class<? extends ServerChannel> channelClass = epoll ? EpollServerSocketChannel.class
                 : NioServerSocketChannel.class;
         ServerBootstrap b = new ServerBootstrap()
@@ -266,8 +266,8 @@ public final class GatewayServer implements AutoCloseable {
         if (tls != null) {
             tls.close();
         }
-        if (disconnects != null) {
-            disconnects.close();
+        if (control != null) {
+            control.close();
         }
         ioGroup.shutdownGracefully(0, 2, TimeUnit.SECONDS).syncUninterruptibly();
         bossGroup.shutdownGracefully(0, 2, TimeUnit.SECONDS).syncUninterruptibly();

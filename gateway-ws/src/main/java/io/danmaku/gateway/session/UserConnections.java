@@ -11,13 +11,13 @@ import org.slf4j.LoggerFactory;
 
 /**
  * The connections of each user on this gateway, so a {@link ControlMessage} from the hot store's feed (disconnect,
- * subscribe, unsubscribe, refresh) reaches them all, whatever their protocol. Only connections with a user are here (anonymous ones have nobody to
- * disconnect), so the map is bounded by the open connections.
+ * subscribe, unsubscribe, refresh) reaches them all, whatever their protocol. Only connections with a user are here
+ * (the server API addresses users), so the map is bounded by the open connections.
  *
  * <p>Cost model: one map entry per user with a connection, whose value is the session itself (most users have one
  * connection) or, from a second connection on, a small array replaced on each change; a connection holds no
  * object of its own for this. Updates come from the sessions' event loops, requests from a store thread: each
- * matching session is closed on its own loop.
+ * matching session acts on the message on its own loop.
  */
 public final class UserConnections implements ControlListener {
     private static final Logger log = LoggerFactory.getLogger(UserConnections.class);
@@ -87,10 +87,10 @@ public final class UserConnections implements ControlListener {
             return;
         }
         if (v instanceof WebSocketSession one) {
-            closeLater(one, request);
+            deliverLater(one, request);
         } else {
             for (WebSocketSession s : (WebSocketSession[]) v) {
-                closeLater(s, request);
+                deliverLater(s, request);
             }
         }
     }
@@ -106,7 +106,7 @@ public final class UserConnections implements ControlListener {
         return listening;
     }
 
-    private static void closeLater(WebSocketSession s, ControlMessage request) {
+    private static void deliverLater(WebSocketSession s, ControlMessage request) {
         s.channel().eventLoop().execute(() -> s.onControl(request));
     }
 }

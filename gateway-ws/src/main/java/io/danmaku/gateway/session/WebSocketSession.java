@@ -224,11 +224,6 @@ public abstract class WebSocketSession extends SimpleChannelInboundHandler<WebSo
     protected void serverUnsubscribe(String room) {
     }
 
-    /** The user of this connection, or null while anonymous or not authenticated. */
-    protected final String userId() {
-        return userId;
-    }
-
     /**
      * This connection in its rooms' presence: its client id (or, for a protocol without one, its channel id), its
      * user ({@code ""} while anonymous) and {@code {"name":…}} when the user has a display name.

@@ -45,7 +45,8 @@ import java.util.function.Supplier;
  * {@link DanmakuException}. Time comes from the injected {@link Clock}, so tests control expiry and refill.
  *
  * <p>History keeps the newest {@code historyCapacityPerRoom} records of each room (the floor offset is the
- * newest record trimmed). Online counts, bans, mutes, rate-limit buckets, dedupe keys and once-claims expire by time: an
+ * newest record trimmed). Online counts, presence entries, node reports, bans, mutes, rate-limit buckets, dedupe keys
+ * and once-claims expire by time: an
  * expired entry is removed when it is next read, and a sweep over all entries runs after every
  * {@value #MIN_CALLS_BETWEEN_SWEEPS} calls or as many calls as entries remained after the previous sweep,
  * whichever is more. Memory therefore stays bounded by the live entries without a background thread, at an
