@@ -48,6 +48,8 @@ import java.util.List;
  * @param closeOnTokenExpiry close a connection once its token's {@code exp} (plus the token leeway) has passed,
  *        checked at the connection's ping tick ({@code gateway.token.expiry=close}); false keeps it open
  * @param privateRooms rooms that need a subscription token to subscribe ({@code gateway.private-rooms})
+ * @param presenceMaxMembers a room with more members than this on this gateway is counted in the hot store's
+ *        presence, not listed ({@code presence.max-members}; the server API refuses presence above it)
  */
 public record GatewayConfig(
         String host,
@@ -77,8 +79,10 @@ public record GatewayConfig(
         List<String> allowedOrigins,
         GatewayTlsConfig tls,
         boolean closeOnTokenExpiry,
-        PrivateRooms privateRooms) {
+        PrivateRooms privateRooms,
+        int presenceMaxMembers) {
 
+    public static final int DEFAULT_PRESENCE_MAX_MEMBERS = 1000;
     public static final String DEFAULT_HOST = "0.0.0.0";
     public static final int DEFAULT_PORT = 8080;
     public static final int DEFAULT_IO_THREADS = 0;
@@ -143,6 +147,8 @@ public record GatewayConfig(
         requireNonNull(allowedOrigins, "gateway.allowed-origins");
         allowedOrigins = List.copyOf(allowedOrigins);
         requireNonNull(privateRooms, "gateway.private-rooms");
+        check(presenceMaxMembers >= 0 && presenceMaxMembers <= 100_000, "presence.max-members", presenceMaxMembers,
+                "0..100000");
     }
 
     /** The fan-out engine's batching, as configured. */
@@ -160,7 +166,7 @@ public record GatewayConfig(
                 DEFAULT_MAX_SUBSCRIPTIONS_PER_CONNECTION, DEFAULT_POST_LINGER, DEFAULT_POST_MAX_BATCH,
                 DEFAULT_HANDSHAKE_TIMEOUT, DEFAULT_MAX_CONNECTIONS, DEFAULT_MAX_CONNECTIONS_PER_IP,
                 DEFAULT_ACCEPT_RATE_PER_SECOND, DEFAULT_ACCEPT_BURST, DEFAULT_ALLOWED_ORIGINS, null, false,
-                PrivateRooms.NONE);
+                PrivateRooms.NONE, DEFAULT_PRESENCE_MAX_MEMBERS);
     }
 
     /** Effective event loop count. */
@@ -199,6 +205,7 @@ public record GatewayConfig(
         b.tls = tls;
         b.closeOnTokenExpiry = closeOnTokenExpiry;
         b.privateRooms = privateRooms;
+        b.presenceMaxMembers = presenceMaxMembers;
         return b;
     }
 
@@ -236,6 +243,7 @@ public record GatewayConfig(
         private GatewayTlsConfig tls;
         private boolean closeOnTokenExpiry;
         private PrivateRooms privateRooms;
+        private int presenceMaxMembers;
 
         public Builder host(String value) {
             this.host = value;
@@ -373,6 +381,11 @@ public record GatewayConfig(
             return this;
         }
 
+        public Builder presenceMaxMembers(int value) {
+            this.presenceMaxMembers = value;
+            return this;
+        }
+
         public Builder closeOnTokenExpiry(boolean value) {
             this.closeOnTokenExpiry = value;
             return this;
@@ -380,7 +393,8 @@ public record GatewayConfig(
 
         public GatewayConfig build() {
             return new GatewayConfig(host, port, ioThreads, maxFramePayloadBytes, batchWindow, batchMaxWindow, batchFlushShare, batchMaxMessages, ringSize, writeBufferLowBytes, writeBufferHighBytes, slowClientTimeout, pingInterval, pongTimeout, connectTimeout, onlineReportInterval, maxSubscriptionsPerConnection, postLinger, postMaxBatch, handshakeTimeout, maxConnections, maxConnectionsPerIp,
-                    acceptRatePerSecond, acceptBurst, allowedOrigins, tls, closeOnTokenExpiry, privateRooms);
+                    acceptRatePerSecond, acceptBurst, allowedOrigins, tls, closeOnTokenExpiry, privateRooms,
+                    presenceMaxMembers);
         }
     }
 

@@ -73,10 +73,14 @@ public final class GatewayServer implements AutoCloseable {
     private final ReloadingSslContext tls;
     private Channel serverChannel;
     private BusSubscription feed;
-    private StoreSubscription disconnects;
+    private StoreSubscription control;
     private io.netty.util.concurrent.ScheduledFuture<?> reporter;
     private io.netty.util.concurrent.ScheduledFuture<?> sweeper;
     private Map<String, Integer> lastReported = Map.of();
+    /** Room → membership version of the last presence report the store took; touched by the reporter only. */
+    private final Map<String, Long> presenceVersions = new HashMap<>();
+    private long presenceReports;
+    private boolean presenceInFlight;
     private volatile boolean closed;
 
     /**
@@ -104,7 +108,7 @@ public final class GatewayServer implements AutoCloseable {
     /** Subscribes to the bus and binds the port; returns once accepting. */
     public GatewayServer start() throws InterruptedException {
         feed = bus.subscribeAll(new FanoutDispatcher(rooms));
-        disconnects = hotStore.subscribeDisconnects(context.users());
+        control = hotStore.subscribeControl(context.users());
         Class<? extends ServerChannel> channelClass = epoll ? EpollServerSocketChannel.class
                 : NioServerSocketChannel.class;
         ServerBootstrap b = new ServerBootstrap()
@@ -167,7 +171,49 @@ public final class GatewayServer implements AutoCloseable {
                 rooms.reported(counts);
             }
         });
+        reportPresence();
     }
+
+    /**
+     * Every report interval, the presence of the rooms whose membership changed since the last report the store
+     * took; every {@value #PRESENCE_REFRESH_REPORTS} intervals, of every room (the entries expire after
+     * {@value #PRESENCE_TTL_REPORTS} intervals). Only one report is in flight at a time. Runs on the reporter's
+     * thread.
+     */
+    private void reportPresence() {
+        if (presenceInFlight) {
+            return;
+        }
+        boolean all = presenceReports++ % PRESENCE_REFRESH_REPORTS == 0;
+        presenceInFlight = true;
+        Map<String, Long> versions = Map.copyOf(presenceVersions);
+        io.netty.util.concurrent.EventExecutor reporterLoop = bossGroup.next();
+        rooms.presence(config.presenceMaxMembers(), versions, all)
+                .thenCompose(report -> report.rooms().isEmpty()
+                        ? java.util.concurrent.CompletableFuture.completedFuture(report)
+                        : hotStore.reportPresence(nodeId, report.rooms(),
+                                config.onlineReportInterval().multipliedBy(PRESENCE_TTL_REPORTS))
+                                .thenApply(v -> report))
+                .whenComplete((report, err) -> reporterLoop.execute(() -> {
+                    presenceInFlight = false;
+                    if (err != null) {
+                        log.debug("presence report failed: {}", err.toString());
+                        return;
+                    }
+                    report.versions().forEach((room, version) -> {
+                        if (version < 0 || report.rooms().get(room).clients() == 0) {
+                            presenceVersions.remove(room);
+                        } else {
+                            presenceVersions.put(room, version);
+                        }
+                    });
+                }));
+    }
+
+    /** A room's presence entry is written again after this many report intervals even when unchanged. */
+    static final int PRESENCE_REFRESH_REPORTS = 5;
+    /** ... and expires after this many, unless written again. */
+    static final int PRESENCE_TTL_REPORTS = 15;
 
     /**
      * Drains: stops accepting, then closes every connection with 1001 at a random moment within
@@ -220,8 +266,8 @@ public final class GatewayServer implements AutoCloseable {
         if (tls != null) {
             tls.close();
         }
-        if (disconnects != null) {
-            disconnects.close();
+        if (control != null) {
+            control.close();
         }
         ioGroup.shutdownGracefully(0, 2, TimeUnit.SECONDS).syncUninterruptibly();
         bossGroup.shutdownGracefully(0, 2, TimeUnit.SECONDS).syncUninterruptibly();

@@ -46,7 +46,7 @@ class DisconnectEndToEndTest {
             await().atMost(TestWebSocket.DEFAULT_WAIT)
                     .until(() -> gw.server.users().connectionCount("alice") == 3);
 
-            gw.store.publishDisconnect(DisconnectRequest.user("alice")).join();
+            gw.store.publishControl(DisconnectRequest.user("alice")).join();
 
             assertThat(web1.socket().awaitClose()).isEqualTo(new TestWebSocket.Close(3503, "force disconnect"));
             assertThat(web2.socket().awaitClose().code()).isEqualTo(3503);
@@ -67,7 +67,7 @@ class DisconnectEndToEndTest {
             JsonNode reply = first.command("connect", Json.MAPPER.createObjectNode().put("token", token("carol")));
             String client = reply.path("connect").path("client").asText();
 
-            gw.store.publishDisconnect(new DisconnectRequest("carol", client)).join();
+            gw.store.publishControl(new DisconnectRequest("carol", client)).join();
 
             assertThat(first.socket().awaitClose().code()).isEqualTo(3503);
             // the other connection of the same user answers as before

@@ -26,7 +26,7 @@ import io.danmaku.protocol.post.PostRequest;
 import io.danmaku.protocol.post.PostResult;
 import io.danmaku.protocol.post.PostService;
 import io.danmaku.protocol.post.RejectReason;
-import io.danmaku.protocol.store.DisconnectRequest;
+import io.danmaku.protocol.store.ControlMessage;
 import io.danmaku.protocol.store.HotStore;
 import io.danmaku.protocol.trace.TraceId;
 import io.danmaku.protocol.trace.TraceMdc;
@@ -175,6 +175,16 @@ public final class LogicService implements PostService, AutoCloseable {
         this.apiDanmaku = apiCounter("danmaku");
         this.apiEvents = apiCounter("event");
         LOG.info("logic started: {}", config);
+    }
+
+    /** The hot store this service uses (the server API reads presence, history and node reports from it). */
+    public HotStore hotStore() {
+        return store;
+    }
+
+    /** The bus this service publishes to (the server API reads rooms' epochs from it). */
+    public MessageBus bus() {
+        return bus;
     }
 
     public LogicConfig config() {
@@ -515,13 +525,13 @@ public final class LogicService implements PostService, AutoCloseable {
     }
 
     /**
-     * Closes connections of a user on every gateway ({@link DisconnectRequest}): the request goes through the hot
-     * store's disconnect feed; completes once the store took it.
+     * Acts on connections of a user on every gateway ({@link ControlMessage}: disconnect, subscribe, unsubscribe,
+     * refresh): the message goes through the hot store's control feed; completes once the store took it.
      */
-    public CompletableFuture<Void> disconnect(DisconnectRequest request) {
+    public CompletableFuture<Void> control(ControlMessage request) {
         requireNonNull(request, "request");
         try {
-            return store.publishDisconnect(request);
+            return store.publishControl(request);
         } catch (RuntimeException e) {
             return CompletableFuture.failedFuture(e);
         }

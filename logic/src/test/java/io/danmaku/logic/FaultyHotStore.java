@@ -2,8 +2,12 @@ package io.danmaku.logic;
 
 import io.danmaku.protocol.DanmakuException;
 import io.danmaku.protocol.RoomRecord;
-import io.danmaku.protocol.store.DisconnectListener;
-import io.danmaku.protocol.store.DisconnectRequest;
+import io.danmaku.protocol.RoomPattern;
+import io.danmaku.protocol.store.ControlListener;
+import io.danmaku.protocol.store.ControlMessage;
+import io.danmaku.protocol.store.NodeInfo;
+import io.danmaku.protocol.store.PresenceSnapshot;
+import io.danmaku.protocol.store.RoomPresence;
 import io.danmaku.protocol.store.HistoryPage;
 import io.danmaku.protocol.store.HistoryQuery;
 import io.danmaku.protocol.store.HotStore;
@@ -102,13 +106,43 @@ public final class FaultyHotStore implements HotStore {
 
     /** The feed itself stays up while the store is down (as a subscription that is not cut). */
     @Override
-    public CompletableFuture<Void> publishDisconnect(DisconnectRequest request) {
-        return delegate.publishDisconnect(request);
+    public CompletableFuture<Void> publishControl(ControlMessage message) {
+        return delegate.publishControl(message);
     }
 
     @Override
-    public StoreSubscription subscribeDisconnects(DisconnectListener listener) {
-        return delegate.subscribeDisconnects(listener);
+    public StoreSubscription subscribeControl(ControlListener listener) {
+        return delegate.subscribeControl(listener);
+    }
+
+    @Override
+    public CompletableFuture<Void> reportPresence(String gatewayId, Map<String, RoomPresence> rooms, Duration ttl) {
+        return delegate.reportPresence(gatewayId, rooms, ttl);
+    }
+
+    @Override
+    public CompletableFuture<PresenceSnapshot> presence(String room) {
+        return delegate.presence(room);
+    }
+
+    @Override
+    public CompletableFuture<Map<String, Long>> channels(RoomPattern pattern, int limit) {
+        return delegate.channels(pattern, limit);
+    }
+
+    @Override
+    public CompletableFuture<Void> removeHistory(String room) {
+        return delegate.removeHistory(room);
+    }
+
+    @Override
+    public CompletableFuture<Void> reportNode(NodeInfo node, Duration ttl) {
+        return delegate.reportNode(node, ttl);
+    }
+
+    @Override
+    public CompletableFuture<List<NodeInfo>> nodes() {
+        return delegate.nodes();
     }
 
     @Override

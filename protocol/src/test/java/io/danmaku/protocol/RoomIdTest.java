@@ -3,6 +3,7 @@ package io.danmaku.protocol;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import java.util.List;
 import org.junit.jupiter.api.Test;
 
 class RoomIdTest {
@@ -36,5 +37,39 @@ class RoomIdTest {
         assertThatThrownBy(() -> RoomId.requireValid(null, "room")).hasMessageStartingWith("room: null");
         assertThat(RoomId.describeInvalid("y".repeat(200), "room")).contains("y".repeat(80) + "…")
                 .doesNotContain("y".repeat(81));
+    }
+
+    @Test
+    void aUserLimitedRoomListsItsUsersAfterTheBoundary() {
+        assertThat(RoomId.isValid("notifications#alice")).isTrue();
+        assertThat(RoomId.isValid("dm#alice,bob@example.com")).isTrue();
+        assertThat(RoomId.isValid("x".repeat(64) + "#" + "u".repeat(64) + "," + "v".repeat(64))).isTrue();
+        assertThat(RoomId.isValid("x".repeat(64) + "#" + ("u".repeat(64) + ",").repeat(3) + "v")).isFalse(); // > 255
+        for (String bad : List.of("#alice", "room#", "room#alice,", "room#,alice", "room#a,,b", "room#a#b",
+                "room@x", "room#" + "u".repeat(65), "room#al ice", "room#{a}")) {
+            assertThat(RoomId.isValid(bad)).as(bad).isFalse();
+        }
+        assertThat(RoomId.limitedTo("dm#alice,bob")).containsExactly("alice", "bob");
+        assertThat(RoomId.limitedTo("lobby")).isNull();
+        assertThat(RoomId.admits("dm#alice,bob", "bob")).isTrue();
+        assertThat(RoomId.admits("dm#alice,bob", "alice")).isTrue();
+        assertThat(RoomId.admits("dm#alice,bob", "ali")).isFalse();
+        assertThat(RoomId.admits("dm#alice,bob", "alice,bob")).isFalse();
+        assertThat(RoomId.admits("dm#alice,bob", null)).isFalse();
+        assertThat(RoomId.admits("lobby", null)).isTrue();
+    }
+
+    @Test
+    void aRoomPatternMatchesWithStarsOnly() {
+        assertThat(new RoomPattern("live:*").matches("live:1")).isTrue();
+        assertThat(new RoomPattern("live:*").matches("live:")).isTrue();
+        assertThat(new RoomPattern("live:*").matches("xlive:1")).isFalse();
+        assertThat(new RoomPattern("*#alice").matches("notes#alice")).isTrue();
+        assertThat(new RoomPattern("*#alice").matches("notes#alice,bob")).isFalse();
+        assertThat(new RoomPattern("a*b*c").matches("aXXbYYc")).isTrue();
+        assertThat(new RoomPattern("a*b*c").matches("aXXbYY")).isFalse();
+        assertThat(RoomPattern.ANY.matches("anything")).isTrue();
+        assertThatThrownBy(() -> new RoomPattern("live?")).hasMessageContaining("pattern: character '?'");
+        assertThatThrownBy(() -> new RoomPattern("")).hasMessageStartingWith("pattern: 0 characters");
     }
 }

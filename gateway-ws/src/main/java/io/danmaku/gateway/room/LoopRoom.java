@@ -178,4 +178,14 @@ final class LoopRoom {
     void discard() {
         pending = new ArrayList<>();
     }
+
+    /** Adds every member's presence entry to {@code out} (members without one are left out). */
+    void collectPresence(List<io.danmaku.protocol.store.PresenceMember> out) {
+        for (RoomSubscription s : subs) {
+            io.danmaku.protocol.store.PresenceMember m = s.member.presence();
+            if (m != null) {
+                out.add(m);
+            }
+        }
+    }
 }

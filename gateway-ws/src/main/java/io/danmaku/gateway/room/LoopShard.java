@@ -77,6 +77,20 @@ public final class LoopShard {
         }
     }
 
+    /** The presence entries of this loop's members of each of {@code rooms} (rooms without any left out). */
+    Map<String, List<io.danmaku.protocol.store.PresenceMember>> presence(java.util.Collection<String> wanted) {
+        Map<String, List<io.danmaku.protocol.store.PresenceMember>> out = new HashMap<>();
+        for (String room : wanted) {
+            LoopRoom lr = rooms.get(room);
+            if (lr != null) {
+                List<io.danmaku.protocol.store.PresenceMember> members = new java.util.ArrayList<>(lr.size());
+                lr.collectPresence(members);
+                out.put(room, members);
+            }
+        }
+        return out;
+    }
+
     /** Flushes every pending batch now (used when draining). */
     void flushAll() {
         for (LoopRoom lr : rooms.values()) {

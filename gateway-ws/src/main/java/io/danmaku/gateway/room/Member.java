@@ -1,5 +1,6 @@
 package io.danmaku.gateway.room;
 
+import io.danmaku.protocol.store.PresenceMember;
 import io.netty.channel.Channel;
 
 /**
@@ -16,4 +17,9 @@ public interface Member {
      * it has been unwritable) whether to close itself as a slow consumer.
      */
     void onSkippedBatch(long nowNanos);
+
+    /** This connection as the room's presence lists it; null when it is not listed. */
+    default PresenceMember presence() {
+        return null;
+    }
 }

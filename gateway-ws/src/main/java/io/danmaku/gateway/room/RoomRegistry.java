@@ -149,6 +149,92 @@ public final class RoomRegistry {
         return Math.max(local, storeTotal - reported.getOrDefault(room, 0) + local);
     }
 
+    /**
+     * What changed in this gateway's presence since {@link #presenceReported} was last given its versions: for each
+     * room whose membership changed (or every room with {@code all}), its entry for the hot store. A room with at
+     * most {@code cap} members here lists them, collected on the loops that hold them (one task per loop); a bigger
+     * room only counts them (its users counted as its connections); a room left empty gets the empty entry, which
+     * removes it. Runs on any thread; completes on an event loop.
+     *
+     * @param versions room → membership version of the last successful report (read only)
+     */
+    public java.util.concurrent.CompletableFuture<PresenceReport> presence(int cap, Map<String, Long> versions,
+                                                                       boolean all) {
+        Map<String, Long> taken = new HashMap<>();
+        Map<String, io.danmaku.protocol.store.RoomPresence> ready = new HashMap<>();
+        List<String> listed = new ArrayList<>();
+        rooms.forEach((room, state) -> {
+            long version = state.version();
+            Long last = versions.get(room);
+            if (!all && last != null && last == version) {
+                return;
+            }
+            int total = state.totalMembers();
+            if (total == 0 && last == null) {
+                return; // never reported, nothing to remove
+            }
+            taken.put(room, version);
+            if (total == 0) {
+                ready.put(room, io.danmaku.protocol.store.RoomPresence.EMPTY);
+            } else if (total > cap) {
+                ready.put(room, new io.danmaku.protocol.store.RoomPresence(total, total, null));
+            } else {
+                listed.add(room);
+            }
+        });
+        for (String room : versions.keySet()) {
+            if (!rooms.containsKey(room)) {
+                taken.put(room, -1L); // forgotten by the sweep: remove it once
+                ready.put(room, io.danmaku.protocol.store.RoomPresence.EMPTY);
+            }
+        }
+        if (listed.isEmpty()) {
+            return java.util.concurrent.CompletableFuture.completedFuture(new PresenceReport(ready, taken));
+        }
+        List<java.util.concurrent.CompletableFuture<Map<String, List<io.danmaku.protocol.store.PresenceMember>>>>
+                parts = new ArrayList<>();
+        for (LoopShard shard : shards) {
+            java.util.concurrent.CompletableFuture<Map<String, List<io.danmaku.protocol.store.PresenceMember>>> part =
+                    new java.util.concurrent.CompletableFuture<>();
+            try {
+                shard.loop.execute(() -> part.complete(shard.presence(listed)));
+            } catch (java.util.concurrent.RejectedExecutionException e) {
+                part.completeExceptionally(e); // shutting down
+            }
+            parts.add(part);
+        }
+        return java.util.concurrent.CompletableFuture.allOf(parts.toArray(java.util.concurrent.CompletableFuture[]::new))
+                .thenApply(done -> {
+                    Map<String, List<io.danmaku.protocol.store.PresenceMember>> members = new HashMap<>();
+                    for (var part : parts) {
+                        part.join().forEach((room, list) ->
+                                members.computeIfAbsent(room, r -> new ArrayList<>()).addAll(list));
+                    }
+                    for (String room : listed) {
+                        List<io.danmaku.protocol.store.PresenceMember> list = members.getOrDefault(room, List.of());
+                        java.util.Set<String> users = new java.util.HashSet<>();
+                        int anonymous = 0;
+                        for (io.danmaku.protocol.store.PresenceMember m : list) {
+                            if (m.userId().isEmpty()) {
+                                anonymous++;
+                            } else {
+                                users.add(m.userId());
+                            }
+                        }
+                        ready.put(room, new io.danmaku.protocol.store.RoomPresence(list.size(),
+                                users.size() + anonymous, list));
+                    }
+                    return new PresenceReport(ready, taken);
+                });
+    }
+
+    /**
+     * A presence report to send: the entries, and the membership version of each room they stand for (-1 for a
+     * room that is gone), to remember once the store took them.
+     */
+    public record PresenceReport(Map<String, io.danmaku.protocol.store.RoomPresence> rooms, Map<String, Long> versions) {
+    }
+
     /** Rooms known here (with members or within their retention time). */
     public int roomCount() {
         return rooms.size();

@@ -12,6 +12,9 @@ final class RoomState {
     final RecentRing ring;
     private final AtomicIntegerArray membersPerLoop;
     private volatile long emptySinceNanos;
+    /** Incremented on every join and leave (inside the registry's compute of this room): presence reports
+     *  skip rooms whose version they already reported. */
+    private volatile long version;
 
     RoomState(String name, int loops, int ringSize, long nowNanos) {
         this.name = name;
@@ -32,12 +35,18 @@ final class RoomState {
         return total;
     }
 
+    long version() {
+        return version;
+    }
+
     void add(int loop) {
+        version++;
         membersPerLoop.incrementAndGet(loop);
         emptySinceNanos = 0;
     }
 
     void remove(int loop, long nowNanos) {
+        version++;
         membersPerLoop.decrementAndGet(loop);
         if (totalMembers() == 0) {
             emptySinceNanos = nowNanos;

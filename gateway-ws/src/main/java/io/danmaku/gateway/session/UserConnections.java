@@ -2,24 +2,24 @@ package io.danmaku.gateway.session;
 
 import static java.util.Objects.requireNonNull;
 
-import io.danmaku.protocol.store.DisconnectListener;
-import io.danmaku.protocol.store.DisconnectRequest;
+import io.danmaku.protocol.store.ControlListener;
+import io.danmaku.protocol.store.ControlMessage;
 import java.util.Arrays;
 import java.util.concurrent.ConcurrentHashMap;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * The connections of each user on this gateway, so a {@link DisconnectRequest} from the hot store's feed closes
- * them all, whatever their protocol. Only connections with a user are here (anonymous ones have nobody to
- * disconnect), so the map is bounded by the open connections.
+ * The connections of each user on this gateway, so a {@link ControlMessage} from the hot store's feed (disconnect,
+ * subscribe, unsubscribe, refresh) reaches them all, whatever their protocol. Only connections with a user are here
+ * (the server API addresses users), so the map is bounded by the open connections.
  *
  * <p>Cost model: one map entry per user with a connection, whose value is the session itself (most users have one
  * connection) or, from a second connection on, a small array replaced on each change; a connection holds no
  * object of its own for this. Updates come from the sessions' event loops, requests from a store thread: each
- * matching session is closed on its own loop.
+ * matching session acts on the message on its own loop.
  */
-public final class UserConnections implements DisconnectListener {
+public final class UserConnections implements ControlListener {
     private static final Logger log = LoggerFactory.getLogger(UserConnections.class);
 
     /** user id → a {@link WebSocketSession} or a {@code WebSocketSession[]} of two or more. */
@@ -79,18 +79,18 @@ public final class UserConnections implements DisconnectListener {
         return v == null ? 0 : v instanceof WebSocketSession ? 1 : ((WebSocketSession[]) v).length;
     }
 
-    /** Closes the matching connections, each on its own event loop; returns at once. */
+    /** Hands the message to the matching connections, each on its own event loop; returns at once. */
     @Override
-    public void disconnect(DisconnectRequest request) {
+    public void control(ControlMessage request) {
         Object v = byUser.get(request.userId());
         if (v == null) {
             return;
         }
         if (v instanceof WebSocketSession one) {
-            closeLater(one, request);
+            deliverLater(one, request);
         } else {
             for (WebSocketSession s : (WebSocketSession[]) v) {
-                closeLater(s, request);
+                deliverLater(s, request);
             }
         }
     }
@@ -98,15 +98,15 @@ public final class UserConnections implements DisconnectListener {
     @Override
     public void subscribed() {
         listening = true;
-        log.debug("disconnect requests: subscribed");
+        log.debug("control messages: subscribed");
     }
 
-    /** True once the subscription to disconnect requests was established (it may be cut and back since). */
+    /** True once the subscription to control messages was established (it may be cut and back since). */
     public boolean listening() {
         return listening;
     }
 
-    private static void closeLater(WebSocketSession s, DisconnectRequest request) {
-        s.channel().eventLoop().execute(() -> s.forceDisconnect(request));
+    private static void deliverLater(WebSocketSession s, ControlMessage request) {
+        s.channel().eventLoop().execute(() -> s.onControl(request));
     }
 }

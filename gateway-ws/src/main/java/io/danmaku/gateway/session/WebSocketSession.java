@@ -4,7 +4,12 @@ import io.danmaku.gateway.GatewayConfig;
 import io.danmaku.gateway.auth.Identity;
 import io.danmaku.gateway.room.LoopShard;
 import io.danmaku.gateway.room.Member;
+import io.danmaku.protocol.store.ControlMessage;
 import io.danmaku.protocol.store.DisconnectRequest;
+import io.danmaku.protocol.store.PresenceMember;
+import io.danmaku.protocol.store.RefreshRequest;
+import io.danmaku.protocol.store.SubscribeRequest;
+import io.danmaku.protocol.store.UnsubscribeRequest;
 import io.netty.buffer.CompositeByteBuf;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelFutureListener;
@@ -60,6 +65,10 @@ public abstract class WebSocketSession extends SimpleChannelInboundHandler<WebSo
     private boolean fragmentsText;
     /** The user this connection is registered under in {@link UserConnections}; null while none. */
     private String userId;
+    /** The connection's display name, or null. */
+    private String userName;
+    /** This connection's presence entry, made once it is known (after connect or auth). */
+    private PresenceMember presence;
     /** When the token's {@code exp} plus the leeway passes (epoch ms), checked at each tick; 0 = not checked. */
     private long expiresAtMillis;
     /** This session's place in its loop's {@link PingWheel}; -1 when not ticked. */
@@ -156,6 +165,8 @@ public abstract class WebSocketSession extends SimpleChannelInboundHandler<WebSo
         }
         if (userId == null) {
             userId = who.user().id();
+            userName = who.user().name();
+            presence = null;
             ctx.users().add(userId, this);
         }
         if (config.closeOnTokenExpiry() && who.expiresAt() != null) {
@@ -171,12 +182,64 @@ public abstract class WebSocketSession extends SimpleChannelInboundHandler<WebSo
         return null;
     }
 
-    /** Closes with the forced-disconnect code if {@code request} concerns this connection; on its event loop. */
-    final void forceDisconnect(DisconnectRequest request) {
-        if (!closed && userId != null && request.matches(userId, request.clientId() == null ? null : clientId())) {
-            log.info("[{}] disconnected by request (user {})", channel.id(), userId);
-            disconnect(forcedCode, "force disconnect");
+    /**
+     * Acts on a control message from the server API if it concerns this connection; on its event loop. A
+     * disconnect closes it (the protocol picks the code, {@link #forcedCloseCode}); a refresh sets or removes its
+     * expiry, or closes it as expired; subscribe and unsubscribe go to the protocol
+     * ({@link #serverSubscribe}, {@link #serverUnsubscribe}).
+     */
+    final void onControl(ControlMessage request) {
+        if (closed || userId == null || !request.matches(userId, request.clientId() == null ? null : clientId())) {
+            return;
         }
+        if (request instanceof DisconnectRequest d) {
+            log.info("[{}] disconnected by request (user {})", channel.id(), userId);
+            disconnect(forcedCloseCode(d), d.reason() == null ? "force disconnect" : d.reason());
+        } else if (request instanceof RefreshRequest r) {
+            if (r.expired()) {
+                disconnect(expiredCode, "connection expired");
+            } else if (r.expireAtSeconds() == 0) {
+                expiresAtMillis = 0;
+            } else {
+                expiresAtMillis = Math.max(1, r.expireAtSeconds() * 1000);
+                startTicks();
+            }
+        } else if (request instanceof SubscribeRequest r) {
+            serverSubscribe(r.room());
+        } else if (request instanceof UnsubscribeRequest r) {
+            serverUnsubscribe(r.room());
+        }
+    }
+
+    /** The close code of a disconnect request for this protocol: its own forced-disconnect code by default. */
+    protected int forcedCloseCode(DisconnectRequest request) {
+        return forcedCode;
+    }
+
+    /** Subscribes this connection to {@code room} on the server's initiative; ignored by default. */
+    protected void serverSubscribe(String room) {
+    }
+
+    /** Unsubscribes this connection from {@code room} on the server's initiative; ignored by default. */
+    protected void serverUnsubscribe(String room) {
+    }
+
+    /**
+     * This connection in its rooms' presence: its client id (or, for a protocol without one, its channel id), its
+     * user ({@code ""} while anonymous) and {@code {"name":…}} when the user has a display name.
+     */
+    @Override
+    public final PresenceMember presence() {
+        if (presence == null) {
+            String client = clientId();
+            String info = null;
+            if (userName != null && !userName.isEmpty()) {
+                info = io.danmaku.protocol.json.Json.MAPPER.createObjectNode().put("name", userName).toString();
+            }
+            presence = new PresenceMember(client != null ? client : channel.id().asLongText(),
+                    userId == null ? "" : userId, info);
+        }
+        return presence;
     }
 
     protected final boolean isClosed() {

@@ -42,8 +42,13 @@ import org.slf4j.LoggerFactory;
  * {@code POST /api/ban} ({@code {"user","duration_ms"}}), {@code /api/unban} ({@code {"user"}}),
  * {@code /api/mute} ({@code {"channel","user","duration_ms"}}), {@code /api/unmute} ({@code {"channel","user"}})
  * answer {@code {"result":{}}}; {@code POST /api/disconnect} ({@code {"user"}}, optional {@code "client"}: one
- * connection's client id) closes that user's connections on every gateway (Centrifugo's close code 3503, no
- * reconnect) and answers {@code {"result":{}}} once the hot store carried the request. What {@code data} may hold is described at {@link LogicService#publishData}.
+ * connection's client id, optional {@code "disconnect":{"code","reason"}}) closes that user's connections on every
+ * gateway (Centrifugo's close code 3503 unless given, no reconnect) and answers {@code {"result":{}}} once the hot
+ * store carried the request. What {@code data} may hold is described at {@link LogicService#publishData};
+ * {@code publish} and {@code broadcast} take Centrifugo's {@code tags}, kept as the message's {@code tags} field.
+ * {@code subscribe}, {@code unsubscribe}, {@code refresh}, {@code presence}, {@code presence_stats},
+ * {@code history}, {@code history_remove}, {@code channels} and {@code info} are {@link ClusterMethods};
+ * {@code batch} runs several methods in one request.
  *
  * <p>Tracing: a publish or broadcast takes the trace-id of a W3C {@code traceparent} header as the trace id of its
  * messages (a new one when the header is absent or not valid), so the caller's trace id is in every log line about
@@ -53,9 +58,10 @@ import org.slf4j.LoggerFactory;
  * compared in constant time; without a configured key the API answers 403 to everything.
  *
  * <p>Errors are {@code {"error":{"code":N,"message":"…"}}} with Centrifugo's codes: 100 internal (HTTP 500),
- * 101 unauthorized (401), 103 permission denied (403), 104 method not found (404), 107 bad request (400; also
- * 405 for another HTTP method than POST and 413 for a body over {@value #MAX_BODY_BYTES} bytes), 108 not
- * available (503: the bus or the hot store cannot take the request now). A refused danmaku body is a 107 whose
+ * 101 unauthorized (401), 103 permission denied (403), 104 method not found (404), 106 limit exceeded (400),
+ * 107 bad request (400; also 405 for another HTTP method than POST and 413 for a body over
+ * {@value #MAX_BODY_BYTES} bytes), 108 not available (503: the bus or the hot store cannot take the request now,
+ * or presence above its cap), 112 unrecoverable position (400). A refused danmaku body is a 107 whose
  * message starts with the reason code ({@code "too_long: data.text: …"}).
  *
  * <p>Meter: {@code danmaku.logic.api.requests} (counter, tags {@code method} = the API method or
@@ -70,13 +76,19 @@ public final class ServerApi implements HttpApi {
     public static final int MAX_IDEMPOTENCY_KEY_LENGTH = 256;
     /** The W3C trace context header whose trace-id a publish takes as its trace id. */
     public static final String TRACEPARENT = "traceparent";
+    public static final int MAX_BATCH_COMMANDS = 100;
+    public static final int MAX_TAGS = 32;
+    public static final int MAX_TAG_LENGTH = 256;
+    public static final int DEFAULT_PRESENCE_MAX_MEMBERS = 1000;
 
     public static final int CODE_INTERNAL = 100;
     public static final int CODE_UNAUTHORIZED = 101;
     public static final int CODE_PERMISSION_DENIED = 103;
     public static final int CODE_METHOD_NOT_FOUND = 104;
+    public static final int CODE_LIMIT_EXCEEDED = ClusterMethods.CODE_LIMIT_EXCEEDED;
     public static final int CODE_BAD_REQUEST = 107;
     public static final int CODE_NOT_AVAILABLE = 108;
+    public static final int CODE_UNRECOVERABLE_POSITION = ClusterMethods.CODE_UNRECOVERABLE_POSITION;
 
     private static final Logger LOG = LoggerFactory.getLogger(ServerApi.class);
     private static final String ROOM_EXPECTED = "a room id matching " + RoomId.PATTERN_TEXT;
@@ -89,18 +101,33 @@ public final class ServerApi implements HttpApi {
     private final ThrottledLog warn = new ThrottledLog(LOG, Duration.ofSeconds(10));
 
     public ServerApi(LogicConfig config, LogicService logic, MeterRegistry registry) {
+        this(config, logic, registry, DEFAULT_PRESENCE_MAX_MEMBERS);
+    }
+
+    /**
+     * @param presenceMaxMembers {@code presence} answers 108 for a room with more connections than this
+     *     ({@code presence.max-members})
+     */
+    public ServerApi(LogicConfig config, LogicService logic, MeterRegistry registry, int presenceMaxMembers) {
         requireNonNull(config, "config");
         this.logic = requireNonNull(logic, "logic");
         this.registry = requireNonNull(registry, "registry");
         this.apiKey = config.apiKey();
-        this.methods = Map.of(
-                "publish", (body, request) -> publish(body, traceOf(request)),
-                "broadcast", (body, request) -> broadcast(body, traceOf(request)),
-                "ban", (body, request) -> ban(body),
-                "unban", (body, request) -> unban(body),
-                "mute", (body, request) -> mute(body),
-                "unmute", (body, request) -> unmute(body),
-                "disconnect", (body, request) -> disconnect(body));
+        if (presenceMaxMembers < 0) {
+            throw new IllegalArgumentException("presenceMaxMembers: " + presenceMaxMembers + " (expected: >= 0)");
+        }
+        Map<String, BiFunction<ObjectNode, ApiRequest, CompletableFuture<ApiResponse>>> table = new java.util.TreeMap<>();
+        table.put("publish", (body, request) -> publish(body, traceOf(request)));
+        table.put("broadcast", (body, request) -> broadcast(body, traceOf(request)));
+        table.put("ban", (body, request) -> ban(body));
+        table.put("unban", (body, request) -> unban(body));
+        table.put("mute", (body, request) -> mute(body));
+        table.put("unmute", (body, request) -> unmute(body));
+        table.put("disconnect", (body, request) -> disconnect(body));
+        table.put("batch", this::batch);
+        new ClusterMethods(logic, presenceMaxMembers).methods()
+                .forEach((name, method) -> table.put(name, (body, request) -> method.apply(body)));
+        this.methods = java.util.Collections.unmodifiableMap(table);
         if (apiKey == null) {
             LOG.warn("server API disabled: no API key configured (api.key, env DANMAKU_API_KEY); every request gets 403");
         }
@@ -152,7 +179,7 @@ public final class ServerApi implements HttpApi {
         BiFunction<ObjectNode, ApiRequest, CompletableFuture<ApiResponse>> handler = methods.get(method);
         if (handler == null) {
             return done(ApiResponse.error(404, CODE_METHOD_NOT_FOUND, "method not found: " + abbreviate(request.path())
-                    + " (expected: " + PATH_PREFIX + "{publish,broadcast,ban,unban,mute,unmute,disconnect})"));
+                    + " (expected: " + PATH_PREFIX + "{" + String.join(",", methods.keySet()) + "})"));
         }
         if (!"POST".equalsIgnoreCase(request.method())) {
             return done(ApiResponse.error(405, CODE_BAD_REQUEST, "bad request: HTTP method " + abbreviate(request.method())
@@ -197,7 +224,7 @@ public final class ServerApi implements HttpApi {
 
     private CompletableFuture<ApiResponse> publish(ObjectNode body, TraceId trace) {
         String channel = room(body, "channel");
-        ObjectNode data = data(body);
+        ObjectNode data = withTags(data(body), body);
         return logic.publishData(List.of(channel), data, idempotencyKey(body), trace).thenApply(outcome -> {
             if (!outcome.accepted()) {
                 return rejected(outcome);
@@ -225,7 +252,7 @@ public final class ServerApi implements HttpApi {
         for (int i = 0; i < channels.size(); i++) {
             rooms.add(roomValue(channels.get(i), "channels[" + i + "]"));
         }
-        ObjectNode data = data(body);
+        ObjectNode data = withTags(data(body), body);
         return logic.publishData(rooms, data, idempotencyKey(body), trace).thenApply(outcome -> {
             if (!outcome.accepted()) {
                 return rejected(outcome);
@@ -270,8 +297,161 @@ public final class ServerApi implements HttpApi {
     private CompletableFuture<ApiResponse> disconnect(ObjectNode body) {
         String user = user(body);
         String client = client(body);
+        int code = 0;
+        String reason = null;
+        JsonNode d = body.get("disconnect");
+        if (d != null && !d.isNull()) {
+            if (!d.isObject()) {
+                throw new BadRequest("disconnect: " + typeName(d) + " (expected: an object {code, reason})");
+            }
+            JsonNode c = d.get("code");
+            if (c != null && !c.isNull()) {
+                if (!c.isIntegralNumber() || c.longValue() < 3000 || c.longValue() > 4999) {
+                    throw new BadRequest("disconnect.code: " + abbreviate(c.toString())
+                            + " (expected: a WebSocket close code, 3000..4999)");
+                }
+                code = c.intValue();
+            }
+            JsonNode r = d.get("reason");
+            if (r != null && !r.isNull()) {
+                if (!r.isTextual() || r.textValue().length() > DisconnectRequest.MAX_REASON_LENGTH) {
+                    throw new BadRequest("disconnect.reason: " + abbreviate(r.toString()) + " (expected: a string of at"
+                            + " most " + DisconnectRequest.MAX_REASON_LENGTH + " characters)");
+                }
+                reason = r.textValue();
+            }
+        }
         LOG.info("server API: disconnect user {}{}", user, client == null ? "" : " client " + client);
-        return moderation(logic.disconnect(new DisconnectRequest(user, client)));
+        return moderation(logic.control(new DisconnectRequest(user, client, code, reason)));
+    }
+
+    /**
+     * Centrifugo's batch: {@code {"commands":[{"publish":{…}},{"broadcast":{…}},…],"parallel":false}} answers
+     * {@code {"replies":[{"publish":{…result…}},{"error":{"code","message"}},…]}}, one reply per command in the
+     * order of the commands, each command answered as its own method would (a failed one does not stop the others).
+     * Without {@code parallel} the commands run one after another; with it, all at once.
+     */
+    private CompletableFuture<ApiResponse> batch(ObjectNode body, ApiRequest request) {
+        JsonNode commands = body.get("commands");
+        String expected = "an array of 1.." + MAX_BATCH_COMMANDS + " commands, each {\"<method>\":{…}}";
+        if (commands == null || commands.isNull()) {
+            throw new BadRequest("commands: missing (expected: " + expected + ")");
+        }
+        if (!commands.isArray() || commands.isEmpty() || commands.size() > MAX_BATCH_COMMANDS) {
+            throw new BadRequest("commands: " + (commands.isArray() ? commands.size() + " commands" : typeName(commands))
+                    + " (expected: " + expected + ")");
+        }
+        JsonNode parallelNode = body.get("parallel");
+        if (parallelNode != null && !parallelNode.isNull() && !parallelNode.isBoolean()) {
+            throw new BadRequest("parallel: " + typeName(parallelNode) + " (expected: a boolean)");
+        }
+        boolean parallel = parallelNode != null && parallelNode.booleanValue();
+        int n = commands.size();
+        @SuppressWarnings("unchecked")
+        CompletableFuture<ObjectNode>[] replies = new CompletableFuture[n];
+        CompletableFuture<?> previous = CompletableFuture.completedFuture(null);
+        for (int i = 0; i < n; i++) {
+            JsonNode command = commands.get(i);
+            String field = "commands[" + i + "]";
+            if (parallel) {
+                replies[i] = batchCommand(command, field, request);
+            } else {
+                replies[i] = previous.thenCompose(v -> batchCommand(command, field, request));
+                previous = replies[i];
+            }
+        }
+        return CompletableFuture.allOf(replies).thenApply(v -> {
+            ObjectNode root = Json.MAPPER.createObjectNode();
+            ArrayNode list = root.putArray("replies");
+            for (CompletableFuture<ObjectNode> r : replies) {
+                list.add(r.join());
+            }
+            return ok(root);
+        });
+    }
+
+    /** One command of a batch as its reply: {@code {"<method>":result}} or {@code {"error":…}}; never fails. */
+    private CompletableFuture<ObjectNode> batchCommand(JsonNode command, String field, ApiRequest request) {
+        if (command == null || !command.isObject() || command.size() != 1) {
+            return CompletableFuture.completedFuture(errorReply(CODE_BAD_REQUEST, "bad request: " + field + ": "
+                    + (command == null ? "null" : command.isObject() ? command.size() + " fields" : typeName(command))
+                    + " (expected: an object with one method, {\"<method>\":{…}})"));
+        }
+        String method = command.fieldNames().next();
+        JsonNode params = command.get(method);
+        BiFunction<ObjectNode, ApiRequest, CompletableFuture<ApiResponse>> handler =
+                "batch".equals(method) ? null : methods.get(method);
+        if (handler == null) {
+            return CompletableFuture.completedFuture(errorReply(CODE_METHOD_NOT_FOUND, "method not found: " + field + ": "
+                    + abbreviate(method)));
+        }
+        if (!params.isObject()) {
+            return CompletableFuture.completedFuture(errorReply(CODE_BAD_REQUEST, "bad request: " + field + "."
+                    + method + ": " + typeName(params) + " (expected: a JSON object)"));
+        }
+        CompletableFuture<ApiResponse> answer;
+        try {
+            answer = handler.apply((ObjectNode) params, request);
+        } catch (BadRequest e) {
+            answer = done(badRequest(e.getMessage()));
+        } catch (RuntimeException e) {
+            answer = CompletableFuture.failedFuture(e);
+        }
+        return answer.handle((r, e) -> {
+            if (e != null) {
+                warn.warn("server API batch command {} failed unexpectedly", method, e);
+                return errorReply(CODE_INTERNAL, "internal server error");
+            }
+            try {
+                JsonNode reply = Json.MAPPER.readTree(r.body());
+                ObjectNode out = Json.MAPPER.createObjectNode();
+                if (reply.has("error")) {
+                    out.set("error", reply.get("error"));
+                } else {
+                    out.set(method, reply.path("result"));
+                }
+                return out;
+            } catch (IOException ex) {
+                return errorReply(CODE_INTERNAL, "internal server error");
+            }
+        });
+    }
+
+    private static ObjectNode errorReply(int code, String message) {
+        ObjectNode out = Json.MAPPER.createObjectNode();
+        out.putObject("error").put("code", code).put("message", message);
+        return out;
+    }
+
+    /**
+     * {@code data} with the request's {@code tags} (Centrifugo's publication tags: an object of at most
+     * {@value #MAX_TAGS} string values) as its {@code tags} field, which subscribers receive as the publication's
+     * tags; {@code data} itself when the request has none.
+     */
+    private static ObjectNode withTags(ObjectNode data, ObjectNode body) {
+        JsonNode tags = body.get("tags");
+        if (tags == null || tags.isNull()) {
+            return data;
+        }
+        String expected = "an object of at most " + MAX_TAGS + " string values, keys and values of at most "
+                + MAX_TAG_LENGTH + " characters";
+        if (!tags.isObject() || tags.size() > MAX_TAGS) {
+            throw new BadRequest("tags: " + (tags.isObject() ? tags.size() + " tags" : typeName(tags)) + " (expected: "
+                    + expected + ")");
+        }
+        for (Map.Entry<String, JsonNode> e : tags.properties()) {
+            if (e.getKey().isEmpty() || e.getKey().length() > MAX_TAG_LENGTH || !e.getValue().isTextual()
+                    || e.getValue().textValue().length() > MAX_TAG_LENGTH) {
+                throw new BadRequest("tags." + abbreviate(e.getKey()) + ": " + abbreviate(e.getValue().toString())
+                        + " (expected: " + expected + ")");
+            }
+        }
+        if (tags.isEmpty()) {
+            return data;
+        }
+        ObjectNode copy = data.deepCopy();
+        copy.set("tags", tags);
+        return copy;
     }
 
     private CompletableFuture<ApiResponse> moderation(CompletableFuture<Void> action) {
@@ -287,17 +467,17 @@ public final class ServerApi implements HttpApi {
     // ---- fields
 
     /** Thrown while reading fields; becomes a 107 naming the field. */
-    private static final class BadRequest extends RuntimeException {
+    static final class BadRequest extends RuntimeException {
         BadRequest(String message) {
             super(message, null, false, false);
         }
     }
 
-    private static String room(ObjectNode body, String field) {
+    static String room(ObjectNode body, String field) {
         return roomValue(body.get(field), field);
     }
 
-    private static String roomValue(JsonNode n, String field) {
+    static String roomValue(JsonNode n, String field) {
         if (n == null || n.isNull()) {
             throw new BadRequest(field + ": missing (expected: " + ROOM_EXPECTED + ")");
         }
@@ -334,7 +514,7 @@ public final class ServerApi implements HttpApi {
         return n.textValue();
     }
 
-    private static String user(ObjectNode body) {
+    static String user(ObjectNode body) {
         JsonNode n = body.get("user");
         String expected = "a user id of 1.." + MAX_USER_ID_LENGTH + " characters";
         if (n == null || n.isNull()) {
@@ -347,7 +527,7 @@ public final class ServerApi implements HttpApi {
     }
 
     /** The optional {@code client} (a connection's client id); null when absent or empty, as in Centrifugo. */
-    private static String client(ObjectNode body) {
+    static String client(ObjectNode body) {
         JsonNode n = body.get("client");
         if (n == null || n.isNull() || (n.isTextual() && n.textValue().isEmpty())) {
             return null;
@@ -478,7 +658,7 @@ public final class ServerApi implements HttpApi {
         return diff == 0;
     }
 
-    private static String typeName(JsonNode n) {
+    static String typeName(JsonNode n) {
         return switch (n.getNodeType()) {
             case ARRAY -> "an array";
             case OBJECT, POJO -> "an object";
@@ -490,7 +670,7 @@ public final class ServerApi implements HttpApi {
         };
     }
 
-    private static String abbreviate(String s) {
+    static String abbreviate(String s) {
         if (s == null) {
             return "null";
         }

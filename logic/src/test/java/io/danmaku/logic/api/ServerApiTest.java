@@ -154,7 +154,7 @@ class ServerApiTest {
         assertThat(bad.status()).isEqualTo(400);
         assertThat(bad.errorCode()).isEqualTo(107);
         assertThat(bad.errorMessage()).isEqualTo("channels[1]: \"b c\" (expected: a room id matching "
-                + "[A-Za-z0-9_.:-]{1,64})");
+                + "[A-Za-z0-9_.:-]{1,64}, optionally #user1,user2 (a user-limited room))");
         assertThat(delivered).isEmpty();
     }
 
@@ -285,14 +285,14 @@ class ServerApiTest {
         Reply r = post("/api/publish", "{\"data\":{\"text\":\"x\"}}");
         assertThat(r.status()).isEqualTo(400);
         assertThat(r.errorCode()).isEqualTo(107);
-        assertThat(r.errorMessage()).isEqualTo("channel: missing (expected: a room id matching [A-Za-z0-9_.:-]{1,64})");
+        assertThat(r.errorMessage()).isEqualTo("channel: missing (expected: a room id matching [A-Za-z0-9_.:-]{1,64}, optionally #user1,user2 (a user-limited room))");
     }
 
     @Test
     void anInvalidChannelIsABadRequestShowingIt() {
         Reply r = post("/api/publish", "{\"channel\":\"a b\",\"data\":{\"text\":\"x\"}}");
         assertThat(r.status()).isEqualTo(400);
-        assertThat(r.errorMessage()).isEqualTo("channel: \"a b\" (expected: a room id matching [A-Za-z0-9_.:-]{1,64})");
+        assertThat(r.errorMessage()).isEqualTo("channel: \"a b\" (expected: a room id matching [A-Za-z0-9_.:-]{1,64}, optionally #user1,user2 (a user-limited room))");
         assertThat(post("/api/publish", "{\"channel\":5,\"data\":{\"text\":\"x\"}}").errorMessage())
                 .startsWith("channel: a number (expected: a room id");
     }
@@ -385,8 +385,8 @@ class ServerApiTest {
 
     @Test
     void disconnectPublishesARequestForTheUserOrOneOfItsClients() {
-        List<DisconnectRequest> heard = new CopyOnWriteArrayList<>();
-        try (StoreSubscription s = store.subscribeDisconnects(heard::add)) {
+        List<io.danmaku.protocol.store.ControlMessage> heard = new CopyOnWriteArrayList<>();
+        try (StoreSubscription s = store.subscribeControl(heard::add)) {
             Reply all = post("/api/disconnect", "{\"user\":\"u1\"}");
             assertThat(all.status()).isEqualTo(200);
             assertThat(all.body().toString()).isEqualTo("{\"result\":{}}");

@@ -12,11 +12,11 @@ import org.junit.jupiter.api.Test;
 
 /**
  * The room id check that runs on every post is written by hand; it must give exactly the answers of the documented
- * pattern ({@link RoomId#PATTERN_TEXT}) for every string, so that no client sees a room accepted or refused
+ * pattern ({@link RoomId#REGEX} and at most {@link RoomId#MAX_LENGTH} characters) for every string, so that no client sees a room accepted or refused
  * differently than before.
  */
 class RoomIdCheckTest {
-    private static final Pattern DOCUMENTED = Pattern.compile(RoomId.PATTERN_TEXT);
+    private static final Pattern DOCUMENTED = Pattern.compile(RoomId.REGEX);
     private final ShapeRule shape = new ShapeRule(100);
 
     @Test
@@ -32,6 +32,11 @@ class RoomIdCheckTest {
         for (int n = 0; n <= 70; n++) {
             assertSameAnswer("a".repeat(n));
             assertSameAnswer("-".repeat(n));
+            assertSameAnswer("a#" + "u".repeat(n));
+            assertSameAnswer("a#u," + "@".repeat(n));
+        }
+        for (int k = 50; k <= 66; k++) { // 193 + k characters: across the 255 limit, and a user past 64
+            assertSameAnswer("r".repeat(64) + "#" + ("u".repeat(63) + ",").repeat(2) + "v".repeat(k));
         }
         assertThat(RoomId.isValid(null)).isFalse();
     }
@@ -39,7 +44,7 @@ class RoomIdCheckTest {
     @Test
     void randomMixesAreJudgedAsThePatternDoes() {
         Random random = new Random(20261127L);
-        String alphabet = "aZ09_.:-/ 弹\u0000\uD83D\uDE00é+#";
+        String alphabet = "aZ09_.:-/ 弹\u0000\uD83D\uDE00é+#,@#,";
         for (int i = 0; i < 20_000; i++) {
             StringBuilder b = new StringBuilder();
             int n = random.nextInt(70);
@@ -51,7 +56,7 @@ class RoomIdCheckTest {
     }
 
     private void assertSameAnswer(String room) {
-        boolean expected = DOCUMENTED.matcher(room).matches();
+        boolean expected = DOCUMENTED.matcher(room).matches() && room.length() <= RoomId.MAX_LENGTH;
         assertThat(RoomId.isValid(room)).as("room %s", room).isEqualTo(expected);
         Rejection r = shape.validate(new PostRequest(room, new UserRef("u1", "A"), "hi", null, null, null));
         if (expected) {

@@ -4,8 +4,13 @@ import static java.util.Objects.requireNonNull;
 
 import io.danmaku.protocol.DanmakuException;
 import io.danmaku.protocol.RoomRecord;
-import io.danmaku.protocol.store.DisconnectListener;
-import io.danmaku.protocol.store.DisconnectRequest;
+import io.danmaku.protocol.RoomPattern;
+import io.danmaku.protocol.store.ControlListener;
+import io.danmaku.protocol.store.ControlMessage;
+import io.danmaku.protocol.store.NodeInfo;
+import io.danmaku.protocol.store.PresenceMember;
+import io.danmaku.protocol.store.PresenceSnapshot;
+import io.danmaku.protocol.store.RoomPresence;
 import io.danmaku.protocol.store.HistoryPage;
 import io.danmaku.protocol.store.HistoryQuery;
 import io.danmaku.protocol.store.HotStore;
@@ -40,7 +45,8 @@ import java.util.function.Supplier;
  * {@link DanmakuException}. Time comes from the injected {@link Clock}, so tests control expiry and refill.
  *
  * <p>History keeps the newest {@code historyCapacityPerRoom} records of each room (the floor offset is the
- * newest record trimmed). Online counts, bans, mutes, rate-limit buckets, dedupe keys and once-claims expire by time: an
+ * newest record trimmed). Online counts, presence entries, node reports, bans, mutes, rate-limit buckets, dedupe keys
+ * and once-claims expire by time: an
  * expired entry is removed when it is next read, and a sweep over all entries runs after every
  * {@value #MIN_CALLS_BETWEEN_SWEEPS} calls or as many calls as entries remained after the previous sweep,
  * whichever is more. Memory therefore stays bounded by the live entries without a background thread, at an
@@ -68,7 +74,10 @@ public final class MemoryHotStore implements HotStore {
     private volatile long callsBetweenSweeps = MIN_CALLS_BETWEEN_SWEEPS;
     private final AtomicBoolean sweeping = new AtomicBoolean();
     private final CopyOnWriteArrayList<RestrictionListener> restrictionListeners = new CopyOnWriteArrayList<>();
-    private final CopyOnWriteArrayList<DisconnectListener> disconnectListeners = new CopyOnWriteArrayList<>();
+    private final CopyOnWriteArrayList<ControlListener> controlListeners = new CopyOnWriteArrayList<>();
+    /** room → gateway → presence with expiry; maps are replaced inside compute only. */
+    private final ConcurrentHashMap<String, Map<String, Expiring<RoomPresence>>> presence = new ConcurrentHashMap<>();
+    private final ConcurrentHashMap<String, Expiring<NodeInfo>> nodes = new ConcurrentHashMap<>();
     private volatile boolean closed;
 
     public MemoryHotStore() {
@@ -239,24 +248,156 @@ public final class MemoryHotStore implements HotStore {
         return () -> restrictionListeners.remove(listener);
     }
 
-    /** Requests are delivered synchronously, on the calling thread, before the future completes. */
+    /** Messages are delivered synchronously, on the calling thread, before the future completes. */
     @Override
-    public CompletableFuture<Void> publishDisconnect(DisconnectRequest request) {
-        requireNonNull(request, "request");
+    public CompletableFuture<Void> publishControl(ControlMessage message) {
+        requireNonNull(message, "message");
         return call(() -> {
-            for (DisconnectListener l : disconnectListeners) {
-                l.disconnect(request);
+            for (ControlListener l : controlListeners) {
+                l.control(message);
             }
             return null;
         });
     }
 
     @Override
-    public StoreSubscription subscribeDisconnects(DisconnectListener listener) {
+    public StoreSubscription subscribeControl(ControlListener listener) {
         requireNonNull(listener, "listener");
-        disconnectListeners.add(listener);
+        controlListeners.add(listener);
         listener.subscribed();
-        return () -> disconnectListeners.remove(listener);
+        return () -> controlListeners.remove(listener);
+    }
+
+    @Override
+    public CompletableFuture<Void> reportPresence(String gatewayId, Map<String, RoomPresence> rooms, Duration ttl) {
+        return call(() -> {
+            requireNonNull(gatewayId, "gatewayId");
+            requireNonNull(rooms, "rooms");
+            requirePositive(ttl, "ttl");
+            for (Map.Entry<String, RoomPresence> e : rooms.entrySet()) {
+                requireNonNull(e.getKey(), "rooms room");
+                requireNonNull(e.getValue(), "rooms value");
+            }
+            long expiresAt = now() + ttl.toMillis();
+            for (Map.Entry<String, RoomPresence> e : rooms.entrySet()) {
+                RoomPresence p = e.getValue();
+                presence.compute(e.getKey(), (room, byGateway) -> {
+                    Map<String, Expiring<RoomPresence>> next = byGateway == null ? new HashMap<>() : byGateway;
+                    if (p.clients() == 0) {
+                        next.remove(gatewayId);
+                    } else {
+                        next.put(gatewayId, new Expiring<>(p, expiresAt));
+                    }
+                    return next.isEmpty() ? null : next;
+                });
+            }
+            maybeSweep();
+            return null;
+        });
+    }
+
+    @Override
+    public CompletableFuture<PresenceSnapshot> presence(String room) {
+        return call(() -> {
+            requireNonNull(room, "room");
+            long now = now();
+            Map<String, Integer> live = liveOnline(room, now);
+            if (live.isEmpty()) {
+                return PresenceSnapshot.EMPTY;
+            }
+            Map<String, Expiring<RoomPresence>> byGateway = presence.get(room);
+            long clients = 0;
+            long users = 0;
+            boolean complete = true;
+            List<PresenceMember> members = new ArrayList<>();
+            for (Map.Entry<String, Integer> g : live.entrySet()) {
+                clients += g.getValue();
+                Expiring<RoomPresence> p = byGateway == null ? null : byGateway.get(g.getKey());
+                if (p == null || p.expired(now)) {
+                    users += g.getValue();
+                    complete = false;
+                } else {
+                    users += p.value().users();
+                    if (p.value().members() == null) {
+                        complete = false;
+                    } else {
+                        members.addAll(p.value().members());
+                    }
+                }
+            }
+            return new PresenceSnapshot(clients, users, members, complete);
+        });
+    }
+
+    /** The live online entries of {@code room}: gateway → count. */
+    private Map<String, Integer> liveOnline(String room, long now) {
+        Map<String, Integer> live = new HashMap<>();
+        online.computeIfPresent(room, (k, byGateway) -> {
+            byGateway.values().removeIf(e -> e.expired(now));
+            byGateway.forEach((gw, e) -> live.put(gw, e.value()));
+            return byGateway.isEmpty() ? null : byGateway;
+        });
+        return live;
+    }
+
+    @Override
+    public CompletableFuture<Map<String, Long>> channels(RoomPattern pattern, int limit) {
+        return call(() -> {
+            requireNonNull(pattern, "pattern");
+            if (limit < 0) {
+                throw new IllegalArgumentException("limit: " + limit + " (expected: >= 0)");
+            }
+            long now = now();
+            Map<String, Long> found = new HashMap<>();
+            for (String room : online.keySet()) {
+                if (found.size() > limit) {
+                    break;
+                }
+                if (!pattern.matches(room)) {
+                    continue;
+                }
+                long sum = 0;
+                for (int n : liveOnline(room, now).values()) {
+                    sum += n;
+                }
+                if (sum > 0) {
+                    found.put(room, sum);
+                }
+            }
+            return found;
+        });
+    }
+
+    @Override
+    public CompletableFuture<Void> removeHistory(String room) {
+        return call(() -> {
+            requireNonNull(room, "room");
+            RoomHistory h = histories.get(room);
+            if (h != null) {
+                h.removeRecords();
+            }
+            return null;
+        });
+    }
+
+    @Override
+    public CompletableFuture<Void> reportNode(NodeInfo node, Duration ttl) {
+        return call(() -> {
+            requireNonNull(node, "node");
+            requirePositive(ttl, "ttl");
+            nodes.put(node.id(), new Expiring<>(node, now() + ttl.toMillis()));
+            return null;
+        });
+    }
+
+    @Override
+    public CompletableFuture<List<NodeInfo>> nodes() {
+        return call(() -> {
+            long now = now();
+            nodes.values().removeIf(e -> e.expired(now));
+            return nodes.values().stream().map(Expiring::value)
+                    .sorted(java.util.Comparator.comparing(NodeInfo::id)).toList();
+        });
     }
 
     private void changed(RestrictionChange change) {
@@ -435,7 +576,7 @@ public final class MemoryHotStore implements HotStore {
             callsSinceSweep.set(0);
             sweep();
             long remaining = (long) bans.size() + mutes.size() + buckets.size() + marks.size() + onces.size()
-                    + online.size();
+                    + online.size() + presence.size();
             callsBetweenSweeps = Math.max(MIN_CALLS_BETWEEN_SWEEPS, remaining);
         } finally {
             sweeping.set(false);
@@ -457,11 +598,18 @@ public final class MemoryHotStore implements HotStore {
                 return byGateway.isEmpty() ? null : byGateway;
             });
         }
+        for (String room : presence.keySet()) {
+            presence.computeIfPresent(room, (k, byGateway) -> {
+                byGateway.values().removeIf(e -> e.expired(now));
+                return byGateway.isEmpty() ? null : byGateway;
+            });
+        }
     }
 
     /** Entries in the expiring maps (for tests of the sweep). */
     long trackedEntries() {
-        return (long) bans.size() + mutes.size() + buckets.size() + marks.size() + onces.size() + online.size();
+        return (long) bans.size() + mutes.size() + buckets.size() + marks.size() + onces.size() + online.size()
+                + presence.size();
     }
 
     private record MuteKey(String room, String userId) {
@@ -490,28 +638,37 @@ public final class MemoryHotStore implements HotStore {
         private final ArrayDeque<RoomRecord> records = new ArrayDeque<>();
         private String epoch = "";
         private long floorOffset;
+        /** The newest offset ever appended in this epoch (kept when the records are removed). */
+        private long topOffset;
 
         synchronized void append(List<RoomRecord> batch, int capacity) {
             for (RoomRecord r : batch) {
                 if (!r.epoch().equals(epoch)) {
                     records.clear();
                     floorOffset = 0;
+                    topOffset = 0;
                     epoch = r.epoch();
-                } else if (!records.isEmpty() && r.offset() <= records.peekLast().offset()) {
+                } else if (r.offset() <= topOffset) {
                     continue;
                 }
                 records.addLast(r);
+                topOffset = r.offset();
                 while (records.size() > capacity) {
                     floorOffset = records.removeFirst().offset();
                 }
             }
         }
 
+        synchronized void removeRecords() {
+            records.clear();
+            floorOffset = topOffset;
+        }
+
         synchronized HistoryPage read(HistoryQuery q) {
-            if (records.isEmpty()) {
+            if (epoch.isEmpty()) {
                 return HistoryPage.empty();
             }
-            long top = records.peekLast().offset();
+            long top = topOffset;
             List<RoomRecord> out = new ArrayList<>(Math.min(q.limit(), records.size()));
             if (q.limit() > 0) {
                 Iterator<RoomRecord> it = q.reverse() ? records.descendingIterator() : records.iterator();

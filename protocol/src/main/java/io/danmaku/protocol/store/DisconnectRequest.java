@@ -1,37 +1,34 @@
 package io.danmaku.protocol.store;
 
-import static java.util.Objects.requireNonNull;
-
 /**
- * A request to close connections of a user on every gateway ({@link HotStore#publishDisconnect}): all of them when
- * {@code clientId} is null, else only the connection with that client id (the {@code client} a Centrifugo-protocol
- * connect reply names).
+ * Close connections of a user on every gateway (the server API's {@code disconnect}).
  *
  * @param userId the user, not empty
- * @param clientId one connection's client id (1..{@value #MAX_CLIENT_ID_LENGTH} characters, no line feed), or
- *                 null for every connection of the user
+ * @param clientId one connection's client id (1..{@value ControlMessage#MAX_CLIENT_ID_LENGTH} characters, no line
+ *                 feed), or null for every connection of the user
+ * @param code the close code for Centrifugo-protocol connections, 3000..4999, or 0 for the default (3503)
+ * @param reason the close reason (at most {@value #MAX_REASON_LENGTH} characters), or null for the default
  */
-public record DisconnectRequest(String userId, String clientId) {
-    public static final int MAX_CLIENT_ID_LENGTH = 64;
+public record DisconnectRequest(String userId, String clientId, int code, String reason) implements ControlMessage {
+    public static final int MAX_CLIENT_ID_LENGTH = ControlMessage.MAX_CLIENT_ID_LENGTH;
+    public static final int MAX_REASON_LENGTH = 100;
 
     public DisconnectRequest {
-        requireNonNull(userId, "userId");
-        if (userId.isEmpty()) {
-            throw new IllegalArgumentException("userId: empty (expected: a user id)");
+        ControlMessage.check(userId, clientId);
+        if (code != 0 && (code < 3000 || code > 4999)) {
+            throw new IllegalArgumentException("code: " + code + " (expected: 3000..4999, or 0 for the default)");
         }
-        if (clientId != null && (clientId.isEmpty() || clientId.length() > MAX_CLIENT_ID_LENGTH
-                || clientId.indexOf('\n') >= 0)) {
-            throw new IllegalArgumentException("clientId: " + clientId.length() + " characters (expected: 1.."
-                    + MAX_CLIENT_ID_LENGTH + " without a line feed, or null)");
+        if (reason != null && reason.length() > MAX_REASON_LENGTH) {
+            throw new IllegalArgumentException("reason: " + reason.length() + " characters (expected: at most "
+                    + MAX_REASON_LENGTH + ")");
         }
+    }
+
+    public DisconnectRequest(String userId, String clientId) {
+        this(userId, clientId, 0, null);
     }
 
     public static DisconnectRequest user(String userId) {
         return new DisconnectRequest(userId, null);
-    }
-
-    /** True if a connection of {@code userId} with client id {@code connectionClientId} (null if none) matches. */
-    public boolean matches(String connectionUserId, String connectionClientId) {
-        return userId.equals(connectionUserId) && (clientId == null || clientId.equals(connectionClientId));
     }
 }

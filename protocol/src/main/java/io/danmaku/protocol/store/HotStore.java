@@ -61,18 +61,47 @@ public interface HotStore extends AutoCloseable {
     StoreSubscription subscribeRestrictions(RestrictionListener listener);
 
     /**
-     * Sends {@code request} to every subscriber of {@link #subscribeDisconnects} through any client of this store
-     * (this one included): the gateways close the matching connections. Completes once the store took it; a
-     * subscriber that is cut at that moment never gets it (nothing is kept).
+     * Sends {@code message} to every subscriber of {@link #subscribeControl} through any client of this store (this
+     * one included): the gateways act on the matching connections (close, subscribe, unsubscribe, refresh).
+     * Completes once the store took it; a subscriber that is cut at that moment never gets it (nothing is kept).
      */
-    CompletableFuture<Void> publishDisconnect(DisconnectRequest request);
+    CompletableFuture<Void> publishControl(ControlMessage message);
 
     /**
-     * Delivers every {@link DisconnectRequest} published from now on through any client of this store to
-     * {@code listener}; {@link DisconnectListener#subscribed} is called once the subscription is established, and
+     * Delivers every {@link ControlMessage} published from now on through any client of this store to
+     * {@code listener}; {@link ControlListener#subscribed} is called once the subscription is established, and
      * again after it was cut and is back.
      */
-    StoreSubscription subscribeDisconnects(DisconnectListener listener);
+    StoreSubscription subscribeControl(ControlListener listener);
+
+    /**
+     * Replaces gateway {@code gatewayId}'s presence in the given rooms (a room with 0 clients removes its entry).
+     * Entries expire after {@code ttl} unless reported again; an entry counts only while the same gateway's online
+     * count for the room ({@link #reportOnline}) is live, so a dead gateway's members vanish with its counts.
+     */
+    CompletableFuture<Void> reportPresence(String gatewayId, Map<String, RoomPresence> rooms, Duration ttl);
+
+    /** The room's presence over the gateways with a live online count; see {@link PresenceSnapshot}. */
+    CompletableFuture<PresenceSnapshot> presence(String room);
+
+    /**
+     * Rooms with a live online count whose id {@code pattern} matches, with their counts summed over the gateways:
+     * at most {@code limit + 1} of them (in no particular order), so a caller learns that more than {@code limit}
+     * match without the store listing them all.
+     */
+    CompletableFuture<Map<String, Long>> channels(io.danmaku.protocol.RoomPattern pattern, int limit);
+
+    /**
+     * Removes the room's stored records and keeps its position: epoch and top offset stay, the floor moves up to
+     * the top (nothing before it can be recovered), and a replay of removed records stays a no-op.
+     */
+    CompletableFuture<Void> removeHistory(String room);
+
+    /** Records what {@code node} reports about itself, for {@code ttl} unless reported again. */
+    CompletableFuture<Void> reportNode(NodeInfo node, Duration ttl);
+
+    /** The nodes whose last report has not expired, ordered by id. */
+    CompletableFuture<List<NodeInfo>> nodes();
 
     /** Takes one token from bucket {@code key} (created full on first use). */
     CompletableFuture<RateDecision> acquire(String key, RateLimit limit);

@@ -4,8 +4,17 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
 import io.danmaku.protocol.RoomRecord;
-import io.danmaku.protocol.store.DisconnectListener;
+import io.danmaku.protocol.RoomPattern;
+import io.danmaku.protocol.store.ControlListener;
+import io.danmaku.protocol.store.ControlMessage;
 import io.danmaku.protocol.store.DisconnectRequest;
+import io.danmaku.protocol.store.NodeInfo;
+import io.danmaku.protocol.store.PresenceMember;
+import io.danmaku.protocol.store.PresenceSnapshot;
+import io.danmaku.protocol.store.RefreshRequest;
+import io.danmaku.protocol.store.RoomPresence;
+import io.danmaku.protocol.store.SubscribeRequest;
+import io.danmaku.protocol.store.UnsubscribeRequest;
 import io.danmaku.protocol.store.HistoryPage;
 import io.danmaku.protocol.store.HistoryQuery;
 import io.danmaku.protocol.store.HotStore;
@@ -389,46 +398,160 @@ public abstract class HotStoreContract {
         }
     }
 
-    // ---------------------------------------------------------------- disconnect requests
+    // ---------------------------------------------------------------- control messages
 
     @Test
-    void disconnectRequestsReachEverySubscriberOfEveryClient() {
+    void controlMessagesOfEveryKindReachEverySubscriberOfEveryClient() {
         String user = name("user") + "\n{x} 弹幕:"; // any character in a user id
         String other = name("user");
-        DisconnectRecorder here = new DisconnectRecorder();
-        DisconnectRecorder there = new DisconnectRecorder();
-        try (StoreSubscription a = store.subscribeDisconnects(here);
-             StoreSubscription b = otherClient().subscribeDisconnects(there)) {
+        String room = name("room") + "#" + "alice,bob";
+        ControlRecorder here = new ControlRecorder();
+        ControlRecorder there = new ControlRecorder();
+        try (StoreSubscription a = store.subscribeControl(here);
+             StoreSubscription b = otherClient().subscribeControl(there)) {
             await().atMost(TIMEOUT).until(() -> here.subscribed.get() >= 1 && there.subscribed.get() >= 1);
 
-            get(store.publishDisconnect(DisconnectRequest.user(user)));
-            get(otherClient().publishDisconnect(new DisconnectRequest(other, "client-7")));
+            List<ControlMessage> sent = List.of(DisconnectRequest.user(user),
+                    new DisconnectRequest(other, "client-7", 4501, "bye \"now\""),
+                    new SubscribeRequest(user, null, room),
+                    new UnsubscribeRequest(other, "client-8", room),
+                    new RefreshRequest(user, null, false, 1_900_000_000L),
+                    new RefreshRequest(other, "client-9", true, 0));
+            for (int i = 0; i < sent.size(); i++) {
+                get((i % 2 == 0 ? store : otherClient()).publishControl(sent.get(i)));
+            }
 
-            List<DisconnectRequest> expected = List.of(DisconnectRequest.user(user),
-                    new DisconnectRequest(other, "client-7"));
             await().atMost(TIMEOUT).untilAsserted(() -> {
-                assertThat(here.of(user, other)).containsExactlyElementsOf(expected);
-                assertThat(there.of(user, other)).containsExactlyElementsOf(expected);
+                assertThat(here.of(user, other)).containsExactlyElementsOf(sent);
+                assertThat(there.of(user, other)).containsExactlyElementsOf(sent);
             });
         }
     }
 
     @Test
-    void aClosedDisconnectSubscriptionGetsNothingMore() {
+    void aClosedControlSubscriptionGetsNothingMore() {
         String user = name("user");
-        DisconnectRecorder closed = new DisconnectRecorder();
-        DisconnectRecorder open = new DisconnectRecorder();
-        StoreSubscription first = otherClient().subscribeDisconnects(closed);
-        try (StoreSubscription second = otherClient().subscribeDisconnects(open)) {
+        ControlRecorder closed = new ControlRecorder();
+        ControlRecorder open = new ControlRecorder();
+        StoreSubscription first = otherClient().subscribeControl(closed);
+        try (StoreSubscription second = otherClient().subscribeControl(open)) {
             await().atMost(TIMEOUT).until(() -> closed.subscribed.get() >= 1 && open.subscribed.get() >= 1);
             first.close();
 
-            get(store.publishDisconnect(DisconnectRequest.user(user)));
+            get(store.publishControl(DisconnectRequest.user(user)));
 
-            // Both hear a request at the same moment: once the open one has it, the closed one would have too.
+            // Both hear a message at the same moment: once the open one has it, the closed one would have too.
             await().atMost(TIMEOUT).until(() -> !open.of(user).isEmpty());
             assertThat(closed.of(user)).isEmpty();
         }
+    }
+
+    // ---------------------------------------------------------------- presence, channels, nodes
+
+    @Test
+    void presenceListsTheMembersOfEveryLiveGatewayAndSumsTheirCounts() {
+        String room = name("room");
+        String gw1 = name("gw");
+        String gw2 = name("gw");
+        assertThat(get(store.presence(room))).isEqualTo(PresenceSnapshot.EMPTY);
+        PresenceMember a1 = new PresenceMember("c-1", "alice", "{\"name\":\"Alice\"}");
+        PresenceMember a2 = new PresenceMember("c-2", "alice", null);
+        PresenceMember b = new PresenceMember("c-3", "bob 弹幕\n", null);
+
+        get(store.reportOnline(gw1, Map.of(room, 2), LONG_TTL));
+        get(store.reportOnline(gw2, Map.of(room, 1), LONG_TTL));
+        get(store.reportPresence(gw1, Map.of(room, new RoomPresence(2, 1, List.of(a1, a2))), LONG_TTL));
+        get(store.reportPresence(gw2, Map.of(room, new RoomPresence(1, 1, List.of(b))), LONG_TTL));
+
+        PresenceSnapshot p = get(store.presence(room));
+        assertThat(p.clients()).isEqualTo(3);
+        assertThat(p.users()).isEqualTo(2);
+        assertThat(p.complete()).isTrue();
+        assertThat(p.members()).containsExactlyInAnyOrder(a1, a2, b);
+
+        // a gateway that stops listing (above the cap) keeps its counts in the sums; the list is incomplete
+        get(store.reportOnline(gw2, Map.of(room, 5), LONG_TTL));
+        get(store.reportPresence(gw2, Map.of(room, new RoomPresence(5, 4, null)), LONG_TTL));
+        p = get(store.presence(room));
+        assertThat(p.clients()).isEqualTo(7);
+        assertThat(p.users()).isEqualTo(5);
+        assertThat(p.complete()).isFalse();
+        assertThat(p.members()).containsExactlyInAnyOrder(a1, a2);
+
+        // a gateway whose online count is gone no longer counts, whatever its presence entry says
+        get(store.reportOnline(gw2, Map.of(room, 0), LONG_TTL));
+        p = get(store.presence(room));
+        assertThat(p.clients()).isEqualTo(2);
+        assertThat(p.complete()).isTrue();
+        assertThat(p.members()).containsExactlyInAnyOrder(a1, a2);
+
+        // zero clients removes the entry: the live gateway is then counted but not listed
+        get(store.reportPresence(gw1, Map.of(room, RoomPresence.EMPTY), LONG_TTL));
+        p = get(store.presence(room));
+        assertThat(p.clients()).isEqualTo(2);
+        assertThat(p.users()).isEqualTo(2);
+        assertThat(p.complete()).isFalse();
+        assertThat(p.members()).isEmpty();
+    }
+
+    @Test
+    void anExpiredPresenceEntryIsNotListed() {
+        String room = name("room");
+        String gw = name("gw");
+        get(store.reportOnline(gw, Map.of(room, 1), LONG_TTL));
+        get(store.reportPresence(gw, Map.of(room, new RoomPresence(1, 1, List.of(new PresenceMember("c", "u", null)))),
+                SHORT_TTL));
+
+        await().atMost(TIMEOUT).until(() -> !get(store.presence(room)).complete());
+        assertThat(get(store.presence(room)).members()).isEmpty();
+    }
+
+    @Test
+    void channelsListsLiveRoomsMatchingThePatternUpToTheLimitPlusOne() {
+        String prefix = name("ch").replace("-", "_");
+        String a = prefix + ":a";
+        String b = prefix + ":b#alice";
+        String c = prefix + "-c";
+        get(store.reportOnline(name("gw"), Map.of(a, 2, b, 1, c, 4), LONG_TTL));
+        get(store.reportOnline(name("gw"), Map.of(a, 3), LONG_TTL));
+
+        assertThat(get(store.channels(new RoomPattern(prefix + ":*"), 10))).isEqualTo(Map.of(a, 5L, b, 1L));
+        assertThat(get(store.channels(new RoomPattern(prefix + "*"), 10))).isEqualTo(Map.of(a, 5L, b, 1L, c, 4L));
+        assertThat(get(store.channels(new RoomPattern("*#alice"), 1000))).containsEntry(b, 1L);
+        assertThat(get(store.channels(new RoomPattern(prefix + "*"), 1))).hasSize(2);
+        assertThat(get(store.channels(new RoomPattern(prefix + "x*"), 10))).isEmpty();
+    }
+
+    @Test
+    void removeHistoryDropsTheRecordsAndKeepsThePosition() {
+        String room = name("room");
+        append(room, EPOCH, 1, 2, 3);
+
+        get(store.removeHistory(room));
+        HistoryPage page = get(store.history(HistoryQuery.after(room, 0, 10)));
+        assertThat(page.records()).isEmpty();
+        assertThat(page.epoch()).isEqualTo(EPOCH);
+        assertThat(page.topOffset()).isEqualTo(3);
+        assertThat(page.covers(3, EPOCH)).isTrue();
+        assertThat(page.covers(2, EPOCH)).isFalse();
+
+        append(room, EPOCH, 2, 3, 4); // a replay of removed records stays a no-op
+        assertThat(offsets(get(store.history(HistoryQuery.after(room, 0, 10))))).containsExactly(4L);
+        get(store.removeHistory(name("room"))); // a room without history: nothing to do
+    }
+
+    @Test
+    void nodesAreListedUntilTheirReportExpires() {
+        NodeInfo gw = new NodeInfo(name("node"), "gateway", "0.1.0", 1_700_000_000_000L, 10, 7, 3);
+        NodeInfo logic = new NodeInfo(name("node"), "logic", "0.1.0", 1_700_000_000_001L, 0, 0, 0);
+        get(store.reportNode(gw, LONG_TTL));
+        get(otherClient().reportNode(logic, SHORT_TTL));
+
+        assertThat(get(store.nodes())).contains(gw);
+        await().atMost(TIMEOUT).until(() -> !get(store.nodes()).contains(logic));
+        NodeInfo again = new NodeInfo(gw.id(), "gateway", "0.1.0", gw.startedAtMillis(), 11, 8, 4);
+        get(store.reportNode(again, LONG_TTL));
+        assertThat(get(store.nodes())).contains(again).doesNotContain(gw);
     }
 
     // ---------------------------------------------------------------- rate limits
@@ -612,14 +735,14 @@ public abstract class HotStoreContract {
         }
     }
 
-    /** Records the disconnect requests a subscription delivers; called on store threads. */
-    public static final class DisconnectRecorder implements DisconnectListener {
+    /** Records the control messages a subscription delivers; called on store threads. */
+    public static final class ControlRecorder implements ControlListener {
         public final AtomicInteger subscribed = new AtomicInteger();
-        private final List<DisconnectRequest> requests = new CopyOnWriteArrayList<>();
+        private final List<ControlMessage> requests = new CopyOnWriteArrayList<>();
 
         @Override
-        public void disconnect(DisconnectRequest request) {
-            requests.add(request);
+        public void control(ControlMessage message) {
+            requests.add(message);
         }
 
         @Override
@@ -627,8 +750,8 @@ public abstract class HotStoreContract {
             subscribed.incrementAndGet();
         }
 
-        /** The requests for these users, in order of delivery. */
-        public List<DisconnectRequest> of(String... users) {
+        /** The messages for these users, in order of delivery. */
+        public List<ControlMessage> of(String... users) {
             List<String> wanted = List.of(users);
             return requests.stream().filter(r -> wanted.contains(r.userId())).toList();
         }

@@ -73,6 +73,7 @@ public final class DanmakuKeys {
     public static final String TOKEN_AUDIENCE = "token.audience";
     public static final String TOKEN_ISSUER = "token.issuer";
     public static final String ALLOW_ANONYMOUS = "allow.anonymous";
+    public static final String PRESENCE_MAX_MEMBERS = "presence.max-members";
     public static final String DEMO_TOKENS = "demo.tokens";
     public static final String API_KEY = "api.key";
 
@@ -209,7 +210,8 @@ public final class DanmakuKeys {
                     "Time allowed between opening the WebSocket and the connect (or auth) command.")
             .define(GATEWAY_ONLINE_REPORT_INTERVAL, DURATION, Duration.ofSeconds(2),
                     between(Duration.ofMillis(100), Duration.ofMinutes(1)),
-                    "How often the gateway publishes its per-room online counts.")
+                    "How often the gateway publishes its per-room online counts (and, when they changed, its "
+                    + "presence); every node reports itself to the hot store (the server API's info) at this interval.")
             .define(GATEWAY_DRAIN_WINDOW, DURATION, Duration.ofSeconds(10),
                     between(Duration.ZERO, Duration.ofMinutes(5)),
                     "On shutdown, connections are closed spread over this window so clients reconnect gradually.")
@@ -298,6 +300,11 @@ public final class DanmakuKeys {
                     "Whether connections without a token may join rooms read-only.")
             .define(DEMO_TOKENS, BOOLEAN, false,
                     "Serve /demo/token, which signs a token for any user name. Development only.")
+            .define(PRESENCE_MAX_MEMBERS, INT, 1000, between(0, 100_000),
+                    "Rooms with at most this many connections have a member list (the server API's presence); a "
+                    + "gateway lists its members of such rooms in the hot store, and presence answers error 108 for "
+                    + "bigger rooms (presence_stats counts any room). Read by gateways and logic: set it the same on "
+                    + "both. 0 = no member lists.")
             .define(API_KEY, PASSWORD, null, nonEmpty(),
                     "Key backends send to the server HTTP API; unset = the API is disabled.")
 

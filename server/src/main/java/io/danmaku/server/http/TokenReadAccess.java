@@ -20,7 +20,8 @@ import java.util.Locale;
  * claim; no credentials read only while anonymous access is on. Credentials that are present but wrong are
  * refused even when anonymous reading is on, so a client learns its token is bad. A private room
  * ({@code gateway.private-rooms}) is read only with the API key or a connection token whose {@code rooms} claim
- * lists it: a request carries no subscription, and a token without the claim (any room) does not reach it.
+ * lists it: a request carries no subscription, and a token without the claim (any room) does not reach it. A
+ * user-limited room ({@code name#alice,bob}) is read only with the API key or a token of one of its users.
  * Thread-safe.
  */
 public final class TokenReadAccess implements RoomReadAccess {
@@ -80,6 +81,10 @@ public final class TokenReadAccess implements RoomReadAccess {
             if (!identity.mayJoin(room)) {
                 return Verdict.forbidden("permission denied: the token does not allow room " + room);
             }
+            if (!io.danmaku.protocol.RoomId.admits(room, identity.anonymous() ? null : identity.user().id())) {
+                return Verdict.forbidden("permission denied: room " + room + " is limited to the users listed after"
+                        + " its '#'");
+            }
             return privateRoom && !identity.lists(room)
                     ? Verdict.forbidden("permission denied: room " + room + " is private (expected: the API key, "
                             + "or a token whose rooms claim lists it)")
@@ -88,6 +93,10 @@ public final class TokenReadAccess implements RoomReadAccess {
         if (privateRoom) {
             return Verdict.unauthorized("unauthorized: room " + room + " is private (expected: the API key, or "
                     + "Authorization: Bearer <connection token> whose rooms claim lists it)");
+        }
+        if (io.danmaku.protocol.RoomId.limitedTo(room) != null) {
+            return Verdict.unauthorized("unauthorized: room " + room + " is limited to the users listed after its '#'"
+                    + " (expected: the API key, or Authorization: Bearer <connection token> of one of them)");
         }
         return allowAnonymous ? Verdict.ALLOWED
                 : Verdict.unauthorized("unauthorized: anonymous reading is off (expected: " + CREDENTIALS + ")");

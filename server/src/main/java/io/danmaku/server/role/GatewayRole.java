@@ -29,6 +29,7 @@ public final class GatewayRole implements Role {
     private GrpcPostClient logic;
     private GatewayServer gateway;
     private Duration drainWindow = Duration.ZERO;
+    private NodeReporter nodeReporter;
 
     @Override
     public void prepare(Config config) {
@@ -57,19 +58,23 @@ public final class GatewayRole implements Role {
                 tokens.verifier(), config.getBoolean(DanmakuKeys.ALLOW_ANONYMOUS), null, tokens.demoIssuer(), registry);
         gateway = server;
         Listening.bind(DanmakuKeys.GATEWAY_PORT, gatewayConfig.host(), gatewayConfig.port(), server::start);
+        nodeReporter = NodeReporter.start(store, TierConfigs.nodeId(config), "gateway",
+                gatewayConfig.onlineReportInterval(), () -> new NodeReporter.Stats(server.connectionCount(),
+                        server.users().userCount(), server.rooms().localCounts().size()));
     }
 
     public int gatewayPort() {
         return gateway.port();
     }
 
-    /** True once this gateway's subscription to the server API's disconnect requests is established. */
+    /** True once this gateway's subscription to the server API's control messages (disconnect, subscribe…) is established. */
     public boolean hearsDisconnects() {
         return gateway != null && gateway.users().listening();
     }
 
     @Override
     public void close() {
+        Closing.quietly(nodeReporter);
         if (gateway != null) {
             gateway.drain(drainWindow);
             gateway.close();

@@ -29,6 +29,7 @@ public final class LogicRole implements Role {
     private GrpcPostServer grpc;
     private LogicService logic;
     private ApiHttpServer http;
+    private NodeReporter nodeReporter;
 
     @Override
     public void prepare(Config config) {
@@ -54,7 +55,10 @@ public final class LogicRole implements Role {
         Listening.bind(DanmakuKeys.LOGIC_GRPC_PORT, rpc.host(), rpc.port(), server::start);
         http = ApiHttpServer.start("server API", DanmakuKeys.LOGIC_HTTP_PORT,
                 config.getString(DanmakuKeys.LOGIC_HTTP_HOST).orElseThrow(), config.getInt(DanmakuKeys.LOGIC_HTTP_PORT),
-                OpenApiDocument.serving(OpenApiDocument.SERVER_API, new ServerApi(logicConfig, logic, registry)));
+                OpenApiDocument.serving(OpenApiDocument.SERVER_API, new ServerApi(logicConfig, logic, registry,
+                        config.getInt(DanmakuKeys.PRESENCE_MAX_MEMBERS))));
+        nodeReporter = NodeReporter.start(store, TierConfigs.nodeId(config), "logic",
+                config.getDuration(DanmakuKeys.GATEWAY_ONLINE_REPORT_INTERVAL), () -> NodeReporter.Stats.NONE);
     }
 
     public int httpPort() {
@@ -63,6 +67,6 @@ public final class LogicRole implements Role {
 
     @Override
     public void close() {
-        Closing.quietly(http, grpc, logic, bus, store);
+        Closing.quietly(nodeReporter, http, grpc, logic, bus, store);
     }
 }

@@ -47,6 +47,7 @@ public final class StandaloneRole implements Role {
     private GatewayServer gateway;
     private LogicService logic;
     private Duration drainWindow = Duration.ZERO;
+    private NodeReporter nodeReporter;
 
     @Override
     public void prepare(Config config) {
@@ -76,11 +77,14 @@ public final class StandaloneRole implements Role {
                 config.getBoolean(DanmakuKeys.ALLOW_ANONYMOUS), gatewayConfig.privateRooms());
         HttpApi api = OpenApiDocument.serving(path -> true, new RoutingApi(HistoryApi.PATH_PREFIX, new HistoryApi(store,
                 storage.archiveReader().orElse(null), clock, readers, registry),
-                new ServerApi(logicConfig, logic, registry)));
+                new ServerApi(logicConfig, logic, registry, config.getInt(DanmakuKeys.PRESENCE_MAX_MEMBERS))));
         GatewayServer server = new GatewayServer(gatewayConfig, nodeId, bus, store, logic,
                 tokens.verifier(), config.getBoolean(DanmakuKeys.ALLOW_ANONYMOUS), api, tokens.demoIssuer(), registry);
         gateway = server;
         Listening.bind(DanmakuKeys.GATEWAY_PORT, gatewayConfig.host(), gatewayConfig.port(), server::start);
+        nodeReporter = NodeReporter.start(store, nodeId, "standalone", gatewayConfig.onlineReportInterval(),
+                () -> new NodeReporter.Stats(server.connectionCount(), server.users().userCount(),
+                        server.rooms().localCounts().size()));
         log.info("standalone {} ready: WebSocket, demo page and server API on port {}", nodeId, gateway.port());
     }
 
@@ -91,6 +95,7 @@ public final class StandaloneRole implements Role {
 
     @Override
     public void close() {
+        Closing.quietly(nodeReporter);
         if (gateway != null) {
             gateway.drain(drainWindow);
             gateway.close();

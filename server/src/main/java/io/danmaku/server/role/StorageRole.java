@@ -30,6 +30,7 @@ public final class StorageRole implements Role {
     private TokenReadAccess readers;
     private MessageBus bus;
     private HotStore store;
+    private NodeReporter nodeReporter;
     private StorageService storage;
     private ApiHttpServer http;
 
@@ -59,6 +60,8 @@ public final class StorageRole implements Role {
         http = ApiHttpServer.start("history API", DanmakuKeys.STORAGE_HTTP_PORT,
                 config.getString(DanmakuKeys.STORAGE_HTTP_HOST).orElseThrow(), config.getInt(DanmakuKeys.STORAGE_HTTP_PORT),
                 OpenApiDocument.serving(OpenApiDocument.HISTORY_API, api));
+        nodeReporter = NodeReporter.start(store, TierConfigs.nodeId(config), "storage",
+                config.getDuration(DanmakuKeys.GATEWAY_ONLINE_REPORT_INTERVAL), () -> NodeReporter.Stats.NONE);
     }
 
     public int httpPort() {
@@ -67,6 +70,6 @@ public final class StorageRole implements Role {
 
     @Override
     public void close() {
-        Closing.quietly(http, storage, bus, store, tokens);
+        Closing.quietly(nodeReporter, http, storage, bus, store, tokens);
     }
 }

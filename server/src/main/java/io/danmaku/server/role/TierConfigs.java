@@ -59,6 +59,7 @@ final class TierConfigs {
                 .tls(gatewayTls(c))
                 .closeOnTokenExpiry("close".equals(c.getString(DanmakuKeys.GATEWAY_TOKEN_EXPIRY).orElseThrow()))
                 .privateRooms(privateRooms(c))
+                .presenceMaxMembers(c.getInt(DanmakuKeys.PRESENCE_MAX_MEMBERS))
                 .build());
     }
 

@@ -49,6 +49,28 @@ final class ApiPoster {
         return call("disconnect", Json.MAPPER.createObjectNode().put("user", user));
     }
 
+    /** Any method's whole answer: the HTTP status and the JSON body. */
+    record Raw(int status, JsonNode body) {
+    }
+
+    /** {@code POST /api/<method>} with {@code json}; the whole answer. */
+    Raw post(String method, String json) {
+        HttpRequest request = HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + "/api/" + method))
+                .timeout(REQUEST_TIMEOUT)
+                .header("X-API-Key", ClusterStack.API_KEY)
+                .POST(HttpRequest.BodyPublishers.ofString(json))
+                .build();
+        try {
+            HttpResponse<String> response = http.send(request, HttpResponse.BodyHandlers.ofString());
+            return new Raw(response.statusCode(), Json.MAPPER.readTree(response.body()));
+        } catch (IOException e) {
+            throw new UncheckedIOException("POST /api/" + method + " to 127.0.0.1:" + port, e);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException("interrupted", e);
+        }
+    }
+
     private Result call(String method, ObjectNode body) {
         HttpRequest request = HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + "/api/" + method))
                 .timeout(REQUEST_TIMEOUT)

@@ -60,6 +60,7 @@ class DanmakuKeysTest {
         expected.put("token.issuer", "<unset>");
         expected.put("allow.anonymous", "true");
         expected.put("demo.tokens", "false");
+        expected.put("presence.max-members", "1000");
         expected.put("api.key", "<unset>");
         expected.put("logic.text.max-code-points", "100");
         expected.put("logic.rate.user.burst", "5");

@@ -48,4 +48,17 @@ class TokenReadAccessTest {
         assertThat(access.check(bearer(TestTokens.hs256(SECRET, "u1", "U")), "lobby").allowed()).isTrue();
         assertThat(access.check(bearer(listing), "private.b").status()).isEqualTo(403);
     }
+
+    @Test
+    void aUserLimitedRoomIsReadWithTheApiKeyOrATokenOfOneOfItsUsers() {
+        assertThat(access.check(request(Map.of("x-api-key", API_KEY)), "notes#alice").allowed()).isTrue();
+        assertThat(access.check(bearer(TestTokens.hs256(SECRET, "alice", "A")), "notes#alice").allowed()).isTrue();
+        assertThat(access.check(bearer(TestTokens.hs256(SECRET, "bob", "B")), "dm#alice,bob").allowed()).isTrue();
+
+        Verdict other = access.check(bearer(TestTokens.hs256(SECRET, "bob", "B")), "notes#alice");
+        assertThat(other.status()).isEqualTo(403);
+        assertThat(other.message()).contains("notes#alice is limited to the users listed after its '#'");
+        Verdict anonymous = access.check(request(Map.of()), "notes#alice");
+        assertThat(anonymous.status()).as("anonymous reading is on, but not for a user's room").isEqualTo(401);
+    }
 }

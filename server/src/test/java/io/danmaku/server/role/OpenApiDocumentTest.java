@@ -83,7 +83,9 @@ class OpenApiDocumentTest {
         assertThat(result.getMessages()).isEmpty();
         assertThat(result.getOpenAPI().getOpenapi()).isEqualTo("3.1.0");
         assertThat(result.getOpenAPI().getPaths()).containsKeys("/api/publish", "/api/broadcast", "/api/ban",
-                "/api/unban", "/api/mute", "/api/unmute", "/api/rooms/{room}/history", OpenApiDocument.PATH);
+                "/api/unban", "/api/mute", "/api/unmute", "/api/disconnect", "/api/subscribe", "/api/unsubscribe",
+                "/api/refresh", "/api/presence", "/api/presence_stats", "/api/history", "/api/history_remove",
+                "/api/channels", "/api/info", "/api/batch", "/api/rooms/{room}/history", OpenApiDocument.PATH);
     }
 
     @Test
@@ -147,8 +149,8 @@ class OpenApiDocumentTest {
         codes.forEach(c -> described.add(c.intValue()));
 
         assertThat(described).containsExactlyInAnyOrder(ServerApi.CODE_INTERNAL, ServerApi.CODE_UNAUTHORIZED,
-                ServerApi.CODE_PERMISSION_DENIED, ServerApi.CODE_METHOD_NOT_FOUND, ServerApi.CODE_BAD_REQUEST,
-                ServerApi.CODE_NOT_AVAILABLE);
+                ServerApi.CODE_PERMISSION_DENIED, ServerApi.CODE_METHOD_NOT_FOUND, ServerApi.CODE_LIMIT_EXCEEDED,
+                ServerApi.CODE_BAD_REQUEST, ServerApi.CODE_NOT_AVAILABLE, ServerApi.CODE_UNRECOVERABLE_POSITION);
         assertThat(Set.of(HistoryApi.CODE_INTERNAL, HistoryApi.CODE_METHOD_NOT_FOUND, HistoryApi.CODE_BAD_REQUEST,
                 HistoryApi.CODE_NOT_AVAILABLE)).isSubsetOf(described);
     }

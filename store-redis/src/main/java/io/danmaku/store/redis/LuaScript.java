@@ -25,6 +25,11 @@ final class LuaScript {
     static final LuaScript READ_HISTORY = load("read-history.lua");
     static final LuaScript REPORT_ONLINE = load("report-online.lua");
     static final LuaScript ONLINE = load("online.lua");
+    static final LuaScript REPORT_PRESENCE = load("report-presence.lua");
+    static final LuaScript PRESENCE = load("presence.lua");
+    static final LuaScript REMOVE_HISTORY = load("remove-history.lua");
+    static final LuaScript REPORT_NODE = load("report-node.lua");
+    static final LuaScript NODES = load("nodes.lua");
     static final LuaScript MUTE = load("mute.lua");
     static final LuaScript MUTED = load("muted.lua");
     static final LuaScript MUTED_USERS = load("muted-users.lua");

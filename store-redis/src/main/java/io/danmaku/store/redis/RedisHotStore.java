@@ -4,8 +4,20 @@ import static java.util.Objects.requireNonNull;
 
 import io.danmaku.protocol.DanmakuException;
 import io.danmaku.protocol.RoomRecord;
-import io.danmaku.protocol.store.DisconnectListener;
-import io.danmaku.protocol.store.DisconnectRequest;
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.danmaku.protocol.RoomPattern;
+import io.danmaku.protocol.json.Json;
+import io.danmaku.protocol.store.ControlListener;
+import io.danmaku.protocol.store.ControlMessage;
+import io.danmaku.protocol.store.NodeInfo;
+import io.danmaku.protocol.store.PresenceMember;
+import io.danmaku.protocol.store.PresenceSnapshot;
+import io.danmaku.protocol.store.RoomPresence;
+import io.lettuce.core.KeyScanCursor;
+import io.lettuce.core.ScanArgs;
+import io.lettuce.core.ScanCursor;
 import io.danmaku.protocol.store.HistoryPage;
 import io.danmaku.protocol.store.HistoryQuery;
 import io.danmaku.protocol.store.HotStore;
@@ -77,7 +89,11 @@ import org.slf4j.LoggerFactory;
  *   <li>Ban and mute lookups of a batch: all commands in flight together (one round trip per node).</li>
  *   <li>Ban and mute changes: published on {@link RedisKeys#RESTRICTIONS_CHANNEL} after the write; subscribers
  *       share one pub/sub connection per store ({@link StoreFeed}).</li>
- *   <li>Disconnect requests: published on {@link RedisKeys#DISCONNECTS_CHANNEL}, heard on the same connection.</li>
+ *   <li>Control messages (disconnect, subscribe, unsubscribe, refresh a user's connections): published on
+ *       {@link RedisKeys#CONTROL_CHANNEL}, heard on the same connection.</li>
+ *   <li>Presence: a hash per room, gateway → its members, next to the online hash (same slot): one script reads
+ *       both, so only gateways with a live online count are listed. Channels: {@code SCAN} of the online keys
+ *       (every master of a cluster), then their sums. Node reports: one hash {@code dm:nodes}.</li>
  * </ul>
  *
  * <p>The cluster client refreshes its topology periodically and on adaptive triggers, and every command
@@ -103,7 +119,8 @@ public final class RedisHotStore implements HotStore {
     /** What the meters are tagged with: one per operation. */
     enum Op {
         APPEND_HISTORY, HISTORY, REPORT_ONLINE, ONLINE, BAN, UNBAN, MUTE, UNMUTE, RESTRICTION, RESTRICTIONS,
-        PUBLISH_RESTRICTION, PUBLISH_DISCONNECT, SUBSCRIBE, ACQUIRE, LEASE, MARK_ONCE, UNMARK,
+        PUBLISH_RESTRICTION, PUBLISH_CONTROL, SUBSCRIBE, REPORT_PRESENCE, PRESENCE, CHANNELS, REMOVE_HISTORY,
+        REPORT_NODE, NODES, ACQUIRE, LEASE, MARK_ONCE, UNMARK,
         CLAIM_ONCE, COMPLETE_ONCE, RELEASE_ONCE;
 
         final String tag = name().toLowerCase(Locale.ROOT);
@@ -458,22 +475,221 @@ public final class RedisHotStore implements HotStore {
         return feed.subscribe(listener);
     }
 
-    /** {@code PUBLISH} on {@link RedisKeys#DISCONNECTS_CHANNEL}; fails when Redis does not take it. */
+    /** {@code PUBLISH} on {@link RedisKeys#CONTROL_CHANNEL}; fails when Redis does not take it. */
     @Override
-    public CompletableFuture<Void> publishDisconnect(DisconnectRequest request) {
-        return call(Op.PUBLISH_DISCONNECT, () -> commands.publish(RedisKeys.DISCONNECTS_CHANNEL,
-                StoreFeed.encodeDisconnect(requireNonNull(request, "request"))).thenApply(n -> null));
+    public CompletableFuture<Void> publishControl(ControlMessage message) {
+        return call(Op.PUBLISH_CONTROL, () -> commands.publish(RedisKeys.CONTROL_CHANNEL,
+                StoreFeed.encodeControl(requireNonNull(message, "message"))).thenApply(n -> null));
     }
 
     /**
-     * Subscribes to {@link RedisKeys#DISCONNECTS_CHANNEL} on the store's pub/sub connection ({@link StoreFeed});
+     * Subscribes to {@link RedisKeys#CONTROL_CHANNEL} on the store's pub/sub connection ({@link StoreFeed});
      * listeners are called on Lettuce's I/O thread.
      *
      * @throws IllegalStateException when the store is closed
      */
     @Override
-    public StoreSubscription subscribeDisconnects(DisconnectListener listener) {
-        return feed.subscribeDisconnects(listener);
+    public StoreSubscription subscribeControl(ControlListener listener) {
+        return feed.subscribeControl(listener);
+    }
+
+    // ------------------------------------------------------------------------------------------ presence
+
+    @Override
+    public CompletableFuture<Void> reportPresence(String gatewayId, Map<String, RoomPresence> rooms, Duration ttl) {
+        return call(Op.REPORT_PRESENCE, () -> {
+            requireNonNull(gatewayId, "gatewayId");
+            requireNonNull(rooms, "rooms");
+            byte[] ttlMillis = ascii(millis(ttl, "ttl"));
+            byte[] gateway = gatewayId.getBytes(StandardCharsets.UTF_8);
+            List<CompletableFuture<Object>> each = new ArrayList<>(rooms.size());
+            List<String> keys = new ArrayList<>(rooms.size());
+            for (Map.Entry<String, RoomPresence> e : rooms.entrySet()) {
+                requireNonNull(e.getKey(), "rooms room");
+                requireNonNull(e.getValue(), "rooms value");
+                keys.add(RedisKeys.presence(e.getKey()));
+            }
+            int i = 0;
+            for (RoomPresence p : rooms.values()) {
+                each.add(LuaScript.REPORT_PRESENCE.run(commands, ScriptOutputType.INTEGER,
+                        new String[] {keys.get(i++)}, gateway, ascii(p.clients()), ascii(p.users()),
+                        encodeMembers(p.members()), ttlMillis));
+            }
+            return CompletableFuture.allOf(each.toArray(CompletableFuture[]::new));
+        });
+    }
+
+    @Override
+    public CompletableFuture<PresenceSnapshot> presence(String room) {
+        return call(Op.PRESENCE, () -> {
+            requireNonNull(room, "room");
+            String[] keys = {RedisKeys.online(room), RedisKeys.presence(room)};
+            return LuaScript.PRESENCE.<List<Object>>run(commands, ScriptOutputType.MULTI, keys)
+                    .thenApply(RedisHotStore::presenceSnapshot);
+        });
+    }
+
+    private static PresenceSnapshot presenceSnapshot(List<Object> reply) {
+        if (reply == null || reply.isEmpty()) {
+            return PresenceSnapshot.EMPTY;
+        }
+        long clients = 0;
+        long users = 0;
+        boolean complete = true;
+        List<PresenceMember> members = new ArrayList<>();
+        for (int i = 0; i + 3 < reply.size(); i += 4) {
+            long count = number(reply.get(i + 1));
+            String u = utf8(reply.get(i + 2));
+            String m = utf8(reply.get(i + 3));
+            clients += count;
+            if (u.isEmpty()) {
+                users += count;
+                complete = false;
+                continue;
+            }
+            users += Long.parseLong(u);
+            if (m.equals("-")) {
+                complete = false;
+            } else {
+                members.addAll(decodeMembers(m));
+            }
+        }
+        return new PresenceSnapshot(clients, users, members, complete);
+    }
+
+    /** {@code [[client, user, connInfo or null], …]}, or {@code -} when not listed. */
+    private static byte[] encodeMembers(List<PresenceMember> members) {
+        if (members == null) {
+            return ascii("-");
+        }
+        ArrayNode array = Json.MAPPER.createArrayNode();
+        for (PresenceMember m : members) {
+            ArrayNode one = array.addArray().add(m.clientId()).add(m.userId());
+            if (m.connInfo() == null) {
+                one.addNull();
+            } else {
+                one.add(m.connInfo());
+            }
+        }
+        try {
+            return Json.MAPPER.writeValueAsBytes(array);
+        } catch (java.io.IOException e) {
+            throw new IllegalStateException("cannot encode presence members", e);
+        }
+    }
+
+    private static List<PresenceMember> decodeMembers(String json) {
+        try {
+            JsonNode array = Json.MAPPER.readTree(json);
+            List<PresenceMember> members = new ArrayList<>(array.size());
+            for (JsonNode one : array) {
+                members.add(new PresenceMember(one.get(0).asText(), one.get(1).asText(),
+                        one.get(2).isNull() ? null : one.get(2).asText()));
+            }
+            return members;
+        } catch (java.io.IOException | RuntimeException e) {
+            throw new DanmakuException("redis presence: unreadable members entry", e, false);
+        }
+    }
+
+    /**
+     * {@code SCAN} for the online keys the pattern matches ({@link RedisKeys#onlineGlob}; on every master of a
+     * cluster), until more than {@code limit} rooms are found or the scan ends, then one {@code online} script per
+     * room, all in flight together.
+     */
+    @Override
+    public CompletableFuture<Map<String, Long>> channels(RoomPattern pattern, int limit) {
+        return call(Op.CHANNELS, () -> {
+            requireNonNull(pattern, "pattern");
+            if (limit < 0) {
+                throw new IllegalArgumentException("limit: " + limit + " (expected: >= 0)");
+            }
+            ScanArgs args = ScanArgs.Builder.matches(RedisKeys.onlineGlob(pattern)).limit(1000);
+            java.util.LinkedHashSet<String> rooms = new java.util.LinkedHashSet<>();
+            return scanRooms(ScanCursor.INITIAL, args, pattern, rooms, limit + 1).thenCompose(done -> {
+                Map<String, CompletableFuture<Long>> sums = new LinkedHashMap<>();
+                for (String room : rooms) {
+                    sums.put(room, LuaScript.ONLINE.<Long>run(commands, ScriptOutputType.INTEGER,
+                            new String[] {RedisKeys.online(room)}));
+                }
+                return CompletableFuture.allOf(sums.values().toArray(CompletableFuture[]::new)).thenApply(v -> {
+                    Map<String, Long> found = new java.util.HashMap<>();
+                    sums.forEach((room, sum) -> {
+                        if (sum.join() > 0) {
+                            found.put(room, sum.join());
+                        }
+                    });
+                    return found;
+                });
+            });
+        });
+    }
+
+    private CompletableFuture<Void> scanRooms(ScanCursor cursor, ScanArgs args, RoomPattern pattern,
+                                              java.util.Set<String> rooms, int wanted) {
+        return commands.scan(cursor, args).toCompletableFuture().thenCompose((KeyScanCursor<String> page) -> {
+            for (String key : page.getKeys()) {
+                String room = RedisKeys.roomOfOnlineKey(key);
+                if (room != null && pattern.matches(room) && rooms.size() < wanted) {
+                    rooms.add(room);
+                }
+            }
+            if (page.isFinished() || rooms.size() >= wanted) {
+                return CompletableFuture.completedFuture(null);
+            }
+            return scanRooms(page, args, pattern, rooms, wanted);
+        });
+    }
+
+    @Override
+    public CompletableFuture<Void> removeHistory(String room) {
+        return call(Op.REMOVE_HISTORY, () -> {
+            requireNonNull(room, "room");
+            String[] keys = {RedisKeys.history(room), RedisKeys.historyMeta(room)};
+            return LuaScript.REMOVE_HISTORY.run(commands, ScriptOutputType.INTEGER, keys).thenApply(n -> null);
+        });
+    }
+
+    // ------------------------------------------------------------------------------------------ nodes
+
+    @Override
+    public CompletableFuture<Void> reportNode(NodeInfo node, Duration ttl) {
+        return call(Op.REPORT_NODE, () -> {
+            requireNonNull(node, "node");
+            byte[] ttlMillis = ascii(millis(ttl, "ttl"));
+            ObjectNode o = Json.MAPPER.createObjectNode()
+                    .put("id", node.id()).put("role", node.role()).put("version", node.version())
+                    .put("started", node.startedAtMillis()).put("clients", node.clients())
+                    .put("users", node.users()).put("rooms", node.rooms());
+            byte[] json;
+            try {
+                json = Json.MAPPER.writeValueAsBytes(o);
+            } catch (java.io.IOException e) {
+                throw new IllegalStateException("cannot encode a node report", e);
+            }
+            return LuaScript.REPORT_NODE.run(commands, ScriptOutputType.INTEGER, new String[] {RedisKeys.NODES},
+                    node.id().getBytes(StandardCharsets.UTF_8), json, ttlMillis).thenApply(n -> null);
+        });
+    }
+
+    @Override
+    public CompletableFuture<List<NodeInfo>> nodes() {
+        return call(Op.NODES, () -> LuaScript.NODES.<List<Object>>run(commands, ScriptOutputType.MULTI,
+                new String[] {RedisKeys.NODES}).thenApply(reply -> {
+                    List<NodeInfo> nodes = new ArrayList<>();
+                    for (Object r : reply) {
+                        try {
+                            JsonNode o = Json.MAPPER.readTree(utf8(r));
+                            nodes.add(new NodeInfo(o.path("id").asText(), o.path("role").asText(),
+                                    o.path("version").asText(), o.path("started").asLong(),
+                                    o.path("clients").asLong(), o.path("users").asLong(), o.path("rooms").asLong()));
+                        } catch (java.io.IOException | RuntimeException e) {
+                            log.warn("unreadable node report in {} skipped: {}", RedisKeys.NODES, e.toString());
+                        }
+                    }
+                    nodes.sort(java.util.Comparator.comparing(NodeInfo::id));
+                    return nodes;
+                }));
     }
 
     /**

@@ -14,6 +14,10 @@ import io.danmaku.protocol.RoomId;
  *   <li>{@code dm:{<room>}:meta} — hash: {@code epoch}, {@code top} (newest offset), {@code floor} (newest
  *       trimmed offset, 0 while none was trimmed).</li>
  *   <li>{@code dm:{<room>}:online} — hash: gateway id → {@code <count>:<expiresAtMillis>}.</li>
+ *   <li>{@code dm:{<room>}:presence} — hash: gateway id → {@code <expiresAtMillis>|<users>|<members>}, the
+ *       members a JSON array of {@code [client, user, connInfo]} or {@code -} when the gateway does not list them
+ *       (more than the presence cap).</li>
+ *   <li>{@code dm:nodes} — hash: node id → {@code <expiresAtMillis>|<report JSON>} (server API {@code info}).</li>
  *   <li>{@code dm:{<room>}:mutes} — hash: user id → {@code <expiresAtMillis>}.</li>
  *   <li>{@code dm:ban:{<user>}} — string with a TTL: the user is banned while it exists.</li>
  *   <li>{@code dm:rl:{<bucket>}} — string with a TTL: a rate-limit bucket's theoretical arrival time (GCRA,
@@ -24,7 +28,7 @@ import io.danmaku.protocol.RoomId;
  * </ul>
  *
  * <p>Two pub/sub channels: {@link #RESTRICTIONS_CHANNEL} ({@code dm:restrictions}) carries ban and mute changes,
- * {@link #DISCONNECTS_CHANNEL} ({@code dm:disconnects}) requests to close a user's connections.
+ * {@link #CONTROL_CHANNEL} ({@code dm:control}) the server API's requests about a user's connections.
  *
  * <p>Room ids are valid {@link RoomId}s, so they never contain braces; user ids and bucket or mark names may
  * contain anything (a brace only moves their single key to another slot).
@@ -37,11 +41,12 @@ public final class RedisKeys {
      */
     public static final String RESTRICTIONS_CHANNEL = PREFIX + "restrictions";
     /**
-     * Pub/sub channel (not a key) on which the server API's disconnect requests reach every gateway:
-     * {@code <clientId>\n<userId>} in UTF-8, the client id empty for every connection of the user
-     * ({@link StoreFeed}).
+     * Pub/sub channel (not a key) on which the server API's requests about a user's connections (disconnect,
+     * subscribe, unsubscribe, refresh) reach every gateway: a JSON object ({@link StoreFeed}).
      */
-    public static final String DISCONNECTS_CHANNEL = PREFIX + "disconnects";
+    public static final String CONTROL_CHANNEL = PREFIX + "control";
+    /** Hash of the nodes' reports: node id → {@code <expiresAtMillis>|<report JSON>}. */
+    public static final String NODES = PREFIX + "nodes";
 
     private RedisKeys() {
     }
@@ -56,6 +61,26 @@ public final class RedisKeys {
 
     public static String online(String room) {
         return roomKey(room, "online");
+    }
+
+    public static String presence(String room) {
+        return roomKey(room, "presence");
+    }
+
+    /** The {@code SCAN MATCH} glob of the online keys of the rooms {@code pattern} matches. */
+    public static String onlineGlob(io.danmaku.protocol.RoomPattern pattern) {
+        return PREFIX + "{" + pattern.text() + "}:online";
+    }
+
+    /** The room of an online key ({@link #online}), or null when {@code key} is not one. */
+    public static String roomOfOnlineKey(String key) {
+        String head = PREFIX + "{";
+        String tail = "}:online";
+        if (!key.startsWith(head) || !key.endsWith(tail) || key.length() <= head.length() + tail.length()) {
+            return null;
+        }
+        String room = key.substring(head.length(), key.length() - tail.length());
+        return RoomId.isValid(room) ? room : null;
     }
 
     public static String mutes(String room) {

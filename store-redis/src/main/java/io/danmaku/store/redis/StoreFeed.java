@@ -3,8 +3,16 @@ package io.danmaku.store.redis;
 import static java.util.Objects.requireNonNull;
 
 import io.danmaku.protocol.RoomId;
-import io.danmaku.protocol.store.DisconnectListener;
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.danmaku.protocol.json.Json;
+import io.danmaku.protocol.store.ControlListener;
+import io.danmaku.protocol.store.ControlMessage;
 import io.danmaku.protocol.store.DisconnectRequest;
+import io.danmaku.protocol.store.RefreshRequest;
+import io.danmaku.protocol.store.SubscribeRequest;
+import io.danmaku.protocol.store.UnsubscribeRequest;
+import java.io.IOException;
 import io.danmaku.protocol.store.RestrictionChange;
 import io.danmaku.protocol.store.RestrictionListener;
 import io.danmaku.protocol.store.StoreSubscription;
@@ -25,21 +33,22 @@ import org.slf4j.LoggerFactory;
 
 /**
  * The store's side of its pub/sub channels, {@link RedisKeys#RESTRICTIONS_CHANNEL} and
- * {@link RedisKeys#DISCONNECTS_CHANNEL}: one pub/sub connection per store, opened when the first listener of
+ * {@link RedisKeys#CONTROL_CHANNEL}: one pub/sub connection per store, opened when the first listener of
  * either subscribes and subscribed to both, that hands every {@link RestrictionChange} to every restriction
- * listener and every {@link DisconnectRequest} to every disconnect listener.
+ * listener and every {@link ControlMessage} to every control listener.
  *
  * <p>Restriction format ({@link #encode}/{@link #decode}): the UTF-8 bytes of {@code <room>\n<userId>}, the room
  * empty for a ban or unban. Room ids never contain a line feed, so the first one ends the room and the user id
  * (any characters, line feeds included) is the rest. A message that does not parse resets the listeners.
- * Disconnect format ({@link #encodeDisconnect}/{@link #decodeDisconnect}): {@code <clientId>\n<userId>}, the
- * client id empty for every connection of the user (client ids never contain a line feed); one that does not
- * parse is dropped with a WARN.
+ * Control format ({@link #encodeControl}/{@link #decodeControl}): a JSON object, {@code {"type":"disconnect",
+ * "user":…,"client":…,"code":…,"reason":…}}, {@code {"type":"subscribe"|"unsubscribe","user","client","room"}},
+ * {@code {"type":"refresh","user","client","expired","expire_at"}} ({@code client} absent for every connection of
+ * the user); one that does not parse is dropped with a WARN.
  *
  * <p>Missed changes: Redis pub/sub keeps nothing for a disconnected subscriber. Lettuce reconnects on its own and
  * subscribes again; every confirmation of the restriction channel ({@code subscribed}) resets every restriction
- * listener, so caches filled while the connection was down are dropped; a confirmation of the disconnect channel
- * tells the disconnect listeners ({@link DisconnectListener#subscribed}); requests published meanwhile are lost. A listener added while the subscription is confirmed is reset
+ * listener, so caches filled while the connection was down are dropped; a confirmation of the control channel
+ * tells the control listeners ({@link ControlListener#subscribed}); requests published meanwhile are lost. A listener added while the subscription is confirmed is reset
  * at once; one added before, by the first confirmation. A failed connect or {@code SUBSCRIBE} is retried every
  * {@link #RETRY_DELAY} while the feed is open.
  */
@@ -51,15 +60,15 @@ final class StoreFeed implements AutoCloseable {
     private final EventExecutorGroup scheduler;
     private final Consumer<Throwable> failures;
     private final CopyOnWriteArrayList<RestrictionListener> listeners = new CopyOnWriteArrayList<>();
-    private final CopyOnWriteArrayList<DisconnectListener> disconnectListeners = new CopyOnWriteArrayList<>();
+    private final CopyOnWriteArrayList<ControlListener> controlListeners = new CopyOnWriteArrayList<>();
     private final Object lock = new Object();
     private StatefulRedisPubSubConnection<String, byte[]> connection; // guarded by lock
     private boolean started; // guarded by lock
     private volatile boolean closed;
     /** True from a confirmation of the restriction channel until the connection drops. */
     private volatile boolean live;
-    /** True from a confirmation of the disconnect channel until the connection drops. */
-    private volatile boolean disconnectsLive;
+    /** True from a confirmation of the control channel until the connection drops. */
+    private volatile boolean controlLive;
 
     /**
      * @param connector opens the pub/sub connection (single node or cluster)
@@ -86,17 +95,17 @@ final class StoreFeed implements AutoCloseable {
         return () -> listeners.remove(listener);
     }
 
-    StoreSubscription subscribeDisconnects(DisconnectListener listener) {
+    StoreSubscription subscribeControl(ControlListener listener) {
         requireNonNull(listener, "listener");
         if (closed) {
             throw new IllegalStateException("redis hot store closed");
         }
-        disconnectListeners.add(listener);
-        if (disconnectsLive) {
+        controlListeners.add(listener);
+        if (controlLive) {
             listener.subscribed();
         }
         start();
-        return () -> disconnectListeners.remove(listener);
+        return () -> controlListeners.remove(listener);
     }
 
     private void start() {
@@ -142,7 +151,7 @@ final class StoreFeed implements AutoCloseable {
                 @Override
                 public void onRedisDisconnected(RedisChannelHandler<?, ?> handler) {
                     live = false;
-                    disconnectsLive = false;
+                    controlLive = false;
                 }
             });
             subscribe(c);
@@ -153,7 +162,7 @@ final class StoreFeed implements AutoCloseable {
         if (closed) {
             return;
         }
-        c.async().subscribe(RedisKeys.RESTRICTIONS_CHANNEL, RedisKeys.DISCONNECTS_CHANNEL)
+        c.async().subscribe(RedisKeys.RESTRICTIONS_CHANNEL, RedisKeys.CONTROL_CHANNEL)
                 .whenComplete((ok, error) -> {
                     if (error != null) {
                         failures.accept(error);
@@ -178,9 +187,9 @@ final class StoreFeed implements AutoCloseable {
             connection = null;
         }
         live = false;
-        disconnectsLive = false;
+        controlLive = false;
         listeners.clear();
-        disconnectListeners.clear();
+        controlListeners.clear();
         if (c != null) {
             c.close();
         }
@@ -195,9 +204,9 @@ final class StoreFeed implements AutoCloseable {
             if (RedisKeys.RESTRICTIONS_CHANNEL.equals(channel)) {
                 live = true;
                 resetAll();
-            } else if (RedisKeys.DISCONNECTS_CHANNEL.equals(channel)) {
-                disconnectsLive = true;
-                for (DisconnectListener l : disconnectListeners) {
+            } else if (RedisKeys.CONTROL_CHANNEL.equals(channel)) {
+                controlLive = true;
+                for (ControlListener l : controlListeners) {
                     try {
                         l.subscribed();
                     } catch (RuntimeException e) {
@@ -212,8 +221,8 @@ final class StoreFeed implements AutoCloseable {
             if (closed) {
                 return;
             }
-            if (RedisKeys.DISCONNECTS_CHANNEL.equals(channel)) {
-                disconnect(message);
+            if (RedisKeys.CONTROL_CHANNEL.equals(channel)) {
+                control(message);
                 return;
             }
             if (!RedisKeys.RESTRICTIONS_CHANNEL.equals(channel)) {
@@ -236,15 +245,15 @@ final class StoreFeed implements AutoCloseable {
         }
     }
 
-    private void disconnect(byte[] message) {
-        DisconnectRequest request = decodeDisconnect(message);
+    private void control(byte[] message) {
+        ControlMessage request = decodeControl(message);
         if (request == null) {
-            log.warn("Unreadable message on {} ({} bytes): dropped", RedisKeys.DISCONNECTS_CHANNEL, message.length);
+            log.warn("Unreadable message on {} ({} bytes): dropped", RedisKeys.CONTROL_CHANNEL, message.length);
             return;
         }
-        for (DisconnectListener l : disconnectListeners) {
+        for (ControlListener l : controlListeners) {
             try {
-                l.disconnect(request);
+                l.control(request);
             } catch (RuntimeException e) {
                 failures.accept(e);
             }
@@ -283,20 +292,54 @@ final class StoreFeed implements AutoCloseable {
         return RoomId.isValid(room) ? RestrictionChange.ofRoom(room, user) : null;
     }
 
-    static byte[] encodeDisconnect(DisconnectRequest request) {
-        String client = request.clientId() == null ? "" : request.clientId();
-        return (client + '\n' + request.userId()).getBytes(StandardCharsets.UTF_8);
+    static byte[] encodeControl(ControlMessage message) {
+        ObjectNode o = Json.MAPPER.createObjectNode();
+        if (message instanceof DisconnectRequest d) {
+            o.put("type", "disconnect");
+            if (d.code() != 0) {
+                o.put("code", d.code());
+            }
+            if (d.reason() != null) {
+                o.put("reason", d.reason());
+            }
+        } else if (message instanceof SubscribeRequest r) {
+            o.put("type", "subscribe").put("room", r.room());
+        } else if (message instanceof UnsubscribeRequest r) {
+            o.put("type", "unsubscribe").put("room", r.room());
+        } else if (message instanceof RefreshRequest r) {
+            o.put("type", "refresh").put("expired", r.expired()).put("expire_at", r.expireAtSeconds());
+        }
+        o.put("user", message.userId());
+        if (message.clientId() != null) {
+            o.put("client", message.clientId());
+        }
+        try {
+            return Json.MAPPER.writeValueAsBytes(o);
+        } catch (IOException e) {
+            throw new IllegalStateException("cannot encode a control message", e);
+        }
     }
 
-    /** The request, or null when {@code message} is not in the format of {@link #encodeDisconnect}. */
-    static DisconnectRequest decodeDisconnect(byte[] message) {
-        String text = new String(message, StandardCharsets.UTF_8);
-        int separator = text.indexOf('\n');
-        if (separator < 0 || separator == text.length() - 1
-                || separator > DisconnectRequest.MAX_CLIENT_ID_LENGTH) {
+    /** The message, or null when {@code bytes} is not in the format of {@link #encodeControl}. */
+    static ControlMessage decodeControl(byte[] bytes) {
+        try {
+            JsonNode o = Json.MAPPER.readTree(bytes);
+            if (o == null || !o.isObject() || !o.path("user").isTextual()) {
+                return null;
+            }
+            String user = o.get("user").textValue();
+            String client = o.path("client").isTextual() ? o.get("client").textValue() : null;
+            return switch (o.path("type").asText("")) {
+                case "disconnect" -> new DisconnectRequest(user, client, o.path("code").asInt(0),
+                        o.path("reason").isTextual() ? o.get("reason").textValue() : null);
+                case "subscribe" -> new SubscribeRequest(user, client, o.path("room").asText(""));
+                case "unsubscribe" -> new UnsubscribeRequest(user, client, o.path("room").asText(""));
+                case "refresh" -> new RefreshRequest(user, client, o.path("expired").asBoolean(false),
+                        o.path("expire_at").asLong(0));
+                default -> null;
+            };
+        } catch (IOException | IllegalArgumentException e) {
             return null;
         }
-        return new DisconnectRequest(text.substring(separator + 1),
-                separator == 0 ? null : text.substring(0, separator));
     }
 }

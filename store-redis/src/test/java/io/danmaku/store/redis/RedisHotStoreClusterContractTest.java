@@ -20,12 +20,12 @@ class RedisHotStoreClusterContractTest extends HotStoreContract {
 
     @Override
     protected HotStore newStore() {
-        return TestRedis.connect(cluster, CAPACITY);
+        return TestRedis.connectForContract(cluster, CAPACITY);
     }
 
     @Override
     protected HotStore newStoreOnSameBackend() {
-        return TestRedis.connect(cluster, CAPACITY);
+        return TestRedis.connectForContract(cluster, CAPACITY);
     }
 
     @Override

@@ -21,12 +21,12 @@ class RedisHotStoreSingleNodeContractTest extends HotStoreContract {
 
     @Override
     protected HotStore newStore() {
-        return TestRedis.connect(node, CAPACITY);
+        return TestRedis.connectForContract(node, CAPACITY);
     }
 
     @Override
     protected HotStore newStoreOnSameBackend() {
-        return TestRedis.connect(node, CAPACITY);
+        return TestRedis.connectForContract(node, CAPACITY);
     }
 
     @Override

@@ -9,7 +9,8 @@ import java.util.List;
 
 /**
  * One text frame holding a publication push per record, newline-separated:
- * {@code {"push":{"channel":"<room>","pub":{"data":{...,"offset":N,"epoch":"e"},"offset":N}}}}. The size is
+ * {@code {"push":{"channel":"<room>","pub":{"data":{...,"offset":N,"epoch":"e"},"offset":N}}}}, with
+ * {@code ,"tags":{…}} after the offset for a message with tags ({@link PublicationTags}). The size is
  * computed first so the frame is written into one exactly sized buffer, header included.
  */
 public final class CentrifugeBatchEncoder implements BatchEncoder {
@@ -28,11 +29,14 @@ public final class CentrifugeBatchEncoder implements BatchEncoder {
     public ByteBuf encode(ByteBufAllocator alloc, String room, List<RoomRecord> records) {
         int n = records.size();
         long payload = n - 1L; // newlines
+        byte[][] tags = new byte[n][];
         for (int i = 0; i < n; i++) {
             RoomRecord r = records.get(i);
             int digits = PublicationJson.digits(r.offset());
+            tags[i] = PublicationTags.of(r);
             payload += PUSH_CHANNEL.length + room.length() + PUB_DATA.length
-                    + PublicationJson.dataLength(r, digits) + PUB_OFFSET.length + digits + CLOSE.length;
+                    + PublicationJson.dataLength(r, digits) + PUB_OFFSET.length + digits + tags[i].length
+                    + CLOSE.length;
         }
         if (payload > Integer.MAX_VALUE - 16) {
             throw new IllegalArgumentException("batch too large for one frame: " + payload + " bytes");
@@ -61,6 +65,7 @@ public final class CentrifugeBatchEncoder implements BatchEncoder {
                 PublicationJson.writeData(out, r);
                 out.writeBytes(PUB_OFFSET);
                 PublicationJson.writeLong(out, r.offset());
+                out.writeBytes(tags[i]);
                 out.writeBytes(CLOSE);
             }
             return out;

@@ -240,13 +240,17 @@ public final class CentrifugeHandler extends WebSocketSession {
             case "publish" -> onPublish(id, p);
             case "history" -> onHistory(id, p);
             case "presence_stats" -> onPresenceStats(id, p);
-            case "presence" -> replyError(id, ERROR_NOT_AVAILABLE,
-                    "not available: rooms report online counts (presence_stats), not member lists", false);
+            case "presence" -> onPresence(id, p);
             case "refresh" -> onRefresh(id, p);
             case "send" -> { } // asynchronous message with no reply; this server has no handler for it
             default -> replyError(id, ERROR_METHOD_NOT_FOUND, "method not found: " + method, false);
         }
     }
+
+    /** The "id" of {@link #finishSubscribe} for a server-side subscription: answered by a push, not a reply. */
+    private static final long PUSH = -1;
+    /** Centrifugo's unsubscribe code for "server unsubscribe". */
+    static final int UNSUBSCRIBE_SERVER = 2000;
 
     private static final String[] METHODS = {"connect", "subscribe", "unsubscribe", "publish", "history",
         "presence_stats", "presence", "refresh", "send", "rpc", "sub_refresh", "ping"};
@@ -352,6 +356,9 @@ public final class CentrifugeHandler extends WebSocketSession {
                     false);
             return;
         }
+        if (!userLimitAllowed(id, room)) {
+            return;
+        }
         if (config.privateRooms().isPrivate(room)
                 && !subscriptionTokenAccepted(id, room, p.path("token").asText(""))) {
             return;
@@ -446,8 +453,17 @@ public final class CentrifugeHandler extends WebSocketSession {
         }
         long top = pubs.isEmpty() ? Math.max(position, 0) : Math.max(position, pubs.get(pubs.size() - 1).offset());
         RoomSubscription.Recovery rest = sub.completeRecovery(top);
-        ObjectNode root = root(id);
-        ObjectNode r = root.putObject("subscribe");
+        ObjectNode root;
+        ObjectNode r;
+        if (id == PUSH) {
+            root = Json.MAPPER.createObjectNode();
+            ObjectNode push = root.putObject("push");
+            push.put("channel", sub.room());
+            r = push.putObject("subscribe");
+        } else {
+            root = root(id);
+            r = root.putObject("subscribe");
+        }
         r.put("recoverable", true);
         r.put("epoch", epoch);
         r.put("offset", top);
@@ -512,6 +528,78 @@ public final class CentrifugeHandler extends WebSocketSession {
         return false;
     }
 
+    /**
+     * A user-limited room ({@code name#alice,bob}) is only for the users it lists: replies 103 and returns false
+     * for anybody else (anonymous connections included).
+     */
+    private boolean userLimitAllowed(long id, String room) {
+        if (RoomId.admits(room, identity.anonymous() ? null : identity.user().id())) {
+            return true;
+        }
+        replyError(id, ERROR_PERMISSION_DENIED, "permission denied: room " + room + " is limited to the users "
+                + "listed after its '#'", false);
+        return false;
+    }
+
+    // ---- server-side subscriptions (the server API's subscribe and unsubscribe) ------------------------------
+
+    /**
+     * Joins {@code room} because the server API said so: no token, private-room or user-limit check (the backend
+     * decides), but not twice and not beyond the per-connection limit (then nothing happens; logged at DEBUG). The
+     * client learns of it by a subscribe push, {@code {"push":{"channel":…,"subscribe":{"recoverable":true,
+     * "epoch":…,"offset":…}}}}, and gets the room's publications from then on.
+     */
+    @Override
+    protected void serverSubscribe(String room) {
+        if (state != State.CONNECTED || subscription(room) != null) {
+            return;
+        }
+        if (subscriptionCount() >= config.maxSubscriptionsPerConnection()) {
+            log.debug("[{}] server-side subscribe to {} ignored: at the limit of {} rooms", channel.id(), room,
+                    config.maxSubscriptionsPerConnection());
+            return;
+        }
+        LoopShard.Joined joined = shard.join(this, room, true, 0);
+        RoomSubscription sub = joined.subscription();
+        addSubscription(sub);
+        RingSnapshot ring = joined.ring();
+        String epoch = ctx.bus().epoch(room);
+        if (!ring.empty() && ring.epoch().equals(epoch)) {
+            finishSubscribe(PUSH, sub, epoch, ring.top(), false, false, List.of());
+            return;
+        }
+        ctx.hotStore().history(HistoryQuery.position(room)).whenComplete((page, err) -> channel.eventLoop().execute(
+                () -> {
+                    long top = err == null && page.epoch().equals(epoch) ? page.topOffset() : 0;
+                    finishSubscribe(PUSH, sub, epoch, Math.max(top, ring.top()), false, false, List.of());
+                }));
+    }
+
+    /**
+     * Leaves {@code room} because the server API said so, with an unsubscribe push
+     * {@code {"push":{"channel":…,"unsubscribe":{"code":2000,"reason":"server unsubscribe"}}}} (the SDKs treat
+     * code 2000 as final: they do not subscribe again). Nothing happens when not subscribed.
+     */
+    @Override
+    protected void serverUnsubscribe(String room) {
+        RoomSubscription left = removeSubscription(room);
+        if (left == null) {
+            return;
+        }
+        shard.leave(left);
+        ObjectNode root = Json.MAPPER.createObjectNode();
+        ObjectNode push = root.putObject("push");
+        push.put("channel", room);
+        push.putObject("unsubscribe").put("code", UNSUBSCRIBE_SERVER).put("reason", "server unsubscribe");
+        send(root);
+    }
+
+    /** A custom code of the server API's disconnect, or 3503. */
+    @Override
+    protected int forcedCloseCode(io.danmaku.protocol.store.DisconnectRequest request) {
+        return request.code() != 0 ? request.code() : DISCONNECT_FORCE_NO_RECONNECT;
+    }
+
     private void onUnsubscribe(long id, ObjectNode p) {
         String room = p.path("channel").asText("");
         RoomSubscription left = removeSubscription(room);
@@ -539,6 +627,9 @@ public final class CentrifugeHandler extends WebSocketSession {
         }
         if (!identity.mayJoin(room)) {
             replyError(id, ERROR_PERMISSION_DENIED, "permission_denied: the token does not allow room " + room, false);
+            return;
+        }
+        if (!userLimitAllowed(id, room)) {
             return;
         }
         if (!privateRoomAllowed(id, room)) {
@@ -627,6 +718,9 @@ public final class CentrifugeHandler extends WebSocketSession {
                     false);
             return;
         }
+        if (!userLimitAllowed(id, room)) {
+            return;
+        }
         if (!privateRoomAllowed(id, room)) {
             return;
         }
@@ -683,6 +777,9 @@ public final class CentrifugeHandler extends WebSocketSession {
                     false);
             return;
         }
+        if (!userLimitAllowed(id, room)) {
+            return;
+        }
         if (!privateRoomAllowed(id, room)) {
             return;
         }
@@ -696,6 +793,58 @@ public final class CentrifugeHandler extends WebSocketSession {
         ObjectNode r = root.putObject("presence_stats");
             r.put("num_clients", n);
             r.put("num_users", n);
+            send(root);
+        }));
+    }
+
+    /**
+     * The room's members over every gateway, from the hot store's presence (each gateway lists its members of rooms
+     * with at most {@code presence.max-members} connections, refreshed every report interval): Centrifugo's
+     * {@code {"presence":{"<client>":{"client","user","conn_info"}}}}. A bigger room answers 108. Same access
+     * rules as {@code presence_stats}.
+     */
+    private void onPresence(long id, ObjectNode p) {
+        String room = p.path("channel").asText(null);
+        if (!RoomId.isValid(room)) {
+            replyError(id, ERROR_UNKNOWN_CHANNEL, "unknown channel: " + RoomId.describeInvalid(room,
+                    "presence.channel"), false);
+            return;
+        }
+        if (!identity.mayJoin(room)) {
+            replyError(id, ERROR_PERMISSION_DENIED, "permission denied: the token does not allow room " + room,
+                    false);
+            return;
+        }
+        if (!userLimitAllowed(id, room) || !privateRoomAllowed(id, room)) {
+            return;
+        }
+        int cap = config.presenceMaxMembers();
+        Channel ch = channel;
+        ctx.hotStore().presence(room).whenComplete((snapshot, err) -> ch.eventLoop().execute(() -> {
+            if (isClosed()) {
+                return;
+            }
+            if (err != null) {
+                replyError(id, ERROR_NOT_AVAILABLE, "not available: presence store unreachable", true);
+                return;
+            }
+            long clients = ctx.rooms().currentTotal(room, snapshot.clients());
+            if (clients > cap) {
+                replyError(id, ERROR_NOT_AVAILABLE, "not available: presence lists rooms of at most " + cap
+                        + " connections (presence.max-members); room " + room + " has " + clients
+                        + ": use presence_stats", false);
+                return;
+            }
+            ObjectNode root = root(id);
+            ObjectNode members = root.putObject("presence").putObject("presence");
+            for (io.danmaku.protocol.store.PresenceMember m : snapshot.members()) {
+                ObjectNode info = members.putObject(m.clientId());
+                info.put("client", m.clientId());
+                info.put("user", m.userId());
+                if (m.connInfo() != null) {
+                    info.putRawValue("conn_info", new RawValue(m.connInfo()));
+                }
+            }
             send(root);
         }));
     }
@@ -743,6 +892,10 @@ public final class CentrifugeHandler extends WebSocketSession {
         ObjectNode pub = Json.MAPPER.createObjectNode();
         pub.putRawValue("data", new RawValue(PublicationJson.dataString(rec)));
         pub.put("offset", rec.offset());
+        byte[] tags = PublicationTags.of(rec);
+        if (tags.length > 0) {
+            pub.putRawValue("tags", new RawValue(new String(tags, 8, tags.length - 8, StandardCharsets.UTF_8)));
+        }
         return pub;
     }
 
