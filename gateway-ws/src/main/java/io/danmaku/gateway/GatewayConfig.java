@@ -3,6 +3,7 @@ package io.danmaku.gateway;
 import static java.util.Objects.requireNonNull;
 
 import io.danmaku.gateway.auth.PrivateRooms;
+import io.danmaku.gateway.pipeline.ProxyConfig;
 import io.danmaku.gateway.room.BatchPolicy;
 import io.danmaku.gateway.tls.GatewayTlsConfig;
 import java.time.Duration;
@@ -48,6 +49,8 @@ import java.util.List;
  * @param closeOnTokenExpiry close a connection once its token's {@code exp} (plus the token leeway) has passed,
  *        checked at the connection's ping tick ({@code gateway.token.expiry=close}); false keeps it open
  * @param privateRooms rooms that need a subscription token to subscribe ({@code gateway.private-rooms})
+ * @param proxy how the client's address is learnt behind proxies (PROXY protocol, trusted proxies' forwarding
+ *        header); {@link ProxyConfig#NONE} = the TCP peer is the client
  */
 public record GatewayConfig(
         String host,
@@ -77,7 +80,8 @@ public record GatewayConfig(
         List<String> allowedOrigins,
         GatewayTlsConfig tls,
         boolean closeOnTokenExpiry,
-        PrivateRooms privateRooms) {
+        PrivateRooms privateRooms,
+        ProxyConfig proxy) {
 
     public static final String DEFAULT_HOST = "0.0.0.0";
     public static final int DEFAULT_PORT = 8080;
@@ -143,6 +147,7 @@ public record GatewayConfig(
         requireNonNull(allowedOrigins, "gateway.allowed-origins");
         allowedOrigins = List.copyOf(allowedOrigins);
         requireNonNull(privateRooms, "gateway.private-rooms");
+        requireNonNull(proxy, "proxy");
     }
 
     /** The fan-out engine's batching, as configured. */
@@ -160,7 +165,7 @@ public record GatewayConfig(
                 DEFAULT_MAX_SUBSCRIPTIONS_PER_CONNECTION, DEFAULT_POST_LINGER, DEFAULT_POST_MAX_BATCH,
                 DEFAULT_HANDSHAKE_TIMEOUT, DEFAULT_MAX_CONNECTIONS, DEFAULT_MAX_CONNECTIONS_PER_IP,
                 DEFAULT_ACCEPT_RATE_PER_SECOND, DEFAULT_ACCEPT_BURST, DEFAULT_ALLOWED_ORIGINS, null, false,
-                PrivateRooms.NONE);
+                PrivateRooms.NONE, ProxyConfig.NONE);
     }
 
     /** Effective event loop count. */
@@ -199,6 +204,7 @@ public record GatewayConfig(
         b.tls = tls;
         b.closeOnTokenExpiry = closeOnTokenExpiry;
         b.privateRooms = privateRooms;
+        b.proxy = proxy;
         return b;
     }
 
@@ -236,6 +242,7 @@ public record GatewayConfig(
         private GatewayTlsConfig tls;
         private boolean closeOnTokenExpiry;
         private PrivateRooms privateRooms;
+        private ProxyConfig proxy;
 
         public Builder host(String value) {
             this.host = value;
@@ -368,6 +375,12 @@ public record GatewayConfig(
             return this;
         }
 
+        /** How the client's address is learnt behind proxies. */
+        public Builder proxy(ProxyConfig value) {
+            this.proxy = value;
+            return this;
+        }
+
         public Builder privateRooms(PrivateRooms value) {
             this.privateRooms = value;
             return this;
@@ -380,7 +393,7 @@ public record GatewayConfig(
 
         public GatewayConfig build() {
             return new GatewayConfig(host, port, ioThreads, maxFramePayloadBytes, batchWindow, batchMaxWindow, batchFlushShare, batchMaxMessages, ringSize, writeBufferLowBytes, writeBufferHighBytes, slowClientTimeout, pingInterval, pongTimeout, connectTimeout, onlineReportInterval, maxSubscriptionsPerConnection, postLinger, postMaxBatch, handshakeTimeout, maxConnections, maxConnectionsPerIp,
-                    acceptRatePerSecond, acceptBurst, allowedOrigins, tls, closeOnTokenExpiry, privateRooms);
+                    acceptRatePerSecond, acceptBurst, allowedOrigins, tls, closeOnTokenExpiry, privateRooms, proxy);
         }
     }
 

@@ -13,6 +13,7 @@ import static io.danmaku.server.config.Validator.aboveAndAtMost;
 import static io.danmaku.server.config.Validator.between;
 import static io.danmaku.server.config.Validator.nonEmpty;
 
+import io.danmaku.gateway.pipeline.ProxyConfig;
 import io.danmaku.server.logging.LogSettings;
 import java.time.Duration;
 import java.util.List;
@@ -57,6 +58,9 @@ public final class DanmakuKeys {
     public static final String GATEWAY_CONNECTIONS_ACCEPT_RATE = "gateway.connections.accept-rate";
     public static final String GATEWAY_CONNECTIONS_ACCEPT_BURST = "gateway.connections.accept-burst";
     public static final String GATEWAY_ALLOWED_ORIGINS = "gateway.allowed-origins";
+    public static final String GATEWAY_PROXY_PROTOCOL = "gateway.proxy-protocol";
+    public static final String GATEWAY_TRUSTED_PROXIES = "gateway.trusted-proxies";
+    public static final String GATEWAY_FORWARDED_HEADER = "gateway.forwarded-header";
     public static final String GATEWAY_TLS_CERT_FILE = "gateway.tls.cert-file";
     public static final String GATEWAY_TLS_KEY_FILE = "gateway.tls.key-file";
     public static final String GATEWAY_TLS_RELOAD_INTERVAL = "gateway.tls.reload-interval";
@@ -232,6 +236,22 @@ public final class DanmakuKeys {
                     "Browser origins (scheme://host[:port]) allowed to open a WebSocket besides pages of the "
                     + "gateway's own host name; * = any. A handshake without Origin (not a browser) always passes; "
                     + "any other origin is answered HTTP 403.")
+            .define(GATEWAY_PROXY_PROTOCOL, BOOLEAN, false,
+                    "Every connection on the gateway port starts with a PROXY protocol header (v1 or v2, as HAProxy, "
+                    + "AWS NLB or Envoy send it) whose source address is the client's, used by the per-address cap "
+                    + "and logs; a connection without a valid header is closed. With gateway.trusted-proxies set, "
+                    + "only connections from those addresses are accepted. Turn on only behind such a proxy.")
+            .define(GATEWAY_TRUSTED_PROXIES, LIST, List.of(),
+                    Validator.of(value -> ((List<?>) value).stream().allMatch(DanmakuKeys::cidr),
+                            "IP addresses or CIDR ranges (10.0.0.0/8, 2001:db8::/32)"),
+                    "Proxies (IP addresses or CIDR ranges) whose forwarding header (gateway.forwarded-header) names "
+                    + "the client: the right-most address in it that is not a trusted proxy is the client's. The "
+                    + "header is ignored from anyone else. Empty = the peer (or the PROXY header's source) is the "
+                    + "client.")
+            .define(GATEWAY_FORWARDED_HEADER, STRING, "x-forwarded-for",
+                    Validator.oneOf("x-forwarded-for", "forwarded"),
+                    "The header trusted proxies put the client's address in: x-forwarded-for, or forwarded "
+                    + "(RFC 7239, its for= parameters); the other one is never read.")
             .define(GATEWAY_TLS_CERT_FILE, PATH, null, Validator.readableFile(),
                     "PEM file with the gateway's TLS certificate, then any intermediates; set (with "
                     + "gateway.tls.key-file) = the port speaks TLS only (wss://, https://); unset = plain ws://.")
@@ -429,5 +449,14 @@ public final class DanmakuKeys {
             .build();
 
     private DanmakuKeys() {
+    }
+
+    private static boolean cidr(Object value) {
+        try {
+            new ProxyConfig(false, List.of(value.toString()), ProxyConfig.ForwardedHeader.X_FORWARDED_FOR);
+            return true;
+        } catch (IllegalArgumentException e) {
+            return false;
+        }
     }
 }

@@ -2,6 +2,7 @@ package io.danmaku.server.role;
 
 import io.danmaku.gateway.GatewayConfig;
 import io.danmaku.gateway.auth.PrivateRooms;
+import io.danmaku.gateway.pipeline.ProxyConfig;
 import io.danmaku.gateway.tls.GatewayTlsConfig;
 import io.danmaku.gateway.tls.ReloadingSslContext;
 import io.danmaku.logic.LogicConfig;
@@ -57,6 +58,9 @@ final class TierConfigs {
                 .tls(gatewayTls(c))
                 .closeOnTokenExpiry("close".equals(c.getString(DanmakuKeys.GATEWAY_TOKEN_EXPIRY).orElseThrow()))
                 .privateRooms(privateRooms(c))
+                .proxy(new ProxyConfig(c.getBoolean(DanmakuKeys.GATEWAY_PROXY_PROTOCOL),
+                        c.getList(DanmakuKeys.GATEWAY_TRUSTED_PROXIES),
+                        ProxyConfig.ForwardedHeader.of(c.getString(DanmakuKeys.GATEWAY_FORWARDED_HEADER).orElseThrow())))
                 .build());
     }
 

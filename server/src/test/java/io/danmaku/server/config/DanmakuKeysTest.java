@@ -44,6 +44,9 @@ class DanmakuKeysTest {
         expected.put("gateway.connections.accept-rate", "10000");
         expected.put("gateway.connections.accept-burst", "20000");
         expected.put("gateway.allowed-origins", "\"\"");
+        expected.put("gateway.proxy-protocol", "false");
+        expected.put("gateway.trusted-proxies", "\"\"");
+        expected.put("gateway.forwarded-header", "x-forwarded-for");
         expected.put("gateway.tls.cert-file", "<unset>");
         expected.put("gateway.tls.key-file", "<unset>");
         expected.put("gateway.tls.reload-interval", "10s");
@@ -138,6 +141,23 @@ class DanmakuKeysTest {
 
         assertThat(config.getInt(DanmakuKeys.ADMIN_PORT)).isZero();
         assertThat(config.getDuration(DanmakuKeys.GATEWAY_BATCH_WINDOW)).isEqualTo(Duration.ofSeconds(10));
+    }
+
+    @Test
+    void trustedProxiesAreAddressesOrCidrRangesAndTheForwardedHeaderOneOfTwo() {
+        Config config = new ConfigLoader(DanmakuKeys.DEFINITION).load(null, Map.of(), List.of(
+                "gateway.trusted-proxies=10.0.0.0/8, 192.0.2.7,2001:db8::/32", "gateway.forwarded-header=forwarded",
+                "gateway.proxy-protocol=true"));
+        assertThat(config.getList(DanmakuKeys.GATEWAY_TRUSTED_PROXIES))
+                .containsExactly("10.0.0.0/8", "192.0.2.7", "2001:db8::/32");
+
+        for (String bad : List.of("gateway.trusted-proxies=10.0.0.0/33", "gateway.trusted-proxies=proxy.example",
+                "gateway.trusted-proxies=10.0.0.0/x", "gateway.forwarded-header=x-real-ip")) {
+            assertThatThrownBy(() -> new ConfigLoader(DanmakuKeys.DEFINITION).load(null, Map.of(), List.of(bad)))
+                    .as(bad)
+                    .isInstanceOf(ConfigException.class)
+                    .hasMessageContaining(bad.substring(0, bad.indexOf('=')));
+        }
     }
 
     @Test
