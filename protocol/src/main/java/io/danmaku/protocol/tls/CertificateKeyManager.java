@@ -7,6 +7,8 @@ import java.security.Principal;
 import java.security.PrivateKey;
 import java.security.cert.X509Certificate;
 import java.util.Locale;
+import java.util.function.Function;
+import java.util.function.Supplier;
 import javax.net.ssl.SSLEngine;
 import javax.net.ssl.X509ExtendedKeyManager;
 
@@ -19,10 +21,21 @@ import javax.net.ssl.X509ExtendedKeyManager;
  * certificate.
  */
 public final class CertificateKeyManager extends X509ExtendedKeyManager {
-    private final ReloadingCertificate<?> certificate;
+    private final Supplier<KeyMaterial> current;
+    private final Function<String, KeyMaterial> byAlias;
 
+    /** Offers the current pair of {@code certificate}. */
     public CertificateKeyManager(ReloadingCertificate<?> certificate) {
-        this.certificate = requireNonNull(certificate, "certificate");
+        requireNonNull(certificate, "certificate");
+        this.current = certificate::currentMaterial;
+        this.byAlias = certificate::material;
+    }
+
+    /** Offers {@code material}, always (a check of the files, a server that never reloads). */
+    public CertificateKeyManager(KeyMaterial material) {
+        requireNonNull(material, "material");
+        this.current = () -> material;
+        this.byAlias = alias -> material.alias().equals(alias) ? material : null;
     }
 
     @Override
@@ -43,13 +56,13 @@ public final class CertificateKeyManager extends X509ExtendedKeyManager {
 
     @Override
     public X509Certificate[] getCertificateChain(String alias) {
-        KeyMaterial m = certificate.material(alias);
+        KeyMaterial m = byAlias.apply(alias);
         return m == null ? null : m.chainArray();
     }
 
     @Override
     public PrivateKey getPrivateKey(String alias) {
-        KeyMaterial m = certificate.material(alias);
+        KeyMaterial m = byAlias.apply(alias);
         return m == null ? null : m.key();
     }
 
@@ -69,7 +82,7 @@ public final class CertificateKeyManager extends X509ExtendedKeyManager {
     }
 
     private String alias(String keyType) {
-        KeyMaterial m = certificate.currentMaterial();
+        KeyMaterial m = current.get();
         if (keyType == null) {
             return m.alias();
         }

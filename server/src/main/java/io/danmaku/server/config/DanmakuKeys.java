@@ -31,6 +31,9 @@ public final class DanmakuKeys {
 
     public static final String ADMIN_HOST = "admin.host";
     public static final String ADMIN_PORT = "admin.port";
+    public static final String ADMIN_TLS_CERT_FILE = "admin.tls.cert-file";
+    public static final String ADMIN_TLS_KEY_FILE = "admin.tls.key-file";
+    public static final String TLS_RELOAD_INTERVAL = "tls.reload-interval";
 
     public static final String GATEWAY_HOST = "gateway.host";
     public static final String GATEWAY_PORT = "gateway.port";
@@ -131,8 +134,12 @@ public final class DanmakuKeys {
     public static final String GATEWAY_LOGIC_TLS_KEY_FILE = "gateway.logic.tls.key-file";
     public static final String LOGIC_HTTP_HOST = "logic.http.host";
     public static final String LOGIC_HTTP_PORT = "logic.http.port";
+    public static final String LOGIC_HTTP_TLS_CERT_FILE = "logic.http.tls.cert-file";
+    public static final String LOGIC_HTTP_TLS_KEY_FILE = "logic.http.tls.key-file";
     public static final String STORAGE_HTTP_HOST = "storage.http.host";
     public static final String STORAGE_HTTP_PORT = "storage.http.port";
+    public static final String STORAGE_HTTP_TLS_CERT_FILE = "storage.http.tls.cert-file";
+    public static final String STORAGE_HTTP_TLS_KEY_FILE = "storage.http.tls.key-file";
     public static final String STORAGE_ARCHIVE_DIR = "storage.archive.dir";
     public static final String STORAGE_ARCHIVE_SEGMENT_MAX_BYTES = "storage.archive.segment-max-bytes";
     public static final String STORAGE_ARCHIVE_SEGMENT_MAX_AGE = "storage.archive.segment-max-age";
@@ -161,6 +168,18 @@ public final class DanmakuKeys {
                     "Address the admin HTTP server (/metrics, /healthz, /readyz) binds to.")
             .define(ADMIN_PORT, INT, 9100, PORT,
                     "Port of the admin HTTP server; 0 = any free port.")
+            .define(ADMIN_TLS_CERT_FILE, PATH, null, Validator.readableFile(),
+                    "PEM file with the admin port's TLS certificate, then any intermediates; set (with "
+                    + "admin.tls.key-file) = /metrics, /healthz and /readyz over HTTPS only (probes and scrapers "
+                    + "must use https); unset = plain HTTP. Reloaded every tls.reload-interval.")
+            .define(ADMIN_TLS_KEY_FILE, PATH, null, Validator.readableFile(),
+                    "PEM file with the private key of admin.tls.cert-file, unencrypted PKCS#8 (BEGIN PRIVATE KEY).")
+            .define(TLS_RELOAD_INTERVAL, DURATION, Duration.ofSeconds(10),
+                    between(Duration.ZERO, Duration.ofHours(1)),
+                    "How often the certificate and key files of the admin port, logic's HTTP and gRPC ports and "
+                    + "storage's HTTP port are read again; a changed, matching pair serves new connections from "
+                    + "then on, open connections keep theirs; 0 = never (the gateway port has "
+                    + "gateway.tls.reload-interval).")
 
             .define(GATEWAY_HOST, STRING, "0.0.0.0", nonEmpty(),
                     "Address the WebSocket gateway (and demo page) binds to.")
@@ -420,16 +439,30 @@ public final class DanmakuKeys {
             .define(LOGIC_GRPC_PORT, INT, 9090, PORT, "Port of logic's gRPC server (posts from gateways).")
             .define(LOGIC_GRPC_TLS_CERT_FILE, PATH, null, Validator.readableFile(),
                     "PEM file with logic's gRPC server certificate; set (with logic.grpc.tls.key-file) = gateways "
-                    + "must connect over TLS (gateway.logic.tls.enabled); unset = plaintext. Read at start.")
+                    + "must connect over TLS (gateway.logic.tls.enabled); unset = plaintext. Reloaded (with its key) every "
+                    + "tls.reload-interval: new connections get a changed, matching pair, open ones and their calls "
+                    + "keep theirs.")
             .define(LOGIC_GRPC_TLS_KEY_FILE, PATH, null, Validator.readableFile(),
                     "PEM file with the private key of logic.grpc.tls.cert-file (PKCS#8).")
             .define(LOGIC_GRPC_TLS_CLIENT_CA_FILE, PATH, null, Validator.readableFile(),
                     "PEM file with the certificate authorities of gateways' client certificates; set = mutual TLS, "
-                    + "a gateway without such a certificate is refused; unset = no client certificate asked.")
+                    + "a gateway without such a certificate is refused; unset = no client certificate asked. Read at "
+                    + "start.")
             .define(LOGIC_HTTP_HOST, STRING, "0.0.0.0", nonEmpty(), "Address logic's server API binds to.")
             .define(LOGIC_HTTP_PORT, INT, 8081, PORT, "Port of logic's HTTP server API (distributed mode).")
+            .define(LOGIC_HTTP_TLS_CERT_FILE, PATH, null, Validator.readableFile(),
+                    "PEM file with the TLS certificate of logic's server API port, then any intermediates; set (with "
+                    + "logic.http.tls.key-file) = HTTPS only; unset = plain HTTP. Reloaded every tls.reload-interval.")
+            .define(LOGIC_HTTP_TLS_KEY_FILE, PATH, null, Validator.readableFile(),
+                    "PEM file with the private key of logic.http.tls.cert-file (PKCS#8).")
             .define(STORAGE_HTTP_HOST, STRING, "0.0.0.0", nonEmpty(), "Address storage's history API binds to.")
             .define(STORAGE_HTTP_PORT, INT, 8082, PORT, "Port of storage's HTTP history API.")
+            .define(STORAGE_HTTP_TLS_CERT_FILE, PATH, null, Validator.readableFile(),
+                    "PEM file with the TLS certificate of storage's history API port, then any intermediates; set "
+                    + "(with storage.http.tls.key-file) = HTTPS only; unset = plain HTTP. Reloaded every "
+                    + "tls.reload-interval.")
+            .define(STORAGE_HTTP_TLS_KEY_FILE, PATH, null, Validator.readableFile(),
+                    "PEM file with the private key of storage.http.tls.cert-file (PKCS#8).")
             .define(STORAGE_ARCHIVE_DIR, STRING, null, nonEmpty(),
                     "Directory of the archive (compressed segments per stream); unset = no archive.")
             .define(STORAGE_ARCHIVE_SEGMENT_MAX_BYTES, LONG, 64L * 1024 * 1024,
@@ -442,6 +475,9 @@ public final class DanmakuKeys {
             .constraint(Constraint.lessThan(GATEWAY_WRITE_BUFFER_LOW_BYTES, GATEWAY_WRITE_BUFFER_HIGH_BYTES))
             .constraint(Constraint.together(GATEWAY_TLS_CERT_FILE, GATEWAY_TLS_KEY_FILE))
             .constraint(Constraint.together(LOGIC_GRPC_TLS_CERT_FILE, LOGIC_GRPC_TLS_KEY_FILE))
+            .constraint(Constraint.together(ADMIN_TLS_CERT_FILE, ADMIN_TLS_KEY_FILE))
+            .constraint(Constraint.together(LOGIC_HTTP_TLS_CERT_FILE, LOGIC_HTTP_TLS_KEY_FILE))
+            .constraint(Constraint.together(STORAGE_HTTP_TLS_CERT_FILE, STORAGE_HTTP_TLS_KEY_FILE))
             .constraint(Constraint.onlyWith(LOGIC_GRPC_TLS_CLIENT_CA_FILE, LOGIC_GRPC_TLS_CERT_FILE))
             .constraint(Constraint.together(GATEWAY_LOGIC_TLS_CERT_FILE, GATEWAY_LOGIC_TLS_KEY_FILE))
             .constraint(Constraint.onlyWith(GATEWAY_LOGIC_TLS_CA_FILE, GATEWAY_LOGIC_TLS_ENABLED))

@@ -18,6 +18,9 @@ class DanmakuKeysTest {
         expected.put("log.level", "info");
         expected.put("admin.host", "0.0.0.0");
         expected.put("admin.port", "9100");
+        expected.put("admin.tls.cert-file", "<unset>");
+        expected.put("admin.tls.key-file", "<unset>");
+        expected.put("tls.reload-interval", "10s");
         expected.put("gateway.host", "0.0.0.0");
         expected.put("gateway.port", "8080");
         expected.put("gateway.io-threads", "0");
@@ -108,8 +111,12 @@ class DanmakuKeysTest {
         expected.put("logic.grpc.tls.client-ca-file", "<unset>");
         expected.put("logic.http.host", "0.0.0.0");
         expected.put("logic.http.port", "8081");
+        expected.put("logic.http.tls.cert-file", "<unset>");
+        expected.put("logic.http.tls.key-file", "<unset>");
         expected.put("storage.http.host", "0.0.0.0");
         expected.put("storage.http.port", "8082");
+        expected.put("storage.http.tls.cert-file", "<unset>");
+        expected.put("storage.http.tls.key-file", "<unset>");
         expected.put("storage.archive.dir", "<unset>");
         expected.put("storage.archive.segment-max-bytes", "67108864");
         expected.put("storage.archive.segment-max-age", "10m");
