@@ -111,6 +111,10 @@ public final class DanmakuKeys {
     public static final String BUS_KAFKA_PRODUCER = "bus.kafka.producer.";
     public static final String BUS_KAFKA_CONSUMER = "bus.kafka.consumer.";
     public static final String BUS_KAFKA_ADMIN = "bus.kafka.admin.";
+    public static final String BUS_KAFKA_TLS_ENABLED = "bus.kafka.tls.enabled";
+    public static final String BUS_KAFKA_TLS_CA_FILE = "bus.kafka.tls.ca-file";
+    public static final String BUS_KAFKA_TLS_CERT_FILE = "bus.kafka.tls.cert-file";
+    public static final String BUS_KAFKA_TLS_KEY_FILE = "bus.kafka.tls.key-file";
 
     public static final String STORE_TYPE = "store.type";
     public static final String STORE_REDIS_MODE = "store.redis.mode";
@@ -119,6 +123,9 @@ public final class DanmakuKeys {
     public static final String STORE_REDIS_CONNECT_WAIT = "store.redis.connect-wait";
     public static final String STORE_REDIS_HISTORY_PER_ROOM = "store.redis.history-per-room";
     public static final String STORE_REDIS_HISTORY_RETENTION = "store.redis.history-retention";
+    public static final String STORE_REDIS_TLS_CA_FILE = "store.redis.tls.ca-file";
+    public static final String STORE_REDIS_TLS_CERT_FILE = "store.redis.tls.cert-file";
+    public static final String STORE_REDIS_TLS_KEY_FILE = "store.redis.tls.key-file";
 
     public static final String GATEWAY_LOGIC_TARGET = "gateway.logic.target";
     public static final String GATEWAY_LOGIC_DEADLINE = "gateway.logic.deadline";
@@ -395,6 +402,18 @@ public final class DanmakuKeys {
                     + "buffer.memory=67108864; e.g. bus.kafka.producer.compression.type=zstd.")
             .definePrefix(BUS_KAFKA_CONSUMER, "Kafka consumer settings passed through as they are.")
             .definePrefix(BUS_KAFKA_ADMIN, "Kafka admin client settings passed through as they are.")
+            .define(BUS_KAFKA_TLS_ENABLED, BOOLEAN, false,
+                    "Connect to Kafka over TLS (security.protocol=SSL for the producer, consumer and admin client); "
+                    + "the brokers' certificates must name the bootstrap and advertised hosts. false = plaintext. A "
+                    + "security.protocol passed through bus.kafka.producer.* and the like wins (SASL_SSL).")
+            .define(BUS_KAFKA_TLS_CA_FILE, PATH, null, Validator.readableFile(),
+                    "PEM file with the certificate authorities of the brokers' certificates; unset = the JDK's "
+                    + "default trust store.")
+            .define(BUS_KAFKA_TLS_CERT_FILE, PATH, null, Validator.readableFile(),
+                    "PEM file with the roles' client certificate for brokers that require one (ssl.client.auth="
+                    + "required); unset = none. Read at start.")
+            .define(BUS_KAFKA_TLS_KEY_FILE, PATH, null, Validator.readableFile(),
+                    "PEM file with the private key of bus.kafka.tls.cert-file, unencrypted PKCS#8.")
 
             .define(STORE_TYPE, STRING, "memory", Validator.oneOf("memory", "redis"),
                     "The hot store: memory (standalone only) or redis.")
@@ -413,6 +432,15 @@ public final class DanmakuKeys {
             .define(STORE_REDIS_HISTORY_RETENTION, DURATION, Duration.ofDays(7),
                     between(Duration.ofMinutes(1), Duration.ofDays(3650)),
                     "A room's hot history expires this long after its last message.")
+            .define(STORE_REDIS_TLS_CA_FILE, PATH, null, Validator.readableFile(),
+                    "PEM file with the certificate authorities of the Redis servers' certificates, for rediss:// "
+                    + "URIs (TLS is on with rediss://); unset = the JDK's default trust store. Each node's certificate "
+                    + "must name the address the client reaches it at (in a cluster, the address the node announces).")
+            .define(STORE_REDIS_TLS_CERT_FILE, PATH, null, Validator.readableFile(),
+                    "PEM file with the roles' client certificate for Redis servers with tls-auth-clients yes; "
+                    + "unset = none. Read at start.")
+            .define(STORE_REDIS_TLS_KEY_FILE, PATH, null, Validator.readableFile(),
+                    "PEM file with the private key of store.redis.tls.cert-file, unencrypted PKCS#8.")
 
             .define(GATEWAY_LOGIC_TARGET, STRING, "127.0.0.1:9090", nonEmpty(),
                     "Where gateways find logic over gRPC: host:port[,host:port...] or dns:///name:port "
@@ -476,6 +504,10 @@ public final class DanmakuKeys {
             .constraint(Constraint.together(GATEWAY_TLS_CERT_FILE, GATEWAY_TLS_KEY_FILE))
             .constraint(Constraint.together(LOGIC_GRPC_TLS_CERT_FILE, LOGIC_GRPC_TLS_KEY_FILE))
             .constraint(Constraint.together(ADMIN_TLS_CERT_FILE, ADMIN_TLS_KEY_FILE))
+            .constraint(Constraint.together(BUS_KAFKA_TLS_CERT_FILE, BUS_KAFKA_TLS_KEY_FILE))
+            .constraint(Constraint.onlyWith(BUS_KAFKA_TLS_CA_FILE, BUS_KAFKA_TLS_ENABLED))
+            .constraint(Constraint.onlyWith(BUS_KAFKA_TLS_CERT_FILE, BUS_KAFKA_TLS_ENABLED))
+            .constraint(Constraint.together(STORE_REDIS_TLS_CERT_FILE, STORE_REDIS_TLS_KEY_FILE))
             .constraint(Constraint.together(LOGIC_HTTP_TLS_CERT_FILE, LOGIC_HTTP_TLS_KEY_FILE))
             .constraint(Constraint.together(STORAGE_HTTP_TLS_CERT_FILE, STORAGE_HTTP_TLS_KEY_FILE))
             .constraint(Constraint.onlyWith(LOGIC_GRPC_TLS_CLIENT_CA_FILE, LOGIC_GRPC_TLS_CERT_FILE))

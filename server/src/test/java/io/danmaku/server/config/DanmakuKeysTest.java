@@ -90,6 +90,10 @@ class DanmakuKeysTest {
         expected.put("bus.kafka.partitions", "12");
         expected.put("bus.kafka.replication-factor", "1");
         expected.put("bus.kafka.connect-wait", "1m");
+        expected.put("bus.kafka.tls.enabled", "false");
+        expected.put("bus.kafka.tls.ca-file", "<unset>");
+        expected.put("bus.kafka.tls.cert-file", "<unset>");
+        expected.put("bus.kafka.tls.key-file", "<unset>");
         expected.put("store.type", "memory");
         expected.put("store.redis.mode", "cluster");
         expected.put("store.redis.uris", "redis://127.0.0.1:7000");
@@ -97,6 +101,9 @@ class DanmakuKeysTest {
         expected.put("store.redis.connect-wait", "1m");
         expected.put("store.redis.history-per-room", "1000");
         expected.put("store.redis.history-retention", "168h");
+        expected.put("store.redis.tls.ca-file", "<unset>");
+        expected.put("store.redis.tls.cert-file", "<unset>");
+        expected.put("store.redis.tls.key-file", "<unset>");
         expected.put("gateway.logic.target", "127.0.0.1:9090");
         expected.put("gateway.logic.deadline", "6s");
         expected.put("gateway.logic.dns.refresh-interval", "5s");

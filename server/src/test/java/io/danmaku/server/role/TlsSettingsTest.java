@@ -161,6 +161,37 @@ class TlsSettingsTest {
         }
     }
 
+    @Test
+    void kafkaAndRedisTlsSettingsReachTheClientsAndInconsistentOnesAreRefused() throws Exception {
+        Path caFile = ca.writeCertificate(dir.resolve("ca.crt"));
+        Path garbage = Files.writeString(dir.resolve("garbage.pem"), "not a certificate\n");
+        assertThatThrownBy(() -> load("bus.kafka.tls.ca-file=" + caFile))
+                .isInstanceOf(ConfigException.class)
+                .hasMessageContaining("expected: set only with bus.kafka.tls.enabled, which is false");
+        assertThatThrownBy(() -> load("store.redis.tls.cert-file=" + server.certFile()))
+                .hasMessageContaining("expected: set together with store.redis.tls.key-file, which is unset");
+        List<String> distributed = List.of("bus.type=kafka", "store.type=redis", "admin.port=0",
+                "logic.grpc.port=0", "logic.http.port=0");
+        // read while the role is prepared, before anything connects or binds
+        assertThatThrownBy(() -> new LogicRole().prepare(load(concat(distributed, "bus.kafka.tls.enabled=true",
+                "bus.kafka.tls.ca-file=" + garbage))))
+                .isInstanceOf(ConfigException.class)
+                .hasMessageContaining("bus.kafka.tls.ca-file: " + garbage + " (expected: a PEM file)");
+        assertThatThrownBy(() -> new LogicRole().prepare(load(concat(distributed,
+                "store.redis.uris=redis://127.0.0.1:7000", "store.redis.tls.ca-file=" + caFile))))
+                .isInstanceOf(ConfigException.class)
+                .hasMessageContaining("store.redis.tls: set while store.redis.uris [redis://127.0.0.1:7000] are not "
+                        + "all rediss://");
+        new LogicRole().prepare(load(concat(distributed, "bus.kafka.tls.enabled=true", "bus.kafka.tls.ca-file="
+                + caFile, "store.redis.uris=rediss://127.0.0.1:7000", "store.redis.tls.ca-file=" + caFile)));
+    }
+
+    private static String[] concat(List<String> common, String... more) {
+        List<String> all = new ArrayList<>(common);
+        all.addAll(List.of(more));
+        return all.toArray(String[]::new);
+    }
+
     private static void start(Role role, List<String> common, String... settings) {
         List<String> all = new ArrayList<>(common);
         all.addAll(List.of(settings));
