@@ -8,17 +8,23 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
 import io.danmaku.gateway.pipeline.ProxyConfig;
+import io.danmaku.gateway.tls.GatewayTlsConfig;
+import io.danmaku.testkit.tls.TestCa;
 import io.danmaku.gateway.pipeline.ProxyConfig.ForwardedHeader;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.net.Socket;
 import java.nio.ByteBuffer;
+import java.nio.file.Path;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
+import javax.net.ssl.SSLContext;
+import javax.net.ssl.SSLSocket;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 
 /**
  * The per-address cap behind proxies, over real sockets: the test plays the proxy (every connection comes from
@@ -187,7 +193,49 @@ class ProxiedClientsTest {
         }
     }
 
+    @Test
+    void withTlsTheProxyHeaderComesFirstInClearAndAClientOverItsCapIsClosed(@TempDir Path dir) throws Exception {
+        TestCa ca = TestCa.create("proxy-tls-ca");
+        TestCa.PemFiles files = ca.issueServer("gateway").writeTo(dir, "gateway");
+        ProxyConfig proxy = new ProxyConfig(true, List.of(), ForwardedHeader.X_FORWARDED_FOR);
+        try (GatewayHarness gw = new GatewayHarness(EdgeLimitsTest.config().maxConnectionsPerIp(1).proxy(proxy)
+                .tls(new GatewayTlsConfig(files.certFile(), files.keyFile(), Duration.ZERO)).build(), true)) {
+            SSLContext trust = ca.trust().context();
+            try (Socket first = tlsAfterHeader(gw, trust, v1("198.51.100.1"))) {
+                assertThat(upgradeOver(first, gw)).startsWith("HTTP/1.1 101");
+                // the same client again: closed without a handshake (no plaintext answer on a TLS port)
+                try (Socket raw = connect(gw)) {
+                    raw.getOutputStream().write(v1("198.51.100.1"));
+                    raw.getOutputStream().flush();
+                    assertThat(raw.getInputStream().read()).as("end of stream").isEqualTo(-1);
+                }
+                // another client behind the same proxy
+                try (Socket other = tlsAfterHeader(gw, trust, v2("198.51.100.2"))) {
+                    assertThat(upgradeOver(other, gw)).startsWith("HTTP/1.1 101");
+                }
+            }
+            assertThat(refused(gw, "per-ip")).isEqualTo(1);
+        }
+    }
+
     // ---- helpers
+
+    /** A TCP connection that sends the PROXY header in clear, then speaks TLS over the same socket. */
+    private static Socket tlsAfterHeader(GatewayHarness gw, SSLContext trust, byte[] header) throws IOException {
+        Socket tcp = connect(gw);
+        tcp.getOutputStream().write(header);
+        tcp.getOutputStream().flush();
+        SSLSocket tls = (SSLSocket) trust.getSocketFactory().createSocket(tcp, "127.0.0.1", gw.port(), true);
+        tls.setSoTimeout(10_000);
+        tls.startHandshake();
+        return tls;
+    }
+
+    private static String upgradeOver(Socket s, GatewayHarness gw) throws IOException {
+        s.getOutputStream().write(String.format(UPGRADE, gw.port(), "").getBytes(StandardCharsets.US_ASCII));
+        s.getOutputStream().flush();
+        return readHead(s.getInputStream());
+    }
 
     private static Socket upgraded(GatewayHarness gw, byte[] proxyHeader) throws IOException {
         return upgraded(gw, proxyHeader, "");
