@@ -4,18 +4,11 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import io.danmaku.protocol.DanmakuException;
+import io.danmaku.testkit.redis.TlsRedis;
 import io.danmaku.testkit.tls.TestCa;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
-import java.io.BufferedReader;
-import java.io.IOException;
-import java.io.InputStreamReader;
-import java.net.InetAddress;
-import java.net.ServerSocket;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.time.Duration;
-import java.util.ArrayList;
-import java.util.List;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
@@ -33,7 +26,7 @@ class RedisTlsTest {
     TestCa ca;
     Path caFile;
     TestCa.PemFiles serverFiles;
-    Process redis;
+    TlsRedis redis;
     int port;
 
     @BeforeEach
@@ -44,12 +37,9 @@ class RedisTlsTest {
     }
 
     @AfterEach
-    void stopRedis() throws InterruptedException {
+    void stopRedis() {
         if (redis != null) {
-            redis.destroy();
-            if (!redis.waitFor(10, TimeUnit.SECONDS)) {
-                redis.destroyForcibly();
-            }
+            redis.close();
         }
     }
 
@@ -91,36 +81,8 @@ class RedisTlsTest {
         return RedisHotStore.connect(config, new SimpleMeterRegistry());
     }
 
-    private void startRedis(boolean authClients) throws IOException, InterruptedException {
-        try (ServerSocket s = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
-            port = s.getLocalPort();
-        }
-        List<String> command = new ArrayList<>(List.of("redis-server", "--bind", "127.0.0.1", "--port", "0",
-                "--tls-port", String.valueOf(port), "--tls-cert-file", serverFiles.certFile().toString(),
-                "--tls-key-file", serverFiles.keyFile().toString(), "--tls-ca-cert-file", caFile.toString(),
-                "--tls-auth-clients", authClients ? "yes" : "no", "--save", "", "--appendonly", "no",
-                "--dir", dir.toString(), "--daemonize", "no"));
-        redis = new ProcessBuilder(command).redirectErrorStream(true).start();
-        BufferedReader out = new BufferedReader(new InputStreamReader(redis.getInputStream(), StandardCharsets.UTF_8));
-        StringBuilder seen = new StringBuilder();
-        for (String line; (line = out.readLine()) != null; ) {
-            seen.append(line).append('\n');
-            if (line.contains("Ready to accept connections")) {
-                // keep draining its output so it never blocks on a full pipe
-                Thread drain = new Thread(() -> {
-                    try {
-                        while (out.readLine() != null) {
-                            // discarded
-                        }
-                    } catch (IOException ignored) {
-                        // the process ended
-                    }
-                }, "redis-tls-output");
-                drain.setDaemon(true);
-                drain.start();
-                return;
-            }
-        }
-        throw new IllegalStateException("redis-server exited before it was ready:\n" + seen);
+    private void startRedis(boolean authClients) {
+        redis = TlsRedis.start(dir, serverFiles.certFile(), serverFiles.keyFile(), caFile, authClients);
+        port = redis.port();
     }
 }
