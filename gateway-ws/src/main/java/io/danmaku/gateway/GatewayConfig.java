@@ -3,6 +3,7 @@ package io.danmaku.gateway;
 import static java.util.Objects.requireNonNull;
 
 import io.danmaku.gateway.auth.PrivateRooms;
+import io.danmaku.gateway.pipeline.ProxyConfig;
 import io.danmaku.gateway.room.BatchPolicy;
 import io.danmaku.gateway.tls.GatewayTlsConfig;
 import java.time.Duration;
@@ -50,6 +51,8 @@ import java.util.List;
  * @param privateRooms rooms that need a subscription token to subscribe ({@code gateway.private-rooms})
  * @param presenceMaxMembers a room with more members than this on this gateway is counted in the hot store's
  *        presence, not listed ({@code presence.max-members}; the server API refuses presence above it)
+ * @param proxy how the client's address is learnt behind proxies (PROXY protocol, trusted proxies' forwarding
+ *        header); {@link ProxyConfig#NONE} = the TCP peer is the client
  */
 public record GatewayConfig(
         String host,
@@ -80,7 +83,8 @@ public record GatewayConfig(
         GatewayTlsConfig tls,
         boolean closeOnTokenExpiry,
         PrivateRooms privateRooms,
-        int presenceMaxMembers) {
+        int presenceMaxMembers,
+        ProxyConfig proxy) {
 
     public static final int DEFAULT_PRESENCE_MAX_MEMBERS = 1000;
     public static final String DEFAULT_HOST = "0.0.0.0";
@@ -149,6 +153,7 @@ public record GatewayConfig(
         requireNonNull(privateRooms, "gateway.private-rooms");
         check(presenceMaxMembers >= 0 && presenceMaxMembers <= 100_000, "presence.max-members", presenceMaxMembers,
                 "0..100000");
+        requireNonNull(proxy, "proxy");
     }
 
     /** The fan-out engine's batching, as configured. */
@@ -166,7 +171,7 @@ public record GatewayConfig(
                 DEFAULT_MAX_SUBSCRIPTIONS_PER_CONNECTION, DEFAULT_POST_LINGER, DEFAULT_POST_MAX_BATCH,
                 DEFAULT_HANDSHAKE_TIMEOUT, DEFAULT_MAX_CONNECTIONS, DEFAULT_MAX_CONNECTIONS_PER_IP,
                 DEFAULT_ACCEPT_RATE_PER_SECOND, DEFAULT_ACCEPT_BURST, DEFAULT_ALLOWED_ORIGINS, null, false,
-                PrivateRooms.NONE, DEFAULT_PRESENCE_MAX_MEMBERS);
+                PrivateRooms.NONE, DEFAULT_PRESENCE_MAX_MEMBERS, ProxyConfig.NONE);
     }
 
     /** Effective event loop count. */
@@ -206,6 +211,7 @@ public record GatewayConfig(
         b.closeOnTokenExpiry = closeOnTokenExpiry;
         b.privateRooms = privateRooms;
         b.presenceMaxMembers = presenceMaxMembers;
+        b.proxy = proxy;
         return b;
     }
 
@@ -244,6 +250,7 @@ public record GatewayConfig(
         private boolean closeOnTokenExpiry;
         private PrivateRooms privateRooms;
         private int presenceMaxMembers;
+        private ProxyConfig proxy;
 
         public Builder host(String value) {
             this.host = value;
@@ -376,6 +383,12 @@ public record GatewayConfig(
             return this;
         }
 
+        /** How the client's address is learnt behind proxies. */
+        public Builder proxy(ProxyConfig value) {
+            this.proxy = value;
+            return this;
+        }
+
         public Builder privateRooms(PrivateRooms value) {
             this.privateRooms = value;
             return this;
@@ -394,7 +407,7 @@ public record GatewayConfig(
         public GatewayConfig build() {
             return new GatewayConfig(host, port, ioThreads, maxFramePayloadBytes, batchWindow, batchMaxWindow, batchFlushShare, batchMaxMessages, ringSize, writeBufferLowBytes, writeBufferHighBytes, slowClientTimeout, pingInterval, pongTimeout, connectTimeout, onlineReportInterval, maxSubscriptionsPerConnection, postLinger, postMaxBatch, handshakeTimeout, maxConnections, maxConnectionsPerIp,
                     acceptRatePerSecond, acceptBurst, allowedOrigins, tls, closeOnTokenExpiry, privateRooms,
-                    presenceMaxMembers);
+                    presenceMaxMembers, proxy);
         }
     }
 

@@ -13,8 +13,12 @@ import io.danmaku.rpc.v1.PostBatchReply;
 import io.danmaku.rpc.v1.PostBatchRequest;
 import io.danmaku.rpc.v1.PostReply;
 import io.danmaku.rpc.v1.PostResultEntry;
+import io.danmaku.protocol.tls.CertificateKeyManager;
+import io.danmaku.protocol.tls.KeyMaterial;
+import io.danmaku.protocol.tls.ReloadingCertificate;
 import io.grpc.InsecureServerCredentials;
 import io.grpc.Server;
+import io.grpc.ServerCredentials;
 import io.grpc.Status;
 import io.grpc.netty.shaded.io.grpc.netty.NettyServerBuilder;
 import io.grpc.stub.ServerCallStreamObserver;
@@ -67,7 +71,12 @@ import org.slf4j.LoggerFactory;
  * <p>Meters: {@code danmaku.rpc.server.calls} (counter, one per call, tag {@code status}: {@code ok} = answered,
  * whatever the answers; {@code cancelled} = the client was gone before the answer; {@code internal} = the service
  * failed; {@code resource_exhausted} = shed at the in-flight bound; {@code invalid_argument} = duplicate ids) and
- * {@code danmaku.rpc.server.batch.size} (distribution summary, posts per {@code PostBatch} call).
+ * {@code danmaku.rpc.server.batch.size} (distribution summary, posts per {@code PostBatch} call), and with TLS
+ * {@code danmaku.rpc.server.tls.reloads} (counter, tag {@code result}: {@code ok}, {@code failed}).
+ *
+ * <p>With TLS the certificate and key files are watched ({@link RpcServerTls#reloadInterval}) as the gateway's
+ * are: a changed, matching pair is offered to new handshakes from then on, by the key manager the TLS context
+ * asks at each handshake; open connections and the calls on them keep their session.
  */
 public final class GrpcPostServer implements AutoCloseable {
     /**
@@ -95,6 +104,7 @@ public final class GrpcPostServer implements AutoCloseable {
     private final ThrottledLog serviceFailures = new ThrottledLog(log, Duration.ofSeconds(10));
     private final ThrottledLog overloadWarn = new ThrottledLog(log, Duration.ofSeconds(10));
     private final AtomicBoolean closed = new AtomicBoolean();
+    private final ReloadingCertificate<KeyMaterial> certificate;
     private volatile int boundPort = -1;
 
     /** A server taking at most {@value #DEFAULT_MAX_IN_FLIGHT} posts at once. */
@@ -124,9 +134,19 @@ public final class GrpcPostServer implements AutoCloseable {
                 .description("Posts per PostBatch call from gateways")
                 .baseUnit("posts")
                 .register(meters);
+        ServerCredentials credentials;
+        if (config.tls() == null) {
+            this.certificate = null;
+            credentials = InsecureServerCredentials.create();
+        } else {
+            Counter reloaded = reloadCounter(meters, "ok");
+            Counter failed = reloadCounter(meters, "failed");
+            this.certificate = ReloadingCertificate.open(config.tls().files(), "logic gRPC TLS", m -> m,
+                    reloaded::increment, failed::increment);
+            credentials = config.tls().credentials(new CertificateKeyManager(certificate));
+        }
         NettyServerBuilder builder = NettyServerBuilder
-                .forAddress(new InetSocketAddress(config.host(), config.port()), config.tls() == null
-                        ? InsecureServerCredentials.create() : config.tls().credentials())
+                .forAddress(new InetSocketAddress(config.host(), config.port()), credentials)
                 .addService(new LogicEndpoint())
                 // the handler only starts the post and returns (it never blocks): run it on the transport's event
                 // loop instead of handing every call to another thread and back
@@ -138,6 +158,18 @@ public final class GrpcPostServer implements AutoCloseable {
                     .maxConnectionAgeGrace(config.maxConnectionAgeGrace().toNanos(), TimeUnit.NANOSECONDS);
         }
         this.server = builder.build();
+    }
+
+    private static Counter reloadCounter(MeterRegistry meters, String result) {
+        return Counter.builder("danmaku.rpc.server.tls.reloads")
+                .description("Changes of logic's gRPC certificate or key files, loaded (ok) or refused (failed)")
+                .tag("result", result)
+                .register(meters);
+    }
+
+    /** Reads the certificate and key files now (the watcher does so every interval); false without TLS. For tests. */
+    boolean reloadCertificateIfChanged() {
+        return certificate != null && certificate.reloadIfChanged();
     }
 
     private static Counter callCounter(MeterRegistry meters, String status) {
@@ -187,6 +219,9 @@ public final class GrpcPostServer implements AutoCloseable {
         } catch (InterruptedException e) {
             server.shutdownNow();
             Thread.currentThread().interrupt();
+        }
+        if (certificate != null) {
+            certificate.close();
         }
         log.info("logic gRPC on port {} stopped", boundPort);
     }

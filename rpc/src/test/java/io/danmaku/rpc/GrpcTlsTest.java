@@ -94,13 +94,50 @@ class GrpcTlsTest {
     }
 
     @Test
+    void aRotatedCertificateServesNewConnectionsWhileOpenOnesAndTheirCallsCarryOn() throws Exception {
+        server = new GrpcPostServer(RpcServerConfig.defaults().withAddress("127.0.0.1", 0)
+                .withTls(new RpcServerTls(logicFiles.certFile(), logicFiles.keyFile(), null, Duration.ZERO)),
+                logic.holding(), new SimpleMeterRegistry()).start();
+        TestCa nextCa = TestCa.create("next-internal-ca");
+        Path nextCaFile = nextCa.writeCertificate(dir.resolve("next-ca.crt"));
+        RpcClientConfig oldTrust = RpcClientConfig.defaults("127.0.0.1:" + server.port())
+                .withDeadline(Duration.ofSeconds(20)).withTls(new RpcClientTls(caFile, null, null));
+        try (GrpcPostClient open = new GrpcPostClient(oldTrust, new SimpleMeterRegistry())) {
+            // a call in flight on an open connection while the certificate changes
+            var inFlight = open.post(POST);
+            org.awaitility.Awaitility.await().atMost(Duration.ofSeconds(20)).until(() -> logic.held.size() == 1);
+
+            // the files now hold a certificate of another authority (written in place, as a rotation does)
+            nextCa.issueServer("logic").writeFiles(logicFiles.certFile(), logicFiles.keyFile());
+            assertThat(server.reloadCertificateIfChanged()).isTrue();
+            assertThat(server.reloadCertificateIfChanged()).as("unchanged files: nothing to do").isFalse();
+
+            logic.held.get(0).complete(PostResult.accepted("m1", new io.danmaku.protocol.bus.BusPosition("r1", 1,
+                    "e1")));
+            assertThat(inFlight.orTimeout(20, TimeUnit.SECONDS).join().accepted()).as("the call in flight").isTrue();
+
+            logic.answering(PostResult.accepted("m2", new io.danmaku.protocol.bus.BusPosition("r1", 2, "e1")));
+            // the open connection keeps its session: a gateway trusting only the old authority still posts on it
+            assertThat(open.post(POST).orTimeout(20, TimeUnit.SECONDS).join().accepted()).isTrue();
+            // new connections get the new certificate: trusted through the new authority only
+            assertThat(postWith(new RpcClientTls(nextCaFile, null, null)).accepted()).isTrue();
+            assertThat(postWith(new RpcClientTls(caFile, null, null)).reason()).isEqualTo(RejectReason.UNAVAILABLE);
+        }
+    }
+
+    @Test
     void unusableFilesAreRefusedNamingTheSettingBeforeAnythingIsBound() throws Exception {
         Path garbage = Files.writeString(dir.resolve("garbage.pem"), "not pem\n");
         assertThatThrownBy(() -> new RpcServerTls(garbage, logicFiles.keyFile(), null).check())
                 .isInstanceOf(IllegalArgumentException.class)
-                .hasMessageStartingWith("logic.grpc.tls.cert-file, logic.grpc.tls.key-file: cannot build a TLS context");
+                .hasMessageStartingWith("logic.grpc.tls.cert-file: " + garbage + " (expected: PEM certificates");
         assertThatThrownBy(() -> new RpcServerTls(logicFiles.certFile(), dir.resolve("absent.key"), null).check())
-                .hasMessageStartingWith("logic.grpc.tls.cert-file, logic.grpc.tls.key-file: cannot read");
+                .hasMessageStartingWith("logic.grpc.tls.key-file: " + dir.resolve("absent.key") + " (expected: an "
+                        + "existing readable file");
+        TestCa.PemFiles other = ca.issueServer("other").writeTo(dir, "other");
+        assertThatThrownBy(() -> new RpcServerTls(logicFiles.certFile(), other.keyFile(), null).check())
+                .hasMessageStartingWith("logic.grpc.tls.key-file: " + other.keyFile() + " (expected: the private key "
+                        + "of the first certificate in logic.grpc.tls.cert-file");
         assertThatThrownBy(() -> new RpcServerTls(logicFiles.certFile(), logicFiles.keyFile(), garbage).check())
                 .hasMessageContaining("logic.grpc.tls.client-ca-file");
         assertThatThrownBy(() -> new RpcClientTls(dir.resolve("absent.crt"), null, null).check())

@@ -57,6 +57,21 @@ public final class ConnectionAdmission {
             open.decrementAndGet();
             return Refusal.MAX;
         }
+        if (admitAddress(address) != null) {
+            open.decrementAndGet();
+            return Refusal.PER_IP;
+        }
+        return null;
+    }
+
+    /**
+     * Counts one more connection from {@code address} against the per-address cap, or refuses it. For a
+     * connection admitted with a null address whose client address is learnt later (from a PROXY header or a
+     * trusted proxy's forwarding header); {@link #release} with that address then forgets both counts.
+     *
+     * @return null when counted, else {@link Refusal#PER_IP}
+     */
+    public Refusal admitAddress(InetAddress address) {
         if (maxPerAddress > 0 && address != null) {
             boolean[] refused = new boolean[1];
             perAddress.compute(address, (a, n) -> {
@@ -68,19 +83,23 @@ public final class ConnectionAdmission {
                 return count + 1;
             });
             if (refused[0]) {
-                open.decrementAndGet();
                 return Refusal.PER_IP;
             }
         }
         return null;
     }
 
-    /** Forgets an admitted connection that closed. */
-    public void release(InetAddress address) {
-        open.decrementAndGet();
+    /** Forgets one connection counted by {@link #admitAddress} (its address changed, or it was refused). */
+    public void releaseAddress(InetAddress address) {
         if (maxPerAddress > 0 && address != null) {
             perAddress.computeIfPresent(address, (a, n) -> n <= 1 ? null : n - 1);
         }
+    }
+
+    /** Forgets an admitted connection that closed. */
+    public void release(InetAddress address) {
+        open.decrementAndGet();
+        releaseAddress(address);
     }
 
     /** Open admitted connections. */

@@ -15,7 +15,12 @@ public enum Refusal {
     /** A browser's {@code Origin} that is not allowed ({@code gateway.allowed-origins}). */
     ORIGIN("origin", 403, "Forbidden", "origin not allowed"),
     /** No whole HTTP request within {@code gateway.handshake.timeout}; closed without an answer. */
-    HANDSHAKE_TIMEOUT("handshake-timeout", 0, "", "");
+    HANDSHAKE_TIMEOUT("handshake-timeout", 0, "", ""),
+    /**
+     * {@code gateway.proxy-protocol} is on and the connection did not start with a valid PROXY header, or came from
+     * outside {@code gateway.trusted-proxies}; closed without an answer.
+     */
+    PROXY_PROTOCOL("proxy-protocol", 0, "", "");
 
     private final String tag;
     private final int status;

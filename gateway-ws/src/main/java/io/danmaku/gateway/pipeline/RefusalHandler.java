@@ -43,7 +43,22 @@ final class RefusalHandler extends ChannelInboundHandlerAdapter {
     }
 
     @Override
+    public void handlerAdded(ChannelHandlerContext ctx) {
+        if (ctx.channel().isActive()) {
+            answer(ctx); // refused after accept (a PROXY header's source over its cap)
+        }
+    }
+
+    @Override
     public void channelActive(ChannelHandlerContext ctx) {
+        answer(ctx);
+        ctx.fireChannelActive();
+    }
+
+    private void answer(ChannelHandlerContext ctx) {
+        if (timer != null) {
+            return;
+        }
         timer = ctx.executor().schedule(() -> {
             ctx.close();
         }, linger.toNanos(), TimeUnit.NANOSECONDS);
@@ -54,7 +69,6 @@ final class RefusalHandler extends ChannelInboundHandlerAdapter {
                 duplex.shutdownOutput();
             }
         });
-        ctx.fireChannelActive();
     }
 
     @Override

@@ -113,7 +113,7 @@ public final class GatewayContext {
 
     /**
      * Counts a connection turned away before the WebSocket upgrade (or cut for not sending its request in time),
-     * by reason: {@code per-ip}, {@code max}, {@code rate}, {@code origin}, {@code handshake-timeout}.
+     * by reason: {@code per-ip}, {@code max}, {@code rate}, {@code origin}, {@code handshake-timeout}, {@code proxy-protocol}.
      */
     public void countRefused(String reason) {
         counters.computeIfAbsent("danmaku.gateway.refused|" + reason, k -> Counter.builder("danmaku.gateway.refused")

@@ -5,6 +5,7 @@ import static java.util.Objects.requireNonNull;
 import com.sun.net.httpserver.HttpExchange;
 import com.sun.net.httpserver.HttpServer;
 import io.danmaku.server.ListenException;
+import io.danmaku.server.http.HttpTls;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import java.io.IOException;
 import java.io.OutputStream;
@@ -35,8 +36,11 @@ public final class AdminServer implements AutoCloseable {
     private final ExecutorService executor;
     private final PrometheusMeterRegistry registry;
     private final Readiness readiness;
+    private final HttpTls tls;
 
-    private AdminServer(HttpServer server, ExecutorService executor, PrometheusMeterRegistry registry, Readiness readiness) {
+    private AdminServer(HttpServer server, ExecutorService executor, PrometheusMeterRegistry registry, Readiness readiness,
+                        HttpTls tls) {
+        this.tls = tls;
         this.server = server;
         this.executor = executor;
         this.registry = registry;
@@ -49,13 +53,26 @@ public final class AdminServer implements AutoCloseable {
      * @throws ListenException when the address cannot be bound, naming the key, the address and the cause
      */
     public static AdminServer start(String host, int port, PrometheusMeterRegistry registry, Readiness readiness) {
+        return start(host, port, registry, readiness, null);
+    }
+
+    /**
+     * Binds {@code host:port} and starts serving, over TLS when {@code tls} is set (closed with the server).
+     *
+     * @throws ListenException when the address cannot be bound, naming the key, the address and the cause
+     */
+    public static AdminServer start(String host, int port, PrometheusMeterRegistry registry, Readiness readiness,
+                                    HttpTls tls) {
         requireNonNull(host, "host");
         requireNonNull(registry, "registry");
         requireNonNull(readiness, "readiness");
         HttpServer server;
         try {
-            server = HttpServer.create(new InetSocketAddress(host, port), 0);
+            server = HttpTls.create(new InetSocketAddress(host, port), 0, tls);
         } catch (IOException e) {
+            if (tls != null) {
+                tls.close();
+            }
             throw ListenException.of("admin.port", host, port, e);
         }
         AtomicInteger threads = new AtomicInteger();
@@ -64,11 +81,12 @@ public final class AdminServer implements AutoCloseable {
             thread.setDaemon(true);
             return thread;
         });
-        AdminServer admin = new AdminServer(server, executor, registry, readiness);
+        AdminServer admin = new AdminServer(server, executor, registry, readiness, tls);
         server.createContext("/", admin::handle);
         server.setExecutor(executor);
         server.start();
-        log.info("Admin HTTP server listening on {}:{} (/metrics, /healthz, /readyz)", host, admin.port());
+        log.info("Admin {} server listening on {}:{} (/metrics, /healthz, /readyz)", tls == null ? "HTTP" : "HTTPS",
+                host, admin.port());
         return admin;
     }
 
@@ -86,6 +104,9 @@ public final class AdminServer implements AutoCloseable {
             executor.awaitTermination(STOP_GRACE.toMillis(), TimeUnit.MILLISECONDS);
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
+        }
+        if (tls != null) {
+            tls.close();
         }
     }
 

@@ -2,11 +2,14 @@ package io.danmaku.server.cli;
 
 import static java.util.Objects.requireNonNull;
 
+import io.danmaku.protocol.tls.TlsFiles;
 import io.danmaku.server.admin.AdminServer;
 import io.danmaku.server.admin.JvmMetrics;
 import io.danmaku.server.admin.Readiness;
 import io.danmaku.server.config.Config;
+import io.danmaku.server.config.ConfigException;
 import io.danmaku.server.config.DanmakuKeys;
+import io.danmaku.server.http.HttpTls;
 import io.danmaku.server.role.Role;
 import io.micrometer.prometheusmetrics.PrometheusConfig;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
@@ -53,8 +56,11 @@ public final class RoleRunner implements AutoCloseable {
         try {
             role.prepare(config);
             jvmMetrics = JvmMetrics.bindTo(registry);
+            TlsFiles adminTls = HttpTls.files(config, DanmakuKeys.ADMIN_TLS_CERT_FILE, DanmakuKeys.ADMIN_TLS_KEY_FILE,
+                    DanmakuKeys.TLS_RELOAD_INTERVAL);
             admin = AdminServer.start(config.getString(DanmakuKeys.ADMIN_HOST).orElseThrow(),
-                    config.getInt(DanmakuKeys.ADMIN_PORT), registry, readiness);
+                    config.getInt(DanmakuKeys.ADMIN_PORT), registry, readiness,
+                    adminTls == null ? null : openTls(adminTls));
             role.start(config, registry, readiness);
         } catch (Throwable e) {
             close();
@@ -62,6 +68,15 @@ public final class RoleRunner implements AutoCloseable {
         }
         if (readiness.markReady()) {
             log.info("{} ready", role.getClass().getSimpleName());
+        }
+    }
+
+    /** The admin port's TLS; a file that cannot be used is a configuration error (exit status 2). */
+    private HttpTls openTls(TlsFiles files) {
+        try {
+            return HttpTls.open(files, "admin", registry);
+        } catch (IllegalArgumentException e) {
+            throw new ConfigException(e.getMessage());
         }
     }
 

@@ -13,6 +13,7 @@ import static io.danmaku.server.config.Validator.aboveAndAtMost;
 import static io.danmaku.server.config.Validator.between;
 import static io.danmaku.server.config.Validator.nonEmpty;
 
+import io.danmaku.gateway.pipeline.ProxyConfig;
 import io.danmaku.server.logging.LogSettings;
 import java.time.Duration;
 import java.util.List;
@@ -30,6 +31,9 @@ public final class DanmakuKeys {
 
     public static final String ADMIN_HOST = "admin.host";
     public static final String ADMIN_PORT = "admin.port";
+    public static final String ADMIN_TLS_CERT_FILE = "admin.tls.cert-file";
+    public static final String ADMIN_TLS_KEY_FILE = "admin.tls.key-file";
+    public static final String TLS_RELOAD_INTERVAL = "tls.reload-interval";
 
     public static final String GATEWAY_HOST = "gateway.host";
     public static final String GATEWAY_PORT = "gateway.port";
@@ -57,6 +61,9 @@ public final class DanmakuKeys {
     public static final String GATEWAY_CONNECTIONS_ACCEPT_RATE = "gateway.connections.accept-rate";
     public static final String GATEWAY_CONNECTIONS_ACCEPT_BURST = "gateway.connections.accept-burst";
     public static final String GATEWAY_ALLOWED_ORIGINS = "gateway.allowed-origins";
+    public static final String GATEWAY_PROXY_PROTOCOL = "gateway.proxy-protocol";
+    public static final String GATEWAY_TRUSTED_PROXIES = "gateway.trusted-proxies";
+    public static final String GATEWAY_FORWARDED_HEADER = "gateway.forwarded-header";
     public static final String GATEWAY_TLS_CERT_FILE = "gateway.tls.cert-file";
     public static final String GATEWAY_TLS_KEY_FILE = "gateway.tls.key-file";
     public static final String GATEWAY_TLS_RELOAD_INTERVAL = "gateway.tls.reload-interval";
@@ -105,6 +112,10 @@ public final class DanmakuKeys {
     public static final String BUS_KAFKA_PRODUCER = "bus.kafka.producer.";
     public static final String BUS_KAFKA_CONSUMER = "bus.kafka.consumer.";
     public static final String BUS_KAFKA_ADMIN = "bus.kafka.admin.";
+    public static final String BUS_KAFKA_TLS_ENABLED = "bus.kafka.tls.enabled";
+    public static final String BUS_KAFKA_TLS_CA_FILE = "bus.kafka.tls.ca-file";
+    public static final String BUS_KAFKA_TLS_CERT_FILE = "bus.kafka.tls.cert-file";
+    public static final String BUS_KAFKA_TLS_KEY_FILE = "bus.kafka.tls.key-file";
 
     public static final String STORE_TYPE = "store.type";
     public static final String STORE_REDIS_MODE = "store.redis.mode";
@@ -113,6 +124,9 @@ public final class DanmakuKeys {
     public static final String STORE_REDIS_CONNECT_WAIT = "store.redis.connect-wait";
     public static final String STORE_REDIS_HISTORY_PER_ROOM = "store.redis.history-per-room";
     public static final String STORE_REDIS_HISTORY_RETENTION = "store.redis.history-retention";
+    public static final String STORE_REDIS_TLS_CA_FILE = "store.redis.tls.ca-file";
+    public static final String STORE_REDIS_TLS_CERT_FILE = "store.redis.tls.cert-file";
+    public static final String STORE_REDIS_TLS_KEY_FILE = "store.redis.tls.key-file";
 
     public static final String GATEWAY_LOGIC_TARGET = "gateway.logic.target";
     public static final String GATEWAY_LOGIC_DEADLINE = "gateway.logic.deadline";
@@ -128,8 +142,12 @@ public final class DanmakuKeys {
     public static final String GATEWAY_LOGIC_TLS_KEY_FILE = "gateway.logic.tls.key-file";
     public static final String LOGIC_HTTP_HOST = "logic.http.host";
     public static final String LOGIC_HTTP_PORT = "logic.http.port";
+    public static final String LOGIC_HTTP_TLS_CERT_FILE = "logic.http.tls.cert-file";
+    public static final String LOGIC_HTTP_TLS_KEY_FILE = "logic.http.tls.key-file";
     public static final String STORAGE_HTTP_HOST = "storage.http.host";
     public static final String STORAGE_HTTP_PORT = "storage.http.port";
+    public static final String STORAGE_HTTP_TLS_CERT_FILE = "storage.http.tls.cert-file";
+    public static final String STORAGE_HTTP_TLS_KEY_FILE = "storage.http.tls.key-file";
     public static final String STORAGE_ARCHIVE_DIR = "storage.archive.dir";
     public static final String STORAGE_ARCHIVE_SEGMENT_MAX_BYTES = "storage.archive.segment-max-bytes";
     public static final String STORAGE_ARCHIVE_SEGMENT_MAX_AGE = "storage.archive.segment-max-age";
@@ -168,6 +186,18 @@ public final class DanmakuKeys {
                     "Address the admin HTTP server (/metrics, /healthz, /readyz) binds to.")
             .define(ADMIN_PORT, INT, 9100, PORT,
                     "Port of the admin HTTP server; 0 = any free port.")
+            .define(ADMIN_TLS_CERT_FILE, PATH, null, Validator.readableFile(),
+                    "PEM file with the admin port's TLS certificate, then any intermediates; set (with "
+                    + "admin.tls.key-file) = /metrics, /healthz and /readyz over HTTPS only (probes and scrapers "
+                    + "must use https); unset = plain HTTP. Reloaded every tls.reload-interval.")
+            .define(ADMIN_TLS_KEY_FILE, PATH, null, Validator.readableFile(),
+                    "PEM file with the private key of admin.tls.cert-file, unencrypted PKCS#8 (BEGIN PRIVATE KEY).")
+            .define(TLS_RELOAD_INTERVAL, DURATION, Duration.ofSeconds(10),
+                    between(Duration.ZERO, Duration.ofHours(1)),
+                    "How often the certificate and key files of the admin port, logic's HTTP and gRPC ports and "
+                    + "storage's HTTP port are read again; a changed, matching pair serves new connections from "
+                    + "then on, open connections keep theirs; 0 = never (the gateway port has "
+                    + "gateway.tls.reload-interval).")
 
             .define(GATEWAY_HOST, STRING, "0.0.0.0", nonEmpty(),
                     "Address the WebSocket gateway (and demo page) binds to.")
@@ -244,6 +274,22 @@ public final class DanmakuKeys {
                     "Browser origins (scheme://host[:port]) allowed to open a WebSocket besides pages of the "
                     + "gateway's own host name; * = any. A handshake without Origin (not a browser) always passes; "
                     + "any other origin is answered HTTP 403.")
+            .define(GATEWAY_PROXY_PROTOCOL, BOOLEAN, false,
+                    "Every connection on the gateway port starts with a PROXY protocol header (v1 or v2, as HAProxy, "
+                    + "AWS NLB or Envoy send it) whose source address is the client's, used by the per-address cap "
+                    + "and logs; a connection without a valid header is closed. With gateway.trusted-proxies set, "
+                    + "only connections from those addresses are accepted. Turn on only behind such a proxy.")
+            .define(GATEWAY_TRUSTED_PROXIES, LIST, List.of(),
+                    Validator.of(value -> ((List<?>) value).stream().allMatch(DanmakuKeys::cidr),
+                            "IP addresses or CIDR ranges (10.0.0.0/8, 2001:db8::/32)"),
+                    "Proxies (IP addresses or CIDR ranges) whose forwarding header (gateway.forwarded-header) names "
+                    + "the client: the right-most address in it that is not a trusted proxy is the client's. The "
+                    + "header is ignored from anyone else. Empty = the peer (or the PROXY header's source) is the "
+                    + "client.")
+            .define(GATEWAY_FORWARDED_HEADER, STRING, "x-forwarded-for",
+                    Validator.oneOf("x-forwarded-for", "forwarded"),
+                    "The header trusted proxies put the client's address in: x-forwarded-for, or forwarded "
+                    + "(RFC 7239, its for= parameters); the other one is never read.")
             .define(GATEWAY_TLS_CERT_FILE, PATH, null, Validator.readableFile(),
                     "PEM file with the gateway's TLS certificate, then any intermediates; set (with "
                     + "gateway.tls.key-file) = the port speaks TLS only (wss://, https://); unset = plain ws://.")
@@ -373,6 +419,18 @@ public final class DanmakuKeys {
                     + "buffer.memory=67108864; e.g. bus.kafka.producer.compression.type=zstd.")
             .definePrefix(BUS_KAFKA_CONSUMER, "Kafka consumer settings passed through as they are.")
             .definePrefix(BUS_KAFKA_ADMIN, "Kafka admin client settings passed through as they are.")
+            .define(BUS_KAFKA_TLS_ENABLED, BOOLEAN, false,
+                    "Connect to Kafka over TLS (security.protocol=SSL for the producer, consumer and admin client); "
+                    + "the brokers' certificates must name the bootstrap and advertised hosts. false = plaintext. A "
+                    + "security.protocol passed through bus.kafka.producer.* and the like wins (SASL_SSL).")
+            .define(BUS_KAFKA_TLS_CA_FILE, PATH, null, Validator.readableFile(),
+                    "PEM file with the certificate authorities of the brokers' certificates; unset = the JDK's "
+                    + "default trust store.")
+            .define(BUS_KAFKA_TLS_CERT_FILE, PATH, null, Validator.readableFile(),
+                    "PEM file with the roles' client certificate for brokers that require one (ssl.client.auth="
+                    + "required); unset = none. Read at start.")
+            .define(BUS_KAFKA_TLS_KEY_FILE, PATH, null, Validator.readableFile(),
+                    "PEM file with the private key of bus.kafka.tls.cert-file, unencrypted PKCS#8.")
 
             .define(STORE_TYPE, STRING, "memory", Validator.oneOf("memory", "redis"),
                     "The hot store: memory (standalone only) or redis.")
@@ -391,6 +449,15 @@ public final class DanmakuKeys {
             .define(STORE_REDIS_HISTORY_RETENTION, DURATION, Duration.ofDays(7),
                     between(Duration.ofMinutes(1), Duration.ofDays(3650)),
                     "A room's hot history expires this long after its last message.")
+            .define(STORE_REDIS_TLS_CA_FILE, PATH, null, Validator.readableFile(),
+                    "PEM file with the certificate authorities of the Redis servers' certificates, for rediss:// "
+                    + "URIs (TLS is on with rediss://); unset = the JDK's default trust store. Each node's certificate "
+                    + "must name the address the client reaches it at (in a cluster, the address the node announces).")
+            .define(STORE_REDIS_TLS_CERT_FILE, PATH, null, Validator.readableFile(),
+                    "PEM file with the roles' client certificate for Redis servers with tls-auth-clients yes; "
+                    + "unset = none. Read at start.")
+            .define(STORE_REDIS_TLS_KEY_FILE, PATH, null, Validator.readableFile(),
+                    "PEM file with the private key of store.redis.tls.cert-file, unencrypted PKCS#8.")
 
             .define(GATEWAY_LOGIC_TARGET, STRING, "127.0.0.1:9090", nonEmpty(),
                     "Where gateways find logic over gRPC: host:port[,host:port...] or dns:///name:port "
@@ -417,16 +484,30 @@ public final class DanmakuKeys {
             .define(LOGIC_GRPC_PORT, INT, 9090, PORT, "Port of logic's gRPC server (posts from gateways).")
             .define(LOGIC_GRPC_TLS_CERT_FILE, PATH, null, Validator.readableFile(),
                     "PEM file with logic's gRPC server certificate; set (with logic.grpc.tls.key-file) = gateways "
-                    + "must connect over TLS (gateway.logic.tls.enabled); unset = plaintext. Read at start.")
+                    + "must connect over TLS (gateway.logic.tls.enabled); unset = plaintext. Reloaded (with its key) every "
+                    + "tls.reload-interval: new connections get a changed, matching pair, open ones and their calls "
+                    + "keep theirs.")
             .define(LOGIC_GRPC_TLS_KEY_FILE, PATH, null, Validator.readableFile(),
                     "PEM file with the private key of logic.grpc.tls.cert-file (PKCS#8).")
             .define(LOGIC_GRPC_TLS_CLIENT_CA_FILE, PATH, null, Validator.readableFile(),
                     "PEM file with the certificate authorities of gateways' client certificates; set = mutual TLS, "
-                    + "a gateway without such a certificate is refused; unset = no client certificate asked.")
+                    + "a gateway without such a certificate is refused; unset = no client certificate asked. Read at "
+                    + "start.")
             .define(LOGIC_HTTP_HOST, STRING, "0.0.0.0", nonEmpty(), "Address logic's server API binds to.")
             .define(LOGIC_HTTP_PORT, INT, 8081, PORT, "Port of logic's HTTP server API (distributed mode).")
+            .define(LOGIC_HTTP_TLS_CERT_FILE, PATH, null, Validator.readableFile(),
+                    "PEM file with the TLS certificate of logic's server API port, then any intermediates; set (with "
+                    + "logic.http.tls.key-file) = HTTPS only; unset = plain HTTP. Reloaded every tls.reload-interval.")
+            .define(LOGIC_HTTP_TLS_KEY_FILE, PATH, null, Validator.readableFile(),
+                    "PEM file with the private key of logic.http.tls.cert-file (PKCS#8).")
             .define(STORAGE_HTTP_HOST, STRING, "0.0.0.0", nonEmpty(), "Address storage's history API binds to.")
             .define(STORAGE_HTTP_PORT, INT, 8082, PORT, "Port of storage's HTTP history API.")
+            .define(STORAGE_HTTP_TLS_CERT_FILE, PATH, null, Validator.readableFile(),
+                    "PEM file with the TLS certificate of storage's history API port, then any intermediates; set "
+                    + "(with storage.http.tls.key-file) = HTTPS only; unset = plain HTTP. Reloaded every "
+                    + "tls.reload-interval.")
+            .define(STORAGE_HTTP_TLS_KEY_FILE, PATH, null, Validator.readableFile(),
+                    "PEM file with the private key of storage.http.tls.cert-file (PKCS#8).")
             .define(STORAGE_ARCHIVE_DIR, STRING, null, nonEmpty(),
                     "Directory of the archive (compressed segments per stream); unset = no archive. With "
                     + "storage.archive.type=s3 it holds only the open segments (required; local to the process, "
@@ -475,6 +556,13 @@ public final class DanmakuKeys {
             .constraint(Constraint.together(STORAGE_ARCHIVE_S3_ACCESS_KEY, STORAGE_ARCHIVE_S3_SECRET_KEY))
             .constraint(Constraint.together(GATEWAY_TLS_CERT_FILE, GATEWAY_TLS_KEY_FILE))
             .constraint(Constraint.together(LOGIC_GRPC_TLS_CERT_FILE, LOGIC_GRPC_TLS_KEY_FILE))
+            .constraint(Constraint.together(ADMIN_TLS_CERT_FILE, ADMIN_TLS_KEY_FILE))
+            .constraint(Constraint.together(BUS_KAFKA_TLS_CERT_FILE, BUS_KAFKA_TLS_KEY_FILE))
+            .constraint(Constraint.onlyWith(BUS_KAFKA_TLS_CA_FILE, BUS_KAFKA_TLS_ENABLED))
+            .constraint(Constraint.onlyWith(BUS_KAFKA_TLS_CERT_FILE, BUS_KAFKA_TLS_ENABLED))
+            .constraint(Constraint.together(STORE_REDIS_TLS_CERT_FILE, STORE_REDIS_TLS_KEY_FILE))
+            .constraint(Constraint.together(LOGIC_HTTP_TLS_CERT_FILE, LOGIC_HTTP_TLS_KEY_FILE))
+            .constraint(Constraint.together(STORAGE_HTTP_TLS_CERT_FILE, STORAGE_HTTP_TLS_KEY_FILE))
             .constraint(Constraint.onlyWith(LOGIC_GRPC_TLS_CLIENT_CA_FILE, LOGIC_GRPC_TLS_CERT_FILE))
             .constraint(Constraint.together(GATEWAY_LOGIC_TLS_CERT_FILE, GATEWAY_LOGIC_TLS_KEY_FILE))
             .constraint(Constraint.onlyWith(GATEWAY_LOGIC_TLS_CA_FILE, GATEWAY_LOGIC_TLS_ENABLED))
@@ -482,5 +570,14 @@ public final class DanmakuKeys {
             .build();
 
     private DanmakuKeys() {
+    }
+
+    private static boolean cidr(Object value) {
+        try {
+            new ProxyConfig(false, List.of(value.toString()), ProxyConfig.ForwardedHeader.X_FORWARDED_FOR);
+            return true;
+        } catch (IllegalArgumentException e) {
+            return false;
+        }
     }
 }

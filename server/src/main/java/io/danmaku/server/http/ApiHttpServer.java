@@ -43,11 +43,13 @@ public final class ApiHttpServer implements AutoCloseable {
     private final HttpServer server;
     private final ExecutorService executor;
     private final HttpApi api;
+    private final HttpTls tls;
 
-    private ApiHttpServer(HttpServer server, ExecutorService executor, HttpApi api) {
+    private ApiHttpServer(HttpServer server, ExecutorService executor, HttpApi api, HttpTls tls) {
         this.server = server;
         this.executor = executor;
         this.api = api;
+        this.tls = tls;
     }
 
     /**
@@ -57,14 +59,27 @@ public final class ApiHttpServer implements AutoCloseable {
      * @throws ListenException when the address cannot be bound
      */
     public static ApiHttpServer start(String name, String portKey, String host, int port, HttpApi api) {
+        return start(name, portKey, host, port, api, null);
+    }
+
+    /**
+     * Binds {@code host:port} (port 0 = any free port) and serves {@code api}, over TLS when {@code tls} is set
+     * (closed with the server).
+     *
+     * @throws ListenException when the address cannot be bound
+     */
+    public static ApiHttpServer start(String name, String portKey, String host, int port, HttpApi api, HttpTls tls) {
         requireNonNull(name, "name");
         requireNonNull(portKey, "portKey");
         requireNonNull(host, "host");
         requireNonNull(api, "api");
         HttpServer server;
         try {
-            server = HttpServer.create(new InetSocketAddress(host, port), BACKLOG);
+            server = HttpTls.create(new InetSocketAddress(host, port), BACKLOG, tls);
         } catch (IOException e) {
+            if (tls != null) {
+                tls.close();
+            }
             throw ListenException.of(portKey, host, port, e);
         }
         ExecutorService executor = Executors.newFixedThreadPool(THREADS, r -> {
@@ -72,11 +87,11 @@ public final class ApiHttpServer implements AutoCloseable {
             t.setDaemon(true);
             return t;
         });
-        ApiHttpServer s = new ApiHttpServer(server, executor, api);
+        ApiHttpServer s = new ApiHttpServer(server, executor, api, tls);
         server.setExecutor(executor);
         server.createContext("/", s::serve);
         server.start();
-        log.info("{} listening on {}", name, server.getAddress());
+        log.info("{} listening on {} ({})", name, server.getAddress(), tls == null ? "HTTP" : "HTTPS");
         return s;
     }
 
@@ -94,6 +109,9 @@ public final class ApiHttpServer implements AutoCloseable {
     public void close() {
         server.stop(0);
         executor.shutdownNow();
+        if (tls != null) {
+            tls.close();
+        }
     }
 
     private void serve(HttpExchange exchange) {

@@ -7,12 +7,14 @@ import io.danmaku.logic.LogicService;
 import io.danmaku.logic.api.ServerApi;
 import io.danmaku.protocol.bus.MessageBus;
 import io.danmaku.protocol.store.HotStore;
+import io.danmaku.protocol.tls.TlsFiles;
 import io.danmaku.rpc.GrpcPostServer;
 import io.danmaku.rpc.RpcServerConfig;
 import io.danmaku.server.admin.Readiness;
 import io.danmaku.server.config.Config;
 import io.danmaku.server.config.DanmakuKeys;
 import io.danmaku.server.http.ApiHttpServer;
+import io.danmaku.server.http.HttpTls;
 import io.danmaku.server.http.OpenApiDocument;
 import io.micrometer.core.instrument.MeterRegistry;
 import java.time.Clock;
@@ -30,6 +32,7 @@ public final class LogicRole implements Role {
     private LogicService logic;
     private ApiHttpServer http;
     private NodeReporter nodeReporter;
+    private TlsFiles httpTls;
 
     @Override
     public void prepare(Config config) {
@@ -38,6 +41,7 @@ public final class LogicRole implements Role {
         rpc = TierConfigs.build(() -> RpcServerConfig.defaults().withAddress(
                 config.getString(DanmakuKeys.LOGIC_GRPC_HOST).orElseThrow(), config.getInt(DanmakuKeys.LOGIC_GRPC_PORT))
                 .withTls(TierConfigs.logicGrpcTls(config)));
+        httpTls = TierConfigs.httpTls(config, DanmakuKeys.LOGIC_HTTP_TLS_CERT_FILE, DanmakuKeys.LOGIC_HTTP_TLS_KEY_FILE);
         Seams.check(config, "logic");
     }
 
@@ -56,7 +60,8 @@ public final class LogicRole implements Role {
         http = ApiHttpServer.start("server API", DanmakuKeys.LOGIC_HTTP_PORT,
                 config.getString(DanmakuKeys.LOGIC_HTTP_HOST).orElseThrow(), config.getInt(DanmakuKeys.LOGIC_HTTP_PORT),
                 OpenApiDocument.serving(OpenApiDocument.SERVER_API, new ServerApi(logicConfig, logic, registry,
-                        config.getInt(DanmakuKeys.PRESENCE_MAX_MEMBERS))));
+                        config.getInt(DanmakuKeys.PRESENCE_MAX_MEMBERS))),
+                httpTls == null ? null : HttpTls.open(httpTls, "server-api", registry));
         nodeReporter = NodeReporter.start(store, TierConfigs.nodeId(config), "logic",
                 config.getDuration(DanmakuKeys.GATEWAY_ONLINE_REPORT_INTERVAL), () -> NodeReporter.Stats.NONE);
     }

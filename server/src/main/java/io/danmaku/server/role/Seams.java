@@ -1,6 +1,7 @@
 package io.danmaku.server.role;
 
 import io.danmaku.bus.kafka.KafkaBusConfig;
+import io.danmaku.bus.kafka.KafkaTls;
 import io.danmaku.bus.kafka.KafkaMessageBus;
 import io.danmaku.protocol.bus.MessageBus;
 import io.danmaku.protocol.memory.MemoryHotStore;
@@ -11,6 +12,7 @@ import io.danmaku.server.config.ConfigException;
 import io.danmaku.server.config.DanmakuKeys;
 import io.danmaku.store.redis.RedisHotStore;
 import io.danmaku.store.redis.RedisStoreConfig;
+import io.danmaku.store.redis.RedisTls;
 import io.micrometer.core.instrument.MeterRegistry;
 import java.time.Clock;
 
@@ -50,7 +52,7 @@ final class Seams {
     }
 
     private static KafkaBusConfig kafkaConfig(Config c) {
-        return TierConfigs.build(() -> KafkaBusConfig
+        KafkaBusConfig config = TierConfigs.build(() -> KafkaBusConfig
                 .defaults(c.getString(DanmakuKeys.BUS_KAFKA_BOOTSTRAP_SERVERS).orElseThrow())
                 .withTopic(c.getString(DanmakuKeys.BUS_KAFKA_TOPIC).orElseThrow())
                 .withPartitions(c.getInt(DanmakuKeys.BUS_KAFKA_PARTITIONS))
@@ -59,6 +61,12 @@ final class Seams {
                 .withProducer(c.getPrefixed(DanmakuKeys.BUS_KAFKA_PRODUCER))
                 .withConsumer(consumerSettings(c))
                 .withAdmin(c.getPrefixed(DanmakuKeys.BUS_KAFKA_ADMIN)));
+        if (!c.getBoolean(DanmakuKeys.BUS_KAFKA_TLS_ENABLED)) {
+            return config;
+        }
+        return TierConfigs.build(() -> new KafkaTls(c.getPath(DanmakuKeys.BUS_KAFKA_TLS_CA_FILE).orElse(null),
+                c.getPath(DanmakuKeys.BUS_KAFKA_TLS_CERT_FILE).orElse(null),
+                c.getPath(DanmakuKeys.BUS_KAFKA_TLS_KEY_FILE).orElse(null)).applyTo(config));
     }
 
     /**
@@ -92,7 +100,19 @@ final class Seams {
                 RedisStoreConfig.DEFAULT_CONNECT_TIMEOUT,
                 RedisStoreConfig.DEFAULT_TOPOLOGY_REFRESH_PERIOD,
                 c.getInt(DanmakuKeys.STORE_REDIS_HISTORY_PER_ROOM),
-                c.getDuration(DanmakuKeys.STORE_REDIS_HISTORY_RETENTION)));
+                c.getDuration(DanmakuKeys.STORE_REDIS_HISTORY_RETENTION),
+                redisTls(c)));
+    }
+
+    /** The TLS files for rediss:// URIs, or null when none is set. */
+    private static RedisTls redisTls(Config c) {
+        var ca = c.getPath(DanmakuKeys.STORE_REDIS_TLS_CA_FILE);
+        var cert = c.getPath(DanmakuKeys.STORE_REDIS_TLS_CERT_FILE);
+        if (ca.isEmpty() && cert.isEmpty()) {
+            return null;
+        }
+        return new RedisTls(ca.orElse(null), cert.orElse(null),
+                c.getPath(DanmakuKeys.STORE_REDIS_TLS_KEY_FILE).orElse(null));
     }
 
     private static void requireStandalone(String role, String key, String real) {

@@ -4,10 +4,12 @@ import static java.util.Objects.requireNonNull;
 
 import io.danmaku.protocol.bus.MessageBus;
 import io.danmaku.protocol.store.HotStore;
+import io.danmaku.protocol.tls.TlsFiles;
 import io.danmaku.server.admin.Readiness;
 import io.danmaku.server.config.Config;
 import io.danmaku.server.config.DanmakuKeys;
 import io.danmaku.server.http.ApiHttpServer;
+import io.danmaku.server.http.HttpTls;
 import io.danmaku.server.http.OpenApiDocument;
 import io.danmaku.server.http.TokenReadAccess;
 import io.danmaku.server.config.Password;
@@ -33,6 +35,7 @@ public final class StorageRole implements Role {
     private NodeReporter nodeReporter;
     private StorageService storage;
     private ApiHttpServer http;
+    private TlsFiles httpTls;
 
     @Override
     public void prepare(Config config) {
@@ -42,6 +45,7 @@ public final class StorageRole implements Role {
         readers = new TokenReadAccess(tokens.verifier(),
                 config.getPassword(DanmakuKeys.API_KEY).map(Password::value).orElse(null),
                 config.getBoolean(DanmakuKeys.ALLOW_ANONYMOUS), TierConfigs.privateRooms(config));
+        httpTls = TierConfigs.httpTls(config, DanmakuKeys.STORAGE_HTTP_TLS_CERT_FILE, DanmakuKeys.STORAGE_HTTP_TLS_KEY_FILE);
         Seams.check(config, "storage");
     }
 
@@ -59,7 +63,8 @@ public final class StorageRole implements Role {
                 registry);
         http = ApiHttpServer.start("history API", DanmakuKeys.STORAGE_HTTP_PORT,
                 config.getString(DanmakuKeys.STORAGE_HTTP_HOST).orElseThrow(), config.getInt(DanmakuKeys.STORAGE_HTTP_PORT),
-                OpenApiDocument.serving(OpenApiDocument.HISTORY_API, api));
+                OpenApiDocument.serving(OpenApiDocument.HISTORY_API, api),
+                httpTls == null ? null : HttpTls.open(httpTls, "history-api", registry));
         nodeReporter = NodeReporter.start(store, TierConfigs.nodeId(config), "storage",
                 config.getDuration(DanmakuKeys.GATEWAY_ONLINE_REPORT_INTERVAL), () -> NodeReporter.Stats.NONE);
     }

@@ -2,16 +2,19 @@ package io.danmaku.server.role;
 
 import io.danmaku.gateway.GatewayConfig;
 import io.danmaku.gateway.auth.PrivateRooms;
+import io.danmaku.gateway.pipeline.ProxyConfig;
 import io.danmaku.gateway.tls.GatewayTlsConfig;
 import io.danmaku.gateway.tls.ReloadingSslContext;
 import io.danmaku.logic.LogicConfig;
 import io.danmaku.protocol.store.RateLimit;
+import io.danmaku.protocol.tls.TlsFiles;
 import io.danmaku.rpc.RpcClientTls;
 import io.danmaku.rpc.RpcServerTls;
 import io.danmaku.server.config.Config;
 import io.danmaku.server.config.ConfigException;
 import io.danmaku.server.config.DanmakuKeys;
 import io.danmaku.server.config.Password;
+import io.danmaku.server.http.HttpTls;
 import io.danmaku.storage.StorageConfig;
 import io.danmaku.storage.archive.S3ArchiveConfig;
 import java.lang.management.ManagementFactory;
@@ -60,6 +63,9 @@ final class TierConfigs {
                 .closeOnTokenExpiry("close".equals(c.getString(DanmakuKeys.GATEWAY_TOKEN_EXPIRY).orElseThrow()))
                 .privateRooms(privateRooms(c))
                 .presenceMaxMembers(c.getInt(DanmakuKeys.PRESENCE_MAX_MEMBERS))
+                .proxy(new ProxyConfig(c.getBoolean(DanmakuKeys.GATEWAY_PROXY_PROTOCOL),
+                        c.getList(DanmakuKeys.GATEWAY_TRUSTED_PROXIES),
+                        ProxyConfig.ForwardedHeader.of(c.getString(DanmakuKeys.GATEWAY_FORWARDED_HEADER).orElseThrow())))
                 .build());
     }
 
@@ -84,6 +90,17 @@ final class TierConfigs {
         return tls;
     }
 
+    /** TLS on an HTTP port (logic's, storage's), or null; the files are read and checked. */
+    static TlsFiles httpTls(Config c, String certKey, String keyKey) {
+        return build(() -> {
+            TlsFiles files = HttpTls.files(c, certKey, keyKey, DanmakuKeys.TLS_RELOAD_INTERVAL);
+            if (files != null) {
+                HttpTls.check(files);
+            }
+            return files;
+        });
+    }
+
     /** TLS on logic's gRPC port, or null; the files are read and checked. */
     static RpcServerTls logicGrpcTls(Config c) {
         Optional<Path> cert = c.getPath(DanmakuKeys.LOGIC_GRPC_TLS_CERT_FILE);
@@ -92,7 +109,8 @@ final class TierConfigs {
         }
         return build(() -> {
             RpcServerTls tls = new RpcServerTls(cert.get(), c.getPath(DanmakuKeys.LOGIC_GRPC_TLS_KEY_FILE).orElseThrow(),
-                    c.getPath(DanmakuKeys.LOGIC_GRPC_TLS_CLIENT_CA_FILE).orElse(null));
+                    c.getPath(DanmakuKeys.LOGIC_GRPC_TLS_CLIENT_CA_FILE).orElse(null),
+                    c.getDuration(DanmakuKeys.TLS_RELOAD_INTERVAL));
             tls.check();
             return tls;
         });

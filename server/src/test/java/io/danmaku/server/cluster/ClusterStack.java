@@ -182,6 +182,11 @@ final class ClusterStack implements AutoCloseable {
         runner.close();
     }
 
+    /** The admin port of a running role. */
+    synchronized int adminPort(Role role) {
+        return requireNonNull(runnerOf.get(role), "role not running in this stack").adminPort();
+    }
+
     /**
      * The sum of the samples of meter {@code name} (Prometheus name, e.g. {@code danmaku_logic_posts_total}) with
      * every label of {@code labels} ({@code result="accepted"}), scraped from {@code role}'s admin server.

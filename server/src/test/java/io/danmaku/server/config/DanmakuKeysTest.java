@@ -18,6 +18,9 @@ class DanmakuKeysTest {
         expected.put("log.level", "info");
         expected.put("admin.host", "0.0.0.0");
         expected.put("admin.port", "9100");
+        expected.put("admin.tls.cert-file", "<unset>");
+        expected.put("admin.tls.key-file", "<unset>");
+        expected.put("tls.reload-interval", "10s");
         expected.put("gateway.host", "0.0.0.0");
         expected.put("gateway.port", "8080");
         expected.put("gateway.io-threads", "0");
@@ -44,6 +47,9 @@ class DanmakuKeysTest {
         expected.put("gateway.connections.accept-rate", "10000");
         expected.put("gateway.connections.accept-burst", "20000");
         expected.put("gateway.allowed-origins", "\"\"");
+        expected.put("gateway.proxy-protocol", "false");
+        expected.put("gateway.trusted-proxies", "\"\"");
+        expected.put("gateway.forwarded-header", "x-forwarded-for");
         expected.put("gateway.tls.cert-file", "<unset>");
         expected.put("gateway.tls.key-file", "<unset>");
         expected.put("gateway.tls.reload-interval", "10s");
@@ -85,6 +91,10 @@ class DanmakuKeysTest {
         expected.put("bus.kafka.partitions", "12");
         expected.put("bus.kafka.replication-factor", "1");
         expected.put("bus.kafka.connect-wait", "1m");
+        expected.put("bus.kafka.tls.enabled", "false");
+        expected.put("bus.kafka.tls.ca-file", "<unset>");
+        expected.put("bus.kafka.tls.cert-file", "<unset>");
+        expected.put("bus.kafka.tls.key-file", "<unset>");
         expected.put("store.type", "memory");
         expected.put("store.redis.mode", "cluster");
         expected.put("store.redis.uris", "redis://127.0.0.1:7000");
@@ -92,6 +102,9 @@ class DanmakuKeysTest {
         expected.put("store.redis.connect-wait", "1m");
         expected.put("store.redis.history-per-room", "1000");
         expected.put("store.redis.history-retention", "168h");
+        expected.put("store.redis.tls.ca-file", "<unset>");
+        expected.put("store.redis.tls.cert-file", "<unset>");
+        expected.put("store.redis.tls.key-file", "<unset>");
         expected.put("gateway.logic.target", "127.0.0.1:9090");
         expected.put("gateway.logic.deadline", "6s");
         expected.put("gateway.logic.dns.refresh-interval", "5s");
@@ -106,8 +119,12 @@ class DanmakuKeysTest {
         expected.put("logic.grpc.tls.client-ca-file", "<unset>");
         expected.put("logic.http.host", "0.0.0.0");
         expected.put("logic.http.port", "8081");
+        expected.put("logic.http.tls.cert-file", "<unset>");
+        expected.put("logic.http.tls.key-file", "<unset>");
         expected.put("storage.http.host", "0.0.0.0");
         expected.put("storage.http.port", "8082");
+        expected.put("storage.http.tls.cert-file", "<unset>");
+        expected.put("storage.http.tls.key-file", "<unset>");
         expected.put("storage.archive.dir", "<unset>");
         expected.put("storage.archive.segment-max-bytes", "67108864");
         expected.put("storage.archive.segment-max-age", "10m");
@@ -149,6 +166,23 @@ class DanmakuKeysTest {
 
         assertThat(config.getInt(DanmakuKeys.ADMIN_PORT)).isZero();
         assertThat(config.getDuration(DanmakuKeys.GATEWAY_BATCH_WINDOW)).isEqualTo(Duration.ofSeconds(10));
+    }
+
+    @Test
+    void trustedProxiesAreAddressesOrCidrRangesAndTheForwardedHeaderOneOfTwo() {
+        Config config = new ConfigLoader(DanmakuKeys.DEFINITION).load(null, Map.of(), List.of(
+                "gateway.trusted-proxies=10.0.0.0/8, 192.0.2.7,2001:db8::/32", "gateway.forwarded-header=forwarded",
+                "gateway.proxy-protocol=true"));
+        assertThat(config.getList(DanmakuKeys.GATEWAY_TRUSTED_PROXIES))
+                .containsExactly("10.0.0.0/8", "192.0.2.7", "2001:db8::/32");
+
+        for (String bad : List.of("gateway.trusted-proxies=10.0.0.0/33", "gateway.trusted-proxies=proxy.example",
+                "gateway.trusted-proxies=10.0.0.0/x", "gateway.forwarded-header=x-real-ip")) {
+            assertThatThrownBy(() -> new ConfigLoader(DanmakuKeys.DEFINITION).load(null, Map.of(), List.of(bad)))
+                    .as(bad)
+                    .isInstanceOf(ConfigException.class)
+                    .hasMessageContaining(bad.substring(0, bad.indexOf('=')));
+        }
     }
 
     @Test

@@ -69,6 +69,27 @@ class TlsSettingsTest {
     }
 
     @Test
+    void standaloneServesItsAdminPortOverHttpsOnly() throws Exception {
+        StandaloneRole role = new StandaloneRole();
+        try (RoleRunner runner = new RoleRunner(load("gateway.host=127.0.0.1", "gateway.port=0", "admin.host=127.0.0.1",
+                "admin.port=0", "gateway.drain.window=0s", "admin.tls.cert-file=" + server.certFile(),
+                "admin.tls.key-file=" + server.keyFile()), role)) {
+            runner.start();
+            TestCa.RecordingTrust trust = ca.trust();
+            HttpResponse<String> res = HttpClient.newBuilder().sslContext(trust.context()).build().send(
+                    HttpRequest.newBuilder(URI.create("https://127.0.0.1:" + runner.adminPort() + "/healthz")).build(),
+                    HttpResponse.BodyHandlers.ofString());
+            assertThat(res.statusCode()).isEqualTo(200);
+            assertThat(res.body()).isEqualTo("ok\n");
+            assertThat(trust.last().getSubjectX500Principal().getName()).isEqualTo("CN=gateway");
+            assertThatThrownBy(() -> HttpClient.newHttpClient().send(HttpRequest.newBuilder(
+                    URI.create("http://127.0.0.1:" + runner.adminPort() + "/healthz"))
+                            .timeout(java.time.Duration.ofSeconds(20)).build(), HttpResponse.BodyHandlers.ofString()))
+                    .isInstanceOf(java.io.IOException.class);
+        }
+    }
+
+    @Test
     void aMissingKeyFileIsNamedWhenTheConfigurationLoads() {
         Path absent = dir.resolve("absent.key");
         assertThatThrownBy(() -> load("gateway.tls.cert-file=" + server.certFile(), "gateway.tls.key-file=" + absent))
@@ -118,13 +139,57 @@ class TlsSettingsTest {
             assertThatThrownBy(() -> start(new LogicRole(), common, "logic.grpc.tls.cert-file=" + garbage,
                     "logic.grpc.tls.key-file=" + server.keyFile()))
                     .isInstanceOf(ConfigException.class)
-                    .hasMessageContaining("logic.grpc.tls.cert-file, logic.grpc.tls.key-file: cannot build a TLS "
-                            + "context");
+                    .hasMessageContaining("logic.grpc.tls.cert-file: " + garbage);
+            assertThatThrownBy(() -> start(new LogicRole(), common, "logic.http.tls.cert-file=" + server.certFile(),
+                    "logic.http.tls.key-file=" + garbage))
+                    .isInstanceOf(ConfigException.class)
+                    .hasMessageContaining("logic.http.tls.key-file: " + garbage);
+            assertThatThrownBy(() -> start(new StorageRole(), common, "storage.http.tls.cert-file=" + garbage,
+                    "storage.http.tls.key-file=" + server.keyFile()))
+                    .isInstanceOf(ConfigException.class)
+                    .hasMessageContaining("storage.http.tls.cert-file: " + garbage);
+            TestCa.PemFiles other = ca.issueServer("other").writeTo(dir, "other");
+            assertThatThrownBy(() -> start(new StandaloneRole(), common, "admin.tls.cert-file=" + server.certFile(),
+                    "admin.tls.key-file=" + other.keyFile()))
+                    .isInstanceOf(ConfigException.class)
+                    .hasMessageContaining("admin.tls.key-file: " + other.keyFile() + " (expected: the private key of "
+                            + "the first certificate in admin.tls.cert-file");
             assertThatThrownBy(() -> start(new GatewayRole(), common, "gateway.logic.tls.enabled=true",
                     "gateway.logic.tls.ca-file=" + garbage))
                     .isInstanceOf(ConfigException.class)
                     .hasMessageContaining("gateway.logic.tls.ca-file");
         }
+    }
+
+    @Test
+    void kafkaAndRedisTlsSettingsReachTheClientsAndInconsistentOnesAreRefused() throws Exception {
+        Path caFile = ca.writeCertificate(dir.resolve("ca.crt"));
+        Path garbage = Files.writeString(dir.resolve("garbage.pem"), "not a certificate\n");
+        assertThatThrownBy(() -> load("bus.kafka.tls.ca-file=" + caFile))
+                .isInstanceOf(ConfigException.class)
+                .hasMessageContaining("expected: set only with bus.kafka.tls.enabled, which is false");
+        assertThatThrownBy(() -> load("store.redis.tls.cert-file=" + server.certFile()))
+                .hasMessageContaining("expected: set together with store.redis.tls.key-file, which is unset");
+        List<String> distributed = List.of("bus.type=kafka", "store.type=redis", "admin.port=0",
+                "logic.grpc.port=0", "logic.http.port=0");
+        // read while the role is prepared, before anything connects or binds
+        assertThatThrownBy(() -> new LogicRole().prepare(load(concat(distributed, "bus.kafka.tls.enabled=true",
+                "bus.kafka.tls.ca-file=" + garbage))))
+                .isInstanceOf(ConfigException.class)
+                .hasMessageContaining("bus.kafka.tls.ca-file: " + garbage + " (expected: a PEM file)");
+        assertThatThrownBy(() -> new LogicRole().prepare(load(concat(distributed,
+                "store.redis.uris=redis://127.0.0.1:7000", "store.redis.tls.ca-file=" + caFile))))
+                .isInstanceOf(ConfigException.class)
+                .hasMessageContaining("store.redis.tls: set while store.redis.uris [redis://127.0.0.1:7000] are not "
+                        + "all rediss://");
+        new LogicRole().prepare(load(concat(distributed, "bus.kafka.tls.enabled=true", "bus.kafka.tls.ca-file="
+                + caFile, "store.redis.uris=rediss://127.0.0.1:7000", "store.redis.tls.ca-file=" + caFile)));
+    }
+
+    private static String[] concat(List<String> common, String... more) {
+        List<String> all = new ArrayList<>(common);
+        all.addAll(List.of(more));
+        return all.toArray(String[]::new);
     }
 
     private static void start(Role role, List<String> common, String... settings) {

@@ -36,6 +36,7 @@ import io.lettuce.core.KeyValue;
 import io.lettuce.core.RedisClient;
 import io.lettuce.core.RedisException;
 import io.lettuce.core.RedisURI;
+import io.lettuce.core.SslOptions;
 import io.lettuce.core.ScriptOutputType;
 import io.lettuce.core.SetArgs;
 import io.lettuce.core.SocketOptions;
@@ -190,6 +191,7 @@ public final class RedisHotStore implements HotStore {
                                 .build())
                         .timeoutOptions(timeouts)
                         .socketOptions(socket)
+                        .sslOptions(sslOptions(config))
                         .autoReconnect(true)
                         .build());
                 StatefulRedisClusterConnection<String, byte[]> c = cluster.connect(CODEC);
@@ -203,6 +205,7 @@ public final class RedisHotStore implements HotStore {
             single.setOptions(ClientOptions.builder()
                     .timeoutOptions(timeouts)
                     .socketOptions(socket)
+                    .sslOptions(sslOptions(config))
                     .autoReconnect(true)
                     .build());
             StatefulRedisConnection<String, byte[]> c = single.connect(CODEC, config.redisUris().get(0));
@@ -216,6 +219,10 @@ public final class RedisHotStore implements HotStore {
             }
             throw new DanmakuException("cannot connect to Redis " + config.urisForLog() + ": " + e.getMessage(), e, true);
         }
+    }
+
+    private static SslOptions sslOptions(RedisStoreConfig config) {
+        return config.tls() == null ? SslOptions.create() : config.tls().sslOptions();
     }
 
     public RedisStoreConfig config() {

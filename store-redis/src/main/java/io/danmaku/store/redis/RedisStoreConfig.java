@@ -20,6 +20,8 @@ import java.util.List;
  *     triggers (MOVED, ASK, reconnects); unused for a single node
  * @param historyCapacity records kept per room (exactly; older ones are trimmed and the floor moves)
  * @param historyRetention a room's history is deleted after it was not appended to for this long
+ * @param tls the authorities and client certificate of TLS to Redis, used with {@code rediss://} URIs (which
+ *     must then be all of them); null = the JDK's trust store for {@code rediss://}, no client certificate
  */
 public record RedisStoreConfig(
         Mode mode,
@@ -28,7 +30,8 @@ public record RedisStoreConfig(
         Duration connectTimeout,
         Duration topologyRefreshPeriod,
         int historyCapacity,
-        Duration historyRetention) {
+        Duration historyRetention,
+        RedisTls tls) {
 
     public static final Duration DEFAULT_COMMAND_TIMEOUT = Duration.ofMillis(500);
     public static final Duration DEFAULT_CONNECT_TIMEOUT = Duration.ofSeconds(2);
@@ -73,6 +76,22 @@ public record RedisStoreConfig(
         }
         historyRetention = requireBetween(historyRetention, "redis.history.retention", Duration.ofSeconds(1),
                 Duration.ofDays(3650));
+        if (tls != null && !uris.stream().allMatch(u -> u.startsWith("rediss://"))) {
+            throw new IllegalArgumentException("store.redis.tls: set while store.redis.uris " + urisForLog(uris)
+                    + " are not all rediss:// (expected: rediss:// URIs, or no TLS files)");
+        }
+    }
+
+    public RedisStoreConfig(Mode mode, List<String> uris, Duration commandTimeout, Duration connectTimeout,
+                            Duration topologyRefreshPeriod, int historyCapacity, Duration historyRetention) {
+        this(mode, uris, commandTimeout, connectTimeout, topologyRefreshPeriod, historyCapacity, historyRetention,
+                null);
+    }
+
+    /** These settings with TLS files; null = none. */
+    public RedisStoreConfig withTls(RedisTls value) {
+        return new RedisStoreConfig(mode, uris, commandTimeout, connectTimeout, topologyRefreshPeriod, historyCapacity,
+                historyRetention, value);
     }
 
     /** A cluster reached through {@code seeds}, every other setting at its default. */
@@ -90,12 +109,12 @@ public record RedisStoreConfig(
 
     public RedisStoreConfig withHistoryCapacity(int capacity) {
         return new RedisStoreConfig(mode, uris, commandTimeout, connectTimeout, topologyRefreshPeriod, capacity,
-                historyRetention);
+                historyRetention, tls);
     }
 
     public RedisStoreConfig withCommandTimeout(Duration timeout) {
         return new RedisStoreConfig(mode, uris, timeout, connectTimeout, topologyRefreshPeriod, historyCapacity,
-                historyRetention);
+                historyRetention, tls);
     }
 
     /** The URIs as Lettuce URIs, each with {@link #commandTimeout} as its default timeout. */
@@ -109,6 +128,10 @@ public record RedisStoreConfig(
 
     /** The URIs as they may be logged: a password inside one ({@code redis://:secret@host}) is never shown. */
     public List<String> urisForLog() {
+        return urisForLog(uris);
+    }
+
+    private static List<String> urisForLog(List<String> uris) {
         return uris.stream().map(RedisStoreConfig::maskCredentials).toList();
     }
 
@@ -120,7 +143,8 @@ public record RedisStoreConfig(
     public String toString() {
         return "RedisStoreConfig[mode=" + mode + ", uris=" + urisForLog() + ", commandTimeout=" + commandTimeout
                 + ", connectTimeout=" + connectTimeout + ", topologyRefreshPeriod=" + topologyRefreshPeriod
-                + ", historyCapacity=" + historyCapacity + ", historyRetention=" + historyRetention + "]";
+                + ", historyCapacity=" + historyCapacity + ", historyRetention=" + historyRetention + ", tls=" + tls
+                + "]";
     }
 
     private static String normalize(String uri, int index) {

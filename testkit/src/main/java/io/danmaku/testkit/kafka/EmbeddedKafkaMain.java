@@ -43,8 +43,9 @@ public final class EmbeddedKafkaMain {
     }
 
     public static void main(String[] args) {
-        if (args.length != 4 || !"serve".equals(args[0])) {
-            System.err.println("usage: EmbeddedKafkaMain serve <port> <controllerPort> <dataDir>");
+        if ((args.length != 4 && args.length != 9) || !"serve".equals(args[0])) {
+            System.err.println("usage: EmbeddedKafkaMain serve <port> <controllerPort> <dataDir> "
+                    + "[<tlsPort> <certFile> <keyFile> <caFile> <clientAuth: required|none>]");
             System.exit(2);
             return;
         }
@@ -54,7 +55,9 @@ public final class EmbeddedKafkaMain {
             Path dataDir = Path.of(args[3]).toAbsolutePath();
             Files.createDirectories(dataDir);
             quietLogging(dataDir);
-            serve(port, controllerPort, dataDir);
+            Tls tls = args.length == 9 ? new Tls(parsePort(args[4], "tlsPort"), Path.of(args[5]), Path.of(args[6]),
+                    Path.of(args[7]), "required".equals(args[8])) : null;
+            serve(port, controllerPort, dataDir, tls);
         } catch (Throwable e) {
             System.err.println("KAFKA_FAILED " + e);
             e.printStackTrace();
@@ -62,8 +65,12 @@ public final class EmbeddedKafkaMain {
         }
     }
 
-    private static void serve(int port, int controllerPort, Path dataDir) throws Exception {
-        KafkaRaftServer server = start(port, controllerPort, dataDir, System.out);
+    /** An SSL listener besides the plaintext one: PEM files of the broker, the authority of clients. */
+    record Tls(int port, Path certFile, Path keyFile, Path caFile, boolean clientAuth) {
+    }
+
+    private static void serve(int port, int controllerPort, Path dataDir, Tls tls) throws Exception {
+        KafkaRaftServer server = start(port, controllerPort, dataDir, tls, System.out);
         AtomicBoolean stopped = new AtomicBoolean();
         Runnable stop = () -> {
             if (stopped.compareAndSet(false, true)) {
@@ -92,7 +99,15 @@ public final class EmbeddedKafkaMain {
      * broker is unfenced and serves clients.
      */
     static KafkaRaftServer start(int port, int controllerPort, Path dataDir, PrintStream out) throws IOException {
+        return start(port, controllerPort, dataDir, null, out);
+    }
+
+    static KafkaRaftServer start(int port, int controllerPort, Path dataDir, Tls tls, PrintStream out)
+            throws IOException {
         Properties props = brokerProperties(port, controllerPort, dataDir.resolve("logs"));
+        if (tls != null) {
+            addTls(props, port, controllerPort, tls);
+        }
         Path config = dataDir.resolve("server.properties");
         try (Writer w = Files.newBufferedWriter(config, StandardCharsets.UTF_8)) {
             props.store(w, "written by " + EmbeddedKafkaMain.class.getName());
@@ -131,6 +146,19 @@ public final class EmbeddedKafkaMain {
         p.put("group.initial.rebalance.delay.ms", "0");
         p.put("auto.create.topics.enable", "false");
         return p;
+    }
+
+    private static void addTls(Properties p, int port, int controllerPort, Tls tls) throws IOException {
+        p.put("listeners", "PLAINTEXT://" + HOST + ":" + port + ",SSL://" + HOST + ":" + tls.port() + ",CONTROLLER://"
+                + HOST + ":" + controllerPort);
+        p.put("advertised.listeners", "PLAINTEXT://" + HOST + ":" + port + ",SSL://" + HOST + ":" + tls.port());
+        p.put("listener.security.protocol.map", "CONTROLLER:PLAINTEXT,PLAINTEXT:PLAINTEXT,SSL:SSL");
+        p.put("listener.name.ssl.ssl.keystore.type", "PEM");
+        p.put("listener.name.ssl.ssl.keystore.certificate.chain", Files.readString(tls.certFile()));
+        p.put("listener.name.ssl.ssl.keystore.key", Files.readString(tls.keyFile()));
+        p.put("listener.name.ssl.ssl.truststore.type", "PEM");
+        p.put("listener.name.ssl.ssl.truststore.certificates", Files.readString(tls.caFile()));
+        p.put("listener.name.ssl.ssl.client.auth", tls.clientAuth() ? "required" : "none");
     }
 
     /** Points logback at a WARN-only configuration unless the caller chose one. Must run before any logger. */

@@ -1,5 +1,7 @@
 package io.danmaku.testkit.kafka;
 
+import static java.util.Objects.requireNonNull;
+
 import java.io.IOException;
 import java.io.OutputStream;
 import java.io.UncheckedIOException;
@@ -46,12 +48,14 @@ public final class KafkaBroker implements AutoCloseable {
     private final int controllerPort;
     private final Path dataDir;
     private final Path logFile;
+    private final EmbeddedKafkaMain.Tls tls;
     /** Guarded by this. */
     private Process process;
     /** Guarded by this. */
     private boolean closed;
 
-    private KafkaBroker(int port, int controllerPort, Path dataDir, Path logFile) {
+    private KafkaBroker(int port, int controllerPort, Path dataDir, Path logFile, EmbeddedKafkaMain.Tls tls) {
+        this.tls = tls;
         this.port = port;
         this.controllerPort = controllerPort;
         this.dataDir = dataDir;
@@ -60,7 +64,21 @@ public final class KafkaBroker implements AutoCloseable {
 
     /** Starts a broker on free loopback ports with a fresh data directory and waits until it serves. */
     public static KafkaBroker launch() {
-        int[] ports = freePorts(2);
+        return launch(null, null, null, false);
+    }
+
+    /**
+     * Starts a broker with an SSL listener besides the plaintext one ({@link #tlsBootstrapServers()}): its
+     * certificate and key (PEM, the key unencrypted PKCS#8), and the authority whose client certificates it
+     * accepts, required when {@code clientAuth}.
+     */
+    public static KafkaBroker launchWithTls(Path certFile, Path keyFile, Path caFile, boolean clientAuth) {
+        return launch(requireNonNull(certFile, "certFile"), requireNonNull(keyFile, "keyFile"),
+                requireNonNull(caFile, "caFile"), clientAuth);
+    }
+
+    private static KafkaBroker launch(Path certFile, Path keyFile, Path caFile, boolean clientAuth) {
+        int[] ports = freePorts(3);
         Path base = Files.isDirectory(Path.of("target")) ? Path.of("target")
                 : Path.of(System.getProperty("java.io.tmpdir"));
         Path dataDir;
@@ -69,8 +87,10 @@ public final class KafkaBroker implements AutoCloseable {
         } catch (IOException e) {
             throw new UncheckedIOException("cannot create a Kafka data directory under " + base, e);
         }
+        EmbeddedKafkaMain.Tls tls = certFile == null ? null : new EmbeddedKafkaMain.Tls(ports[2],
+                certFile.toAbsolutePath(), keyFile.toAbsolutePath(), caFile.toAbsolutePath(), clientAuth);
         KafkaBroker broker = new KafkaBroker(ports[0], ports[1], dataDir,
-                base.toAbsolutePath().resolve("kafka-broker-" + ports[0] + ".log"));
+                base.toAbsolutePath().resolve("kafka-broker-" + ports[0] + ".log"), tls);
         try {
             broker.start();
         } catch (RuntimeException e) {
@@ -87,6 +107,14 @@ public final class KafkaBroker implements AutoCloseable {
 
     public int port() {
         return port;
+    }
+
+    /** {@code 127.0.0.1:<port>} of the SSL listener; only for a broker from {@link #launchWithTls}. */
+    public String tlsBootstrapServers() {
+        if (tls == null) {
+            throw new IllegalStateException("this broker has no SSL listener (expected: launchWithTls)");
+        }
+        return EmbeddedKafkaMain.HOST + ":" + tls.port();
     }
 
     public Path dataDir() {
@@ -125,6 +153,13 @@ public final class KafkaBroker implements AutoCloseable {
         command.add(Integer.toString(port));
         command.add(Integer.toString(controllerPort));
         command.add(dataDir.toString());
+        if (tls != null) {
+            command.add(Integer.toString(tls.port()));
+            command.add(tls.certFile().toString());
+            command.add(tls.keyFile().toString());
+            command.add(tls.caFile().toString());
+            command.add(tls.clientAuth() ? "required" : "none");
+        }
         try {
             process = new ProcessBuilder(command)
                     .redirectErrorStream(true)

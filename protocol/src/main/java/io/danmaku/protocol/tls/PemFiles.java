@@ -1,4 +1,4 @@
-package io.danmaku.gateway.tls;
+package io.danmaku.protocol.tls;
 
 import java.io.ByteArrayInputStream;
 import java.nio.charset.StandardCharsets;
@@ -20,7 +20,7 @@ import java.util.List;
  * Reads a certificate chain and a private key from PEM bytes, and checks that they belong together. Each failure
  * is an {@link IllegalArgumentException} naming the setting the bytes came from and what was expected.
  */
-final class PemFiles {
+public final class PemFiles {
     private static final String KEY_BEGIN = "-----BEGIN PRIVATE KEY-----";
     private static final String KEY_END = "-----END PRIVATE KEY-----";
     private static final List<String> KEY_ALGORITHMS = List.of("RSA", "EC", "Ed25519", "Ed448");
@@ -29,7 +29,7 @@ final class PemFiles {
     }
 
     /** Every certificate in {@code pem}, in file order (the server's own first). */
-    static List<X509Certificate> certificates(byte[] pem, String key, Object file) {
+    public static List<X509Certificate> certificates(byte[] pem, String key, Object file) {
         Collection<? extends Certificate> all;
         try {
             all = CertificateFactory.getInstance("X.509").generateCertificates(new ByteArrayInputStream(pem));
@@ -49,7 +49,7 @@ final class PemFiles {
     }
 
     /** The unencrypted PKCS#8 private key in {@code pem}. */
-    static PrivateKey privateKey(byte[] pem, String key, Object file) {
+    public static PrivateKey privateKey(byte[] pem, String key, Object file) {
         String text = new String(pem, StandardCharsets.US_ASCII);
         int begin = text.indexOf(KEY_BEGIN);
         int end = begin < 0 ? -1 : text.indexOf(KEY_END, begin);
@@ -74,7 +74,7 @@ final class PemFiles {
     }
 
     /** Whether {@code privateKey} is the private half of {@code certificate}'s public key. */
-    static boolean matches(PrivateKey privateKey, X509Certificate certificate) {
+    public static boolean matches(PrivateKey privateKey, X509Certificate certificate) {
         String algorithm = switch (privateKey.getAlgorithm()) {
             case "RSA" -> "SHA256withRSA";
             case "EC" -> "SHA256withECDSA";
