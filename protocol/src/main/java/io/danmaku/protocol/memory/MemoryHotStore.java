@@ -386,7 +386,7 @@ public final class MemoryHotStore implements HotStore {
     public CompletableFuture<Void> setStreamStart(String room, long startMillis) {
         return call(() -> {
             RoomId.requireValid(room, "room");
-            requireStreamStart(startMillis);
+            HotStore.requireStreamStart(startMillis);
             streamStarts.put(room, startMillis);
             return null;
         });
@@ -399,13 +399,6 @@ public final class MemoryHotStore implements HotStore {
             Long start = streamStarts.get(room);
             return start == null ? java.util.OptionalLong.empty() : java.util.OptionalLong.of(start);
         });
-    }
-
-    /** The check every {@link HotStore#setStreamStart} makes. */
-    public static void requireStreamStart(long startMillis) {
-        if (startMillis < 0) {
-            throw new IllegalArgumentException("startMillis: " + startMillis + " (expected: >= 0)");
-        }
     }
 
     @Override

@@ -109,6 +109,13 @@ public interface HotStore extends AutoCloseable {
     /** The room's stream start ({@link #setStreamStart}), or empty when none was set. */
     CompletableFuture<java.util.OptionalLong> streamStart(String room);
 
+    /** The check of {@code startMillis} every {@link #setStreamStart} makes (the future fails with it). */
+    static void requireStreamStart(long startMillis) {
+        if (startMillis < 0) {
+            throw new IllegalArgumentException("startMillis: " + startMillis + " (expected: >= 0)");
+        }
+    }
+
     /** Records what {@code node} reports about itself, for {@code ttl} unless reported again. */
     CompletableFuture<Void> reportNode(NodeInfo node, Duration ttl);
 

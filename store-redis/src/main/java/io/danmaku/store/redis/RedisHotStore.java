@@ -759,7 +759,7 @@ public final class RedisHotStore implements HotStore {
     public CompletableFuture<Void> setStreamStart(String room, long startMillis) {
         return call(Op.SET_STREAM_START, () -> {
             String key = RedisKeys.streamStart(room);
-            io.danmaku.protocol.memory.MemoryHotStore.requireStreamStart(startMillis);
+            HotStore.requireStreamStart(startMillis);
             return commands.set(key, ascii(startMillis)).thenApply(ok -> null);
         });
     }
