@@ -1,12 +1,12 @@
 // The demo page in Debian's Chromium (headless), driven by playwright-core: two viewers in a room, one posts,
-// the comment flies across the other's stage.
+// the comment flies across the other's stage; and the replay of a room's recording under a fake clock.
 import assert from 'node:assert/strict';
 import { existsSync, mkdirSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { randomUUID } from 'node:crypto';
 import { after, describe, test } from 'node:test';
 import { chromium } from 'playwright-core';
-import { apiPublish, httpBase, sleep, uniqueRoom } from '../lib/support.mjs';
+import { api, apiPublish, eventually, httpBase, server, sleep, uniqueRoom } from '../lib/support.mjs';
 
 const CHROMIUM = '/usr/bin/chromium';
 // The flags a headless Chromium needs on a machine with no network but loopback. playwright-core starts it
@@ -99,4 +99,72 @@ describe('demo page in Chromium', { timeout: 90_000 }, () => {
 
     assert.deepEqual(pageErrors, [], 'the pages raised no error');
   });
+
+  test('replay mode flies the recording\'s comments at the moments they were posted (fake clock)', { timeout: 60_000 },
+    async () => {
+      if (!browser) await launch();
+      const room = uniqueRoom('replay');
+      const texts = ['first', 'second', 'third'].map((t) => `${t} ${randomUUID().slice(0, 6)}`);
+      for (const text of texts) await apiPublish(room, { text });
+
+      // the stream "started" 370 s before the first comment: they all lie in segment 1 (from 360 s)
+      const history = await eventually(async () => {
+        const res = await fetch(`${httpBase}/api/rooms/${room}/history`, { headers: { 'X-API-Key': server.apiKey } });
+        const body = await res.json();
+        return body.messages && body.messages.length === texts.length ? body.messages : null;
+      }, WAIT_MS, 'the comments are in the history');
+      const start = history[0].time - 370_000;
+      const set = await api('stream_start', { channel: room, start_ms: start });
+      assert.equal(set.status, 200, JSON.stringify(set.body));
+      const segment = await (await fetch(`${httpBase}/api/rooms/${room}/timeline?from_ms=360000`)).json();
+      assert.deepEqual(segment.messages.map((m) => m.text), texts);
+      const positions = segment.messages.map((m) => m.position_ms);
+
+      const context = await browser.newContext({ viewport: { width: 1280, height: 800 } });
+      const page = await context.newPage();
+      page.on('pageerror', (e) => pageErrors.push(`replay: ${e.message}`));
+      page.on('console', (m) => { if (m.type() === 'error') pageErrors.push(`replay console: ${m.text()}`); });
+      const asked = [];
+      page.on('request', (r) => { if (r.url().includes('/timeline')) asked.push(new URL(r.url()).search); });
+      const t0 = new Date('2025-01-01T00:00:00Z').getTime();
+      await page.clock.install({ time: t0 });
+      await page.goto(`${httpBase}/?room=${encodeURIComponent(room)}&replay=1`);
+      await page.locator('[data-testid=status][data-state=replay]').waitFor({ timeout: WAIT_MS });
+      await page.clock.pauseAt(t0 + 10_000); // from here the page's time moves only when the test says
+      const flying = page.locator('[data-testid=danmaku]');
+      const loaded = (list) => page.waitForFunction(
+        (want) => document.querySelector('[data-testid=stage]').getAttribute('data-loaded-segments') === want,
+        list, { timeout: WAIT_MS });
+      // the page's position in the recording: it ticks every 100 ms, so after 100 ms its label is at most 100 behind
+      const position = async () => {
+        await page.clock.runFor(100);
+        return Number(await page.getAttribute('[data-testid=replay-position]', 'data-position-ms'));
+      };
+      const playTo = async (ms) => { // lands in [ms, ms + 100)
+        const now = await position();
+        if (ms > now) await page.clock.runFor(ms - now);
+      };
+
+      await loaded('0');
+      // 5 min 35 s into the recording: segment 1 is fetched ahead of time, nothing has flown yet
+      await playTo(335_000);
+      await loaded('0,1');
+      assert.equal(await flying.count(), 0, 'segment 0 has no comments');
+      assert.deepEqual(asked, ['?from_ms=0', '?from_ms=360000'], 'one request per segment');
+
+      // just before the first comment's moment: still nothing
+      await playTo(positions[0] - 300);
+      assert.equal(await flying.count(), 0, `nothing flies before ${positions[0]} ms`);
+      assert.ok(await position() < positions[0], 'the page is still before the first comment');
+
+      // past the last one: all three fly, in order
+      await playTo(positions[2] + 500);
+      for (const text of texts) {
+        await page.locator('[data-testid=danmaku]', { hasText: text }).waitFor({ state: 'attached', timeout: WAIT_MS });
+      }
+      assert.deepEqual(await flying.allTextContents(), texts);
+      assert.match(await page.textContent('[data-testid=replay-position]'), /^REPLAY 6:1\d$/);
+      assert.deepEqual(pageErrors, [], 'the page raised no error');
+      await context.close();
+    });
 });

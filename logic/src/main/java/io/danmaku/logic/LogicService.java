@@ -525,6 +525,18 @@ public final class LogicService implements PostService, AutoCloseable {
     }
 
     /**
+     * Sets the room's stream start ({@link HotStore#setStreamStart}), the origin of its recording's timeline that
+     * storage serves; {@code startMillis} null means now (this service's clock).
+     *
+     * @return the start that was set, once the hot store took it
+     */
+    public CompletableFuture<Long> setStreamStart(String room, Long startMillis) {
+        io.danmaku.protocol.RoomId.requireValid(room, "room");
+        long start = startMillis == null ? clock.millis() : startMillis;
+        return store.setStreamStart(room, start).thenApply(v -> start);
+    }
+
+    /**
      * Acts on connections of a user on every gateway ({@link ControlMessage}: disconnect, subscribe, unsubscribe,
      * refresh): the message goes through the hot store's control feed; completes once the store took it.
      */

@@ -131,6 +131,16 @@ public final class FaultyHotStore implements HotStore {
     }
 
     @Override
+    public CompletableFuture<Void> setStreamStart(String room, long startMillis) {
+        return call(() -> delegate.setStreamStart(room, startMillis));
+    }
+
+    @Override
+    public CompletableFuture<java.util.OptionalLong> streamStart(String room) {
+        return call(() -> delegate.streamStart(room));
+    }
+
+    @Override
     public CompletableFuture<Void> removeHistory(String room) {
         return delegate.removeHistory(room);
     }

@@ -122,6 +122,16 @@ public final class FailingHotStore implements HotStore {
     }
 
     @Override
+    public CompletableFuture<Void> setStreamStart(String room, long startMillis) {
+        return delegate.setStreamStart(room, startMillis);
+    }
+
+    @Override
+    public CompletableFuture<java.util.OptionalLong> streamStart(String room) {
+        return delegate.streamStart(room);
+    }
+
+    @Override
     public CompletableFuture<Void> removeHistory(String room) {
         return delegate.removeHistory(room);
     }

@@ -205,7 +205,7 @@ public final class HttpRouterHandler extends SimpleChannelInboundHandler<FullHtt
                 log.warn("server API request {} failed", uri.path(), err);
             }
             c.executor().execute(() -> write(c, keepAlive, HttpResponseStatus.valueOf(out.status()),
-                    out.contentType(), out.body()));
+                    out.contentType(), out.body(), out.headers()));
         });
     }
 
@@ -274,12 +274,19 @@ public final class HttpRouterHandler extends SimpleChannelInboundHandler<FullHtt
 
     private static void write(ChannelHandlerContext c, boolean keepAlive, HttpResponseStatus status,
                               String contentType, byte[] body) {
+        write(c, keepAlive, status, contentType, body, Map.of());
+    }
+
+    /** {@code extraHeaders} are set as given; they may replace the default {@code Cache-Control: no-cache}. */
+    private static void write(ChannelHandlerContext c, boolean keepAlive, HttpResponseStatus status,
+                              String contentType, byte[] body, Map<String, String> extraHeaders) {
         FullHttpResponse res = new DefaultFullHttpResponse(HttpVersion.HTTP_1_1, status,
                 Unpooled.wrappedBuffer(body));
         res.headers()
                 .set(HttpHeaderNames.CONTENT_TYPE, contentType)
                 .setInt(HttpHeaderNames.CONTENT_LENGTH, body.length)
                 .set(HttpHeaderNames.CACHE_CONTROL, "no-cache");
+        extraHeaders.forEach(res.headers()::set);
         HttpUtil.setKeepAlive(res, keepAlive);
         ChannelFuture f = c.writeAndFlush(res);
         if (!keepAlive) {

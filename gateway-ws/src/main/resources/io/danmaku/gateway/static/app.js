@@ -21,6 +21,10 @@
   var BANNER_MS = 5000;
   var MAX_LOG_LINES = 80;
   var SEEN_OFFSETS_KEPT = 1000;
+  var REPLAY_SEGMENT_MS = 360000; // the timeline API's fixed segment
+  var REPLAY_TICK_MS = 100;
+  var REPLAY_PREFETCH_MS = 30000; // fetch the next segment this long before it starts
+  var REPLAY_LATE_MS = 2000; // a message that came in later than this after its moment is skipped, not burst
   var MODE_SCROLL = 1;
   var MODE_BOTTOM = 4;
   var MODE_TOP = 5;
@@ -668,8 +672,77 @@
   if (typeof ResizeObserver === 'function') new ResizeObserver(measureStage).observe(ui.stage);
   else window.addEventListener('resize', measureStage);
 
+  // ---------------------------------------------------------------- replay of a recording (?replay=1)
+  // The stage plays the room's recording from position 0 (or ?t=<seconds>); the comments posted while it was live
+  // come from the timeline API one 6-minute segment at a time and fly at the moment they were posted.
+  var replay = { startedAt: 0, from: 0, segments: {}, shown: {}, timer: null, label: null };
+
+  function replayPosition() {
+    return replay.from + (Date.now() - replay.startedAt);
+  }
+
+  function loadSegment(index) {
+    if (replay.segments[index]) return;
+    replay.segments[index] = 'loading';
+    var url = '/api/rooms/' + encodeURIComponent(room) + '/timeline?from_ms=' + index * REPLAY_SEGMENT_MS;
+    fetch(url).then(function (res) {
+      return res.json().then(function (body) {
+        if (!res.ok) throw new Error((body && body.error && body.error.message) || 'HTTP ' + res.status);
+        return body;
+      });
+    }).then(function (body) {
+      replay.segments[index] = Array.isArray(body.messages) ? body.messages : [];
+      ui.stage.setAttribute('data-loaded-segments', Object.keys(replay.segments).filter(function (k) {
+        return Array.isArray(replay.segments[k]);
+      }).sort(function (a, b) { return a - b; }).join(','));
+      if (body.stream_start === null) log('warn', 'room ' + room + ' has no stream start: nothing to replay');
+    }, function (e) {
+      delete replay.segments[index]; // asked again at a later tick
+      log('error', 'could not load timeline segment ' + index + ': ' + e.message);
+    });
+  }
+
+  function replayTick() {
+    var pos = replayPosition();
+    var index = Math.floor(pos / REPLAY_SEGMENT_MS);
+    loadSegment(index);
+    if (pos - index * REPLAY_SEGMENT_MS >= REPLAY_SEGMENT_MS - REPLAY_PREFETCH_MS) loadSegment(index + 1);
+    [index - 1, index].forEach(function (i) {
+      var messages = replay.segments[i];
+      if (!Array.isArray(messages)) return;
+      messages.forEach(function (m) {
+        var key = m.epoch + ':' + m.offset;
+        if (replay.shown[key] || m.position_ms > pos) return;
+        replay.shown[key] = true;
+        if (m.position_ms >= pos - REPLAY_LATE_MS) render(m);
+      });
+    });
+    var seconds = Math.floor(pos / 1000);
+    replay.label.setAttribute('data-position-ms', String(pos));
+    replay.label.textContent = 'REPLAY ' + Math.floor(seconds / 60) + ':' + String(seconds % 60).padStart(2, '0');
+  }
+
+  function startReplay() {
+    var t = Number(params.get('t') || 0);
+    replay.from = Number.isFinite(t) && t > 0 ? Math.floor(t * 1000) : 0;
+    replay.startedAt = Date.now();
+    replay.label = ui.stage.querySelector('.stage-live');
+    replay.label.setAttribute('data-testid', 'replay-position');
+    ui.stage.setAttribute('data-mode', 'replay');
+    ui.whoami.textContent = 'watching the recording';
+    ui.status.setAttribute('data-state', 'replay');
+    ui.statusText.textContent = 'replay';
+    log('info', 'replaying the recording of room ' + room + ' from ' + Math.floor(replay.from / 1000) + ' s');
+    replayTick();
+    replay.timer = setInterval(replayTick, REPLAY_TICK_MS);
+  }
+
   measureStage();
   setOnline(0);
-  ui.whoami.textContent = 'posting as ' + myName;
-  start();
+  if (params.get('replay') === '1') {
+    startReplay();
+  } else {
+    ui.whoami.textContent = 'posting as ' + myName;
+    start();
+  }
 })();

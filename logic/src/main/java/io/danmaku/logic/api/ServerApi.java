@@ -44,7 +44,9 @@ import org.slf4j.LoggerFactory;
  * answer {@code {"result":{}}}; {@code POST /api/disconnect} ({@code {"user"}}, optional {@code "client"}: one
  * connection's client id, optional {@code "disconnect":{"code","reason"}}) closes that user's connections on every
  * gateway (Centrifugo's close code 3503 unless given, no reconnect) and answers {@code {"result":{}}} once the hot
- * store carried the request. What {@code data} may hold is described at {@link LogicService#publishData};
+ * store carried the request; {@code POST /api/stream_start} ({@code {"channel"}}, optional {@code "start_ms"}: ms
+ * since the epoch, now when absent) sets where the room's recording begins, the origin of the timeline storage
+ * serves at {@code GET /api/rooms/{room}/timeline}, and answers {@code {"result":{"start_ms"}}}. What {@code data} may hold is described at {@link LogicService#publishData};
  * {@code publish} and {@code broadcast} take Centrifugo's {@code tags}, kept as the message's {@code tags} field.
  * {@code subscribe}, {@code unsubscribe}, {@code refresh}, {@code presence}, {@code presence_stats},
  * {@code history}, {@code history_remove}, {@code channels} and {@code info} are {@link ClusterMethods};
@@ -80,6 +82,8 @@ public final class ServerApi implements HttpApi {
     public static final int MAX_TAGS = 32;
     public static final int MAX_TAG_LENGTH = 256;
     public static final int DEFAULT_PRESENCE_MAX_MEMBERS = 1000;
+    /** The latest stream start {@code stream_start} takes: the last millisecond of the year 9999. */
+    public static final long MAX_START_MS = 253_402_300_799_999L;
 
     public static final int CODE_INTERNAL = 100;
     public static final int CODE_UNAUTHORIZED = 101;
@@ -124,6 +128,7 @@ public final class ServerApi implements HttpApi {
         table.put("mute", (body, request) -> mute(body));
         table.put("unmute", (body, request) -> unmute(body));
         table.put("disconnect", (body, request) -> disconnect(body));
+        table.put("stream_start", (body, request) -> streamStart(body));
         table.put("batch", this::batch);
         new ClusterMethods(logic, presenceMaxMembers).methods()
                 .forEach((name, method) -> table.put(name, (body, request) -> method.apply(body)));
@@ -292,6 +297,31 @@ public final class ServerApi implements HttpApi {
         String user = user(body);
         LOG.info("server API: unmute user {} in room {}", user, room);
         return moderation(logic.unmute(room, user));
+    }
+
+    private CompletableFuture<ApiResponse> streamStart(ObjectNode body) {
+        String room = room(body, "channel");
+        Long start = null;
+        JsonNode n = body.get("start_ms");
+        if (n != null && !n.isNull()) {
+            if (!n.isIntegralNumber() || !n.canConvertToLong() || n.longValue() < 0 || n.longValue() > MAX_START_MS) {
+                throw new BadRequest("start_ms: " + abbreviate(n.toString()) + " (expected: milliseconds since the"
+                        + " epoch, 0.." + MAX_START_MS + ", or absent for now)");
+            }
+            start = n.longValue();
+        }
+        LOG.info("server API: stream start of room {} at {}", room, start == null ? "now" : start);
+        return logic.setStreamStart(room, start).handle((set, e) -> {
+            if (e != null) {
+                warn.warn("server API stream_start failed: {}", e.toString());
+                return ApiResponse.error(503, CODE_NOT_AVAILABLE, "unavailable: hot store unavailable, retry");
+            }
+            ObjectNode result = Json.MAPPER.createObjectNode();
+            result.put("start_ms", set);
+            ObjectNode root = Json.MAPPER.createObjectNode();
+            root.set("result", result);
+            return ApiResponse.json(200, root);
+        });
     }
 
     private CompletableFuture<ApiResponse> disconnect(ObjectNode body) {

@@ -392,6 +392,6 @@ class ServerApiParityTest {
         assertThat(r.status()).isEqualTo(404);
         assertThat(r.errorMessage()).isEqualTo("method not found: /api/nope (expected: /api/{ban,batch,broadcast,"
                 + "channels,disconnect,history,history_remove,info,mute,presence,presence_stats,publish,refresh,"
-                + "subscribe,unban,unmute,unsubscribe})");
+                + "stream_start,subscribe,unban,unmute,unsubscribe})");
     }
 }

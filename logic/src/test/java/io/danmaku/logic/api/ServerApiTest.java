@@ -367,6 +367,34 @@ class ServerApiTest {
     }
 
     @Test
+    void streamStartSetsTheRoomsTimelineOriginGivenOrNow() {
+        Reply given = post("/api/stream_start", "{\"channel\":\"live.1\",\"start_ms\":1700000000000}");
+        assertThat(given.status()).isEqualTo(200);
+        assertThat(given.body().toString()).isEqualTo("{\"result\":{\"start_ms\":1700000000000}}");
+        assertThat(store.streamStart("live.1").join()).hasValue(1_700_000_000_000L);
+
+        Reply now = post("/api/stream_start", "{\"channel\":\"live.2\"}");
+        assertThat(now.status()).isEqualTo(200);
+        assertThat(now.body().path("result").path("start_ms").asLong()).isEqualTo(clock.millis());
+        assertThat(store.streamStart("live.2").join()).hasValue(clock.millis());
+        assertThat(requests("stream_start", 200)).isEqualTo(2);
+    }
+
+    @Test
+    void streamStartFieldsAreChecked() {
+        assertThat(post("/api/stream_start", "{\"start_ms\":1}").errorMessage()).startsWith("channel: missing");
+        assertThat(post("/api/stream_start", "{\"channel\":\"a b\",\"start_ms\":1}").errorMessage())
+                .startsWith("channel: ");
+        for (String bad : List.of("-1", "1.5", "\"1700000000000\"", "253402300800000", "true")) {
+            Reply r = post("/api/stream_start", "{\"channel\":\"live.1\",\"start_ms\":" + bad + "}");
+            assertThat(r.status()).as(bad).isEqualTo(400);
+            assertThat(r.errorCode()).as(bad).isEqualTo(ServerApi.CODE_BAD_REQUEST);
+            assertThat(r.errorMessage()).as(bad).startsWith("start_ms: " + bad + " (expected: milliseconds since");
+        }
+        assertThat(store.streamStart("live.1").join()).isEmpty();
+    }
+
+    @Test
     void moderationFieldsAreChecked() {
         assertThat(post("/api/ban", "{\"user\":\"u1\"}").errorMessage())
                 .startsWith("duration_ms: missing (expected: milliseconds, 1..");

@@ -7,12 +7,27 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.danmaku.protocol.json.Json;
 import java.nio.charset.StandardCharsets;
+import java.util.Map;
 
-/** An HTTP response: status, content type and body. */
-public record ApiResponse(int status, String contentType, byte[] body) {
+/**
+ * An HTTP response: status, content type, body, and extra headers ({@code ETag}, {@code Cache-Control}, …) the
+ * transport sets as given; without a {@code Cache-Control} among them the transport answers {@code no-cache}.
+ */
+public record ApiResponse(int status, String contentType, byte[] body, Map<String, String> headers) {
     public ApiResponse {
         requireNonNull(contentType, "contentType");
         requireNonNull(body, "body");
+        headers = Map.copyOf(headers);
+    }
+
+    /** A response without extra headers. */
+    public ApiResponse(int status, String contentType, byte[] body) {
+        this(status, contentType, body, Map.of());
+    }
+
+    /** This response with {@code headers} (names as they go on the wire) instead of its extra headers. */
+    public ApiResponse withHeaders(Map<String, String> headers) {
+        return new ApiResponse(status, contentType, body, headers);
     }
 
     public static ApiResponse json(int status, String json) {

@@ -3,6 +3,7 @@ package io.danmaku.protocol.memory;
 import static java.util.Objects.requireNonNull;
 
 import io.danmaku.protocol.DanmakuException;
+import io.danmaku.protocol.RoomId;
 import io.danmaku.protocol.RoomRecord;
 import io.danmaku.protocol.RoomPattern;
 import io.danmaku.protocol.store.ControlListener;
@@ -68,6 +69,7 @@ public final class MemoryHotStore implements HotStore {
     private final ConcurrentHashMap<MuteKey, Long> mutes = new ConcurrentHashMap<>();
     private final ConcurrentHashMap<String, Bucket> buckets = new ConcurrentHashMap<>();
     private final ConcurrentHashMap<String, Long> marks = new ConcurrentHashMap<>();
+    private final ConcurrentHashMap<String, Long> streamStarts = new ConcurrentHashMap<>();
     /** claimOnce keys: a pending claim has a null result. */
     private final ConcurrentHashMap<String, Expiring<byte[]>> onces = new ConcurrentHashMap<>();
     private final AtomicLong callsSinceSweep = new AtomicLong();
@@ -377,6 +379,25 @@ public final class MemoryHotStore implements HotStore {
                 h.removeRecords();
             }
             return null;
+        });
+    }
+
+    @Override
+    public CompletableFuture<Void> setStreamStart(String room, long startMillis) {
+        return call(() -> {
+            RoomId.requireValid(room, "room");
+            HotStore.requireStreamStart(startMillis);
+            streamStarts.put(room, startMillis);
+            return null;
+        });
+    }
+
+    @Override
+    public CompletableFuture<java.util.OptionalLong> streamStart(String room) {
+        return call(() -> {
+            RoomId.requireValid(room, "room");
+            Long start = streamStarts.get(room);
+            return start == null ? java.util.OptionalLong.empty() : java.util.OptionalLong.of(start);
         });
     }
 

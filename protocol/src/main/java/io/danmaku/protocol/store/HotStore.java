@@ -97,6 +97,25 @@ public interface HotStore extends AutoCloseable {
      */
     CompletableFuture<Void> removeHistory(String room);
 
+    /**
+     * Sets where the room's recording begins: the time (ms since the epoch) its stream started, the origin of the
+     * room's timeline (a message's position in the recording is its time minus this). Replaces an earlier start;
+     * kept until replaced (no expiry), and not touched by {@link #removeHistory}.
+     *
+     * @param startMillis 0 or more
+     */
+    CompletableFuture<Void> setStreamStart(String room, long startMillis);
+
+    /** The room's stream start ({@link #setStreamStart}), or empty when none was set. */
+    CompletableFuture<java.util.OptionalLong> streamStart(String room);
+
+    /** The check of {@code startMillis} every {@link #setStreamStart} makes (the future fails with it). */
+    static void requireStreamStart(long startMillis) {
+        if (startMillis < 0) {
+            throw new IllegalArgumentException("startMillis: " + startMillis + " (expected: >= 0)");
+        }
+    }
+
     /** Records what {@code node} reports about itself, for {@code ttl} unless reported again. */
     CompletableFuture<Void> reportNode(NodeInfo node, Duration ttl);
 

@@ -541,6 +541,35 @@ public abstract class HotStoreContract {
     }
 
     @Test
+    void aStreamStartIsSharedReplacedAndOutlivesRemovedHistory() {
+        String room = name("room");
+        assertThat(get(store.streamStart(room))).isEmpty();
+
+        get(store.setStreamStart(room, 1_700_000_000_000L));
+        assertThat(get(otherClient().streamStart(room))).hasValue(1_700_000_000_000L);
+        get(otherClient().setStreamStart(room, 1_700_000_360_000L));
+        assertThat(get(store.streamStart(room))).hasValue(1_700_000_360_000L);
+
+        append(room, EPOCH, 1, 2);
+        get(store.removeHistory(room));
+        assertThat(get(store.streamStart(room))).hasValue(1_700_000_360_000L);
+        assertThat(get(store.streamStart(name("room")))).as("another room").isEmpty();
+    }
+
+    @Test
+    void aNegativeStreamStartOrABadRoomIsRefused() {
+        String room = name("room");
+        assertThat(store.setStreamStart(room, -1)).failsWithin(TIMEOUT)
+                .withThrowableOfType(java.util.concurrent.ExecutionException.class)
+                .withCauseInstanceOf(IllegalArgumentException.class)
+                .withMessageContaining("startMillis");
+        assertThat(store.streamStart("bad room")).failsWithin(TIMEOUT)
+                .withThrowableOfType(java.util.concurrent.ExecutionException.class)
+                .withCauseInstanceOf(IllegalArgumentException.class);
+        assertThat(get(store.streamStart(room))).isEmpty();
+    }
+
+    @Test
     void nodesAreListedUntilTheirReportExpires() {
         NodeInfo gw = new NodeInfo(name("node"), "gateway", "0.1.0", 1_700_000_000_000L, 10, 7, 3);
         NodeInfo logic = new NodeInfo(name("node"), "logic", "0.1.0", 1_700_000_000_001L, 0, 0, 0);

@@ -190,6 +190,8 @@ public final class ApiHttpServer implements AutoCloseable {
     private static void send(HttpExchange exchange, ApiResponse response) {
         try (exchange) {
             exchange.getResponseHeaders().put("Content-Type", List.of(response.contentType()));
+            exchange.getResponseHeaders().put("Cache-Control", List.of("no-cache"));
+            response.headers().forEach((name, value) -> exchange.getResponseHeaders().put(name, List.of(value)));
             boolean head = "HEAD".equalsIgnoreCase(exchange.getRequestMethod());
             byte[] body = response.body();
             exchange.sendResponseHeaders(response.status(), head || body.length == 0 ? -1 : body.length);

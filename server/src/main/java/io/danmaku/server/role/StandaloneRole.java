@@ -12,6 +12,8 @@ import io.danmaku.server.http.OpenApiDocument;
 import io.danmaku.server.http.RoutingApi;
 import io.danmaku.server.http.TokenReadAccess;
 import io.danmaku.storage.api.HistoryApi;
+import io.danmaku.storage.api.RoomsApi;
+import io.danmaku.storage.api.TimelineApi;
 import io.danmaku.protocol.bus.MessageBus;
 import io.danmaku.protocol.store.HotStore;
 import io.danmaku.server.admin.Readiness;
@@ -75,8 +77,9 @@ public final class StandaloneRole implements Role {
         logic = new LogicService(logicConfig, bus, store, registry, clock);
         TokenReadAccess readers = new TokenReadAccess(tokens.verifier(), logicConfig.apiKey(),
                 config.getBoolean(DanmakuKeys.ALLOW_ANONYMOUS), gatewayConfig.privateRooms());
-        HttpApi api = OpenApiDocument.serving(path -> true, new RoutingApi(HistoryApi.PATH_PREFIX, new HistoryApi(store,
-                storage.archiveReader().orElse(null), clock, readers, registry),
+        HistoryApi history = new HistoryApi(store, storage.archiveReader().orElse(null), clock, readers, registry);
+        HttpApi api = OpenApiDocument.serving(path -> true, new RoutingApi(HistoryApi.PATH_PREFIX,
+                new RoomsApi(history, new TimelineApi(history, store, clock, readers, registry)),
                 new ServerApi(logicConfig, logic, registry, config.getInt(DanmakuKeys.PRESENCE_MAX_MEMBERS))));
         GatewayServer server = new GatewayServer(gatewayConfig, nodeId, bus, store, logic,
                 tokens.verifier(), config.getBoolean(DanmakuKeys.ALLOW_ANONYMOUS), api, tokens.demoIssuer(), registry);

@@ -15,6 +15,8 @@ import io.danmaku.server.http.TokenReadAccess;
 import io.danmaku.server.config.Password;
 import io.danmaku.storage.StorageConfig;
 import io.danmaku.storage.api.HistoryApi;
+import io.danmaku.storage.api.RoomsApi;
+import io.danmaku.storage.api.TimelineApi;
 import io.danmaku.storage.ingest.StorageService;
 import io.micrometer.core.instrument.MeterRegistry;
 import java.time.Clock;
@@ -59,8 +61,9 @@ public final class StorageRole implements Role {
         readiness.require("kafka", bus::reachable);
         storage = new StorageService(storageConfig, bus, store, registry);
         storage.start();
-        HistoryApi api = new HistoryApi(store, storage.archiveReader().orElse(null), Clock.systemUTC(), readers,
+        HistoryApi history = new HistoryApi(store, storage.archiveReader().orElse(null), Clock.systemUTC(), readers,
                 registry);
+        RoomsApi api = new RoomsApi(history, new TimelineApi(history, store, Clock.systemUTC(), readers, registry));
         http = ApiHttpServer.start("history API", DanmakuKeys.STORAGE_HTTP_PORT,
                 config.getString(DanmakuKeys.STORAGE_HTTP_HOST).orElseThrow(), config.getInt(DanmakuKeys.STORAGE_HTTP_PORT),
                 OpenApiDocument.serving(OpenApiDocument.HISTORY_API, api),

@@ -15,6 +15,7 @@ import io.danmaku.server.config.ConfigLoader;
 import io.danmaku.server.config.DanmakuKeys;
 import io.danmaku.server.http.OpenApiDocument;
 import io.danmaku.storage.api.HistoryApi;
+import io.danmaku.storage.api.TimelineApi;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import io.swagger.parser.OpenAPIParser;
 import io.swagger.v3.parser.core.models.ParseOptions;
@@ -85,7 +86,8 @@ class OpenApiDocumentTest {
         assertThat(result.getOpenAPI().getPaths()).containsKeys("/api/publish", "/api/broadcast", "/api/ban",
                 "/api/unban", "/api/mute", "/api/unmute", "/api/disconnect", "/api/subscribe", "/api/unsubscribe",
                 "/api/refresh", "/api/presence", "/api/presence_stats", "/api/history", "/api/history_remove",
-                "/api/channels", "/api/info", "/api/batch", "/api/rooms/{room}/history", OpenApiDocument.PATH);
+                "/api/channels", "/api/info", "/api/batch", "/api/stream_start", "/api/rooms/{room}/history",
+                "/api/rooms/{room}/timeline", OpenApiDocument.PATH);
     }
 
     @Test
@@ -133,12 +135,15 @@ class OpenApiDocumentTest {
     }
 
     @Test
-    void storageServesTheHistoryRouteExactly() {
+    void storageServesTheHistoryAndTimelineRoutesExactly() {
         ObjectNode served = OpenApiDocument.forPaths(OpenApiDocument.HISTORY_API);
 
         assertThat(OpenApiDocument.paths(served)).containsExactlyInAnyOrder(
-                HistoryApi.PATH_PREFIX + "{room}" + HistoryApi.PATH_SUFFIX, OpenApiDocument.PATH);
+                HistoryApi.PATH_PREFIX + "{room}" + HistoryApi.PATH_SUFFIX,
+                HistoryApi.PATH_PREFIX + "{room}" + TimelineApi.PATH_SUFFIX, OpenApiDocument.PATH);
         assertThat(fieldNames(served.get("paths").get(HistoryApi.PATH_PREFIX + "{room}" + HistoryApi.PATH_SUFFIX)))
+                .containsExactly("get");
+        assertThat(fieldNames(served.get("paths").get(HistoryApi.PATH_PREFIX + "{room}" + TimelineApi.PATH_SUFFIX)))
                 .containsExactly("get");
     }
 

@@ -220,6 +220,17 @@ public final class HistoryApi implements HttpApi {
     // ---- query
 
     private CompletableFuture<Answer> query(String room, long from, long to, int limit) {
+        return read(room, from, to, limit).thenApply(read -> read.failure() != null
+                ? new Answer(read.failure(), read.source())
+                : new Answer(ok(room, from, to, read.records(), limit, read.truncated()), read.source()));
+    }
+
+    /**
+     * The room's records whose time is in [{@code from}, {@code to}] (both inclusive), from the sources described
+     * above: the earliest {@code limit} of them (or a few more: take the first {@code limit}) in
+     * {@link ArchiveReader#HISTORY_ORDER}, each once; or, when no source can answer, the error answer to give.
+     */
+    CompletableFuture<Range> read(String room, long from, long to, int limit) {
         return readHot(room, from, to, limit)
                 .handle((hot, failure) -> {
                     if (failure != null) {
@@ -227,36 +238,37 @@ public final class HistoryApi implements HttpApi {
                                 + (archive == null ? "no archive to fall back on" : "answering from the archive"),
                                 failure);
                         if (archive == null) {
-                            return done(unavailable("hot store unavailable"), "none");
+                            return CompletableFuture.completedFuture(Range.failed(unavailable("hot store unavailable")));
                         }
                         return fromArchive(room, from, to, limit, null);
                     }
                     if (hot.coversFrom || archive == null) {
-                        return done(ok(room, from, to, hot.best, limit), "hot");
+                        return CompletableFuture.completedFuture(new Range(hot.best, hot.best.size() > limit,
+                                "hot", null));
                     }
                     return fromArchive(room, from, to, limit, hot);
                 })
                 .thenCompose(f -> f);
     }
 
-    private CompletableFuture<Answer> fromArchive(String room, long from, long to, int limit, HotPart hot) {
+    private CompletableFuture<Range> fromArchive(String room, long from, long to, int limit, HotPart hot) {
         return archive.read(room, from, to, limit).handle((slice, failure) -> {
             if (failure != null) {
                 Throwable cause = cause(failure);
                 warnThrottled("history API: reading the archive for room " + room + " failed", cause);
                 if (cause instanceof DanmakuException d && d.retriable()) {
-                    return new Answer(unavailable("archive unavailable"), "none");
+                    return Range.failed(unavailable("archive unavailable"));
                 }
-                return new Answer(ApiResponse.error(500, CODE_INTERNAL, "internal server error: the archive could not be read"),
-                        "none");
+                return Range.failed(ApiResponse.error(500, CODE_INTERNAL,
+                        "internal server error: the archive could not be read"));
             }
             TreeSet<RoomRecord> merged = new TreeSet<>(ArchiveReader.HISTORY_ORDER);
             merged.addAll(slice.records());
-            boolean truncated = slice.truncated();
             if (hot != null) {
                 merged.addAll(hot.best);
             }
-            return new Answer(ok(room, from, to, merged, limit, truncated), hot == null ? "archive" : "merged");
+            return new Range(merged, slice.truncated() || merged.size() > limit, hot == null ? "archive" : "merged",
+                    null);
         });
     }
 
@@ -293,10 +305,6 @@ public final class HistoryApi implements HttpApi {
 
     // ---- answers
 
-    private static ApiResponse ok(String room, long from, long to, TreeSet<RoomRecord> records, int limit) {
-        return ok(room, from, to, records, limit, false);
-    }
-
     private static ApiResponse ok(String room, long from, long to, TreeSet<RoomRecord> records, int limit,
                                   boolean truncated) {
         ObjectNode root = Json.MAPPER.createObjectNode();
@@ -316,7 +324,7 @@ public final class HistoryApi implements HttpApi {
     }
 
     /** The stamped message as published, plus its position; a payload that is not a JSON object as "raw". */
-    private static ObjectNode message(RoomRecord r) {
+    static ObjectNode message(RoomRecord r) {
         ObjectNode m = null;
         try {
             JsonNode n = Json.MAPPER.readTree(r.payload());
@@ -336,7 +344,7 @@ public final class HistoryApi implements HttpApi {
         return m;
     }
 
-    private static ApiResponse unavailable(String what) {
+    static ApiResponse unavailable(String what) {
         return ApiResponse.error(503, CODE_NOT_AVAILABLE, "unavailable: " + what + ", retry");
     }
 
@@ -364,6 +372,16 @@ public final class HistoryApi implements HttpApi {
     }
 
     private record Answer(ApiResponse response, String source) {
+    }
+
+    /**
+     * What {@link #read} found: the records (in history order, possibly {@code limit} + 1 or more of them) and
+     * whether more of the range exist, with the source that answered; or the {@code failure} answer to give.
+     */
+    record Range(TreeSet<RoomRecord> records, boolean truncated, String source, ApiResponse failure) {
+        static Range failed(ApiResponse failure) {
+            return new Range(new TreeSet<>(ArchiveReader.HISTORY_ORDER), false, "none", failure);
+        }
     }
 
     /** What the hot store holds of the range: the earliest limit + 1 records, and whether it holds all of it. */

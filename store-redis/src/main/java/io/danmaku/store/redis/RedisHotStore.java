@@ -122,7 +122,7 @@ public final class RedisHotStore implements HotStore {
         APPEND_HISTORY, HISTORY, REPORT_ONLINE, ONLINE, BAN, UNBAN, MUTE, UNMUTE, RESTRICTION, RESTRICTIONS,
         PUBLISH_RESTRICTION, PUBLISH_CONTROL, SUBSCRIBE, REPORT_PRESENCE, PRESENCE, CHANNELS, REMOVE_HISTORY,
         REPORT_NODE, NODES, ACQUIRE, LEASE, MARK_ONCE, UNMARK,
-        CLAIM_ONCE, COMPLETE_ONCE, RELEASE_ONCE;
+        CLAIM_ONCE, COMPLETE_ONCE, RELEASE_ONCE, SET_STREAM_START, STREAM_START;
 
         final String tag = name().toLowerCase(Locale.ROOT);
     }
@@ -758,6 +758,23 @@ public final class RedisHotStore implements HotStore {
                                 : new TokenLease(0, Duration.ofMillis(number(reply.get(1))));
                     });
         });
+    }
+
+    // ------------------------------------------------------------------------------------------ stream start
+
+    @Override
+    public CompletableFuture<Void> setStreamStart(String room, long startMillis) {
+        return call(Op.SET_STREAM_START, () -> {
+            String key = RedisKeys.streamStart(room);
+            HotStore.requireStreamStart(startMillis);
+            return commands.set(key, ascii(startMillis)).thenApply(ok -> null);
+        });
+    }
+
+    @Override
+    public CompletableFuture<java.util.OptionalLong> streamStart(String room) {
+        return call(Op.STREAM_START, () -> commands.get(RedisKeys.streamStart(room))
+                .thenApply(v -> v == null ? java.util.OptionalLong.empty() : java.util.OptionalLong.of(number(v))));
     }
 
     // ------------------------------------------------------------------------------------------ dedupe

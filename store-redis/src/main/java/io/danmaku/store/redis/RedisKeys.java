@@ -13,6 +13,8 @@ import io.danmaku.protocol.RoomId;
  *       {@code t} (time in ms) and {@code p} (the message JSON); capped exactly at the history capacity.</li>
  *   <li>{@code dm:{<room>}:meta} — hash: {@code epoch}, {@code top} (newest offset), {@code floor} (newest
  *       trimmed offset, 0 while none was trimmed).</li>
+ *   <li>{@code dm:{<room>}:stream} — string, no TTL: the room's stream start (ms since the epoch, decimal), the
+ *       origin of its recording's timeline.</li>
  *   <li>{@code dm:{<room>}:online} — hash: gateway id → {@code <count>:<expiresAtMillis>}.</li>
  *   <li>{@code dm:{<room>}:presence} — hash: gateway id → {@code <expiresAtMillis>|<users>|<members>}, the
  *       members a JSON array of {@code [client, user, connInfo]} or {@code -} when the gateway does not list them
@@ -57,6 +59,10 @@ public final class RedisKeys {
 
     public static String historyMeta(String room) {
         return roomKey(room, "meta");
+    }
+
+    public static String streamStart(String room) {
+        return roomKey(room, "stream");
     }
 
     public static String online(String room) {
