@@ -3,6 +3,7 @@ package io.danmaku.gateway;
 import static java.util.Objects.requireNonNull;
 
 import io.danmaku.gateway.auth.PrivateRooms;
+import io.danmaku.gateway.compression.CompressionSettings;
 import io.danmaku.gateway.room.BatchPolicy;
 import io.danmaku.gateway.tls.GatewayTlsConfig;
 import java.time.Duration;
@@ -48,6 +49,7 @@ import java.util.List;
  * @param closeOnTokenExpiry close a connection once its token's {@code exp} (plus the token leeway) has passed,
  *        checked at the connection's ping tick ({@code gateway.token.expiry=close}); false keeps it open
  * @param privateRooms rooms that need a subscription token to subscribe ({@code gateway.private-rooms})
+ * @param compression WebSocket {@code permessage-deflate} ({@code gateway.ws.compression.*})
  */
 public record GatewayConfig(
         String host,
@@ -77,7 +79,8 @@ public record GatewayConfig(
         List<String> allowedOrigins,
         GatewayTlsConfig tls,
         boolean closeOnTokenExpiry,
-        PrivateRooms privateRooms) {
+        PrivateRooms privateRooms,
+        CompressionSettings compression) {
 
     public static final String DEFAULT_HOST = "0.0.0.0";
     public static final int DEFAULT_PORT = 8080;
@@ -143,6 +146,7 @@ public record GatewayConfig(
         requireNonNull(allowedOrigins, "gateway.allowed-origins");
         allowedOrigins = List.copyOf(allowedOrigins);
         requireNonNull(privateRooms, "gateway.private-rooms");
+        requireNonNull(compression, "gateway.ws.compression.*");
     }
 
     /** The fan-out engine's batching, as configured. */
@@ -160,7 +164,7 @@ public record GatewayConfig(
                 DEFAULT_MAX_SUBSCRIPTIONS_PER_CONNECTION, DEFAULT_POST_LINGER, DEFAULT_POST_MAX_BATCH,
                 DEFAULT_HANDSHAKE_TIMEOUT, DEFAULT_MAX_CONNECTIONS, DEFAULT_MAX_CONNECTIONS_PER_IP,
                 DEFAULT_ACCEPT_RATE_PER_SECOND, DEFAULT_ACCEPT_BURST, DEFAULT_ALLOWED_ORIGINS, null, false,
-                PrivateRooms.NONE);
+                PrivateRooms.NONE, CompressionSettings.DEFAULTS);
     }
 
     /** Effective event loop count. */
@@ -199,6 +203,7 @@ public record GatewayConfig(
         b.tls = tls;
         b.closeOnTokenExpiry = closeOnTokenExpiry;
         b.privateRooms = privateRooms;
+        b.compression = compression;
         return b;
     }
 
@@ -236,6 +241,7 @@ public record GatewayConfig(
         private GatewayTlsConfig tls;
         private boolean closeOnTokenExpiry;
         private PrivateRooms privateRooms;
+        private CompressionSettings compression;
 
         public Builder host(String value) {
             this.host = value;
@@ -373,6 +379,11 @@ public record GatewayConfig(
             return this;
         }
 
+        public Builder compression(CompressionSettings value) {
+            this.compression = value;
+            return this;
+        }
+
         public Builder closeOnTokenExpiry(boolean value) {
             this.closeOnTokenExpiry = value;
             return this;
@@ -380,7 +391,7 @@ public record GatewayConfig(
 
         public GatewayConfig build() {
             return new GatewayConfig(host, port, ioThreads, maxFramePayloadBytes, batchWindow, batchMaxWindow, batchFlushShare, batchMaxMessages, ringSize, writeBufferLowBytes, writeBufferHighBytes, slowClientTimeout, pingInterval, pongTimeout, connectTimeout, onlineReportInterval, maxSubscriptionsPerConnection, postLinger, postMaxBatch, handshakeTimeout, maxConnections, maxConnectionsPerIp,
-                    acceptRatePerSecond, acceptBurst, allowedOrigins, tls, closeOnTokenExpiry, privateRooms);
+                    acceptRatePerSecond, acceptBurst, allowedOrigins, tls, closeOnTokenExpiry, privateRooms, compression);
         }
     }
 

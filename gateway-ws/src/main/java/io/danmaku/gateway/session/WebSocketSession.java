@@ -2,9 +2,11 @@ package io.danmaku.gateway.session;
 
 import io.danmaku.gateway.GatewayConfig;
 import io.danmaku.gateway.auth.Identity;
+import io.danmaku.gateway.compression.MessageInflater;
 import io.danmaku.gateway.room.LoopShard;
 import io.danmaku.gateway.room.Member;
 import io.danmaku.protocol.store.DisconnectRequest;
+import io.netty.buffer.ByteBuf;
 import io.netty.buffer.CompositeByteBuf;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelFutureListener;
@@ -58,6 +60,10 @@ public abstract class WebSocketSession extends SimpleChannelInboundHandler<WebSo
     /** The fragments of a message still arriving; null between messages. */
     private CompositeByteBuf fragments;
     private boolean fragmentsText;
+    /** The message arriving in fragments was sent compressed (RSV1 on its first frame). */
+    private boolean fragmentsCompressed;
+    /** The handshake negotiated permessage-deflate: batches may come deflated, messages may arrive so. */
+    private boolean permessageDeflate;
     /** The user this connection is registered under in {@link UserConnections}; null while none. */
     private String userId;
     /** When the token's {@code exp} plus the leeway passes (epoch ms), checked at each tick; 0 = not checked. */
@@ -96,6 +102,21 @@ public abstract class WebSocketSession extends SimpleChannelInboundHandler<WebSo
         }
         this.messageLimit = bytes;
         return this;
+    }
+
+    /**
+     * The handshake negotiated {@code permessage-deflate} (with no context takeover either way): data messages
+     * with RSV1 are inflated before the protocol sees them, and room batches may be sent deflated. Set before the
+     * connection receives data.
+     */
+    public final WebSocketSession permessageDeflate(boolean on) {
+        this.permessageDeflate = on;
+        return this;
+    }
+
+    @Override
+    public final boolean permessageDeflate() {
+        return permessageDeflate;
     }
 
     /** The session starts: schedule its first timer. Called once the channel and the shard are known. */
@@ -259,6 +280,12 @@ public abstract class WebSocketSession extends SimpleChannelInboundHandler<WebSo
         if (closed) {
             return;
         }
+        int rsv = frame.rsv();
+        if (rsv != 0 && !rsvAllowed(frame, rsv)) {
+            ctx.countProtocolError(protocol, "bad_rsv");
+            disconnect(WebSocketCloseStatus.PROTOCOL_ERROR.code(), "reserved bits set");
+            return;
+        }
         if (frame instanceof PingWebSocketFrame) {
             c.writeAndFlush(new PongWebSocketFrame(frame.content().retain()));
         } else if (frame instanceof PongWebSocketFrame) {
@@ -278,8 +305,42 @@ public abstract class WebSocketSession extends SimpleChannelInboundHandler<WebSo
             fragments = c.alloc().compositeBuffer();
             fragments.addComponent(true, frame.content().retain());
             fragmentsText = frame instanceof TextWebSocketFrame;
+            fragmentsCompressed = rsv != 0;
+        } else if (rsv != 0) {
+            onCompressedMessage(c, frame.content(), frame instanceof TextWebSocketFrame);
         } else {
             onDataFrame(c, frame);
+        }
+    }
+
+    /**
+     * RSV1 marks the first frame of a compressed message, and only under permessage-deflate; RSV2 and RSV3 mean
+     * nothing here (the frame decoder lets them through only when the extension was negotiated).
+     */
+    private boolean rsvAllowed(WebSocketFrame frame, int rsv) {
+        return permessageDeflate && rsv == 0x4
+                && (frame instanceof TextWebSocketFrame || frame instanceof BinaryWebSocketFrame);
+    }
+
+    /** Inflates a whole compressed message (bounded by the message limit) and hands it on; does not release. */
+    private void onCompressedMessage(ChannelHandlerContext c, ByteBuf compressed, boolean text) {
+        ByteBuf inflated;
+        try {
+            inflated = shard.inflater().inflate(compressed, messageLimit, c.alloc());
+        } catch (MessageInflater.TooBigException e) {
+            tooBig();
+            return;
+        } catch (MessageInflater.CorruptException e) {
+            ctx.countProtocolError(protocol, "bad_deflate");
+            disconnect(WebSocketCloseStatus.INVALID_PAYLOAD_DATA.code(), "invalid compressed data");
+            return;
+        }
+        WebSocketFrame message = text ? new TextWebSocketFrame(true, 0, inflated)
+                : new BinaryWebSocketFrame(true, 0, inflated);
+        try {
+            onDataFrame(c, message);
+        } finally {
+            message.release();
         }
     }
 
@@ -298,6 +359,14 @@ public abstract class WebSocketSession extends SimpleChannelInboundHandler<WebSo
         }
         CompositeByteBuf whole = fragments;
         fragments = null;
+        if (fragmentsCompressed) {
+            try {
+                onCompressedMessage(c, whole, fragmentsText);
+            } finally {
+                whole.release();
+            }
+            return;
+        }
         WebSocketFrame message = fragmentsText ? new TextWebSocketFrame(true, 0, whole)
                 : new BinaryWebSocketFrame(true, 0, whole);
         try {

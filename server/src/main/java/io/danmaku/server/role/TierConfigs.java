@@ -2,6 +2,7 @@ package io.danmaku.server.role;
 
 import io.danmaku.gateway.GatewayConfig;
 import io.danmaku.gateway.auth.PrivateRooms;
+import io.danmaku.gateway.compression.CompressionSettings;
 import io.danmaku.gateway.tls.GatewayTlsConfig;
 import io.danmaku.gateway.tls.ReloadingSslContext;
 import io.danmaku.logic.LogicConfig;
@@ -57,6 +58,10 @@ final class TierConfigs {
                 .tls(gatewayTls(c))
                 .closeOnTokenExpiry("close".equals(c.getString(DanmakuKeys.GATEWAY_TOKEN_EXPIRY).orElseThrow()))
                 .privateRooms(privateRooms(c))
+                .compression(new CompressionSettings(c.getBoolean(DanmakuKeys.GATEWAY_WS_COMPRESSION),
+                        c.getInt(DanmakuKeys.GATEWAY_WS_COMPRESSION_MIN_BYTES),
+                        c.getInt(DanmakuKeys.GATEWAY_WS_COMPRESSION_LEVEL),
+                        c.getDouble(DanmakuKeys.GATEWAY_WS_COMPRESSION_CPU_SHARE)))
                 .build());
     }
 
