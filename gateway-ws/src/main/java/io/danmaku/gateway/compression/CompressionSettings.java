@@ -12,7 +12,7 @@ package io.danmaku.gateway.compression;
 public record CompressionSettings(boolean enabled, int minBytes, int level, double cpuShare) {
     public static final boolean DEFAULT_ENABLED = true;
     public static final int DEFAULT_MIN_BYTES = 128;
-    public static final int DEFAULT_LEVEL = 6;
+    public static final int DEFAULT_LEVEL = 1;
     public static final double DEFAULT_CPU_SHARE = 0.25;
     public static final CompressionSettings DEFAULTS = new CompressionSettings(DEFAULT_ENABLED, DEFAULT_MIN_BYTES,
             DEFAULT_LEVEL, DEFAULT_CPU_SHARE);

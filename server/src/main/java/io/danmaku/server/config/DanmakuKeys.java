@@ -163,8 +163,9 @@ public final class DanmakuKeys {
             .define(GATEWAY_WS_COMPRESSION_MIN_BYTES, INT, 128, between(0, 1_048_576),
                     "Room batch frames with a smaller payload go out plain to permessage-deflate members (deflating"
                             + " a few dozen bytes saves nothing).")
-            .define(GATEWAY_WS_COMPRESSION_LEVEL, INT, 6, between(1, 9),
-                    "zlib level of the shared batch frames: 1 fastest .. 9 smallest.")
+            .define(GATEWAY_WS_COMPRESSION_LEVEL, INT, 1, between(1, 9),
+                    "zlib level of the shared batch frames: 1 fastest .. 9 smallest. 1 by default: on danmaku batches level 6"
+                            + " saves about 4 % more bytes for about 3 times the time.")
             .define(GATEWAY_WS_COMPRESSION_CPU_SHARE, DOUBLE, 0.25, aboveAndAtMost(0.0, 1.0),
                     "Share of an event loop's time that deflating batch frames may take; beyond it batches go out"
                             + " plain until the budget refills (counted as"
