@@ -39,7 +39,8 @@
 #   LABEL_SUFFIX default ""                 appended to each server's label (e.g. "-jdk25")
 #   SKIP_INSTALL=1                          do not apt-get / npm install
 #   OUT          default bench/results/<date-time>
-# Output: $OUT/raw.jsonl (one JSON line per step/run), $OUT/table.md, $OUT/env.txt, server logs.
+# Output: $OUT/raw.jsonl (one JSON line per step/run), $OUT/table.md, $OUT/env.txt, server logs, our server's
+# /metrics at the end of its runs ($OUT/<name>.metrics).
 set -euo pipefail
 home="$(cd -P "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 SERVERS="${SERVERS:-nchan ws ws-batch danmaku}"
@@ -227,6 +228,10 @@ for server in $SERVERS; do
       | tee -a "$raw" \
       || log "$server: idle failed"
   fi
+  case "$server" in # our meters over the whole run (frames, deliveries, batch sizes, compression)
+    danmaku | danmaku-deflate | danmaku-bilibili | danmaku-bilibili3)
+      curl -fsS --max-time 5 "http://127.0.0.1:$PORT_ADMIN/metrics" >"$OUT/$server.metrics" 2>/dev/null || true ;;
+  esac
   stop_server "$server"
   trap - EXIT
   sleep 2
