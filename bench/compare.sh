@@ -5,7 +5,10 @@
 #   ws        a Node `ws` broadcast server, one frame per message           (bench/peers/ws)
 #   ws-batch  the same, messages of each 50 ms window in one frame
 #   danmaku   ./danmaku standalone (Centrifugo JSON protocol; batching window 50 ms)
+#   danmaku-deflate   the same, the subscribers offering permessage-deflate (shared compressed frames)
 #   danmaku-bilibili  the same server, Bilibili protocol (protover 1)
+#   danmaku-bilibili3 the same server, Bilibili protocol protover 3 (brotli bodies)
+#   ws-batch-deflate  the Node peer with 50 ms batches and its own permessage-deflate (a context per connection)
 #   danmaku-dist      deploy/local/up.sh (Kafka + Redis Cluster + logic + storage + 2 gateways), if asked
 #                     (not exercised in the first measurement session: see docs/BENCHMARKS.md)
 #
@@ -20,6 +23,10 @@
 #   SUBSCRIBERS  default "1000 10000"       audience sizes (N up to ~19,000: 20,000 files per process here; "" = none)
 #   DELIVERIES   default "100000 250000 500000 1000000 1500000 2000000 3000000 4000000 6000000"
 #   DURATION     default 8s                 length of each rate step
+#   MESSAGE      default "marker"           what is published: marker (a bare marker; peers padded to PEER_PAD) or
+#                                           json (the same JSON object of MESSAGE_BYTES for every server: our API's
+#                                           data, the peers' body; PEER_PAD is then not used)
+#   MESSAGE_BYTES default 100               size of a json message
 #   PEER_PAD     default 257                peers' messages are padded to this many bytes: the bytes per delivery of
 #                                           our JSON protocol (bytes_per_delivery in its results), so every server
 #                                           moves the same bytes per delivery (0 = the bare ~25-byte marker)
@@ -32,7 +39,8 @@
 #   LABEL_SUFFIX default ""                 appended to each server's label (e.g. "-jdk25")
 #   SKIP_INSTALL=1                          do not apt-get / npm install
 #   OUT          default bench/results/<date-time>
-# Output: $OUT/raw.jsonl (one JSON line per step/run), $OUT/table.md, $OUT/env.txt, server logs.
+# Output: $OUT/raw.jsonl (one JSON line per step/run), $OUT/table.md, $OUT/env.txt, server logs, our server's
+# /metrics at the end of its runs ($OUT/<name>.metrics).
 set -euo pipefail
 home="$(cd -P "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 SERVERS="${SERVERS:-nchan ws ws-batch danmaku}"
@@ -102,18 +110,21 @@ start_server() {
       ARGS=(--protocol nchan --url "ws://127.0.0.1:$PORT_NCHAN/sub/{room}" --publish-url "http://127.0.0.1:$PORT_NCHAN/pub/{room}"
         --pad-to "${PEER_PAD:-257}")
       ;;
-    ws | ws-batch)
-      local batch=0
-      [ "$name" = ws-batch ] && batch=50
+    ws | ws-batch | ws-batch-deflate)
+      local batch=0 deflate=0
+      if [ "$name" != ws ]; then batch=50; fi
+      if [ "$name" = ws-batch-deflate ]; then deflate=1; fi
       port_free "$PORT_WS" || return 1
-      (cd "$home/bench/peers/ws" && PORT=$PORT_WS BATCH_MS=$batch exec node server.js) >"$OUT/$name.log" 2>&1 &
+      (cd "$home/bench/peers/ws" && PORT=$PORT_WS BATCH_MS=$batch DEFLATE=$deflate exec node server.js) \
+        >"$OUT/$name.log" 2>&1 &
       STOP_PID=$!
       started "$STOP_PID" "$PORT_WS" 20 || { log "$name did not start"; cat "$OUT/$name.log" >&2; return 1; }
       PIDS="$STOP_PID"
       ARGS=(--protocol peer-ws --url "ws://127.0.0.1:$PORT_WS/" --publish-url "http://127.0.0.1:$PORT_WS/pub"
         --pad-to "${PEER_PAD:-257}")
+      if [ "$deflate" = 1 ]; then ARGS+=(--deflate); fi
       ;;
-    danmaku | danmaku-bilibili)
+    danmaku | danmaku-deflate | danmaku-bilibili | danmaku-bilibili3)
       port_free "$PORT_DANMAKU" || return 1
       # shellcheck disable=SC2086
       $SERVER_CMD standalone --set gateway.port=$PORT_DANMAKU --set admin.port=$PORT_ADMIN --set api.key=bench-key \
@@ -121,11 +132,13 @@ start_server() {
       STOP_PID=$!
       started "$STOP_PID" "$PORT_DANMAKU" 120 || { log "$name did not start"; tail -20 "$OUT/$name.log" >&2; return 1; }
       PIDS="$STOP_PID"
-      if [ "$name" = danmaku ]; then
-        ARGS=(--protocol centrifuge --url "ws://127.0.0.1:$PORT_DANMAKU/connection/websocket")
-      else
-        ARGS=(--protocol bilibili --protover 1 --url "ws://127.0.0.1:$PORT_DANMAKU/sub")
-      fi
+      case "$name" in
+        danmaku) ARGS=(--protocol centrifuge --url "ws://127.0.0.1:$PORT_DANMAKU/connection/websocket") ;;
+        danmaku-deflate) ARGS=(--protocol centrifuge --url "ws://127.0.0.1:$PORT_DANMAKU/connection/websocket"
+          --deflate) ;;
+        danmaku-bilibili) ARGS=(--protocol bilibili --protover 1 --url "ws://127.0.0.1:$PORT_DANMAKU/sub") ;;
+        danmaku-bilibili3) ARGS=(--protocol bilibili --protover 3 --url "ws://127.0.0.1:$PORT_DANMAKU/sub") ;;
+      esac
       ARGS+=(--publish-url "http://127.0.0.1:$PORT_DANMAKU/api/publish" --api-key bench-key)
       ;;
     danmaku-dist)
@@ -189,6 +202,7 @@ install_peers
   echo "node: $(node --version 2>/dev/null)  ws: $(node -p "require('$home/bench/peers/ws/node_modules/ws/package.json').version" 2>/dev/null)"
   echo "nginx: $(nginx -v 2>&1)  nchan: $(dpkg-query -W -f='${Version}' libnginx-mod-nchan 2>/dev/null)"
   echo "servers: $SERVERS; subscribers: $SUBSCRIBERS; deliveries: $DELIVERIES; duration: $DURATION; idle: $IDLE"
+  echo "message: ${MESSAGE:-marker} ${MESSAGE_BYTES:-100}; load average at start: $(cut -d' ' -f1-3 /proc/loadavg)"
 } >"$OUT/env.txt"
 cat "$OUT/env.txt" >&2
 
@@ -198,6 +212,9 @@ for server in $SERVERS; do
   wait_quiet
   trap 'stop_server "$server"' EXIT
   start_server "$server" || { stop_server "$server"; trap - EXIT; continue; }
+  if [ "${MESSAGE:-marker}" = json ]; then
+    ARGS+=(--message json --message-bytes "${MESSAGE_BYTES:-100}")
+  fi
   for n in $SUBSCRIBERS; do
     log "$server: fanout, $n subscribers, load average $(cut -d' ' -f1-3 /proc/loadavg)"
     "$bench" fanout "${ARGS[@]}" -n "$n" -r "$(rates_for "$n")" -d "$DURATION" --warmup 5s $stop \
@@ -211,6 +228,10 @@ for server in $SERVERS; do
       | tee -a "$raw" \
       || log "$server: idle failed"
   fi
+  case "$server" in # our meters over the whole run (frames, deliveries, batch sizes, compression)
+    danmaku | danmaku-deflate | danmaku-bilibili | danmaku-bilibili3)
+      curl -fsS --max-time 5 "http://127.0.0.1:$PORT_ADMIN/metrics" >"$OUT/$server.metrics" 2>/dev/null || true ;;
+  esac
   stop_server "$server"
   trap - EXIT
   sleep 2

@@ -93,6 +93,10 @@ describe('bilibili-live-ws', { timeout: 90_000 }, () => {
         assert.equal(gift.data.num, 2);
         assert.equal(c.danmaku.items.length, sent.length, 'a custom event is not a DANMU_MSG');
 
+        // Node's ws (under the library) offered permessage-deflate and got it: protover 1 batches came deflated
+        // (shared by every member), protover 2/3 ones plain (their bodies are compressed already)
+        assert.match(c.live.ws.ws.extensions, /^permessage-deflate/, 'the ws client negotiated compression');
+
         // How the frames looked on the wire: the batch form follows protover, the heartbeat reply stands alone.
         const packets = c.frames.items.flat();
         const messageVers = new Set(packets.filter((p) => p.op === 5).map((p) => p.ver));

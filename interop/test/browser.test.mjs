@@ -6,7 +6,7 @@ import { fileURLToPath } from 'node:url';
 import { randomUUID } from 'node:crypto';
 import { after, describe, test } from 'node:test';
 import { chromium } from 'playwright-core';
-import { api, apiPublish, eventually, httpBase, server, sleep, uniqueRoom } from '../lib/support.mjs';
+import { api, apiPublish, eventually, httpBase, jsonEndpoint, server, sleep, uniqueRoom } from '../lib/support.mjs';
 
 const CHROMIUM = '/usr/bin/chromium';
 // The flags a headless Chromium needs on a machine with no network but loopback. playwright-core starts it
@@ -44,6 +44,14 @@ async function viewer(room, name) {
   return page;
 }
 
+/** The server's count of deflated batch frames (admin /metrics). */
+async function deflatedFrames() {
+  const res = await fetch(`http://${server.host}:${server.adminPort}/metrics`);
+  const line = (await res.text()).split('\n').find((l) => l.startsWith('danmaku_gateway_compression_frames_total'));
+  assert.ok(line, 'the metrics list danmaku_gateway_compression_frames_total');
+  return Number(line.split(' ').pop());
+}
+
 async function onlineCount(page) {
   return Number(await page.getAttribute('[data-testid=online]', 'data-count'));
 }
@@ -65,6 +73,15 @@ describe('demo page in Chromium', { timeout: 90_000 }, () => {
     ).catch(async () => assert.fail(`Bob's page should show at least 2 watching, shows ${await onlineCount(bob)}`));
     assert.match(await bob.textContent('[data-testid=online]'), /^\d+ watching$/);
 
+    // Chromium offers permessage-deflate and gets it: the batch frames the pages receive are the shared compressed ones
+    const extensions = await bob.evaluate((url) => new Promise((resolve, reject) => {
+      const ws = new WebSocket(url);
+      ws.onopen = () => { resolve(ws.extensions); ws.close(); };
+      ws.onerror = () => reject(new Error('WebSocket failed'));
+    }), jsonEndpoint);
+    assert.match(extensions, /^permessage-deflate; server_no_context_takeover; client_no_context_takeover/);
+    const deflatedBefore = await deflatedFrames();
+
     const text = `你好 from Alice ${randomUUID().slice(0, 6)}`;
     await alice.fill('[data-testid=input]', text);
     await alice.click('[data-testid=send]');
@@ -83,6 +100,8 @@ describe('demo page in Chromium', { timeout: 90_000 }, () => {
       `the comment is inside the stage vertically: ${JSON.stringify(second)} in ${JSON.stringify(stage)}`);
     assert.ok(second.x < stage.x + stage.width && second.x + second.width > stage.x,
       `the comment is inside the stage horizontally: ${JSON.stringify(second)} in ${JSON.stringify(stage)}`);
+
+    assert.ok(await deflatedFrames() > deflatedBefore, 'the comment reached the pages in a deflated frame');
 
     // the author sees it too, and the composer is cleared once the server accepted the post
     await alice.locator('[data-testid=danmaku].mine', { hasText: text }).waitFor({ state: 'attached', timeout: WAIT_MS });

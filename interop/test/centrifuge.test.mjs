@@ -13,9 +13,24 @@ after(() => {
   for (const c of clients) c.disconnect();
 });
 
+/**
+ * The `ws` client the SDK is given, remembering its sockets (to read what was negotiated). `ws` offers
+ * permessage-deflate by default and compresses messages of 1 KiB or more; with `compressAll` every message it
+ * sends is compressed.
+ */
+function websocketClass(sockets, compressAll) {
+  return class RecordingWebSocket extends WebSocket {
+    constructor(address, protocols, options) {
+      super(address, protocols, compressAll ? { ...options, perMessageDeflate: { threshold: 0 } } : options);
+      sockets.push(this);
+    }
+  };
+}
+
 /** A connected SDK client (anonymous when `user` is null) subscribed to `room`, with what it receives recorded. */
-async function join(user, room) {
-  const options = { websocket: WebSocket, minReconnectDelay: 100, maxReconnectDelay: 1000 };
+async function join(user, room, { compressAll = false } = {}) {
+  const sockets = [];
+  const options = { websocket: websocketClass(sockets, compressAll), minReconnectDelay: 100, maxReconnectDelay: 1000 };
   if (user) options.token = mintToken(user, { name: `name of ${user}` });
   const centrifuge = new Centrifuge(jsonEndpoint, options);
   clients.push(centrifuge);
@@ -29,7 +44,7 @@ async function join(user, room) {
   await subscribed.until((s) => s.length >= 1, WAIT_MS,
     `${user || 'anonymous'} should be subscribed to ${room} (subscription errors: ${JSON.stringify(errors.items)}, ` +
     `disconnects: ${JSON.stringify(disconnects.items)})`);
-  return { user, centrifuge, sub, pubs, subscribed, disconnects };
+  return { user, centrifuge, sub, pubs, subscribed, disconnects, sockets };
 }
 
 function post(member, text, extra = {}) {
@@ -69,8 +84,28 @@ describe('centrifuge SDK', { timeout: 60_000 }, () => {
         assert.equal(p.data.user.id, 'alice');
         assert.equal(p.data.user.name, 'name of alice');
         assert.equal(p.data.color, 0xfe0302);
-        assert.equal(p.data.room, room);
+        // lean pushes: the room is the subscription's channel, the position the publication's offset
+        assert.equal(p.data.room, undefined, 'the room is not repeated inside data');
+        assert.equal(p.data.offset, undefined, 'the offset is not repeated inside data');
+        assert.equal(p.data.epoch, undefined, 'the epoch is not repeated inside data');
       }
+      assert.equal(member.sub.channel, room);
+      assert.match(member.sockets.at(-1).extensions, /^permessage-deflate/, 'the ws client negotiated compression');
+    }
+  });
+
+  test('with every client message compressed (permessage-deflate) posts go through and come back', { timeout: 30_000 }, async () => {
+    const room = uniqueRoom('cf-deflate');
+    const erin = await join('erin', room, { compressAll: true });
+    const frank = await join('frank', room);
+    const tag = `deflate-${randomUUID().slice(0, 8)}`;
+    const sent = [`${tag} 弹幕 ${'長'.repeat(60)}`, `${tag} second`];
+    for (const text of sent) await post(erin, text);
+    for (const member of [erin, frank]) {
+      await member.pubs.until((items) => texts(member, tag).length >= sent.length, WAIT_MS,
+        `${member.user} should receive the compressed client's posts`);
+      assert.deepEqual(texts(member, tag), sent);
+      assert.match(member.sockets.at(-1).extensions, /^permessage-deflate/);
     }
   });
 

@@ -4,7 +4,8 @@
 //   POST /pub (body = message) → sent to every subscriber: one text frame per message, or, with BATCH_MS > 0,
 //                                the messages of each BATCH_MS window joined by "\n" in one frame
 // The frame payload is converted to a Buffer once per broadcast, not once per subscriber.
-// Environment: PORT (default 8090), BATCH_MS (default 0).
+// Environment: PORT (default 8090), BATCH_MS (default 0), DEFLATE (1 = permessage-deflate as `ws` does it: a
+// compression context per connection, each frame compressed once per subscriber; default 0).
 const http = require('http');
 const { WebSocketServer, WebSocket } = require('ws');
 
@@ -28,7 +29,7 @@ const server = http.createServer((req, res) => {
 server.keepAliveTimeout = 600000;
 server.headersTimeout = 601000;
 
-const wss = new WebSocketServer({ server, perMessageDeflate: false });
+const wss = new WebSocketServer({ server, perMessageDeflate: process.env.DEFLATE === '1' });
 
 function broadcast(text) {
   const data = Buffer.from(text, 'utf8');

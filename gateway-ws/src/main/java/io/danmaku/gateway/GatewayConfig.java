@@ -4,6 +4,7 @@ import static java.util.Objects.requireNonNull;
 
 import io.danmaku.gateway.auth.PrivateRooms;
 import io.danmaku.gateway.pipeline.ProxyConfig;
+import io.danmaku.gateway.compression.CompressionSettings;
 import io.danmaku.gateway.room.BatchPolicy;
 import io.danmaku.gateway.tls.GatewayTlsConfig;
 import java.time.Duration;
@@ -53,6 +54,7 @@ import java.util.List;
  *        presence, not listed ({@code presence.max-members}; the server API refuses presence above it)
  * @param proxy how the client's address is learnt behind proxies (PROXY protocol, trusted proxies' forwarding
  *        header); {@link ProxyConfig#NONE} = the TCP peer is the client
+ * @param compression WebSocket {@code permessage-deflate} ({@code gateway.ws.compression.*})
  */
 public record GatewayConfig(
         String host,
@@ -84,7 +86,8 @@ public record GatewayConfig(
         boolean closeOnTokenExpiry,
         PrivateRooms privateRooms,
         int presenceMaxMembers,
-        ProxyConfig proxy) {
+        ProxyConfig proxy,
+        CompressionSettings compression) {
 
     public static final int DEFAULT_PRESENCE_MAX_MEMBERS = 1000;
     public static final String DEFAULT_HOST = "0.0.0.0";
@@ -154,6 +157,7 @@ public record GatewayConfig(
         check(presenceMaxMembers >= 0 && presenceMaxMembers <= 100_000, "presence.max-members", presenceMaxMembers,
                 "0..100000");
         requireNonNull(proxy, "proxy");
+        requireNonNull(compression, "gateway.ws.compression.*");
     }
 
     /** The fan-out engine's batching, as configured. */
@@ -171,7 +175,7 @@ public record GatewayConfig(
                 DEFAULT_MAX_SUBSCRIPTIONS_PER_CONNECTION, DEFAULT_POST_LINGER, DEFAULT_POST_MAX_BATCH,
                 DEFAULT_HANDSHAKE_TIMEOUT, DEFAULT_MAX_CONNECTIONS, DEFAULT_MAX_CONNECTIONS_PER_IP,
                 DEFAULT_ACCEPT_RATE_PER_SECOND, DEFAULT_ACCEPT_BURST, DEFAULT_ALLOWED_ORIGINS, null, false,
-                PrivateRooms.NONE, DEFAULT_PRESENCE_MAX_MEMBERS, ProxyConfig.NONE);
+                PrivateRooms.NONE, DEFAULT_PRESENCE_MAX_MEMBERS, ProxyConfig.NONE, CompressionSettings.DEFAULTS);
     }
 
     /** Effective event loop count. */
@@ -212,6 +216,7 @@ public record GatewayConfig(
         b.privateRooms = privateRooms;
         b.presenceMaxMembers = presenceMaxMembers;
         b.proxy = proxy;
+        b.compression = compression;
         return b;
     }
 
@@ -251,6 +256,7 @@ public record GatewayConfig(
         private PrivateRooms privateRooms;
         private int presenceMaxMembers;
         private ProxyConfig proxy;
+        private CompressionSettings compression;
 
         public Builder host(String value) {
             this.host = value;
@@ -399,6 +405,11 @@ public record GatewayConfig(
             return this;
         }
 
+        public Builder compression(CompressionSettings value) {
+            this.compression = value;
+            return this;
+        }
+
         public Builder closeOnTokenExpiry(boolean value) {
             this.closeOnTokenExpiry = value;
             return this;
@@ -407,7 +418,7 @@ public record GatewayConfig(
         public GatewayConfig build() {
             return new GatewayConfig(host, port, ioThreads, maxFramePayloadBytes, batchWindow, batchMaxWindow, batchFlushShare, batchMaxMessages, ringSize, writeBufferLowBytes, writeBufferHighBytes, slowClientTimeout, pingInterval, pongTimeout, connectTimeout, onlineReportInterval, maxSubscriptionsPerConnection, postLinger, postMaxBatch, handshakeTimeout, maxConnections, maxConnectionsPerIp,
                     acceptRatePerSecond, acceptBurst, allowedOrigins, tls, closeOnTokenExpiry, privateRooms,
-                    presenceMaxMembers, proxy);
+                    presenceMaxMembers, proxy, compression);
         }
     }
 

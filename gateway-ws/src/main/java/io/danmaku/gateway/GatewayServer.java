@@ -100,7 +100,8 @@ public final class GatewayServer implements AutoCloseable {
         this.bossGroup = new MultiThreadIoEventLoopGroup(1, new DefaultThreadFactory("gateway-accept", true), io);
         this.ioGroup = new MultiThreadIoEventLoopGroup(config.effectiveIoThreads(),
                 new DefaultThreadFactory("gateway-io", true), io);
-        this.rooms = new RoomRegistry(ioGroup, config.batchPolicy(), config.ringSize(), new FanoutMetrics(meters));
+        this.rooms = new RoomRegistry(ioGroup, config.batchPolicy(), config.ringSize(), new FanoutMetrics(meters),
+                config.compression());
         this.context = new GatewayContext(config, rooms, bus, hotStore, posts, tokens, allowAnonymous, meters);
         this.router = new HttpRouterHandler(context, api, demoTokens, new StaticFiles());
     }

@@ -82,8 +82,9 @@ public final class LogicService implements PostService, AutoCloseable {
     private static final AtomicInteger RULE_THREAD_IDS = new AtomicInteger();
     public static final String OVERLOADED_MESSAGE = "logic overloaded: too many posts in progress, retry";
     /**
-     * The author of a danmaku body that a backend publishes without a {@code user}: the message still has a
-     * user, so every client layout can show it.
+     * Who the rules see as the author of a danmaku body that a backend publishes without a {@code user}. The
+     * stamped message itself then has no {@code user} (clients show no name; Bilibili's layout gets uid 0): the
+     * name would be bytes in every delivery that tell a client nothing.
      */
     public static final UserRef SYSTEM_USER = new UserRef("system", "System");
     public static final int MAX_CMD_LENGTH = 64;
@@ -324,7 +325,7 @@ public final class LogicService implements PostService, AutoCloseable {
      *   <li>{@code data} with a string {@code cmd} is a custom event (gift, notice…): every field is kept as sent,
      *       only {@code id}, {@code room} and {@code time} are stamped by the server.</li>
      *   <li>otherwise {@code data} is a danmaku body: {@code text} (required), {@code color}, {@code mode} and
-     *       {@code user} ({@code {"id","name"}}; {@link #SYSTEM_USER} when absent), checked like a client's
+     *       {@code user} ({@code {"id","name"}}; when absent the message has none, see {@link #SYSTEM_USER}), checked like a client's
      *       (shape, blocked words) but without ban/mute, rate limits or dedupe; unknown fields are kept.</li>
      * </ul>
      *
@@ -456,7 +457,8 @@ public final class LogicService implements PostService, AutoCloseable {
             long now = clock.millis();
             int c = color == null ? RoomMessage.DEFAULT_COLOR : color;
             int m = mode == null ? RoomMessage.DEFAULT_MODE : mode;
-            return publishToRooms(rooms, (id, room) -> RoomMessage.danmaku(id, room, now, user, text, c, m, extra),
+            UserRef author = user == SYSTEM_USER ? null : user;
+            return publishToRooms(rooms, (id, room) -> RoomMessage.danmaku(id, room, now, author, text, c, m, extra),
                     apiDanmaku, idempotencyKey, traceId);
         });
     }

@@ -5,10 +5,12 @@ import static org.awaitility.Awaitility.await;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.danmaku.protocol.RoomMessage;
 import io.danmaku.protocol.RoomRecord;
 import io.danmaku.protocol.UserRef;
 import io.danmaku.protocol.bus.BusSubscription;
 import io.danmaku.protocol.json.Json;
+import io.danmaku.protocol.json.RoomMessageCodec;
 import io.danmaku.protocol.memory.MemoryHotStore;
 import io.danmaku.protocol.memory.MemoryMessageBus;
 import io.danmaku.protocol.bus.MessageBus;
@@ -91,12 +93,15 @@ class LogicServiceTest {
     }
 
     @Test
-    void colorAndModeDefaultToWhiteScrolling() {
+    void colorAndModeDefaultToWhiteScrollingAndAreLeftOutOfTheJson() {
         service().post(post("hi")).join();
         await().until(() -> delivered.size() == 1);
         JsonNode m = json(delivered.get(0));
-        assertThat(m.get("color").asInt()).isEqualTo(0xFFFFFF);
-        assertThat(m.get("mode").asInt()).isEqualTo(1);
+        assertThat(m.has("color")).as("default colour omitted: %s", m).isFalse();
+        assertThat(m.has("mode")).as("default mode omitted: %s", m).isFalse();
+        RoomMessage decoded = RoomMessageCodec.decode(delivered.get(0).payload());
+        assertThat(decoded.color()).isEqualTo(0xFFFFFF);
+        assertThat(decoded.mode()).isEqualTo(1);
     }
 
     @Test
@@ -295,14 +300,13 @@ class LogicServiceTest {
     }
 
     @Test
-    void aDanmakuBodyWithoutUserIsStampedAsTheSystemUserAndKeepsUnknownFields() {
+    void aDanmakuBodyWithoutUserIsStampedWithoutUserAndKeepsUnknownFields() {
         PublishOutcome out = service().publishData(List.of("live.1"), data(
                 "{\"text\":\"welcome\",\"color\":255,\"mode\":4,\"badge\":{\"level\":3}}")).join();
         assertThat(out.accepted()).isTrue();
         await().until(() -> delivered.size() == 1);
         JsonNode m = json(delivered.get(0));
-        assertThat(m.get("user").get("id").asText()).isEqualTo("system");
-        assertThat(m.get("user").get("name").asText()).isEqualTo("System");
+        assertThat(m.has("user")).as("no user is made up: %s", m).isFalse();
         assertThat(m.get("text").asText()).isEqualTo("welcome");
         assertThat(m.get("color").asInt()).isEqualTo(255);
         assertThat(m.get("mode").asInt()).isEqualTo(4);

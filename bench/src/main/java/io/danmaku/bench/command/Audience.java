@@ -34,7 +34,7 @@ final class Audience implements AutoCloseable {
         for (int i = 0; i < subscribers; i++) {
             tallies[i] = new Tally(ledger, latencies);
         }
-        this.connector = new Connector(target.clientThreads);
+        this.connector = new Connector(target.clientThreads).offerDeflate(target.deflate);
     }
 
     /** Opens every subscriber (bounded rate) and waits until all are ready or failed, at most {@code timeout}. */

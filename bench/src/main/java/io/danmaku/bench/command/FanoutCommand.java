@@ -2,6 +2,7 @@ package io.danmaku.bench.command;
 
 import io.danmaku.bench.load.HttpPublisher;
 import io.danmaku.bench.measure.ProcStats;
+import io.danmaku.bench.ws.WsClientHandler;
 import java.time.Duration;
 import java.util.List;
 import java.util.concurrent.Callable;
@@ -62,7 +63,7 @@ public final class FanoutCommand implements Callable<Integer> {
         }
         try (Audience audience = new Audience(target, subscribers, capacity, lanes);
              HttpPublisher publisher = new HttpPublisher(target.publishUri(), target.publishFormat(), target.room,
-                     target.apiKey, lanes, target.padTo)) {
+                     target.apiKey, lanes, target.padTo, target.jsonMessageBytes())) {
             audience.open(connectTimeout);
             if (audience.fleet.ready.get() == 0) {
                 System.err.println("[bench] no subscriber could subscribe: " + audience.fleet.firstFailure.get());
@@ -95,6 +96,8 @@ public final class FanoutCommand implements Callable<Integer> {
         int disconnectsBefore = audience.fleet.disconnects.get();
         double cpuBefore = ProcStats.cpuSeconds(pids);
         double selfBefore = ProcStats.cpuSeconds(self);
+        long inflateNanosBefore = WsClientHandler.INFLATE_NANOS.sum();
+        long inflatedBefore = WsClientHandler.INFLATED_MESSAGES.sum();
         long start = System.nanoTime();
 
         HttpPublisher.StepResult sent = publisher.run(rate, length).join();
@@ -157,6 +160,14 @@ public final class FanoutCommand implements Callable<Integer> {
                 .put("server_cpu_cores", pids.isEmpty() ? null : Report.round(cpu / wall, 2))
                 .put("server_rss_mb", pids.isEmpty() ? null : Report.round(ProcStats.rssKib(pids) / 1024.0, 1))
                 .put("client_cpu_cores", Report.round(selfCpu / wall, 2))
+                .put("server_cpu_us_per_delivery", pids.isEmpty() || distinct == 0 ? null
+                        : Report.round(cpu * 1e6 / distinct, 3))
+                .put("client_cpu_us_per_delivery", distinct == 0 ? null : Report.round(selfCpu * 1e6 / distinct, 3))
+                .put("deflate", target.deflate)
+                .put("message", target.jsonMessageBytes() > 0 ? "json" + target.messageBytes : "marker")
+                .put("client_inflated_frames", WsClientHandler.INFLATED_MESSAGES.sum() - inflatedBefore)
+                .put("client_inflate_us_per_delivery", distinct == 0 ? null
+                        : Report.round((WsClientHandler.INFLATE_NANOS.sum() - inflateNanosBefore) / 1e3 / distinct, 3))
                 .put("pass", pass);
         if (sent.firstError() != null) {
             r.put("publish_first_error", sent.firstError());

@@ -41,6 +41,20 @@ public final class TargetOptions {
                     + " bytes per delivery as our protocol does (see bytes_per_delivery). Default: ${DEFAULT-VALUE}")
     int padTo;
 
+    @Option(names = "--deflate", description = "Offer permessage-deflate in the WebSocket handshake and inflate"
+            + " compressed frames (bytes per delivery count what crossed the network)")
+    boolean deflate;
+
+    @Option(names = "--message", defaultValue = "marker", description = "What is published: marker (the bare"
+            + " marker as a danmaku text; peers get it padded to --pad-to) or json (a JSON object like"
+            + " {\"ts\":…,\"seq\":…,\"room\":…,\"uid\":12345,\"text\":\"<marker>x…\"} of --message-bytes"
+            + " bytes: our server API gets it as the publication's data, peers as the body). Default: ${DEFAULT-VALUE}")
+    String message;
+
+    @Option(names = "--message-bytes", defaultValue = "100",
+            description = "Size of a json message (its text is padded with x). Default: ${DEFAULT-VALUE}")
+    int messageBytes;
+
     @Option(names = "--token-secret", description = "HS256 secret: subscribers connect with minted tokens")
     String tokenSecret;
 
@@ -59,6 +73,15 @@ public final class TargetOptions {
     @Option(names = "--connect-concurrency", defaultValue = "200",
             description = "TCP connects in flight at once. Default: ${DEFAULT-VALUE}")
     int connectConcurrency;
+
+    /** The size of a json message, or 0 for the bare marker. */
+    int jsonMessageBytes() {
+        return switch (message) {
+            case "marker" -> 0;
+            case "json" -> Math.max(1, messageBytes);
+            default -> throw new IllegalArgumentException("--message: '" + message + "' (expected: marker or json)");
+        };
+    }
 
     List<URI> subscriberUris() {
         List<String> raw = urls;

@@ -1,5 +1,7 @@
 package io.danmaku.bench.jmh;
 
+import io.danmaku.gateway.compression.CompressionSettings;
+import io.danmaku.gateway.compression.FrameDeflater;
 import io.danmaku.gateway.protocol.bilibili.BilibiliBatchEncoder;
 import io.danmaku.gateway.protocol.centrifuge.CentrifugeBatchEncoder;
 import io.danmaku.gateway.room.BatchEncoder;
@@ -21,6 +23,7 @@ import org.openjdk.jmh.annotations.Param;
 import org.openjdk.jmh.annotations.Scope;
 import org.openjdk.jmh.annotations.Setup;
 import org.openjdk.jmh.annotations.State;
+import org.openjdk.jmh.annotations.TearDown;
 import org.openjdk.jmh.annotations.Warmup;
 
 /**
@@ -107,6 +110,39 @@ public class EncoderBenchmark {
         for (int i = 0; i < s.encoders.size(); i++) {
             n += encodeAndRelease(s.encoders.get(i), records);
         }
+        return n;
+    }
+
+    /** A Centrifugo batch frame and a zlib level, for what deflating a shared frame costs per batch. */
+    @State(Scope.Thread)
+    public static class Deflating {
+        @Param({"1", "10", "100"})
+        public int batch;
+
+        @Param({"1", "6"})
+        public int level;
+
+        FrameDeflater deflater;
+        ByteBuf frame;
+
+        @Setup(Level.Trial)
+        public void setUp() {
+            deflater = new FrameDeflater(new CompressionSettings(true, 0, level, 1.0));
+            frame = CentrifugeBatchEncoder.INSTANCE.encode(ALLOC, Batches.ROOM, Batches.batch(batch, 1));
+        }
+
+        @TearDown(Level.Trial)
+        public void tearDown() {
+            frame.release();
+        }
+    }
+
+    /** Deflates one shared batch frame (permessage-deflate, once per batch per loop); returns its size. */
+    @Benchmark
+    public int centrifugeDeflate(Deflating s) {
+        ByteBuf out = s.deflater.deflate(s.frame, ALLOC);
+        int n = out.readableBytes();
+        out.release();
         return n;
     }
 

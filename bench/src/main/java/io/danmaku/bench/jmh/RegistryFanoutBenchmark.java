@@ -33,7 +33,8 @@ import org.openjdk.jmh.annotations.Warmup;
  * The real fan-out engine end to end through its public API: {@link FanoutDispatcher#onRecords} (what the bus
  * thread calls) → the room's ring → one task to the event loop → {@code LoopRoom} encodes the batch once and
  * writes it to every member (batching window 0, so each call is one batch). Members are discarding channels.
- * Each op waits until the loop ran the batch. Deliveries/s = ops/s × members × batch.
+ * Each op waits until the loop ran the batch. Deliveries/s = ops/s × members × batch. With {@code deflate}, every
+ * member negotiated permessage-deflate: the batch frame is deflated once and the compressed frame shared.
  */
 @State(Scope.Thread)
 @BenchmarkMode(Mode.Throughput)
@@ -47,6 +48,9 @@ public class RegistryFanoutBenchmark {
 
     @Param({"1", "10"})
     public int batch;
+
+    @Param({"false", "true"})
+    public boolean deflate;
 
     private DefaultEventLoopGroup group;
     private EventLoop loop;
@@ -66,7 +70,7 @@ public class RegistryFanoutBenchmark {
         LoopShard shard = registry.shard(loop);
         loop.submit(() -> {
             for (EmbeddedChannel ch : channels) {
-                shard.join(new BenchMember(ch), Batches.ROOM, false, -1);
+                shard.join(new BenchMember(ch, deflate), Batches.ROOM, false, -1);
             }
         }).get();
     }
@@ -85,7 +89,7 @@ public class RegistryFanoutBenchmark {
         loop.submit(() -> { }).syncUninterruptibly();
     }
 
-    private record BenchMember(Channel channel) implements Member {
+    private record BenchMember(Channel channel, boolean permessageDeflate) implements Member {
         @Override
         public BatchEncoder encoder() {
             return CentrifugeBatchEncoder.INSTANCE;

@@ -33,6 +33,7 @@ public final class Connector implements AutoCloseable {
     private final EventLoopGroup group;
     private final Class<? extends SocketChannel> channelClass;
     private final List<Channel> channels = new ArrayList<>();
+    private boolean offerDeflate;
 
     public Connector(int threads) {
         if (Epoll.isAvailable()) {
@@ -57,6 +58,12 @@ public final class Connector implements AutoCloseable {
      * {@code sessions}, at most {@code perSecond} new connections per second and {@code inFlight} TCP connects at
      * once. Returns when every connect attempt finished or {@code timeout} passed; failures are the sessions'.
      */
+    /** Offer permessage-deflate in every handshake from now on (and inflate what comes compressed). */
+    public Connector offerDeflate(boolean on) {
+        this.offerDeflate = on;
+        return this;
+    }
+
     public void open(List<URI> uris, int count, IntFunction<WsSession> sessions, int perSecond, int inFlight,
                      Duration timeout) throws InterruptedException {
         requireNonNull(uris, "uris");
@@ -83,7 +90,7 @@ public final class Connector implements AutoCloseable {
                     .handler(new ChannelInitializer<SocketChannel>() {
                         @Override
                         protected void initChannel(SocketChannel ch) {
-                            ch.pipeline().addLast(new WsClientHandler(uri, session));
+                            ch.pipeline().addLast(new WsClientHandler(uri, session, offerDeflate));
                         }
                     });
             ChannelFuture f = b.connect(uri.getHost(), uri.getPort());

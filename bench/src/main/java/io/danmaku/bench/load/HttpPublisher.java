@@ -55,6 +55,7 @@ public final class HttpPublisher implements AutoCloseable {
     private final String room;
     private final String apiKey;
     private final int padTo;
+    private final int jsonBytes;
     private final EventLoopGroup group;
     private final EventLoop loop;
     private final Lane[] lanes;
@@ -67,6 +68,17 @@ public final class HttpPublisher implements AutoCloseable {
 
     /** {@code padTo}: a RAW body is padded with {@code x} up to this many bytes (0 = no padding). */
     public HttpPublisher(URI url, Format format, String room, String apiKey, int laneCount, int padTo) {
+        this(url, format, room, apiKey, laneCount, padTo, 0);
+    }
+
+    /**
+     * {@code jsonBytes} > 0: every message is a JSON object of that many bytes (as far as the marker allows),
+     * {@code {"ts":<ms>,"seq":<n>,"room":"<room>","uid":12345,"text":"<marker>x…"}}, the same for every server:
+     * our server API publishes it as the publication's data, a peer relays it as its body.
+     */
+    public HttpPublisher(URI url, Format format, String room, String apiKey, int laneCount, int padTo,
+                         int jsonBytes) {
+        this.jsonBytes = jsonBytes;
         this.padTo = padTo;
         this.url = requireNonNull(url, "url");
         this.format = requireNonNull(format, "format");
@@ -151,9 +163,15 @@ public final class HttpPublisher implements AutoCloseable {
         lane.sentNanos = now;
         lane.step = s;
         String text = Marker.text(seq, lane.index, now / 1000);
-        String body = format == Format.DANMAKU_API
-                ? "{\"channel\":\"" + room + "\",\"data\":{\"text\":\"" + text + "\"}}"
-                : text.length() >= padTo ? text : text + "x".repeat(padTo - text.length());
+        String body;
+        if (jsonBytes > 0) {
+            String json = jsonMessage(seq, text);
+            body = format == Format.DANMAKU_API ? "{\"channel\":\"" + room + "\",\"data\":" + json + "}" : json;
+        } else {
+            body = format == Format.DANMAKU_API
+                    ? "{\"channel\":\"" + room + "\",\"data\":{\"text\":\"" + text + "\"}}"
+                    : text.length() >= padTo ? text : text + "x".repeat(padTo - text.length());
+        }
         byte[] bytes = body.getBytes(StandardCharsets.UTF_8);
         String path = url.getRawPath() == null || url.getRawPath().isEmpty() ? "/" : url.getRawPath();
         FullHttpRequest req = new DefaultFullHttpRequest(HttpVersion.HTTP_1_1, HttpMethod.POST, path,
@@ -166,6 +184,14 @@ public final class HttpPublisher implements AutoCloseable {
             req.headers().set("X-API-Key", apiKey);
         }
         lane.channel.writeAndFlush(req, lane.channel.voidPromise());
+    }
+
+    /** The json message of {@code seq}, {@link #jsonBytes} long unless the marker alone makes it longer. */
+    String jsonMessage(long seq, String marker) {
+        String head = "{\"ts\":" + System.currentTimeMillis() + ",\"seq\":" + seq + ",\"room\":\"" + room
+                + "\",\"uid\":12345,\"text\":\"" + marker;
+        int pad = jsonBytes - head.length() - 2;
+        return head + (pad > 0 ? "x".repeat(pad) : "") + "\"}";
     }
 
     private void answered(Lane lane, boolean ok, String error) {

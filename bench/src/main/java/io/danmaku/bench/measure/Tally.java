@@ -20,7 +20,10 @@ public final class Tally {
     public volatile long duplicates;
     public volatile long orderViolations;
     public volatile long untracked;
-    /** Payload bytes of the data frames this subscriber read (protocol overhead included). */
+    /**
+     * Bytes of the data frames this subscriber read as they crossed the network: WebSocket header and payload,
+     * compressed when the frame was (protocol overhead included).
+     */
     public long bytes;
     /** Set when the subscriber is subscribed: only active tallies count toward what was expected. */
     public volatile boolean active;

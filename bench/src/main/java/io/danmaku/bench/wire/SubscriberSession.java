@@ -69,8 +69,12 @@ abstract class SubscriberSession implements WsSession {
     }
 
     @Override
+    public final void onWireBytes(long wireBytes) {
+        tally.bytes += wireBytes;
+    }
+
+    @Override
     public final void onPayload(ByteBuf buf, int index, int length) {
-        tally.bytes += length;
         if (small) {
             buf.getBytes(index, smallBytes, smallLength, length);
             smallLength += length;

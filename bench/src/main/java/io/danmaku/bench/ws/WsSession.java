@@ -22,6 +22,13 @@ public interface WsSession {
     /** The current data frame is complete. */
     void onFrameEnd();
 
+    /**
+     * A data frame of {@code wireBytes} (header and payload as they crossed the network, compressed if it was)
+     * arrived; called before its payload is handed on.
+     */
+    default void onWireBytes(long wireBytes) {
+    }
+
     /** The upgrade failed: the handshake answer was not 101, or the connection closed before it. */
     void onUpgradeFailed(String reason);
 

@@ -3,6 +3,7 @@ package io.danmaku.gateway.pipeline;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.danmaku.gateway.auth.DemoTokenIssuer;
+import io.danmaku.gateway.compression.PerMessageDeflate;
 import io.danmaku.gateway.protocol.bilibili.BilibiliHandler;
 import io.danmaku.gateway.protocol.centrifuge.CentrifugeHandler;
 import io.danmaku.gateway.session.GatewayContext;
@@ -21,6 +22,8 @@ import io.netty.channel.SimpleChannelInboundHandler;
 import io.netty.handler.codec.http.DefaultFullHttpResponse;
 import io.netty.handler.codec.http.FullHttpRequest;
 import io.netty.handler.codec.http.FullHttpResponse;
+import io.netty.handler.codec.http.DefaultHttpHeaders;
+import io.netty.handler.codec.http.HttpHeaders;
 import io.netty.handler.codec.http.HttpHeaderNames;
 import io.netty.handler.codec.http.HttpHeaderValues;
 import io.netty.handler.codec.http.HttpMethod;
@@ -134,8 +137,17 @@ public final class HttpRouterHandler extends SimpleChannelInboundHandler<FullHtt
         String location = scheme + req.headers().get(HttpHeaderNames.HOST, "localhost") + path;
         boolean binary = path.equals(BILIBILI_PATH);
         WebSocketDecoderConfig config = binary ? binaryDecoderConfig : decoderConfig;
-        WebSocketServerHandshaker handshaker = WebSocketVersion.V13.toHttpHeaderValue()
-                .equals(req.headers().get(HttpHeaderNames.SEC_WEBSOCKET_VERSION))
+        boolean v13 = WebSocketVersion.V13.toHttpHeaderValue()
+                .equals(req.headers().get(HttpHeaderNames.SEC_WEBSOCKET_VERSION));
+        // permessage-deflate: only on version 13 (every current client); the frame decoder then lets RSV bits
+        // through and the session checks them (RSV1 on a data message's first frame, nothing else)
+        String deflate = v13 && ctx.config().compression().enabled()
+                ? PerMessageDeflate.negotiate(req.headers().getAll(HttpHeaderNames.SEC_WEBSOCKET_EXTENSIONS))
+                : null;
+        if (deflate != null) {
+            config = config.toBuilder().allowExtensions(true).build();
+        }
+        WebSocketServerHandshaker handshaker = v13
                 ? new SharedEncoderHandshaker(location, config)
                 : new WebSocketServerHandshakerFactory(location, null, config).newHandshaker(req);
         if (handshaker == null) {
@@ -147,14 +159,16 @@ public final class HttpRouterHandler extends SimpleChannelInboundHandler<FullHtt
         // the HTTP codec and removes the aggregator, and the session itself reassembles fragmented messages (and
         // the JSON protocol checks UTF-8), so an idle connection holds no further handler objects.
         ChannelPipeline p = c.pipeline();
-        p.addAfter(c.name(), SESSION, binary
+        p.addAfter(c.name(), SESSION, (binary
                 ? new BilibiliHandler(ctx).messageLimit(binaryMaxFrameBytes())
-                : new CentrifugeHandler(ctx));
+                : new CentrifugeHandler(ctx)).permessageDeflate(deflate != null));
         p.remove(this);
         if (p.get(HandshakeTimeoutHandler.NAME) != null) {
             p.remove(HandshakeTimeoutHandler.NAME); // the session's connect timeout takes over
         }
-        handshaker.handshake(c.channel(), req).addListener((ChannelFuture f) -> {
+        HttpHeaders responseHeaders = deflate == null ? null
+                : new DefaultHttpHeaders().add(HttpHeaderNames.SEC_WEBSOCKET_EXTENSIONS, deflate);
+        handshaker.handshake(c.channel(), req, responseHeaders, c.channel().newPromise()).addListener((ChannelFuture f) -> {
             if (!f.isSuccess()) {
                 log.debug("[{}] handshake failed: {}", f.channel().id(), f.cause().toString());
                 f.channel().close();

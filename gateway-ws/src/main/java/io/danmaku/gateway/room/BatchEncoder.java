@@ -17,4 +17,12 @@ public interface BatchEncoder {
      * @param records ascending by offset, all of {@code room}; never empty
      */
     ByteBuf encode(ByteBufAllocator alloc, String room, List<RoomRecord> records);
+
+    /**
+     * Whether deflating this format's frames for {@code permessage-deflate} members is worth trying; false for
+     * formats whose bodies are compressed already.
+     */
+    default boolean compressible() {
+        return true;
+    }
 }

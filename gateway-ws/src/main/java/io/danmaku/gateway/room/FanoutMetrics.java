@@ -18,6 +18,13 @@ public final class FanoutMetrics {
     final DistributionSummary batchSize;
     final Timer latency;
     final Timer flush;
+    final Counter deflatedFrames;
+    final Counter deflateSkippedSmall;
+    final Counter deflateSkippedBudget;
+    final Counter deflateSkippedLarger;
+    final Counter deflateBytesIn;
+    final Counter deflateBytesOut;
+    final Counter deflateNanos;
 
     public FanoutMetrics(MeterRegistry registry) {
         deliveries = Counter.builder("danmaku.gateway.deliveries")
@@ -52,6 +59,36 @@ public final class FanoutMetrics {
                 .publishPercentileHistogram()
                 .minimumExpectedValue(Duration.ofNanos(10_000))
                 .maximumExpectedValue(Duration.ofSeconds(10))
+                .register(registry);
+        deflatedFrames = Counter.builder("danmaku.gateway.compression.frames")
+                .description("Batch frames deflated (once per room batch per event loop, shared by its"
+                        + " permessage-deflate members)")
+                .register(registry);
+        deflateSkippedSmall = skipped(registry, "small");
+        deflateSkippedBudget = skipped(registry, "budget");
+        deflateSkippedLarger = skipped(registry, "larger");
+        deflateBytesIn = Counter.builder("danmaku.gateway.compression.bytes")
+                .tag("stage", "in")
+                .description("Payload bytes of the batch frames deflated, and (stage=out) what they became")
+                .baseUnit("bytes")
+                .register(registry);
+        deflateBytesOut = Counter.builder("danmaku.gateway.compression.bytes")
+                .tag("stage", "out")
+                .description("Payload bytes of the batch frames deflated, and (stage=out) what they became")
+                .baseUnit("bytes")
+                .register(registry);
+        deflateNanos = Counter.builder("danmaku.gateway.compression.time")
+                .description("Event loop time spent deflating batch frames")
+                .baseUnit("nanoseconds")
+                .register(registry);
+    }
+
+    private static Counter skipped(MeterRegistry registry, String reason) {
+        return Counter.builder("danmaku.gateway.compression.skipped")
+                .tag("reason", reason)
+                .description("Room batches sent plain to permessage-deflate members, by reason: small (payload"
+                        + " under gateway.ws.compression.min-bytes), budget (the loop's"
+                        + " gateway.ws.compression.cpu-share was spent), larger (deflating did not shrink it)")
                 .register(registry);
     }
 }

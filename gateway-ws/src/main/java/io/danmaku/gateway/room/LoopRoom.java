@@ -28,6 +28,12 @@ final class LoopRoom {
     /** The shared frames of the batch being flushed, by encoder; empty between flushes. */
     private final BatchEncoder[] sharedEncoders = new BatchEncoder[SHARED_ENCODERS];
     private final ByteBuf[] sharedFrames = new ByteBuf[SHARED_ENCODERS];
+    /**
+     * The permessage-deflate form of each shared frame, made at the first member that negotiated the extension
+     * (null when that was not worth it: such members then get the plain frame), and whether it was tried.
+     */
+    private final ByteBuf[] deflatedFrames = new ByteBuf[SHARED_ENCODERS];
+    private final boolean[] deflateTried = new boolean[SHARED_ENCODERS];
 
     LoopRoom(String name, LoopShard shard) {
         this.name = name;
@@ -84,7 +90,8 @@ final class LoopRoom {
     }
 
     /**
-     * Writes the pending batch to every member: encoded once per wire format, one flush per member. Remembers when
+     * Writes the pending batch to every member: encoded once per wire format (and deflated once more for the
+     * members that negotiated permessage-deflate), one write and flush per member. Remembers when
      * (the next frame is spaced from it) and how long it took (big rooms get a longer window).
      */
     private void flush(long nowNanos) {
@@ -130,9 +137,11 @@ final class LoopRoom {
                     count = tail.size();
                 } else {
                     ByteBuf shared = null;
+                    int slot = -1;
                     for (int k = 0; k < slots; k++) {
                         if (sharedEncoders[k] == enc) {
                             shared = sharedFrames[k];
+                            slot = k;
                             break;
                         }
                     }
@@ -140,7 +149,18 @@ final class LoopRoom {
                         shared = enc.encode(shard.frameAlloc, name, batch);
                         sharedEncoders[slots] = enc;
                         sharedFrames[slots] = shared;
+                        slot = slots;
                         slots++;
+                    }
+                    if (shared != null && m.permessageDeflate() && enc.compressible()) {
+                        // deflated once per batch and format, at the first member that can take it
+                        if (!deflateTried[slot]) {
+                            deflateTried[slot] = true;
+                            deflatedFrames[slot] = shard.deflate(shared);
+                        }
+                        if (deflatedFrames[slot] != null) {
+                            shared = deflatedFrames[slot];
+                        }
                     }
                     out = shared != null ? shared.retainedDuplicate() : enc.encode(ch.alloc(), name, batch);
                     count = batch.size();
@@ -155,6 +175,11 @@ final class LoopRoom {
                 sharedFrames[k].release();
                 sharedFrames[k] = null;
                 sharedEncoders[k] = null;
+                if (deflatedFrames[k] != null) {
+                    deflatedFrames[k].release();
+                    deflatedFrames[k] = null;
+                }
+                deflateTried[k] = false;
             }
         }
         long cost = System.nanoTime() - nowNanos;

@@ -1,6 +1,10 @@
 package io.danmaku.gateway.room;
 
+import io.danmaku.gateway.compression.CompressionSettings;
+import io.danmaku.gateway.compression.FrameDeflater;
+import io.danmaku.gateway.compression.MessageInflater;
 import io.danmaku.protocol.RoomRecord;
+import io.netty.buffer.ByteBuf;
 import io.netty.buffer.ByteBufAllocator;
 import io.netty.buffer.PooledByteBufAllocator;
 import io.netty.channel.EventLoop;
@@ -25,13 +29,55 @@ public final class LoopShard {
     private final RoomRegistry registry;
     private final FanoutMetrics metrics;
     private final Map<String, LoopRoom> rooms = new HashMap<>();
+    private final CompressionSettings compression;
+    /** Made at first use: a loop whose members never negotiated permessage-deflate holds no zlib stream. */
+    private FrameDeflater deflater;
+    private MessageInflater inflater;
 
-    LoopShard(EventLoop loop, int index, RoomRegistry registry, BatchPolicy batching, FanoutMetrics metrics) {
+    LoopShard(EventLoop loop, int index, RoomRegistry registry, BatchPolicy batching, FanoutMetrics metrics,
+              CompressionSettings compression) {
         this.loop = loop;
         this.index = index;
         this.registry = registry;
         this.batching = batching;
         this.metrics = metrics;
+        this.compression = compression;
+    }
+
+    /** The inflater of this loop's client messages under permessage-deflate; on this loop only. */
+    public MessageInflater inflater() {
+        assert loop.inEventLoop();
+        if (inflater == null) {
+            inflater = new MessageInflater();
+        }
+        return inflater;
+    }
+
+    /**
+     * The deflated form of a room batch's shared frame for permessage-deflate members (a new buffer owned by the
+     * caller), or null when it goes out plain (too small, loop over its deflate budget, no gain), counted.
+     */
+    ByteBuf deflate(ByteBuf plainFrame) {
+        if (deflater == null) {
+            deflater = new FrameDeflater(compression);
+        }
+        ByteBuf out = deflater.deflate(plainFrame, frameAlloc);
+        if (out != null) {
+            metrics.deflatedFrames.increment();
+            metrics.deflateBytesIn.increment(deflater.takeBytesIn());
+            metrics.deflateBytesOut.increment(deflater.takeBytesOut());
+        } else {
+            (switch (deflater.lastSkip()) {
+                case SMALL -> metrics.deflateSkippedSmall;
+                case BUDGET -> metrics.deflateSkippedBudget;
+                case LARGER -> metrics.deflateSkippedLarger;
+            }).increment();
+        }
+        long nanos = deflater.takeNanos();
+        if (nanos > 0) {
+            metrics.deflateNanos.increment(nanos);
+        }
+        return out;
     }
 
     public EventLoop loop() {

@@ -13,6 +13,14 @@ public interface Member {
     BatchEncoder encoder();
 
     /**
+     * Whether this connection negotiated {@code permessage-deflate}: it then gets the batch frames deflated once
+     * per batch and shared, when the batch is worth deflating.
+     */
+    default boolean permessageDeflate() {
+        return false;
+    }
+
+    /**
      * Called when a batch was skipped because the connection is not writable; the member decides (by how long
      * it has been unwritable) whether to close itself as a slow consumer.
      */

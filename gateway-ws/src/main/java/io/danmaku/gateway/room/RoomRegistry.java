@@ -1,5 +1,6 @@
 package io.danmaku.gateway.room;
 
+import io.danmaku.gateway.compression.CompressionSettings;
 import io.danmaku.protocol.RoomRecord;
 import io.netty.channel.EventLoop;
 import io.netty.channel.EventLoopGroup;
@@ -31,12 +32,18 @@ public final class RoomRegistry {
     }
 
     public RoomRegistry(EventLoopGroup group, BatchPolicy batching, int ringSize, FanoutMetrics metrics) {
+        this(group, batching, ringSize, metrics, CompressionSettings.DEFAULTS);
+    }
+
+    /** {@code compression}: how batch frames are deflated for members that negotiated permessage-deflate. */
+    public RoomRegistry(EventLoopGroup group, BatchPolicy batching, int ringSize, FanoutMetrics metrics,
+                        CompressionSettings compression) {
         this.ringSize = ringSize;
         this.metrics = metrics;
         List<LoopShard> list = new ArrayList<>();
         for (EventExecutor e : group) {
             EventLoop loop = (EventLoop) e;
-            LoopShard shard = new LoopShard(loop, list.size(), this, batching, metrics);
+            LoopShard shard = new LoopShard(loop, list.size(), this, batching, metrics, compression);
             list.add(shard);
             shardByLoop.put(loop, shard);
         }

@@ -2,6 +2,7 @@ package io.danmaku.gateway.session;
 
 import io.danmaku.gateway.GatewayConfig;
 import io.danmaku.gateway.auth.Identity;
+import io.danmaku.gateway.compression.MessageInflater;
 import io.danmaku.gateway.room.LoopShard;
 import io.danmaku.gateway.room.Member;
 import io.danmaku.protocol.store.ControlMessage;
@@ -10,6 +11,7 @@ import io.danmaku.protocol.store.PresenceMember;
 import io.danmaku.protocol.store.RefreshRequest;
 import io.danmaku.protocol.store.SubscribeRequest;
 import io.danmaku.protocol.store.UnsubscribeRequest;
+import io.netty.buffer.ByteBuf;
 import io.netty.buffer.CompositeByteBuf;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelFutureListener;
@@ -63,6 +65,10 @@ public abstract class WebSocketSession extends SimpleChannelInboundHandler<WebSo
     /** The fragments of a message still arriving; null between messages. */
     private CompositeByteBuf fragments;
     private boolean fragmentsText;
+    /** The message arriving in fragments was sent compressed (RSV1 on its first frame). */
+    private boolean fragmentsCompressed;
+    /** The handshake negotiated permessage-deflate: batches may come deflated, messages may arrive so. */
+    private boolean permessageDeflate;
     /** The user this connection is registered under in {@link UserConnections}; null while none. */
     private String userId;
     /** The connection's display name, or null. */
@@ -105,6 +111,21 @@ public abstract class WebSocketSession extends SimpleChannelInboundHandler<WebSo
         }
         this.messageLimit = bytes;
         return this;
+    }
+
+    /**
+     * The handshake negotiated {@code permessage-deflate} (with no context takeover either way): data messages
+     * with RSV1 are inflated before the protocol sees them, and room batches may be sent deflated. Set before the
+     * connection receives data.
+     */
+    public final WebSocketSession permessageDeflate(boolean on) {
+        this.permessageDeflate = on;
+        return this;
+    }
+
+    @Override
+    public final boolean permessageDeflate() {
+        return permessageDeflate;
     }
 
     /** The session starts: schedule its first timer. Called once the channel and the shard are known. */
@@ -322,6 +343,12 @@ public abstract class WebSocketSession extends SimpleChannelInboundHandler<WebSo
         if (closed) {
             return;
         }
+        int rsv = frame.rsv();
+        if (rsv != 0 && !rsvAllowed(frame, rsv)) {
+            ctx.countProtocolError(protocol, "bad_rsv");
+            disconnect(WebSocketCloseStatus.PROTOCOL_ERROR.code(), "reserved bits set");
+            return;
+        }
         if (frame instanceof PingWebSocketFrame) {
             c.writeAndFlush(new PongWebSocketFrame(frame.content().retain()));
         } else if (frame instanceof PongWebSocketFrame) {
@@ -341,8 +368,42 @@ public abstract class WebSocketSession extends SimpleChannelInboundHandler<WebSo
             fragments = c.alloc().compositeBuffer();
             fragments.addComponent(true, frame.content().retain());
             fragmentsText = frame instanceof TextWebSocketFrame;
+            fragmentsCompressed = rsv != 0;
+        } else if (rsv != 0) {
+            onCompressedMessage(c, frame.content(), frame instanceof TextWebSocketFrame);
         } else {
             onDataFrame(c, frame);
+        }
+    }
+
+    /**
+     * RSV1 marks the first frame of a compressed message, and only under permessage-deflate; RSV2 and RSV3 mean
+     * nothing here (the frame decoder lets them through only when the extension was negotiated).
+     */
+    private boolean rsvAllowed(WebSocketFrame frame, int rsv) {
+        return permessageDeflate && rsv == 0x4
+                && (frame instanceof TextWebSocketFrame || frame instanceof BinaryWebSocketFrame);
+    }
+
+    /** Inflates a whole compressed message (bounded by the message limit) and hands it on; does not release. */
+    private void onCompressedMessage(ChannelHandlerContext c, ByteBuf compressed, boolean text) {
+        ByteBuf inflated;
+        try {
+            inflated = shard.inflater().inflate(compressed, messageLimit, c.alloc());
+        } catch (MessageInflater.TooBigException e) {
+            tooBig();
+            return;
+        } catch (MessageInflater.CorruptException e) {
+            ctx.countProtocolError(protocol, "bad_deflate");
+            disconnect(WebSocketCloseStatus.INVALID_PAYLOAD_DATA.code(), "invalid compressed data");
+            return;
+        }
+        WebSocketFrame message = text ? new TextWebSocketFrame(true, 0, inflated)
+                : new BinaryWebSocketFrame(true, 0, inflated);
+        try {
+            onDataFrame(c, message);
+        } finally {
+            message.release();
         }
     }
 
@@ -361,6 +422,14 @@ public abstract class WebSocketSession extends SimpleChannelInboundHandler<WebSo
         }
         CompositeByteBuf whole = fragments;
         fragments = null;
+        if (fragmentsCompressed) {
+            try {
+                onCompressedMessage(c, whole, fragmentsText);
+            } finally {
+                whole.release();
+            }
+            return;
+        }
         WebSocketFrame message = fragmentsText ? new TextWebSocketFrame(true, 0, whole)
                 : new BinaryWebSocketFrame(true, 0, whole);
         try {

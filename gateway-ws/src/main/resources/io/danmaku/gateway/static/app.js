@@ -145,7 +145,7 @@
     if (el.parentNode) el.parentNode.removeChild(el);
   }
 
-  function makeComment(data, mode) {
+  function makeComment(data, mode, offset) {
     var el = document.createElement('div');
     var css = colorCss(data.color);
     el.className = 'danmaku' + (isDark(css) ? ' dark' : '') + (mode === MODE_SCROLL ? '' : ' fixed');
@@ -154,13 +154,13 @@
     el.textContent = String(data.text);
     el.setAttribute('data-testid', 'danmaku');
     el.setAttribute('data-mode', String(mode));
-    if (toOffset(data.offset) !== null) el.setAttribute('data-offset', String(data.offset));
+    if (toOffset(offset) !== null) el.setAttribute('data-offset', String(offset));
     var name = userName(data.user);
     if (name) el.title = name;
     return el;
   }
 
-  function showComment(data) {
+  function showComment(data, offset) {
     // MAX_ON_STAGE also bounds a background tab, where animations and timers are throttled
     if (ui.layer.childElementCount >= MAX_ON_STAGE) {
       if (++dropped % 100 === 1) log('warn', 'stage is full, some comments are not shown');
@@ -169,7 +169,7 @@
     if (!stage.width) measureStage();
     var mode = Number(data.mode);
     if (mode !== MODE_TOP && mode !== MODE_BOTTOM) mode = MODE_SCROLL;
-    var el = makeComment(data, mode);
+    var el = makeComment(data, mode, offset);
     var now = performance.now();
     if (mode === MODE_SCROLL) {
       el.style.visibility = 'hidden';
@@ -463,8 +463,8 @@
     }
     var pubs = Array.isArray(res.publications) ? res.publications : [];
     var fresh = pubs.map(acceptPublication).filter(Boolean);
-    fresh.slice(-MAX_RECOVERED_SHOWN).forEach(function (data, i) {
-      setTimeout(function () { render(data); }, i * RECOVERED_STAGGER_MS);
+    fresh.slice(-MAX_RECOVERED_SHOWN).forEach(function (pub, i) {
+      setTimeout(function () { render(pub); }, i * RECOVERED_STAGGER_MS);
     });
     if (!recovering) {
       log('info', 'joined ' + room + (anonymous ? ' (read-only)' : ' as ' + (userName(me) || myName)));
@@ -514,8 +514,8 @@
   function onPush(push) {
     if (push.channel && push.channel !== room) return;
     if (push.pub) {
-      var data = acceptPublication(push.pub);
-      if (data) render(data);
+      var pub = acceptPublication(push.pub);
+      if (pub) render(pub);
     } else if (push.disconnect) {
       conn.disconnect = push.disconnect; // the close that follows carries the decision
     } else if (push.unsubscribe) {
@@ -548,14 +548,15 @@
       try { data = JSON.parse(data); } catch (e) { return null; }
     }
     if (!data || typeof data !== 'object') return null;
-    if (conn.epoch === null && typeof data.epoch === 'string' && data.epoch) conn.epoch = data.epoch;
-    return data;
+    // the position is the publication's (data does not repeat it); the epoch came with the subscribe reply
+    return { data: data, offset: offset };
   }
 
-  function render(data) {
+  function render(pub) {
+    var data = pub.data;
     try {
       if (data.cmd !== undefined && data.cmd !== null) showEvent(data);
-      else if (typeof data.text === 'string' && data.text) showComment(data);
+      else if (typeof data.text === 'string' && data.text) showComment(data, pub.offset);
     } catch (e) {
       log('error', 'could not show a message: ' + e.message);
     }

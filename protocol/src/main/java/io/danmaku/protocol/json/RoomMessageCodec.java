@@ -13,7 +13,8 @@ import java.util.Set;
 
 /**
  * Compact JSON of a {@link RoomMessage}: {@code {"id","room","time","user":{"id","name"},"text","color","mode"}}
- * for a danmaku post, {@code {"id","room","time","cmd",...fields}} for a custom event. Unknown fields survive a
+ * for a danmaku post ({@code color} and {@code mode} only when not the defaults 0xFFFFFF and 1, {@code user} only
+ * when there is one), {@code {"id","room","time","cmd",...fields}} for a custom event. Unknown fields survive a
  * decode/encode round trip.
  */
 public final class RoomMessageCodec {
@@ -38,12 +39,19 @@ public final class RoomMessageCodec {
         if (m.user() != null) {
             ObjectNode u = o.putObject("user");
             u.put("id", m.user().id());
-            u.put("name", m.user().name());
+            if (m.user().name() != null) {
+                u.put("name", m.user().name());
+            }
         }
         if (m.isDanmaku()) {
             o.put("text", m.text());
-            o.put("color", m.color());
-            o.put("mode", m.mode());
+            // defaults are left out (decode puts them back): they would be most of every message's bytes
+            if (m.color() != RoomMessage.DEFAULT_COLOR) {
+                o.put("color", m.color());
+            }
+            if (m.mode() != RoomMessage.DEFAULT_MODE) {
+                o.put("mode", m.mode());
+            }
         }
         for (Iterator<Map.Entry<String, JsonNode>> it = m.extra().fields(); it.hasNext(); ) {
             Map.Entry<String, JsonNode> e = it.next();

@@ -74,13 +74,30 @@ class RoomMessageCodecTest {
     @Test
     void unknownFieldsSurviveDecodeAndEncode() throws Exception {
         String in = """
-                {"id":"x","room":"r","time":1,"user":{"id":"u","name":"n"},"text":"t","color":1,"mode":1,\
+                {"id":"x","room":"r","time":1,"user":{"id":"u","name":"n"},"text":"t","color":1,"mode":4,\
                 "future":{"a":[1,2,3]},"flag":true}""";
         RoomMessage m = RoomMessageCodec.decode(in.getBytes(StandardCharsets.UTF_8));
         assertThat(m.extra().get("flag").asBoolean()).isTrue();
 
         JsonNode out = Json.MAPPER.readTree(RoomMessageCodec.encode(m));
         assertThat(out).isEqualTo(Json.MAPPER.readTree(in));
+    }
+
+    @Test
+    void defaultColourModeAndAMissingUserAreLeftOutAndComeBackOnDecode() {
+        RoomMessage m = RoomMessage.danmaku("x", "r", 1, null, "t", RoomMessage.DEFAULT_COLOR,
+                RoomMessage.DEFAULT_MODE, null);
+        assertThat(new String(RoomMessageCodec.encode(m), StandardCharsets.UTF_8))
+                .isEqualTo("{\"id\":\"x\",\"room\":\"r\",\"time\":1,\"text\":\"t\"}");
+        RoomMessage back = RoomMessageCodec.decode(RoomMessageCodec.encode(m));
+        assertThat(back.color()).isEqualTo(RoomMessage.DEFAULT_COLOR);
+        assertThat(back.mode()).isEqualTo(RoomMessage.DEFAULT_MODE);
+        assertThat(back.user()).isNull();
+        RoomMessage named = RoomMessage.danmaku("x", "r", 1, new io.danmaku.protocol.UserRef("u", null), "t", 2, 5,
+                null);
+        assertThat(new String(RoomMessageCodec.encode(named), StandardCharsets.UTF_8))
+                .isEqualTo("{\"id\":\"x\",\"room\":\"r\",\"time\":1,\"user\":{\"id\":\"u\",\"name\":\"u\"},\"text\":\"t\","
+                        + "\"color\":2,\"mode\":5}");
     }
 
     @Test

@@ -3,6 +3,7 @@ package io.danmaku.server.role;
 import io.danmaku.gateway.GatewayConfig;
 import io.danmaku.gateway.auth.PrivateRooms;
 import io.danmaku.gateway.pipeline.ProxyConfig;
+import io.danmaku.gateway.compression.CompressionSettings;
 import io.danmaku.gateway.tls.GatewayTlsConfig;
 import io.danmaku.gateway.tls.ReloadingSslContext;
 import io.danmaku.logic.LogicConfig;
@@ -66,6 +67,10 @@ final class TierConfigs {
                 .proxy(new ProxyConfig(c.getBoolean(DanmakuKeys.GATEWAY_PROXY_PROTOCOL),
                         c.getList(DanmakuKeys.GATEWAY_TRUSTED_PROXIES),
                         ProxyConfig.ForwardedHeader.of(c.getString(DanmakuKeys.GATEWAY_FORWARDED_HEADER).orElseThrow())))
+                .compression(new CompressionSettings(c.getBoolean(DanmakuKeys.GATEWAY_WS_COMPRESSION),
+                        c.getInt(DanmakuKeys.GATEWAY_WS_COMPRESSION_MIN_BYTES),
+                        c.getInt(DanmakuKeys.GATEWAY_WS_COMPRESSION_LEVEL),
+                        c.getDouble(DanmakuKeys.GATEWAY_WS_COMPRESSION_CPU_SHARE)))
                 .build());
     }
 

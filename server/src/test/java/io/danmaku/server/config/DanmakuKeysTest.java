@@ -25,6 +25,10 @@ class DanmakuKeysTest {
         expected.put("gateway.port", "8080");
         expected.put("gateway.io-threads", "0");
         expected.put("gateway.ws.max-frame-bytes", "65536");
+        expected.put("gateway.ws.compression.enabled", "true");
+        expected.put("gateway.ws.compression.min-bytes", "128");
+        expected.put("gateway.ws.compression.level", "1");
+        expected.put("gateway.ws.compression.cpu-share", "0.25");
         expected.put("gateway.batch.window", "50ms");
         expected.put("gateway.batch.max-window", "150ms");
         expected.put("gateway.batch.flush-share", "0.3");

@@ -104,7 +104,8 @@ class StandaloneEndToEndTest {
             JsonNode first = atBob.get(0).path("data");
             assertThat(first.path("user").path("id").asText()).isEqualTo("alice");
             assertThat(first.path("user").path("name").asText()).isEqualTo("alice-name");
-            assertThat(first.path("room").asText()).isEqualTo(room);
+            assertThat(first.has("room")).as("the room is the push's channel, not repeated in %s", first).isFalse();
+            assertThat(atBob.get(0).path("offset").asLong()).isPositive();
             assertThat(first.path("id").asText()).hasSize(26);
 
             assertThat(carol.publish(other, "the only one").has("publish")).isTrue();
@@ -161,7 +162,7 @@ class StandaloneEndToEndTest {
             JsonNode danmaku = pubs.get(0).path("data");
             assertThat(danmaku.path("text").asText()).isEqualTo("from backend");
             assertThat(danmaku.path("color").asInt()).isEqualTo(255);
-            assertThat(danmaku.path("user").path("id").asText()).isEqualTo("system");
+            assertThat(danmaku.has("user")).as("no made-up author in %s", danmaku).isFalse();
             JsonNode gift = pubs.get(1).path("data");
             assertThat(gift.path("cmd").asText()).isEqualTo("SEND_GIFT");
             assertThat(gift.path("gift").asText()).isEqualTo("rocket");

@@ -59,6 +59,12 @@ public final class BilibiliBatchEncoder implements BatchEncoder {
         };
     }
 
+    /** Only the uncompressed form gains from {@code permessage-deflate}; zlib and brotli bodies would not. */
+    @Override
+    public boolean compressible() {
+        return ver == VER_JSON;
+    }
+
     /** The {@code ver} of the packets this encoder writes at the top level of its frames. */
     public int ver() {
         return ver;

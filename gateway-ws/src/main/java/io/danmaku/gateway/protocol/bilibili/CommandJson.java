@@ -207,13 +207,20 @@ final class CommandJson {
         if (m.user() != null) {
             g.writeObjectFieldStart("user");
             g.writeStringField("id", m.user().id());
-            g.writeStringField("name", m.user().name());
+            if (m.user().name() != null) {
+                g.writeStringField("name", m.user().name());
+            }
             g.writeEndObject();
         }
         if (m.isDanmaku()) {
             g.writeStringField("text", m.text());
-            g.writeNumberField("color", m.color());
-            g.writeNumberField("mode", m.mode());
+            // as RoomMessageCodec: the defaults are left out
+            if (m.color() != RoomMessage.DEFAULT_COLOR) {
+                g.writeNumberField("color", m.color());
+            }
+            if (m.mode() != RoomMessage.DEFAULT_MODE) {
+                g.writeNumberField("mode", m.mode());
+            }
         }
         boolean offsetWritten = false;
         boolean epochWritten = false;

@@ -9,9 +9,10 @@ import java.util.List;
 
 /**
  * One text frame holding a publication push per record, newline-separated:
- * {@code {"push":{"channel":"<room>","pub":{"data":{...,"offset":N,"epoch":"e"},"offset":N}}}}, with
- * {@code ,"tags":{…}} after the offset for a message with tags ({@link PublicationTags}). The size is
- * computed first so the frame is written into one exactly sized buffer, header included.
+ * {@code {"push":{"channel":"<room>","pub":{"data":{...},"offset":N}}}}, {@code data} as
+ * {@link PublicationJson} writes it (room, offset and epoch are not repeated inside), with {@code ,"tags":{…}} after
+ * the offset for a message with tags ({@link PublicationTags}). The size is computed first so the frame is written
+ * into one exactly sized buffer, header included.
  */
 public final class CentrifugeBatchEncoder implements BatchEncoder {
     public static final CentrifugeBatchEncoder INSTANCE = new CentrifugeBatchEncoder();
@@ -35,8 +36,7 @@ public final class CentrifugeBatchEncoder implements BatchEncoder {
             int digits = PublicationJson.digits(r.offset());
             tags[i] = PublicationTags.of(r);
             payload += PUSH_CHANNEL.length + room.length() + PUB_DATA.length
-                    + PublicationJson.dataLength(r, digits) + PUB_OFFSET.length + digits + tags[i].length
-                    + CLOSE.length;
+                    + PublicationJson.dataLength(r) + PUB_OFFSET.length + digits + tags[i].length + CLOSE.length;
         }
         if (payload > Integer.MAX_VALUE - 16) {
             throw new IllegalArgumentException("batch too large for one frame: " + payload + " bytes");

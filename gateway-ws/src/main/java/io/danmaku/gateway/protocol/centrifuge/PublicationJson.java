@@ -5,50 +5,104 @@ import io.netty.buffer.ByteBuf;
 import java.nio.charset.StandardCharsets;
 
 /**
- * The publication {@code data} of a record: the stamped message JSON with {@code "offset"} and
- * {@code "epoch"} appended inside the object, spliced into the bytes without re-serialising. Room ids and
- * epochs are plain ASCII without characters that need JSON escaping (room ids by their pattern, epochs by
- * construction).
+ * The publication {@code data} of a record: the stamped message JSON as logic wrote it, without what the client
+ * already knows from the subscription and the envelope. The room is the push's {@code channel}, the offset is
+ * the publication's {@code offset} and the epoch is in the subscribe reply, so none of them is repeated inside
+ * {@code data}: the {@code "room"} field is cut out of the bytes (no re-serialising) and nothing is appended.
+ *
+ * <p>{@code RoomMessageCodec} writes {@code {"id":"<id>","room":"<room>",...}}; ids are server-made (no
+ * character that needs escaping) and room ids match their pattern, so the field is found by comparing bytes.
+ * A payload of another shape is written unchanged.
  */
 final class PublicationJson {
-    private static final byte[] OFFSET = ",\"offset\":".getBytes(StandardCharsets.US_ASCII);
-    private static final byte[] EPOCH = ",\"epoch\":\"".getBytes(StandardCharsets.US_ASCII);
+    private static final byte[] ID_OPEN = "{\"id\":\"".getBytes(StandardCharsets.US_ASCII);
+    private static final byte[] ROOM_FIELD = ",\"room\":\"".getBytes(StandardCharsets.US_ASCII);
 
     private PublicationJson() {
     }
 
     /** Bytes {@link #writeData} writes for {@code r}. */
-    static int dataLength(RoomRecord r, int offsetDigits) {
+    static int dataLength(RoomRecord r) {
         byte[] p = r.payload();
-        int end = closingBrace(p);
-        // payload up to '}' (exclusive) + [","] offset field + epoch field + "\"}"
-        int commaAdjust = isEmptyObject(p, end) ? -1 : 0;
-        return end + OFFSET.length + commaAdjust + offsetDigits + EPOCH.length + r.epoch().length() + 2;
+        checkObject(p);
+        int at = roomFieldAt(p, r.room());
+        return at < 0 ? p.length : p.length - roomFieldLength(r.room());
     }
 
     static void writeData(ByteBuf out, RoomRecord r) {
         byte[] p = r.payload();
-        int end = closingBrace(p);
-        out.writeBytes(p, 0, end);
-        if (isEmptyObject(p, end)) {
-            out.writeBytes(OFFSET, 1, OFFSET.length - 1);
-        } else {
-            out.writeBytes(OFFSET);
+        checkObject(p);
+        int at = roomFieldAt(p, r.room());
+        if (at < 0) {
+            out.writeBytes(p);
+            return;
         }
-        writeLong(out, r.offset());
-        out.writeBytes(EPOCH);
-        out.writeCharSequence(r.epoch(), StandardCharsets.US_ASCII);
-        out.writeByte('"');
-        out.writeByte('}');
+        out.writeBytes(p, 0, at);
+        int resume = at + roomFieldLength(r.room());
+        out.writeBytes(p, resume, p.length - resume);
     }
 
     static String dataString(RoomRecord r) {
-        ByteBuf buf = io.netty.buffer.Unpooled.buffer(dataLength(r, digits(r.offset())));
+        ByteBuf buf = io.netty.buffer.Unpooled.buffer(dataLength(r));
         try {
             writeData(buf, r);
             return buf.toString(StandardCharsets.UTF_8);
         } finally {
             buf.release();
+        }
+    }
+
+    /**
+     * Where {@code ,"room":"<room>"} starts right after the leading {@code "id"} field, or -1 when the payload does
+     * not start that way.
+     */
+    static int roomFieldAt(byte[] p, String room) {
+        if (!startsWith(p, 0, ID_OPEN)) {
+            return -1;
+        }
+        int i = ID_OPEN.length;
+        while (i < p.length && p[i] != '"') {
+            if (p[i] == '\\') {
+                return -1; // an escaped id: not one of ours, leave the payload alone
+            }
+            i++;
+        }
+        int at = i + 1;
+        if (!startsWith(p, at, ROOM_FIELD)) {
+            return -1;
+        }
+        int v = at + ROOM_FIELD.length;
+        int n = room.length();
+        if (v + n >= p.length || p[v + n] != '"') {
+            return -1;
+        }
+        for (int k = 0; k < n; k++) {
+            if (p[v + k] != (byte) room.charAt(k)) {
+                return -1;
+            }
+        }
+        return at;
+    }
+
+    private static int roomFieldLength(String room) {
+        return ROOM_FIELD.length + room.length() + 1;
+    }
+
+    private static boolean startsWith(byte[] p, int at, byte[] prefix) {
+        if (at + prefix.length > p.length) {
+            return false;
+        }
+        for (int k = 0; k < prefix.length; k++) {
+            if (p[at + k] != prefix[k]) {
+                return false;
+            }
+        }
+        return true;
+    }
+
+    private static void checkObject(byte[] p) {
+        if (p.length < 2 || p[0] != '{' || p[p.length - 1] != '}') {
+            throw new IllegalArgumentException("record payload is not a JSON object");
         }
     }
 
@@ -74,26 +128,5 @@ final class PublicationJson {
             v /= 10;
         }
         out.writerIndex(start + n);
-    }
-
-    private static int closingBrace(byte[] p) {
-        int i = p.length - 1;
-        while (i >= 0 && p[i] != '}') {
-            i--;
-        }
-        if (i <= 0 || p[0] != '{') {
-            throw new IllegalArgumentException("record payload is not a JSON object");
-        }
-        return i;
-    }
-
-    private static boolean isEmptyObject(byte[] p, int end) {
-        for (int i = 1; i < end; i++) {
-            byte b = p[i];
-            if (b != ' ' && b != '\n' && b != '\r' && b != '\t') {
-                return false;
-            }
-        }
-        return true;
     }
 }

@@ -52,17 +52,31 @@ class CentrifugeBatchEncoderTest {
             JsonNode data = pub.path("data");
             assertThat(data.path("text").asText()).isEqualTo("弹幕 \"quoted\" " + i);
             assertThat(data.path("user").path("name").asText()).isEqualTo("名字");
-            assertThat(data.path("offset").asLong()).isEqualTo(offset);
-            assertThat(data.path("epoch").asText()).isEqualTo("mem-abc");
             assertThat(data.path("mode").asInt()).isEqualTo(5);
+            assertThat(data.path("id").asText()).isEqualTo("id" + offset);
+            // what the subscription and the envelope already say is not repeated inside data
+            assertThat(data.has("room")).as("room in data: %s", data).isFalse();
+            assertThat(data.has("offset")).as("offset in data: %s", data).isFalse();
+            assertThat(data.has("epoch")).as("epoch in data: %s", data).isFalse();
         }
         assertFalse(client.finish());
     }
 
     @org.junit.jupiter.api.Test
-    void emptyObjectPayloadStillYieldsValidJson() throws Exception {
-        RoomRecord r = new RoomRecord("r", 7, "e", 1, "{}".getBytes(StandardCharsets.UTF_8));
-        assertThat(Json.MAPPER.readTree(PublicationJson.dataString(r)).toString())
-                .isEqualTo("{\"offset\":7,\"epoch\":\"e\"}");
+    void payloadsOfAnotherShapeAreWrittenUnchanged() throws Exception {
+        for (String payload : new String[] {"{}", "{\"room\":\"r\",\"id\":\"a\"}", "{\"id\":\"a\\\"\",\"room\":\"r\"}",
+                "{\"id\":\"a\",\"room\":\"rr\"}", "{\"id\":\"a\",\"room\":\"r"}) {
+            String json = payload.endsWith("}") ? payload : payload + "}";
+            RoomRecord r = new RoomRecord("r", 7, "e", 1, json.getBytes(StandardCharsets.UTF_8));
+            assertThat(PublicationJson.dataString(r)).isEqualTo(json);
+        }
+    }
+
+    @org.junit.jupiter.api.Test
+    void theRoomFieldIsCutOutOfTheStampedMessage() throws Exception {
+        RoomRecord r = new RoomRecord("r1", 7, "e", 1,
+                "{\"id\":\"01J\",\"room\":\"r1\",\"time\":5,\"text\":\"x\"}".getBytes(StandardCharsets.UTF_8));
+        assertThat(PublicationJson.dataString(r)).isEqualTo("{\"id\":\"01J\",\"time\":5,\"text\":\"x\"}");
+        assertThat(PublicationJson.dataLength(r)).isEqualTo(PublicationJson.dataString(r).length());
     }
 }
