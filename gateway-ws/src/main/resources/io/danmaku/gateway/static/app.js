@@ -715,7 +715,7 @@
         var key = m.epoch + ':' + m.offset;
         if (replay.shown[key] || m.position_ms > pos) return;
         replay.shown[key] = true;
-        if (m.position_ms >= pos - REPLAY_LATE_MS) render(m);
+        if (m.position_ms >= pos - REPLAY_LATE_MS) render({ data: m, offset: m.offset });
       });
     });
     var seconds = Math.floor(pos / 1000);
