@@ -2,6 +2,7 @@ package io.danmaku.testkit.kafka;
 
 import static java.util.Objects.requireNonNull;
 
+import io.danmaku.testkit.ChildProcesses;
 import java.io.IOException;
 import java.io.OutputStream;
 import java.io.UncheckedIOException;
@@ -143,7 +144,7 @@ public final class KafkaBroker implements AutoCloseable {
         long logStart = logSize();
         long began = System.nanoTime();
         List<String> command = new ArrayList<>();
-        command.add(javaExecutable());
+        command.add(ChildProcesses.javaExecutable());
         command.addAll(JVM_OPTIONS);
         command.add("-D" + EmbeddedKafkaMain.WATCH_STDIN_PROPERTY + "=true");
         command.add("-cp");
@@ -188,8 +189,8 @@ public final class KafkaBroker implements AutoCloseable {
         } catch (IOException e) {
             // The child is gone already.
         }
-        if (!waitFor(p, STOP_TIMEOUT)) {
-            terminate(p);
+        if (!ChildProcesses.waitFor(p, STOP_TIMEOUT)) {
+            ChildProcesses.terminate(p, STOP_TIMEOUT);
         }
         log.info("Kafka broker {} stopped (exit code {})", bootstrapServers(), p.isAlive() ? "none" : p.exitValue());
     }
@@ -206,7 +207,7 @@ public final class KafkaBroker implements AutoCloseable {
         Process p = process;
         process = null;
         p.destroyForcibly();
-        waitFor(p, STOP_TIMEOUT);
+        ChildProcesses.waitFor(p, STOP_TIMEOUT);
         log.info("Kafka broker {} killed", bootstrapServers());
     }
 
@@ -220,7 +221,7 @@ public final class KafkaBroker implements AutoCloseable {
         if (process != null) {
             Process p = process;
             process = null;
-            terminate(p);
+            ChildProcesses.terminate(p, STOP_TIMEOUT);
         }
         deleteRecursively(dataDir);
     }
@@ -246,7 +247,7 @@ public final class KafkaBroker implements AutoCloseable {
             if (System.nanoTime() - deadline > 0) {
                 Process p = process;
                 process = null;
-                terminate(p);
+                ChildProcesses.terminate(p, STOP_TIMEOUT);
                 throw new IllegalStateException("Kafka broker not ready within " + START_TIMEOUT.toSeconds()
                         + " s; log " + logFile + ":\n" + tail(logStart));
             }
@@ -256,7 +257,7 @@ public final class KafkaBroker implements AutoCloseable {
                 Thread.currentThread().interrupt();
                 Process p = process;
                 process = null;
-                terminate(p);
+                ChildProcesses.terminate(p, STOP_TIMEOUT);
                 throw new IllegalStateException("interrupted while waiting for the Kafka broker", e);
             }
         }
@@ -288,28 +289,6 @@ public final class KafkaBroker implements AutoCloseable {
         return text.length() <= 4000 ? text : "…" + text.substring(text.length() - 4000);
     }
 
-    private static void terminate(Process p) {
-        p.destroy();
-        if (!waitFor(p, STOP_TIMEOUT)) {
-            p.destroyForcibly();
-            waitFor(p, STOP_TIMEOUT);
-        }
-    }
-
-    private static boolean waitFor(Process p, Duration timeout) {
-        try {
-            return p.waitFor(timeout.toMillis(), TimeUnit.MILLISECONDS);
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            p.destroyForcibly();
-            return false;
-        }
-    }
-
-    private static String javaExecutable() {
-        return ProcessHandle.current().info().command()
-                .orElseGet(() -> Path.of(System.getProperty("java.home"), "bin", "java").toString());
-    }
 
     /** Distinct free ports on the loopback interface (all held open together, so they differ). */
     static int[] freePorts(int count) {

@@ -1,5 +1,6 @@
 package io.danmaku.testkit.s3;
 
+import io.danmaku.testkit.ChildProcesses;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.UncheckedIOException;
@@ -111,7 +112,7 @@ public final class S3ProxyServer implements AutoCloseable {
         }
         Path logFile = base.resolve("s3proxy-" + port + ".log");
         List<String> command = new ArrayList<>();
-        command.add(javaExecutable());
+        command.add(ChildProcesses.javaExecutable());
         command.addAll(JVM_OPTIONS);
         command.add("-jar");
         command.add(jar.toString());
@@ -151,7 +152,7 @@ public final class S3ProxyServer implements AutoCloseable {
         try {
             awaitReady(began);
         } catch (RuntimeException | Error e) {
-            terminate(process);
+            ChildProcesses.terminate(process, STOP_TIMEOUT);
             process = null;
             throw e;
         }
@@ -162,7 +163,7 @@ public final class S3ProxyServer implements AutoCloseable {
     /** Stops the child by its PID (an outage); its objects stay for {@link #start()}. */
     public synchronized void stop() {
         if (process != null) {
-            terminate(process);
+            ChildProcesses.terminate(process, STOP_TIMEOUT);
             process = null;
         }
     }
@@ -232,7 +233,7 @@ public final class S3ProxyServer implements AutoCloseable {
         }
         closed = true;
         if (process != null) {
-            terminate(process);
+            ChildProcesses.terminate(process, STOP_TIMEOUT);
             process = null;
         }
         try {
@@ -325,28 +326,6 @@ public final class S3ProxyServer implements AutoCloseable {
         return jar;
     }
 
-    private static void terminate(Process p) {
-        p.destroy();
-        if (!waitFor(p, STOP_TIMEOUT)) {
-            p.destroyForcibly();
-            waitFor(p, STOP_TIMEOUT);
-        }
-    }
-
-    private static boolean waitFor(Process p, Duration timeout) {
-        try {
-            return p.waitFor(timeout.toMillis(), TimeUnit.MILLISECONDS);
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            p.destroyForcibly();
-            return false;
-        }
-    }
-
-    private static String javaExecutable() {
-        return ProcessHandle.current().info().command()
-                .orElseGet(() -> Path.of(System.getProperty("java.home"), "bin", "java").toString());
-    }
 
     private static int freePort() {
         try (ServerSocket s = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
