@@ -13,10 +13,8 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
-import java.util.Comparator;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
-import java.util.stream.Stream;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -223,7 +221,7 @@ public final class KafkaBroker implements AutoCloseable {
             process = null;
             ChildProcesses.terminate(p, STOP_TIMEOUT);
         }
-        deleteRecursively(dataDir);
+        ChildProcesses.deleteRecursively(dataDir);
     }
 
     @Override
@@ -312,23 +310,6 @@ public final class KafkaBroker implements AutoCloseable {
                     // Closing a listening socket that was never used cannot lose anything.
                 }
             }
-        }
-    }
-
-    private static void deleteRecursively(Path dir) {
-        if (!Files.exists(dir)) {
-            return;
-        }
-        try (Stream<Path> paths = Files.walk(dir)) {
-            paths.sorted(Comparator.reverseOrder()).forEach(path -> {
-                try {
-                    Files.deleteIfExists(path);
-                } catch (IOException e) {
-                    log.warn("cannot delete {}: {}", path, e.toString());
-                }
-            });
-        } catch (IOException e) {
-            log.warn("cannot delete Kafka data directory {}: {}", dir, e.toString());
         }
     }
 }

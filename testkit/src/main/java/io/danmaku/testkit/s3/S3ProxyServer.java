@@ -15,12 +15,10 @@ import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermissions;
 import java.time.Duration;
 import java.util.ArrayList;
-import java.util.Comparator;
 import java.util.List;
 import java.util.Properties;
 import java.util.concurrent.TimeUnit;
 import java.util.regex.Pattern;
-import java.util.stream.Stream;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -241,7 +239,7 @@ public final class S3ProxyServer implements AutoCloseable {
         } catch (IllegalStateException e) {
             // the JVM is shutting down already; the hook is harmless
         }
-        deleteRecursively(dir);
+        ChildProcesses.deleteRecursively(dir);
     }
 
     @Override
@@ -326,29 +324,11 @@ public final class S3ProxyServer implements AutoCloseable {
         return jar;
     }
 
-
     private static int freePort() {
         try (ServerSocket s = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
             return s.getLocalPort();
         } catch (IOException e) {
             throw new UncheckedIOException("no free loopback port", e);
-        }
-    }
-
-    private static void deleteRecursively(Path dir) {
-        if (!Files.exists(dir)) {
-            return;
-        }
-        try (Stream<Path> paths = Files.walk(dir)) {
-            paths.sorted(Comparator.reverseOrder()).forEach(path -> {
-                try {
-                    Files.deleteIfExists(path);
-                } catch (IOException e) {
-                    log.warn("cannot delete {}: {}", path, e.toString());
-                }
-            });
-        } catch (IOException e) {
-            log.warn("cannot delete S3Proxy directory {}: {}", dir, e.toString());
         }
     }
 }
