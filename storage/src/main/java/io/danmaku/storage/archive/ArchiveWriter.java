@@ -964,13 +964,7 @@ public final class ArchiveWriter implements ArchiveSink, AutoCloseable {
             }
         }
         if (keep != null) {
-            Instant now = clock.instant();
-            Instant firstTime = Instant.ofEpochMilli(keep.stats.firstTime);
-            st.open = new OpenSegment(keep.path, null, firstTime.isAfter(now) ? now : firstTime, keep.stats,
-                    keep.stats.bytes);
-            catalog.put(keep.stats.open(stream, keep.path, keep.stats.bytes));
-            st.lastOffset = keep.stats.lastOffset;
-            st.lastEpoch = keep.stats.epoch;
+            resumeOpen(st, stream, keep);
         }
         log.debug("archive: recovered stream {} from {}: last offset {}, local open segment {}", stream,
                 store.describe(), st.lastOffset, keep == null ? "none" : keep.stats.firstOffset);
@@ -1210,13 +1204,7 @@ public final class ArchiveWriter implements ArchiveSink, AutoCloseable {
             try (FileChannel channel = FileChannel.open(keep.path, StandardOpenOption.WRITE)) {
                 channel.force(true);
             }
-            Instant now = clock.instant();
-            Instant firstTime = Instant.ofEpochMilli(keep.stats.firstTime);
-            st.open = new OpenSegment(keep.path, null, firstTime.isAfter(now) ? now : firstTime, keep.stats,
-                    keep.stats.bytes);
-            catalog.put(keep.stats.open(stream, keep.path, keep.stats.bytes));
-            st.lastOffset = keep.stats.lastOffset;
-            st.lastEpoch = keep.stats.epoch;
+            resumeOpen(st, stream, keep);
         }
         if (changed) {
             fsyncDirectory(dir);
@@ -1279,9 +1267,21 @@ public final class ArchiveWriter implements ArchiveSink, AutoCloseable {
         }
     }
 
+    /** Continues writing {@code keep}, a recovered local open segment, as the stream's open segment. */
+    private void resumeOpen(StreamState st, String stream, Recovered keep) {
+        Instant now = clock.instant();
+        Instant firstTime = Instant.ofEpochMilli(keep.stats.firstTime);
+        st.open = new OpenSegment(keep.path, null, firstTime.isAfter(now) ? now : firstTime, keep.stats,
+                keep.stats.bytes);
+        catalog.put(keep.stats.open(stream, keep.path, keep.stats.bytes));
+        st.lastOffset = keep.stats.lastOffset;
+        st.lastEpoch = keep.stats.epoch;
+    }
+
     // ---- files ----------------------------------------------------------------------------------------------
 
-    private static void writeDurably(Path path, byte[] content) throws IOException {
+    /** Writes {@code content} to {@code path} (created or replaced) and forces it to the disk. */
+    static void writeDurably(Path path, byte[] content) throws IOException {
         try (FileChannel channel = FileChannel.open(path, StandardOpenOption.CREATE,
                 StandardOpenOption.TRUNCATE_EXISTING, StandardOpenOption.WRITE)) {
             ByteBuffer buf = ByteBuffer.wrap(content);

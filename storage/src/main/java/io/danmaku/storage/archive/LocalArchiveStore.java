@@ -4,7 +4,6 @@ import static java.util.Objects.requireNonNull;
 
 import java.io.IOException;
 import java.io.InputStream;
-import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
 import java.nio.file.DirectoryStream;
 import java.nio.file.Files;
@@ -69,7 +68,7 @@ public final class LocalArchiveStore implements ArchiveStore {
         }
         Files.move(compressed, target, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
         Path indexTmp = dir.resolve(key.firstOffset() + ArchiveWriter.INDEX_SUFFIX + ArchiveWriter.TMP_SUFFIX);
-        writeDurably(indexTmp, index);
+        ArchiveWriter.writeDurably(indexTmp, index);
         Files.move(indexTmp, indexPath(key), StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
         fsyncDirectory(dir);
     }
@@ -152,17 +151,6 @@ public final class LocalArchiveStore implements ArchiveStore {
             sb.append(part);
         }
         return sb.toString();
-    }
-
-    private static void writeDurably(Path path, byte[] content) throws IOException {
-        try (FileChannel channel = FileChannel.open(path, StandardOpenOption.CREATE,
-                StandardOpenOption.TRUNCATE_EXISTING, StandardOpenOption.WRITE)) {
-            ByteBuffer buf = ByteBuffer.wrap(content);
-            while (buf.hasRemaining()) {
-                channel.write(buf);
-            }
-            channel.force(true);
-        }
     }
 
     static void fsyncDirectory(Path dir) throws IOException {
