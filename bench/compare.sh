@@ -53,6 +53,7 @@ OUT="${OUT:-$home/bench/results/$(date +%Y%m%d-%H%M%S)}"
 bench="$home/bench/danmaku-bench"
 PORT_NCHAN=18091 PORT_WS=18090 PORT_DANMAKU=18080 PORT_ADMIN=19100
 mkdir -p "$OUT"
+OUT="$(cd "$OUT" && pwd)"   # absolute: nginx resolves its -c/-p paths against its own prefix
 raw="$OUT/raw.jsonl"
 
 log() { echo "[compare] $*" >&2; }
