@@ -4,7 +4,6 @@ import static java.util.Objects.requireNonNull;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
-import io.danmaku.protocol.logging.ThrottledLog;
 import io.danmaku.logic.rule.BlockedWordsRule;
 import io.danmaku.logic.rule.DedupeRule;
 import io.danmaku.logic.rule.PostBatch;
@@ -13,6 +12,7 @@ import io.danmaku.logic.rule.Rejection;
 import io.danmaku.logic.rule.RestrictionRule;
 import io.danmaku.logic.rule.RulePipeline;
 import io.danmaku.logic.rule.ShapeRule;
+import io.danmaku.protocol.Futures;
 import io.danmaku.protocol.RoomId;
 import io.danmaku.protocol.RoomMessage;
 import io.danmaku.protocol.UserRef;
@@ -22,6 +22,7 @@ import io.danmaku.protocol.bus.BusUnavailableException;
 import io.danmaku.protocol.bus.MessageBus;
 import io.danmaku.protocol.json.Json;
 import io.danmaku.protocol.json.RoomMessageCodec;
+import io.danmaku.protocol.logging.ThrottledLog;
 import io.danmaku.protocol.post.PostRequest;
 import io.danmaku.protocol.post.PostResult;
 import io.danmaku.protocol.post.PostService;
@@ -45,8 +46,6 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.CompletionException;
-import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ForkJoinPool;
@@ -291,7 +290,7 @@ public final class LogicService implements PostService, AutoCloseable {
                 // a retry with the same clientMsgId must pass when nothing was written; when the records may have
                 // been written (a deadline passed while they were in flight) the id stays remembered, so the
                 // client's retry is answered duplicate instead of publishing the post twice
-                boolean release = unwrap(error) instanceof BusUnavailableException b && !b.mayHaveBeenPublished();
+                boolean release = Futures.unwrap(error) instanceof BusUnavailableException b && !b.mayHaveBeenPublished();
                 for (int i : indexes) {
                     if (release) {
                         dedupeRule.release(batch.post(i));
@@ -587,7 +586,7 @@ public final class LogicService implements PostService, AutoCloseable {
 
     /** The message of the {@code unavailable} answer to {@code messages} after a bus failure; logs it (throttled). */
     private String unavailableMessage(Throwable error, List<BusMessage> messages) {
-        Throwable cause = unwrap(error);
+        Throwable cause = Futures.unwrap(error);
         if (cause instanceof TimeoutException) {
             busWarn.warn(messages, BusMessage::traceId, "message bus did not acknowledge {} messages within {};"
                     + " answering unavailable", messages.size(), config.publishTimeout());
@@ -612,7 +611,7 @@ public final class LogicService implements PostService, AutoCloseable {
      */
     private String apiUnavailableMessage(Throwable error, List<BusMessage> messages) {
         unavailableMessage(error, messages); // logs
-        Throwable cause = unwrap(error);
+        Throwable cause = Futures.unwrap(error);
         if (cause instanceof BusUnavailableException b && !b.mayHaveBeenPublished()) {
             return "message bus unavailable, nothing was published; retry";
         }
@@ -620,13 +619,6 @@ public final class LogicService implements PostService, AutoCloseable {
                 : "message bus failed";
         return what + ": the message may have been published; a retry may publish it twice unless it carries an"
                 + " idempotency_key";
-    }
-
-    private static Throwable unwrap(Throwable t) {
-        while ((t instanceof CompletionException || t instanceof ExecutionException) && t.getCause() != null) {
-            t = t.getCause();
-        }
-        return t;
     }
 
     private static Integer optionalInt(ObjectNode data, String field) {

@@ -1,11 +1,11 @@
 package io.danmaku.bus.kafka;
 
-import io.danmaku.protocol.logging.ThrottledLog;
-
+import io.danmaku.protocol.Futures;
 import io.danmaku.protocol.RoomRecord;
 import io.danmaku.protocol.bus.BusSubscription;
 import io.danmaku.protocol.bus.GroupListener;
 import io.danmaku.protocol.bus.RewindException;
+import io.danmaku.protocol.logging.ThrottledLog;
 import io.micrometer.core.instrument.Counter;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -17,7 +17,6 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.CompletionException;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
@@ -176,11 +175,7 @@ final class GroupSubscription implements BusSubscription {
                 backoffMillis = BACKOFF_START_MILLIS;
                 return;
             }
-            Throwable cause = failure;
-            while (cause instanceof CompletionException && cause.getCause() != null) {
-                cause = cause.getCause();
-            }
-            if (cause instanceof RewindException rewind) {
+            if (Futures.unwrap(failure) instanceof RewindException rewind) {
                 rewind(rewind, first);
                 return;
             }

@@ -1,6 +1,7 @@
 package io.danmaku.gateway.room;
 
 import io.danmaku.protocol.RoomRecord;
+import io.danmaku.protocol.store.PresenceMember;
 import io.netty.buffer.ByteBuf;
 import io.netty.channel.Channel;
 import java.util.ArrayList;
@@ -205,9 +206,9 @@ final class LoopRoom {
     }
 
     /** Adds every member's presence entry to {@code out} (members without one are left out). */
-    void collectPresence(List<io.danmaku.protocol.store.PresenceMember> out) {
+    void collectPresence(List<PresenceMember> out) {
         for (RoomSubscription s : subs) {
-            io.danmaku.protocol.store.PresenceMember m = s.member.presence();
+            PresenceMember m = s.member.presence();
             if (m != null) {
                 out.add(m);
             }

@@ -4,10 +4,13 @@ import io.danmaku.gateway.compression.CompressionSettings;
 import io.danmaku.gateway.compression.FrameDeflater;
 import io.danmaku.gateway.compression.MessageInflater;
 import io.danmaku.protocol.RoomRecord;
+import io.danmaku.protocol.store.PresenceMember;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.ByteBufAllocator;
 import io.netty.buffer.PooledByteBufAllocator;
 import io.netty.channel.EventLoop;
+import java.util.ArrayList;
+import java.util.Collection;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
@@ -124,12 +127,12 @@ public final class LoopShard {
     }
 
     /** The presence entries of this loop's members of each of {@code rooms} (rooms without any left out). */
-    Map<String, List<io.danmaku.protocol.store.PresenceMember>> presence(java.util.Collection<String> wanted) {
-        Map<String, List<io.danmaku.protocol.store.PresenceMember>> out = new HashMap<>();
+    Map<String, List<PresenceMember>> presence(Collection<String> wanted) {
+        Map<String, List<PresenceMember>> out = new HashMap<>();
         for (String room : wanted) {
             LoopRoom lr = rooms.get(room);
             if (lr != null) {
-                List<io.danmaku.protocol.store.PresenceMember> members = new java.util.ArrayList<>(lr.size());
+                List<PresenceMember> members = new ArrayList<>(lr.size());
                 lr.collectPresence(members);
                 out.put(room, members);
             }

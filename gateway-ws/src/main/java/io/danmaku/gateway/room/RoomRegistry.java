@@ -2,15 +2,21 @@ package io.danmaku.gateway.room;
 
 import io.danmaku.gateway.compression.CompressionSettings;
 import io.danmaku.protocol.RoomRecord;
+import io.danmaku.protocol.store.PresenceMember;
+import io.danmaku.protocol.store.RoomPresence;
 import io.netty.channel.EventLoop;
 import io.netty.channel.EventLoopGroup;
 import io.netty.util.concurrent.EventExecutor;
 import java.util.ArrayList;
 import java.util.HashMap;
+import java.util.HashSet;
 import java.util.IdentityHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.RejectedExecutionException;
 
 /**
  * All rooms of this gateway: their per-loop member counts and recent rings, and the loop shards. Built once
@@ -165,10 +171,10 @@ public final class RoomRegistry {
      *
      * @param versions room → membership version of the last successful report (read only)
      */
-    public java.util.concurrent.CompletableFuture<PresenceReport> presence(int cap, Map<String, Long> versions,
+    public CompletableFuture<PresenceReport> presence(int cap, Map<String, Long> versions,
                                                                        boolean all) {
         Map<String, Long> taken = new HashMap<>();
-        Map<String, io.danmaku.protocol.store.RoomPresence> ready = new HashMap<>();
+        Map<String, RoomPresence> ready = new HashMap<>();
         List<String> listed = new ArrayList<>();
         rooms.forEach((room, state) -> {
             long version = state.version();
@@ -182,9 +188,9 @@ public final class RoomRegistry {
             }
             taken.put(room, version);
             if (total == 0) {
-                ready.put(room, io.danmaku.protocol.store.RoomPresence.EMPTY);
+                ready.put(room, RoomPresence.EMPTY);
             } else if (total > cap) {
-                ready.put(room, new io.danmaku.protocol.store.RoomPresence(total, total, null));
+                ready.put(room, new RoomPresence(total, total, null));
             } else {
                 listed.add(room);
             }
@@ -192,43 +198,43 @@ public final class RoomRegistry {
         for (String room : versions.keySet()) {
             if (!rooms.containsKey(room)) {
                 taken.put(room, -1L); // forgotten by the sweep: remove it once
-                ready.put(room, io.danmaku.protocol.store.RoomPresence.EMPTY);
+                ready.put(room, RoomPresence.EMPTY);
             }
         }
         if (listed.isEmpty()) {
-            return java.util.concurrent.CompletableFuture.completedFuture(new PresenceReport(ready, taken));
+            return CompletableFuture.completedFuture(new PresenceReport(ready, taken));
         }
-        List<java.util.concurrent.CompletableFuture<Map<String, List<io.danmaku.protocol.store.PresenceMember>>>>
+        List<CompletableFuture<Map<String, List<PresenceMember>>>>
                 parts = new ArrayList<>();
         for (LoopShard shard : shards) {
-            java.util.concurrent.CompletableFuture<Map<String, List<io.danmaku.protocol.store.PresenceMember>>> part =
-                    new java.util.concurrent.CompletableFuture<>();
+            CompletableFuture<Map<String, List<PresenceMember>>> part =
+                    new CompletableFuture<>();
             try {
                 shard.loop.execute(() -> part.complete(shard.presence(listed)));
-            } catch (java.util.concurrent.RejectedExecutionException e) {
+            } catch (RejectedExecutionException e) {
                 part.completeExceptionally(e); // shutting down
             }
             parts.add(part);
         }
-        return java.util.concurrent.CompletableFuture.allOf(parts.toArray(java.util.concurrent.CompletableFuture[]::new))
+        return CompletableFuture.allOf(parts.toArray(CompletableFuture[]::new))
                 .thenApply(done -> {
-                    Map<String, List<io.danmaku.protocol.store.PresenceMember>> members = new HashMap<>();
+                    Map<String, List<PresenceMember>> members = new HashMap<>();
                     for (var part : parts) {
                         part.join().forEach((room, list) ->
                                 members.computeIfAbsent(room, r -> new ArrayList<>()).addAll(list));
                     }
                     for (String room : listed) {
-                        List<io.danmaku.protocol.store.PresenceMember> list = members.getOrDefault(room, List.of());
-                        java.util.Set<String> users = new java.util.HashSet<>();
+                        List<PresenceMember> list = members.getOrDefault(room, List.of());
+                        Set<String> users = new HashSet<>();
                         int anonymous = 0;
-                        for (io.danmaku.protocol.store.PresenceMember m : list) {
+                        for (PresenceMember m : list) {
                             if (m.userId().isEmpty()) {
                                 anonymous++;
                             } else {
                                 users.add(m.userId());
                             }
                         }
-                        ready.put(room, new io.danmaku.protocol.store.RoomPresence(list.size(),
+                        ready.put(room, new RoomPresence(list.size(),
                                 users.size() + anonymous, list));
                     }
                     return new PresenceReport(ready, taken);
@@ -239,7 +245,7 @@ public final class RoomRegistry {
      * A presence report to send: the entries, and the membership version of each room they stand for (-1 for a
      * room that is gone), to remember once the store took them.
      */
-    public record PresenceReport(Map<String, io.danmaku.protocol.store.RoomPresence> rooms, Map<String, Long> versions) {
+    public record PresenceReport(Map<String, RoomPresence> rooms, Map<String, Long> versions) {
     }
 
     /** Rooms known here (with members or within their retention time). */

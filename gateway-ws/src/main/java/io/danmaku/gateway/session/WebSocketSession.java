@@ -5,6 +5,7 @@ import io.danmaku.gateway.auth.Identity;
 import io.danmaku.gateway.compression.MessageInflater;
 import io.danmaku.gateway.room.LoopShard;
 import io.danmaku.gateway.room.Member;
+import io.danmaku.protocol.json.Json;
 import io.danmaku.protocol.store.ControlMessage;
 import io.danmaku.protocol.store.DisconnectRequest;
 import io.danmaku.protocol.store.PresenceMember;
@@ -255,7 +256,7 @@ public abstract class WebSocketSession extends SimpleChannelInboundHandler<WebSo
             String client = clientId();
             String info = null;
             if (userName != null && !userName.isEmpty()) {
-                info = io.danmaku.protocol.json.Json.MAPPER.createObjectNode().put("name", userName).toString();
+                info = Json.MAPPER.createObjectNode().put("name", userName).toString();
             }
             presence = new PresenceMember(client != null ? client : channel.id().asLongText(),
                     userId == null ? "" : userId, info);

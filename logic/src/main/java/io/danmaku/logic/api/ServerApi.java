@@ -9,24 +9,27 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.danmaku.logic.LogicConfig;
 import io.danmaku.logic.LogicService;
 import io.danmaku.logic.PublishOutcome;
-import io.danmaku.protocol.store.DisconnectRequest;
-import io.danmaku.protocol.logging.ThrottledLog;
 import io.danmaku.protocol.RoomId;
-import io.danmaku.protocol.bus.BusPosition;
-import io.danmaku.protocol.json.Json;
-import io.danmaku.protocol.post.RejectReason;
 import io.danmaku.protocol.api.ApiRequest;
 import io.danmaku.protocol.api.ApiResponse;
 import io.danmaku.protocol.api.HttpApi;
+import io.danmaku.protocol.bus.BusPosition;
+import io.danmaku.protocol.json.Json;
+import io.danmaku.protocol.logging.ThrottledLog;
+import io.danmaku.protocol.post.RejectReason;
+import io.danmaku.protocol.store.DisconnectRequest;
 import io.danmaku.protocol.trace.TraceId;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.MeterRegistry;
 import java.io.IOException;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.Collections;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import java.util.Set;
+import java.util.TreeMap;
 import java.util.concurrent.CompletableFuture;
 import java.util.function.BiFunction;
 import org.slf4j.Logger;
@@ -120,7 +123,7 @@ public final class ServerApi implements HttpApi {
         if (presenceMaxMembers < 0) {
             throw new IllegalArgumentException("presenceMaxMembers: " + presenceMaxMembers + " (expected: >= 0)");
         }
-        Map<String, BiFunction<ObjectNode, ApiRequest, CompletableFuture<ApiResponse>>> table = new java.util.TreeMap<>();
+        Map<String, BiFunction<ObjectNode, ApiRequest, CompletableFuture<ApiResponse>>> table = new TreeMap<>();
         table.put("publish", (body, request) -> publish(body, traceOf(request)));
         table.put("broadcast", (body, request) -> broadcast(body, traceOf(request)));
         table.put("ban", (body, request) -> ban(body));
@@ -132,14 +135,14 @@ public final class ServerApi implements HttpApi {
         table.put("batch", this::batch);
         new ClusterMethods(logic, presenceMaxMembers).methods()
                 .forEach((name, method) -> table.put(name, (body, request) -> method.apply(body)));
-        this.methods = java.util.Collections.unmodifiableMap(table);
+        this.methods = Collections.unmodifiableMap(table);
         if (apiKey == null) {
             LOG.warn("server API disabled: no API key configured (api.key, env DANMAKU_API_KEY); every request gets 403");
         }
     }
 
     /** The API methods this server answers ({@code publish} is {@code POST /api/publish}). */
-    public java.util.Set<String> methodNames() {
+    public Set<String> methodNames() {
         return methods.keySet();
     }
 

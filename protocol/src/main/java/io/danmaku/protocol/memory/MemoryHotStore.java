@@ -4,34 +4,36 @@ import static java.util.Objects.requireNonNull;
 
 import io.danmaku.protocol.DanmakuException;
 import io.danmaku.protocol.RoomId;
-import io.danmaku.protocol.RoomRecord;
 import io.danmaku.protocol.RoomPattern;
+import io.danmaku.protocol.RoomRecord;
 import io.danmaku.protocol.store.ControlListener;
 import io.danmaku.protocol.store.ControlMessage;
-import io.danmaku.protocol.store.NodeInfo;
-import io.danmaku.protocol.store.PresenceMember;
-import io.danmaku.protocol.store.PresenceSnapshot;
-import io.danmaku.protocol.store.RoomPresence;
 import io.danmaku.protocol.store.HistoryPage;
 import io.danmaku.protocol.store.HistoryQuery;
 import io.danmaku.protocol.store.HotStore;
+import io.danmaku.protocol.store.NodeInfo;
 import io.danmaku.protocol.store.OnceClaim;
+import io.danmaku.protocol.store.PresenceMember;
+import io.danmaku.protocol.store.PresenceSnapshot;
 import io.danmaku.protocol.store.RateDecision;
 import io.danmaku.protocol.store.RateLimit;
 import io.danmaku.protocol.store.Restriction;
 import io.danmaku.protocol.store.RestrictionChange;
 import io.danmaku.protocol.store.RestrictionKey;
 import io.danmaku.protocol.store.RestrictionListener;
+import io.danmaku.protocol.store.RoomPresence;
 import io.danmaku.protocol.store.StoreSubscription;
 import io.danmaku.protocol.store.TokenLease;
 import java.time.Clock;
 import java.time.Duration;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
+import java.util.Comparator;
 import java.util.HashMap;
 import java.util.Iterator;
 import java.util.List;
 import java.util.Map;
+import java.util.OptionalLong;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CopyOnWriteArrayList;
@@ -393,11 +395,11 @@ public final class MemoryHotStore implements HotStore {
     }
 
     @Override
-    public CompletableFuture<java.util.OptionalLong> streamStart(String room) {
+    public CompletableFuture<OptionalLong> streamStart(String room) {
         return call(() -> {
             RoomId.requireValid(room, "room");
             Long start = streamStarts.get(room);
-            return start == null ? java.util.OptionalLong.empty() : java.util.OptionalLong.of(start);
+            return start == null ? OptionalLong.empty() : OptionalLong.of(start);
         });
     }
 
@@ -417,7 +419,7 @@ public final class MemoryHotStore implements HotStore {
             long now = now();
             nodes.values().removeIf(e -> e.expired(now));
             return nodes.values().stream().map(Expiring::value)
-                    .sorted(java.util.Comparator.comparing(NodeInfo::id)).toList();
+                    .sorted(Comparator.comparing(NodeInfo::id)).toList();
         });
     }
 

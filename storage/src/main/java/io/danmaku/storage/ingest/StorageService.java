@@ -2,6 +2,7 @@ package io.danmaku.storage.ingest;
 
 import static java.util.Objects.requireNonNull;
 
+import io.danmaku.protocol.Futures;
 import io.danmaku.protocol.RoomRecord;
 import io.danmaku.protocol.bus.BusSubscription;
 import io.danmaku.protocol.bus.GroupListener;
@@ -201,11 +202,11 @@ public final class StorageService implements AutoCloseable {
                         }
                     }
                 }
-            } else if (unwrap(failure) instanceof RewindException) {
-                log.debug("storage: the archive asked for earlier records: {}", unwrap(failure).getMessage());
+            } else if (Futures.unwrap(failure) instanceof RewindException) {
+                log.debug("storage: the archive asked for earlier records: {}", Futures.unwrap(failure).getMessage());
             } else {
                 writeErrors.increment();
-                Throwable cause = unwrap(failure);
+                Throwable cause = Futures.unwrap(failure);
                 warnThrottled(batch, byRoom.size(), cause);
                 if (log.isDebugEnabled()) {
                     for (RoomRecord r : batch) {
@@ -235,15 +236,8 @@ public final class StorageService implements AutoCloseable {
             Thread.currentThread().interrupt();
         } catch (ExecutionException | TimeoutException e) {
             log.warn("storage: handing over {} did not finish; the next owner reads them again from the bus",
-                    streams, unwrap(e));
+                    streams, Futures.unwrap(e));
         }
-    }
-
-    private static Throwable unwrap(Throwable t) {
-        while ((t instanceof CompletionException || t instanceof ExecutionException) && t.getCause() != null) {
-            t = t.getCause();
-        }
-        return t;
     }
 
     private CompletableFuture<Void> append(String room, List<RoomRecord> records) {

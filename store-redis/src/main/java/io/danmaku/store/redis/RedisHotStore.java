@@ -2,44 +2,44 @@ package io.danmaku.store.redis;
 
 import static java.util.Objects.requireNonNull;
 
-import io.danmaku.protocol.DanmakuException;
-import io.danmaku.protocol.RoomRecord;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.danmaku.protocol.DanmakuException;
 import io.danmaku.protocol.RoomPattern;
+import io.danmaku.protocol.RoomRecord;
 import io.danmaku.protocol.json.Json;
 import io.danmaku.protocol.store.ControlListener;
 import io.danmaku.protocol.store.ControlMessage;
-import io.danmaku.protocol.store.NodeInfo;
-import io.danmaku.protocol.store.PresenceMember;
-import io.danmaku.protocol.store.PresenceSnapshot;
-import io.danmaku.protocol.store.RoomPresence;
-import io.lettuce.core.KeyScanCursor;
-import io.lettuce.core.ScanArgs;
-import io.lettuce.core.ScanCursor;
 import io.danmaku.protocol.store.HistoryPage;
 import io.danmaku.protocol.store.HistoryQuery;
 import io.danmaku.protocol.store.HotStore;
+import io.danmaku.protocol.store.NodeInfo;
 import io.danmaku.protocol.store.OnceClaim;
+import io.danmaku.protocol.store.PresenceMember;
+import io.danmaku.protocol.store.PresenceSnapshot;
 import io.danmaku.protocol.store.RateDecision;
 import io.danmaku.protocol.store.RateLimit;
 import io.danmaku.protocol.store.Restriction;
 import io.danmaku.protocol.store.RestrictionChange;
 import io.danmaku.protocol.store.RestrictionKey;
 import io.danmaku.protocol.store.RestrictionListener;
+import io.danmaku.protocol.store.RoomPresence;
 import io.danmaku.protocol.store.StoreSubscription;
 import io.danmaku.protocol.store.TokenLease;
 import io.lettuce.core.AbstractRedisClient;
 import io.lettuce.core.ClientOptions;
+import io.lettuce.core.KeyScanCursor;
 import io.lettuce.core.KeyValue;
 import io.lettuce.core.RedisClient;
 import io.lettuce.core.RedisException;
 import io.lettuce.core.RedisURI;
-import io.lettuce.core.SslOptions;
+import io.lettuce.core.ScanArgs;
+import io.lettuce.core.ScanCursor;
 import io.lettuce.core.ScriptOutputType;
 import io.lettuce.core.SetArgs;
 import io.lettuce.core.SocketOptions;
+import io.lettuce.core.SslOptions;
 import io.lettuce.core.TimeoutOptions;
 import io.lettuce.core.api.StatefulConnection;
 import io.lettuce.core.api.StatefulRedisConnection;
@@ -56,14 +56,21 @@ import io.lettuce.core.resource.ClientResources;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.Timer;
+import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.Comparator;
 import java.util.EnumMap;
+import java.util.HashMap;
 import java.util.LinkedHashMap;
+import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import java.util.OptionalLong;
+import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
 import java.util.concurrent.CompletionStage;
@@ -580,7 +587,7 @@ public final class RedisHotStore implements HotStore {
         }
         try {
             return Json.MAPPER.writeValueAsBytes(array);
-        } catch (java.io.IOException e) {
+        } catch (IOException e) {
             throw new IllegalStateException("cannot encode presence members", e);
         }
     }
@@ -594,7 +601,7 @@ public final class RedisHotStore implements HotStore {
                         one.get(2).isNull() ? null : one.get(2).asText()));
             }
             return members;
-        } catch (java.io.IOException | RuntimeException e) {
+        } catch (IOException | RuntimeException e) {
             throw new DanmakuException("redis presence: unreadable members entry", e, false);
         }
     }
@@ -612,7 +619,7 @@ public final class RedisHotStore implements HotStore {
                 throw new IllegalArgumentException("limit: " + limit + " (expected: >= 0)");
             }
             ScanArgs args = ScanArgs.Builder.matches(RedisKeys.onlineGlob(pattern)).limit(1000);
-            java.util.LinkedHashSet<String> rooms = new java.util.LinkedHashSet<>();
+            LinkedHashSet<String> rooms = new LinkedHashSet<>();
             return scanRooms(ScanCursor.INITIAL, args, pattern, rooms, limit + 1).thenCompose(done -> {
                 Map<String, CompletableFuture<Long>> sums = new LinkedHashMap<>();
                 for (String room : rooms) {
@@ -620,7 +627,7 @@ public final class RedisHotStore implements HotStore {
                             new String[] {RedisKeys.online(room)}));
                 }
                 return CompletableFuture.allOf(sums.values().toArray(CompletableFuture[]::new)).thenApply(v -> {
-                    Map<String, Long> found = new java.util.HashMap<>();
+                    Map<String, Long> found = new HashMap<>();
                     sums.forEach((room, sum) -> {
                         if (sum.join() > 0) {
                             found.put(room, sum.join());
@@ -633,7 +640,7 @@ public final class RedisHotStore implements HotStore {
     }
 
     private CompletableFuture<Void> scanRooms(ScanCursor cursor, ScanArgs args, RoomPattern pattern,
-                                              java.util.Set<String> rooms, int wanted) {
+                                              Set<String> rooms, int wanted) {
         return commands.scan(cursor, args).toCompletableFuture().thenCompose((KeyScanCursor<String> page) -> {
             for (String key : page.getKeys()) {
                 String room = RedisKeys.roomOfOnlineKey(key);
@@ -671,7 +678,7 @@ public final class RedisHotStore implements HotStore {
             byte[] json;
             try {
                 json = Json.MAPPER.writeValueAsBytes(o);
-            } catch (java.io.IOException e) {
+            } catch (IOException e) {
                 throw new IllegalStateException("cannot encode a node report", e);
             }
             return LuaScript.REPORT_NODE.run(commands, ScriptOutputType.INTEGER, new String[] {RedisKeys.NODES},
@@ -690,11 +697,11 @@ public final class RedisHotStore implements HotStore {
                             nodes.add(new NodeInfo(o.path("id").asText(), o.path("role").asText(),
                                     o.path("version").asText(), o.path("started").asLong(),
                                     o.path("clients").asLong(), o.path("users").asLong(), o.path("rooms").asLong()));
-                        } catch (java.io.IOException | RuntimeException e) {
+                        } catch (IOException | RuntimeException e) {
                             log.warn("unreadable node report in {} skipped: {}", RedisKeys.NODES, e.toString());
                         }
                     }
-                    nodes.sort(java.util.Comparator.comparing(NodeInfo::id));
+                    nodes.sort(Comparator.comparing(NodeInfo::id));
                     return nodes;
                 }));
     }
@@ -772,9 +779,9 @@ public final class RedisHotStore implements HotStore {
     }
 
     @Override
-    public CompletableFuture<java.util.OptionalLong> streamStart(String room) {
+    public CompletableFuture<OptionalLong> streamStart(String room) {
         return call(Op.STREAM_START, () -> commands.get(RedisKeys.streamStart(room))
-                .thenApply(v -> v == null ? java.util.OptionalLong.empty() : java.util.OptionalLong.of(number(v))));
+                .thenApply(v -> v == null ? OptionalLong.empty() : OptionalLong.of(number(v))));
     }
 
     // ------------------------------------------------------------------------------------------ dedupe
@@ -811,7 +818,7 @@ public final class RedisHotStore implements HotStore {
             return OnceClaim.claimed();
         }
         if (value.length >= 1 && value[0] == ONCE_DONE) {
-            return OnceClaim.done(java.util.Arrays.copyOfRange(value, 1, value.length));
+            return OnceClaim.done(Arrays.copyOfRange(value, 1, value.length));
         }
         if (value.length == 1 && value[0] == ONCE_PENDING) {
             return OnceClaim.pending();
