@@ -28,13 +28,19 @@ final class GatewayHarness implements AutoCloseable {
     static final String SECRET = "test-secret-test-secret-test-secret-0123";
 
     final MemoryMessageBus bus = new MemoryMessageBus();
-    final MemoryHotStore store = new MemoryHotStore(Clock.systemUTC(), 50);
+    final MemoryHotStore store;
     final SimpleMeterRegistry meters = new SimpleMeterRegistry();
     final GatewayServer server;
     private final BusSubscription history;
     private final AtomicLong ids = new AtomicLong();
 
     GatewayHarness(GatewayConfig config, boolean allowAnonymous) throws InterruptedException {
+        this(config, allowAnonymous, 50);
+    }
+
+    /** @param historyPerRoom messages of history the store keeps per room */
+    GatewayHarness(GatewayConfig config, boolean allowAnonymous, int historyPerRoom) throws InterruptedException {
+        store = new MemoryHotStore(Clock.systemUTC(), historyPerRoom);
         history = bus.subscribeGroup("test-storage", records -> {
             CompletableFuture<?>[] all = records.stream()
                     .map(r -> store.appendHistory(r.room(), List.of(r)))

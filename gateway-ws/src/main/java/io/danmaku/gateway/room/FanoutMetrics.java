@@ -5,6 +5,7 @@ import io.micrometer.core.instrument.DistributionSummary;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.Timer;
 import java.time.Duration;
+import java.util.concurrent.ConcurrentHashMap;
 
 /**
  * The fan-out engine's meters. Event loops count locally and add once per batch, so the hot path does not
@@ -25,8 +26,12 @@ public final class FanoutMetrics {
     final Counter deflateBytesIn;
     final Counter deflateBytesOut;
     final Counter deflateNanos;
+    private final MeterRegistry registry;
+    private final ConcurrentHashMap<String, Counter> caughtUp = new ConcurrentHashMap<>();
+    private final ConcurrentHashMap<String, Counter> fellBehind = new ConcurrentHashMap<>();
 
     public FanoutMetrics(MeterRegistry registry) {
+        this.registry = registry;
         deliveries = Counter.builder("danmaku.gateway.deliveries")
                 .description("Room messages written to members (messages, summed over members)")
                 .register(registry);
@@ -35,7 +40,9 @@ public final class FanoutMetrics {
                 .register(registry);
         skippedUnwritable = Counter.builder("danmaku.gateway.drops")
                 .tag("reason", "unwritable")
-                .description("Room messages not written because the member was not writable")
+                .description("Room messages not written when their batch went out because the member was not writable"
+                        + " (it catches up from the room's ring once writable, or is told it fell behind: see"
+                        + " danmaku.gateway.catchup.messages and danmaku.gateway.catchup.signals)")
                 .register(registry);
         recoveryOverflow = Counter.builder("danmaku.gateway.drops")
                 .tag("reason", "recovery_overflow")
@@ -81,6 +88,25 @@ public final class FanoutMetrics {
                 .description("Event loop time spent deflating batch frames")
                 .baseUnit("nanoseconds")
                 .register(registry);
+    }
+
+    /** Room messages written to members of {@code protocol} catching up after batches skipped while unwritable. */
+    Counter caughtUp(String protocol) {
+        return caughtUp.computeIfAbsent(protocol, p -> Counter.builder("danmaku.gateway.catchup.messages")
+                .tag("protocol", p)
+                .description("Room messages written from the room's recent ring to members catching up after"
+                        + " batches skipped while they were not writable")
+                .register(registry));
+    }
+
+    /** Members of {@code protocol} told that they fell further behind than the room's ring holds. */
+    Counter fellBehind(String protocol) {
+        return fellBehind.computeIfAbsent(protocol, p -> Counter.builder("danmaku.gateway.catchup.signals")
+                .tag("protocol", p)
+                .description("Members told that they fell further behind than the room's recent ring"
+                        + " (gateway.ring.size) holds: Centrifugo unsubscribe push 2500 (disconnect 3010 for a"
+                        + " server-side subscription), Bilibili close 4005")
+                .register(registry));
     }
 
     private static Counter skipped(MeterRegistry registry, String reason) {

@@ -111,6 +111,9 @@ final class LoopRoom {
         long delivered = 0;
         long frames = 0;
         long skipped = 0;
+        // members behind (batches skipped while unwritable) that are writable again: caught up after the loop,
+        // where leaving the room (a member told it fell too far behind) cannot disturb the iteration
+        ArrayList<RoomSubscription> catchUps = null;
         try {
             for (int i = 0, n = subs.size(); i < n; i++) {
                 RoomSubscription s = subs.get(i);
@@ -118,14 +121,33 @@ final class LoopRoom {
                     s.buffer(batch);
                     continue;
                 }
+                Member m = s.member;
+                Channel ch = m.channel();
+                if (s.behind) {
+                    if (ch.isWritable()) {
+                        if (catchUps == null) {
+                            catchUps = new ArrayList<>();
+                        }
+                        catchUps.add(s);
+                    } else {
+                        skipped += batch.size();
+                        m.onSkippedBatch(nowNanos);
+                    }
+                    continue;
+                }
                 if (s.lastOffset >= last) {
                     continue;
                 }
-                Member m = s.member;
-                Channel ch = m.channel();
                 if (!ch.isWritable()) {
                     skipped += batch.size();
                     m.onSkippedBatch(nowNanos);
+                    // from here on it is behind: its position stays where its last write left it (just before
+                    // this batch if it never got one), and it catches up from the ring once writable
+                    if (s.lastOffset < 0) {
+                        s.lastOffset = first - 1;
+                    }
+                    s.behindEpoch = batch.get(0).epoch();
+                    shard.markBehind(s);
                     continue;
                 }
                 BatchEncoder enc = m.encoder();
@@ -190,6 +212,43 @@ final class LoopRoom {
         // members reading) get at least the window before this room's next flush
         lastFlushNanos = nowNanos + cost;
         shard.recordBatch(batch, delivered, frames, skipped, cost);
+        if (catchUps != null) {
+            for (RoomSubscription s : catchUps) {
+                catchUp(s);
+            }
+        }
+    }
+
+    /**
+     * Brings a member that is {@link RoomSubscription#behind() behind} and writable again up to date: the records
+     * after its position from the room's recent ring, encoded for it alone and written at once (one write and
+     * flush, this batch included when called from a flush); or, when the ring no longer holds all of them (or
+     * holds another epoch), the member is told ({@link Member#onFellBehind}). Not writable: stays behind, tried
+     * again at the next flush or writability change.
+     */
+    void catchUp(RoomSubscription s) {
+        if (!s.behind || s.closed()) {
+            return;
+        }
+        Member m = s.member;
+        Channel ch = m.channel();
+        if (!ch.isWritable()) {
+            return;
+        }
+        shard.clearBehind(s);
+        RingSnapshot ring = shard.ringAfter(name, s.lastOffset);
+        if (ring == null || !ring.covers(s.lastOffset, s.behindEpoch)) {
+            shard.recordFellBehind(m.protocol());
+            m.onFellBehind(s);
+            return;
+        }
+        List<RoomRecord> missed = ring.after();
+        if (missed.isEmpty()) {
+            return;
+        }
+        ch.writeAndFlush(m.encoder().encode(ch.alloc(), name, missed), ch.voidPromise());
+        s.lastOffset = missed.get(missed.size() - 1).offset();
+        shard.recordCatchUp(m.protocol(), missed.size());
     }
 
     private static List<RoomRecord> tail(List<RoomRecord> batch, long after) {

@@ -12,6 +12,7 @@ import io.netty.channel.EventLoop;
 import java.util.ArrayList;
 import java.util.Collection;
 import java.util.HashMap;
+import java.util.IdentityHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
@@ -32,6 +33,8 @@ public final class LoopShard {
     private final RoomRegistry registry;
     private final FanoutMetrics metrics;
     private final Map<String, LoopRoom> rooms = new HashMap<>();
+    /** The subscriptions that skipped batches while unwritable, by member (only while they are behind). */
+    private final Map<Member, List<RoomSubscription>> behind = new IdentityHashMap<>();
     private final CompressionSettings compression;
     /** Made at first use: a loop whose members never negotiated permessage-deflate holds no zlib stream. */
     private FrameDeflater deflater;
@@ -106,6 +109,7 @@ public final class LoopShard {
         if (sub.closed()) {
             return;
         }
+        clearBehind(sub);
         sub.markClosed();
         LoopRoom lr = sub.room;
         lr.remove(sub);
@@ -114,6 +118,52 @@ public final class LoopShard {
             rooms.remove(lr.name, lr);
         }
         registry.memberLeft(lr.name, index);
+    }
+
+    /**
+     * {@code member}'s connection is writable again: each of its subscriptions that skipped batches meanwhile
+     * catches up from its room's ring now (or is told it fell too far behind), without waiting for the room's next
+     * batch, which may never come.
+     */
+    public void writable(Member member) {
+        assert loop.inEventLoop();
+        List<RoomSubscription> mine = behind.get(member);
+        if (mine == null) {
+            return;
+        }
+        for (RoomSubscription s : List.copyOf(mine)) {
+            s.room.catchUp(s);
+        }
+    }
+
+    void markBehind(RoomSubscription s) {
+        if (!s.behind) {
+            s.behind = true;
+            behind.computeIfAbsent(s.member, m -> new ArrayList<>(1)).add(s);
+        }
+    }
+
+    void clearBehind(RoomSubscription s) {
+        if (s.behind) {
+            s.behind = false;
+            List<RoomSubscription> mine = behind.get(s.member);
+            if (mine != null && mine.remove(s) && mine.isEmpty()) {
+                behind.remove(s.member);
+            }
+        }
+    }
+
+    /** The room's recent ring after {@code offset}, or null when this gateway keeps no state for the room. */
+    RingSnapshot ringAfter(String room, long offset) {
+        return registry.ringAfter(room, offset);
+    }
+
+    void recordCatchUp(String protocol, int messages) {
+        metrics.caughtUp(protocol).increment(messages);
+    }
+
+    void recordFellBehind(String protocol) {
+        metrics.fellBehind(protocol).increment();
     }
 
     /** Bus thread → this loop: one task per poll with this loop's rooms. */

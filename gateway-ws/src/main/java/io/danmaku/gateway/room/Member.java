@@ -26,6 +26,21 @@ public interface Member {
      */
     void onSkippedBatch(long nowNanos);
 
+    /**
+     * Called, once the connection is writable again, for a subscription whose batches were skipped while it was
+     * not and whose missed records the room's recent ring no longer holds all of (see {@link RoomSubscription}):
+     * the member must tell the client in its protocol's way (so it can recover, or reconnect) and leave the room
+     * or close. Never called for a member the ring can catch up. Default: close the connection.
+     */
+    default void onFellBehind(RoomSubscription sub) {
+        channel().close();
+    }
+
+    /** The protocol of this connection, as the {@code protocol} tag of the fan-out meters (a bounded set). */
+    default String protocol() {
+        return "unknown";
+    }
+
     /** This connection as the room's presence lists it; null when it is not listed. */
     default PresenceMember presence() {
         return null;

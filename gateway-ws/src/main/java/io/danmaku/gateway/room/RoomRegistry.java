@@ -77,6 +77,12 @@ public final class RoomRegistry {
         });
     }
 
+    /** The room's recent ring after {@code offset} (any loop may ask), or null when the room has no state here. */
+    RingSnapshot ringAfter(String room, long offset) {
+        RoomState s = rooms.get(room);
+        return s == null ? null : s.ring.snapshot(offset);
+    }
+
     void memberLeft(String room, int loop) {
         rooms.computeIfPresent(room, (k, v) -> {
             v.remove(loop, System.nanoTime());

@@ -11,6 +11,12 @@ import java.util.List;
  * recovered publications must go out first); {@link #completeRecovery} then returns what is newer than the
  * recovered position. {@code lastOffset} is the newest offset this member has been given, so a batch or part
  * of a batch it already has is never written twice.
+ *
+ * <p>While {@link #behind()}, batches were skipped because the connection was not writable: {@code lastOffset}
+ * is still the newest record written to it. Once writable again it catches up from the room's recent ring (the
+ * records after {@code lastOffset}, in one write) or, when the ring no longer holds all of them, its member is
+ * told in its protocol's way ({@link Member#onFellBehind}). Whether it is behind is decided by the batches the
+ * gateway skipped for it, never by gaps between offsets: a room's offsets are not contiguous.
  */
 public final class RoomSubscription {
     /** Buffered records beyond this are dropped and the recovery reported incomplete. */
@@ -24,6 +30,11 @@ public final class RoomSubscription {
     private List<RoomRecord> buffered;
     private boolean bufferOverflowed;
     private boolean closed;
+    /** Batches were skipped (connection unwritable) and not caught up yet; see the class comment. */
+    boolean behind;
+    /** The epoch of the first batch skipped while behind: a ring of another epoch cannot cover it. */
+    String behindEpoch;
+    private boolean serverSide;
 
     RoomSubscription(Member member, LoopRoom room, boolean recovering) {
         this.member = member;
@@ -49,6 +60,23 @@ public final class RoomSubscription {
 
     public boolean closed() {
         return closed;
+    }
+
+    /** Batches were skipped for this member, not yet caught up or told. */
+    public boolean behind() {
+        return behind;
+    }
+
+    /**
+     * Marks this subscription as made on the server's initiative (the server API's subscribe): the client cannot
+     * subscribe to it again by itself, so a protocol may signal a gap on it differently.
+     */
+    public void markServerSide() {
+        serverSide = true;
+    }
+
+    public boolean serverSide() {
+        return serverSide;
     }
 
     void buffer(List<RoomRecord> records) {

@@ -315,6 +315,15 @@ public abstract class WebSocketSession extends SimpleChannelInboundHandler<WebSo
     public final void channelWritabilityChanged(ChannelHandlerContext c) throws Exception {
         if (c.channel().isWritable()) {
             unwritableSinceNanos = 0;
+            if (!closed && shard != null) {
+                // batches skipped meanwhile are caught up (or the client told) now; as a task of its own, so it
+                // never runs inside a room's flush that happens to be writing to this connection
+                c.channel().eventLoop().execute(() -> {
+                    if (!closed) {
+                        shard.writable(this);
+                    }
+                });
+            }
         }
         super.channelWritabilityChanged(c);
     }
@@ -457,6 +466,11 @@ public abstract class WebSocketSession extends SimpleChannelInboundHandler<WebSo
     @Override
     public final Channel channel() {
         return channel;
+    }
+
+    @Override
+    public final String protocol() {
+        return protocol;
     }
 
     @Override

@@ -31,6 +31,13 @@ public final class BilibiliCloseCodes {
     /** The token expired ({@code gateway.token.expiry=close}). */
     public static final int EXPIRED = 4004;
 
+    /**
+     * Batches were skipped while the connection was not writable and the room's recent ring ({@code
+     * gateway.ring.size}) no longer holds all it missed: closed so that the client knows, and reconnects, rather
+     * than going on with a silent gap.
+     */
+    public static final int FELL_BEHIND = 4005;
+
     private BilibiliCloseCodes() {
     }
 }

@@ -37,7 +37,8 @@ import org.slf4j.LoggerFactory;
  * limit, 1003 for a text frame) and a counted protocol error. A refused key, or auth into a private room
  * ({@code gateway.private-rooms}), is answered by op 8
  * {@code {"code":-101}} and closed with 1008. No auth within {@code gateway.connect.timeout} closes with 4000,
- * no heartbeat for {@link #HEARTBEAT_TIMEOUT} with 4001.
+ * no heartbeat for {@link #HEARTBEAT_TIMEOUT} with 4001, a connection that stays unwritable with 4002
+ * (counted, no close frame), one that missed more than the room's ring holds while unwritable with 4005.
  */
 public final class BilibiliHandler extends WebSocketSession {
     static final String PROTOCOL = "bilibili";
@@ -245,6 +246,12 @@ public final class BilibiliHandler extends WebSocketSession {
     @Override
     public BatchEncoder encoder() {
         return encoder;
+    }
+
+    /** Fell further behind than the room's ring holds: closed with 4005, the client reconnects. */
+    @Override
+    public void onFellBehind(RoomSubscription sub) {
+        disconnect(BilibiliCloseCodes.FELL_BEHIND, "fell behind: messages were missed, reconnect");
     }
 
     // ---- output and closing ----------------------------------------------------------------------------------

@@ -464,7 +464,9 @@ public final class CentrifugeHandler extends WebSocketSession {
             root = root(id);
             r = root.putObject("subscribe");
         }
+        // every room is recoverable, and so positioned: a continuous stream or the insufficient-state signal
         r.put("recoverable", true);
+        r.put("positioned", true);
         r.put("epoch", epoch);
         r.put("offset", top);
         if (wasRecovering) {
@@ -561,6 +563,7 @@ public final class CentrifugeHandler extends WebSocketSession {
         }
         LoopShard.Joined joined = shard.join(this, room, true, 0);
         RoomSubscription sub = joined.subscription();
+        sub.markServerSide();
         addSubscription(sub);
         RingSnapshot ring = joined.ring();
         String epoch = ctx.bus().epoch(room);
@@ -592,6 +595,17 @@ public final class CentrifugeHandler extends WebSocketSession {
         push.put("channel", room);
         push.putObject("unsubscribe").put("code", UNSUBSCRIBE_SERVER).put("reason", "server unsubscribe");
         send(root);
+    }
+
+    /** Fell further behind than the room's ring holds: told, see {@link InsufficientState}. */
+    @Override
+    public void onFellBehind(RoomSubscription sub) {
+        if (InsufficientState.disconnects(sub)) {
+            disconnect(InsufficientState.DISCONNECT_CODE, InsufficientState.REASON);
+        } else if (removeSubscription(sub.room()) == sub) {
+            shard.leave(sub);
+            send(InsufficientState.unsubscribePush(sub.room()));
+        }
     }
 
     /** A custom code of the server API's disconnect, or 3503. */
