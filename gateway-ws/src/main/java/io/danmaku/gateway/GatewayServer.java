@@ -42,6 +42,7 @@ import io.netty.util.concurrent.GlobalEventExecutor;
 import java.net.InetSocketAddress;
 import java.time.Duration;
 import java.util.HashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeUnit;
@@ -58,6 +59,8 @@ public final class GatewayServer implements AutoCloseable {
     private static final Logger log = LoggerFactory.getLogger(GatewayServer.class);
     /** An empty room's recent ring is kept this long for members that reconnect. */
     static final Duration ROOM_RETENTION = Duration.ofMinutes(2);
+    /** The protocols served (the {@code protocol} tag of the per-protocol fan-out meters). */
+    static final List<String> PROTOCOLS = List.of("centrifuge", "bilibili");
 
     private final GatewayConfig config;
     private final MessageBus bus;
@@ -100,7 +103,7 @@ public final class GatewayServer implements AutoCloseable {
         this.bossGroup = new MultiThreadIoEventLoopGroup(1, new DefaultThreadFactory("gateway-accept", true), io);
         this.ioGroup = new MultiThreadIoEventLoopGroup(config.effectiveIoThreads(),
                 new DefaultThreadFactory("gateway-io", true), io);
-        this.rooms = new RoomRegistry(ioGroup, config.batchPolicy(), config.ringSize(), new FanoutMetrics(meters),
+        this.rooms = new RoomRegistry(ioGroup, config.batchPolicy(), config.ringSize(), new FanoutMetrics(meters, PROTOCOLS),
                 config.compression());
         this.context = new GatewayContext(config, rooms, bus, hotStore, posts, tokens, allowAnonymous, meters);
         this.router = new HttpRouterHandler(context, api, demoTokens, new StaticFiles());

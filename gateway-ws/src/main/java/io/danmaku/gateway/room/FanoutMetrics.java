@@ -5,6 +5,7 @@ import io.micrometer.core.instrument.DistributionSummary;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.Timer;
 import java.time.Duration;
+import java.util.List;
 import java.util.concurrent.ConcurrentHashMap;
 
 /**
@@ -31,6 +32,14 @@ public final class FanoutMetrics {
     private final ConcurrentHashMap<String, Counter> fellBehind = new ConcurrentHashMap<>();
 
     public FanoutMetrics(MeterRegistry registry) {
+        this(registry, List.of());
+    }
+
+    /**
+     * @param protocols the {@code protocol} tags whose per-protocol meters exist (at zero) from the start, so
+     *        dashboards see them before the first event; others are registered when first used
+     */
+    public FanoutMetrics(MeterRegistry registry, List<String> protocols) {
         this.registry = registry;
         deliveries = Counter.builder("danmaku.gateway.deliveries")
                 .description("Room messages written to members (messages, summed over members)")
@@ -88,6 +97,10 @@ public final class FanoutMetrics {
                 .description("Event loop time spent deflating batch frames")
                 .baseUnit("nanoseconds")
                 .register(registry);
+        for (String p : protocols) {
+            caughtUp(p);
+            fellBehind(p);
+        }
     }
 
     /** Room messages written to members of {@code protocol} catching up after batches skipped while unwritable. */
