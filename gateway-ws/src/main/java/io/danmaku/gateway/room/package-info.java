@@ -5,6 +5,8 @@
  * ring (for recovery) and hands each loop that has members of the room one task per poll. Each loop
  * accumulates a room's messages for the batching window, encodes the batch once per wire format into one
  * complete WebSocket frame and writes a {@code retainedDuplicate()} of it to every member, one flush per
- * member per batch. Members that are not writable skip batches (counted) and are closed when stalled too long.
+ * member per batch. Members that are not writable skip batches (counted); writable again, they catch up from the
+ * room's ring in one write, or are told in their protocol's way when the ring no longer holds all they missed
+ * ({@link io.danmaku.gateway.room.Member#onFellBehind}); stalled too long, they are closed.
  */
 package io.danmaku.gateway.room;

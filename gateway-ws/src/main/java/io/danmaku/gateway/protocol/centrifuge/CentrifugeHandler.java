@@ -51,7 +51,8 @@ import org.slf4j.LoggerFactory;
  * connect) closes with 3501; an invalid token closes with 3500; an expired token is error 109; a frame over the
  * size limit closes with 1009 (the frame decoder or aggregator); a binary frame closes with 1003; a missing
  * pong closes with 3012; a connection that stays unwritable closes with 3008; a text message that is not UTF-8
- * closes with 1007. Errors about one command (bad field, unknown method, rejected post) are error replies and
+ * closes with 1007; a subscription that missed more than the room's ring holds while unwritable gets the unsubscribe
+ * push 2500 ({@link InsufficientState}). Errors about one command (bad field, unknown method, rejected post) are error replies and
  * the connection stays.
  *
  * <p>Kept small because a gateway holds many idle connections: the one room most connections join is a field
