@@ -18,6 +18,7 @@ import java.time.Clock;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.function.LongSupplier;
 
 /**
  * A gateway on an ephemeral loopback port over the in-memory bus and store, with a history writer standing in
@@ -28,13 +29,21 @@ final class GatewayHarness implements AutoCloseable {
     static final String SECRET = "test-secret-test-secret-test-secret-0123";
 
     final MemoryMessageBus bus = new MemoryMessageBus();
-    final MemoryHotStore store = new MemoryHotStore(Clock.systemUTC(), 50);
+    final MemoryHotStore store;
     final SimpleMeterRegistry meters = new SimpleMeterRegistry();
     final GatewayServer server;
     private final BusSubscription history;
     private final AtomicLong ids = new AtomicLong();
+    /** The server time posts are stamped with. */
+    volatile LongSupplier postClock = System::currentTimeMillis;
 
     GatewayHarness(GatewayConfig config, boolean allowAnonymous) throws InterruptedException {
+        this(config, allowAnonymous, 50);
+    }
+
+    /** {@code historyPerRoom}: records the store keeps per room. */
+    GatewayHarness(GatewayConfig config, boolean allowAnonymous, int historyPerRoom) throws InterruptedException {
+        store = new MemoryHotStore(Clock.systemUTC(), historyPerRoom);
         history = bus.subscribeGroup("test-storage", records -> {
             CompletableFuture<?>[] all = records.stream()
                     .map(r -> store.appendHistory(r.room(), List.of(r)))
@@ -66,7 +75,7 @@ final class GatewayHarness implements AutoCloseable {
                 return CompletableFuture.completedFuture(PostResult.rejected(RejectReason.BAD_REQUEST,
                         "text: required"));
             }
-            RoomMessage m = RoomMessage.danmaku("m" + ids.incrementAndGet(), req.room(), System.currentTimeMillis(),
+            RoomMessage m = RoomMessage.danmaku("m" + ids.incrementAndGet(), req.room(), postClock.getAsLong(),
                     req.user(), req.text(), req.color() == null ? RoomMessage.DEFAULT_COLOR : req.color(),
                     req.mode() == null ? RoomMessage.DEFAULT_MODE : req.mode(), null);
             return bus.publish(new BusMessage(req.room(), RoomMessageCodec.encode(m)))

@@ -16,8 +16,8 @@ import java.util.List;
  * flagged messages) are always kept and do not use the budget. Ordinary chat is kept by this rule, which depends
  * only on the records (their server time and author), not on when they arrive:
  * <ul>
- *   <li><b>Windows.</b> Time is cut into windows of {@value #WINDOW_MILLIS} ms of message time (server stamp), aligned
- *       to the epoch. Window {@code w} may keep {@code floor(rate·(w+1)·W/1000) − floor(rate·w·W/1000)} chat
+ *   <li><b>Windows.</b> Time is cut into windows of {@value #WINDOW_MILLIS} ms of message time (the server stamp
+ *       logic gave the message, its {@code time}; the record's time when it has none), aligned to the epoch. Window {@code w} may keep {@code floor(rate·(w+1)·W/1000) − floor(rate·w·W/1000)} chat
  *       messages, so any whole second of message time keeps at most {@code rate} of them.</li>
  *   <li><b>Pacing.</b> Within a window the budget opens evenly: by millisecond {@code k} of it at most
  *       {@code ceil(budget·(k+1)/W)} are kept, so the sample spreads over the window instead of being its first
@@ -70,7 +70,7 @@ final class RoomSampler {
                 priority++;
                 keep = true;
             } else {
-                keep = keepChat(r.timeMillis(), c.author());
+                keep = keepChat(c.timeMillis() > 0 ? c.timeMillis() : r.timeMillis(), c.author());
                 if (keep) {
                     chatKept++;
                 }

@@ -121,14 +121,16 @@ public final class RoomMessageCodec {
     /**
      * What the fan-out needs of a message, read from its compact JSON without decoding it whole (a streaming pass
      * over the top-level fields, nested values skipped): whether it is a priority message
-     * ({@link RoomMessage#isPriority(boolean, boolean, boolean)}, the same rule as {@link RoomMessage#isPriority()})
-     * and its author's user id (null when none). A payload that cannot be read is a priority message without an
-     * author: what cannot be classified is never sampled out.
+     * ({@link RoomMessage#isPriority(boolean, boolean, boolean)}, the same rule as {@link RoomMessage#isPriority()}),
+     * its author's user id (null when none, and for events, whose {@code user} is one of their fields) and its
+     * server time. A payload that cannot be read is a priority message without an author: what cannot be
+     * classified is never sampled out.
      */
     public static MessageClass classify(byte[] json) {
         boolean hasCmd = false;
         String author = null;
         boolean flag = false;
+        long time = 0;
         try (JsonParser p = Json.MAPPER.getFactory().createParser(json)) {
             if (p.nextToken() != JsonToken.START_OBJECT) {
                 return MessageClass.UNREADABLE;
@@ -140,6 +142,7 @@ public final class RoomMessageCodec {
                 switch (name) {
                     case "cmd" -> hasCmd = v != JsonToken.VALUE_NULL;
                     case "priority" -> flag = v == JsonToken.VALUE_TRUE;
+                    case "time" -> time = v == JsonToken.VALUE_NUMBER_INT ? p.getLongValue() : 0;
                     case "user" -> {
                         if (v == JsonToken.START_OBJECT) {
                             author = userId(p);
@@ -157,9 +160,9 @@ public final class RoomMessageCodec {
             return MessageClass.UNREADABLE;
         }
         if (hasCmd) {
-            return MessageClass.EVENT; // an event's user field is one of its fields, not an author
+            return new MessageClass(true, null, time); // an event's user field is one of its fields, not an author
         }
-        return new MessageClass(RoomMessage.isPriority(false, author != null, flag), author);
+        return new MessageClass(RoomMessage.isPriority(false, author != null, flag), author, time);
     }
 
     /** The non-empty {@code id} of the user object the parser is at the start of, or null; consumes the object. */

@@ -131,7 +131,7 @@ class RoomMessageCodecTest {
         RoomMessage m = RoomMessageCodec.decode(old);
         assertThat(m.priority()).isFalse();
         assertThat(m.isPriority()).isFalse();
-        assertThat(RoomMessageCodec.classify(old)).isEqualTo(new MessageClass(false, "42"));
+        assertThat(RoomMessageCodec.classify(old)).isEqualTo(new MessageClass(false, "42", 7));
 
         // a non-boolean "priority" of an old record is its own field, kept, not the flag
         byte[] odd = "{\"id\":\"m-2\",\"room\":\"r\",\"time\":7,\"user\":{\"id\":\"42\"},\"text\":\"hi\",\"priority\":\"high\"}"
@@ -161,6 +161,7 @@ class RoomMessageCodecTest {
             MessageClass c = RoomMessageCodec.classify(RoomMessageCodec.encode(m));
             assertThat(c.priority()).as(m.id()).isEqualTo(m.isPriority());
             assertThat(c.author()).as(m.id()).isEqualTo(m.isDanmaku() && m.user() != null ? m.user().id() : null);
+            assertThat(c.timeMillis()).as(m.id()).isEqualTo(1);
         }
     }
 
