@@ -6,5 +6,8 @@
  * accumulates a room's messages for the batching window, encodes the batch once per wire format into one
  * complete WebSocket frame and writes a {@code retainedDuplicate()} of it to every member, one flush per
  * member per batch. Members that are not writable skip batches (counted) and are closed when stalled too long.
+ * A hot room under {@link io.danmaku.gateway.room.SamplingRules} is sampled on the bus thread before its records
+ * reach the loops ({@link io.danmaku.gateway.room.RoomSampler}): every loop gets the same sample to share, plus the
+ * left-out posts, which only their authors' connections get.
  */
 package io.danmaku.gateway.room;
