@@ -248,6 +248,9 @@ final class LoopRoom {
      * in {@link #authors}. Cleared at the end of the flush.
      */
     private void attachOwn(List<FanoutBatch.OwnPost> own) {
+        if (byUser == null) {
+            return; // not a sampled room here (cannot happen: the registry samples the same rooms)
+        }
         for (int i = 0, n = own.size(); i < n; i++) {
             FanoutBatch.OwnPost p = own.get(i);
             ArrayList<RoomSubscription> mine = p.author() == null ? null : byUser.get(p.author());

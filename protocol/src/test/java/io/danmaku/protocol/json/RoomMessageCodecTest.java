@@ -172,4 +172,36 @@ class RoomMessageCodecTest {
                     .isEqualTo(MessageClass.UNREADABLE);
         }
     }
+
+    @Test
+    void theQuickScanAndJacksonClassifyAlike() {
+        String[] payloads = {
+            "{\"id\":\"a\",\"room\":\"r\",\"time\":1764196800123,\"user\":{\"id\":\"u1\",\"name\":\"N\"},\"text\":\"hi\"}",
+            "{\"id\":\"a\",\"room\":\"r\",\"time\":5,\"cmd\":\"GIFT\",\"user\":{\"id\":\"u1\"},\"combo\":[1,{\"x\":[true,false,null]}]}",
+            "{\"id\":\"a\",\"room\":\"r\",\"time\":5,\"cmd\":null,\"user\":{\"id\":\"u1\"},\"priority\":true}",
+            "{\"id\":\"a\",\"time\":-5,\"user\":{\"id\":\"\"},\"text\":\"system\"}",
+            "{\"user\":{\"id\":\"\u5c0f\u660e\"},\"time\":1.5}",
+            "{\"user\":{\"id\":42},\"time\":\"soon\"}",
+            "{\"user\":{\"id\":null,\"name\":\"x\"},\"priority\":\"high\",\"text\":\"a \\\"quoted\\\" \\\\ text\"}",
+            "{\"user\":\"u1\",\"text\":\"x\",\"extra\":{\"deep\":{\"er\":[[[]]]}},\"n\":-1.25e+3}",
+            "{\"cm\\u0064\":\"GIFT\"}",
+            " { \"user\" : { \"id\" : \"u 1\" } , \"time\" : 7 } ",
+            "{}",
+            "{\"user\":{\"id\":\"u1\"},\"text\":tru}",
+            "{\"user\":{\"id\":\"u1\"},\"extra\":[1,}",
+            "{\"user\":{\"id\":\"u1\"}",
+            "[" .repeat(200) + "]".repeat(200),
+            "{\"a\":" + "[".repeat(100) + "]".repeat(100) + ",\"user\":{\"id\":\"u1\"}}",
+            "{\"time\":99999999999999999999}",
+        };
+        for (String json : payloads) {
+            byte[] bytes = json.getBytes(StandardCharsets.UTF_8);
+            assertThat(RoomMessageCodec.classify(bytes)).as(json).isEqualTo(RoomMessageCodec.classifyWithParser(bytes));
+        }
+        // the plain shapes are answered without Jackson
+        assertThat(MessageScanner.classify(payloads[0].getBytes(StandardCharsets.UTF_8)))
+                .isEqualTo(new MessageClass(false, "u1", 1764196800123L));
+        assertThat(MessageScanner.classify(payloads[1].getBytes(StandardCharsets.UTF_8)))
+                .isEqualTo(new MessageClass(true, null, 5));
+    }
 }
