@@ -118,7 +118,8 @@ final class LoopRoom {
 
     /**
      * Writes the pending batch to every member: encoded once per wire format (and deflated once more for the
-     * members that negotiated permessage-deflate), one write and flush per member. Remembers when
+     * members that negotiated permessage-deflate), one write and flush per member. In a sampled room the batch is the
+     * sample; a member whose own posts the sample left out gets them merged in, encoded for it alone. Remembers when
      * (the next frame is spaced from it) and how long it took (big rooms get a longer window).
      */
     private void flush(long nowNanos) {
