@@ -104,7 +104,7 @@ public final class GatewayServer implements AutoCloseable {
         this.ioGroup = new MultiThreadIoEventLoopGroup(config.effectiveIoThreads(),
                 new DefaultThreadFactory("gateway-io", true), io);
         this.rooms = new RoomRegistry(ioGroup, config.batchPolicy(), config.ringSize(), new FanoutMetrics(meters, PROTOCOLS),
-                config.compression());
+                config.compression(), config.sampling());
         this.context = new GatewayContext(config, rooms, bus, hotStore, posts, tokens, allowAnonymous, meters);
         this.router = new HttpRouterHandler(context, api, demoTokens, new StaticFiles());
     }

@@ -33,6 +33,7 @@ class BilibiliEndToEndTest {
         gw = new GatewayHarness(GatewayConfig.builder()
                 .batchWindow(Duration.ofMillis(20))
                 .onlineReportInterval(Duration.ofMillis(50))
+                .sampling(io.danmaku.gateway.room.SamplingRules.parse(List.of("5559*=1")))
                 .build(), true);
     }
 
@@ -192,6 +193,37 @@ class BilibiliEndToEndTest {
             assertThat(gift.path("data").path("giftName").asText()).isEqualTo("rocket");
             assertThat(gift.path("data").path("num").asInt()).isEqualTo(3);
             assertThat(gift.path("data").path("id").asText()).isEqualTo("ev1");
+        }
+    }
+
+    @Test
+    void inASampledRoomAConnectionGetsItsOwnPostsThatTheSampleLeftOut() {
+        String room = "555901"; // sampled to 1 chat message a second: most 100 ms windows show none
+        try (LiveClient bob = new LiveClient();
+             CentrifugeTestClient viewer = CentrifugeTestClient.connect(gw.port(), null)) {
+            assertThat(bob.auth("{\"roomid\":" + room + ",\"protover\":1,\"key\":\"" + token("10087", "Bob")
+                    + "\"}").path("code").asInt()).isZero();
+            viewer.subscribe(room);
+            // stamped in the second window of a second, whose budget is 0 at 1 a second
+            long time = (System.currentTimeMillis() / 1000) * 1000 + 150;
+            List<BusMessage> batch = new ArrayList<>();
+            for (int i = 0; i < 5; i++) {
+                for (String user : List.of("10087", "20001")) {
+                    batch.add(new BusMessage(room, RoomMessageCodec.encode(RoomMessage.danmaku(user + "-" + i, room,
+                            time, new io.danmaku.protocol.UserRef(user, user), user + " says " + i, 0xFFFFFF, 1,
+                            null))));
+                }
+            }
+            batch.add(new BusMessage(room, RoomMessageCodec.encode(RoomMessage.event("end", room, time, "NOTICE",
+                    null))));
+            gw.bus.publish(batch).join();
+
+            bob.await(p -> p.op() == 5 && p.cmd().equals("NOTICE"));
+            assertThat(texts(bob.danmu())).containsExactly("10087 says 0", "10087 says 1", "10087 says 2",
+                    "10087 says 3", "10087 says 4");
+            List<JsonNode> seen = await().atMost(Duration.ofSeconds(10)).until(() -> viewer.publications(room),
+                    pubs -> !pubs.isEmpty());
+            assertThat(seen).extracting(pub -> pub.path("data").path("cmd").asText()).containsExactly("NOTICE");
         }
     }
 

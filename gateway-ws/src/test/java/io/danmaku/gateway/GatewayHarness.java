@@ -18,6 +18,7 @@ import java.time.Clock;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.function.LongSupplier;
 
 /**
  * A gateway on an ephemeral loopback port over the in-memory bus and store, with a history writer standing in
@@ -33,6 +34,8 @@ final class GatewayHarness implements AutoCloseable {
     final GatewayServer server;
     private final BusSubscription history;
     private final AtomicLong ids = new AtomicLong();
+    /** The server time posts are stamped with. */
+    volatile LongSupplier postClock = System::currentTimeMillis;
 
     GatewayHarness(GatewayConfig config, boolean allowAnonymous) throws InterruptedException {
         this(config, allowAnonymous, 50);
@@ -72,7 +75,7 @@ final class GatewayHarness implements AutoCloseable {
                 return CompletableFuture.completedFuture(PostResult.rejected(RejectReason.BAD_REQUEST,
                         "text: required"));
             }
-            RoomMessage m = RoomMessage.danmaku("m" + ids.incrementAndGet(), req.room(), System.currentTimeMillis(),
+            RoomMessage m = RoomMessage.danmaku("m" + ids.incrementAndGet(), req.room(), postClock.getAsLong(),
                     req.user(), req.text(), req.color() == null ? RoomMessage.DEFAULT_COLOR : req.color(),
                     req.mode() == null ? RoomMessage.DEFAULT_MODE : req.mode(), null);
             return bus.publish(new BusMessage(req.room(), RoomMessageCodec.encode(m)))

@@ -325,7 +325,9 @@ public final class LogicService implements PostService, AutoCloseable {
      *       only {@code id}, {@code room} and {@code time} are stamped by the server.</li>
      *   <li>otherwise {@code data} is a danmaku body: {@code text} (required), {@code color}, {@code mode} and
      *       {@code user} ({@code {"id","name"}}; when absent the message has none, see {@link #SYSTEM_USER}), checked like a client's
-     *       (shape, blocked words) but without ban/mute, rate limits or dedupe; unknown fields are kept.</li>
+     *       (shape, blocked words) but without ban/mute, rate limits or dedupe; unknown fields are kept;
+     *       {@code priority} is reserved (the request's flag, {@link #publishData(List, ObjectNode, String,
+     *       TraceId, boolean)}).</li>
      * </ul>
      *
      * Never completes exceptionally: bad data is a {@code bad_request}/{@code too_long}/{@code blocked_word}
@@ -351,11 +353,22 @@ public final class LogicService implements PostService, AutoCloseable {
      */
     public CompletableFuture<PublishOutcome> publishData(List<String> rooms, ObjectNode data, String idempotencyKey,
                                                          TraceId traceId) {
+        return publishData(rooms, data, idempotencyKey, traceId, false);
+    }
+
+    /**
+     * {@link #publishData(List, ObjectNode, String, TraceId)}; with {@code priority} a danmaku body is stamped with
+     * the priority flag ({@link RoomMessage#isPriority()}: a hot room's fan-out never samples it out), the way a
+     * backend sends a moderator's or host's message. Events are priority messages anyway; the flag changes nothing
+     * for them.
+     */
+    public CompletableFuture<PublishOutcome> publishData(List<String> rooms, ObjectNode data, String idempotencyKey,
+                                                         TraceId traceId, boolean priority) {
         requireNonNull(rooms, "rooms");
         requireNonNull(data, "data");
         CompletableFuture<PublishOutcome> outcome;
         try {
-            outcome = interpretAndPublish(rooms, data, idempotencyKey, traceId);
+            outcome = interpretAndPublish(rooms, data, idempotencyKey, traceId, priority);
         } catch (RuntimeException e) {
             outcome = CompletableFuture.failedFuture(e);
         }
@@ -376,7 +389,8 @@ public final class LogicService implements PostService, AutoCloseable {
     }
 
     private CompletableFuture<PublishOutcome> interpretAndPublish(List<String> rooms, ObjectNode data,
-                                                                  String idempotencyKey, TraceId traceId) {
+                                                                  String idempotencyKey, TraceId traceId,
+                                                                  boolean priority) {
         if (rooms.isEmpty()) {
             return done(PublishOutcome.rejected(RejectReason.BAD_REQUEST,
                     "channels: empty (expected: at least one room id)"));
@@ -394,7 +408,7 @@ public final class LogicService implements PostService, AutoCloseable {
             }
             return publishEvent(rooms, cmd.textValue(), data, idempotencyKey, traceId);
         }
-        return publishDanmakuBody(rooms, data, idempotencyKey, traceId);
+        return publishDanmakuBody(rooms, data, idempotencyKey, traceId, priority);
     }
 
     private CompletableFuture<PublishOutcome> publishEvent(List<String> rooms, String cmd, ObjectNode data,
@@ -419,7 +433,11 @@ public final class LogicService implements PostService, AutoCloseable {
     }
 
     private CompletableFuture<PublishOutcome> publishDanmakuBody(List<String> rooms, ObjectNode data,
-                                                                 String idempotencyKey, TraceId traceId) {
+                                                                 String idempotencyKey, TraceId traceId,
+                                                                 boolean priority) {
+        if (data.has("priority")) {
+            return done(badData("data.priority: reserved (expected: the request's priority flag, beside data)"));
+        }
         JsonNode textNode = data.get("text");
         if (textNode == null || textNode.isNull()) {
             return done(badData("data.text: missing (expected: a string of 1.." + config.maxTextCodePoints()
@@ -457,8 +475,10 @@ public final class LogicService implements PostService, AutoCloseable {
             int c = color == null ? RoomMessage.DEFAULT_COLOR : color;
             int m = mode == null ? RoomMessage.DEFAULT_MODE : mode;
             UserRef author = user == SYSTEM_USER ? null : user;
-            return publishToRooms(rooms, (id, room) -> RoomMessage.danmaku(id, room, now, author, text, c, m, extra),
-                    apiDanmaku, idempotencyKey, traceId);
+            return publishToRooms(rooms, (id, room) -> {
+                RoomMessage message = RoomMessage.danmaku(id, room, now, author, text, c, m, extra);
+                return priority ? message.withPriority() : message;
+            }, apiDanmaku, idempotencyKey, traceId);
         });
     }
 

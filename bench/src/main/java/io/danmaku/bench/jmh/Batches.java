@@ -27,6 +27,40 @@ final class Batches {
         return out;
     }
 
+    /**
+     * The same records with offsets {@code firstOffset..} and server times {@code firstTime..} (one ms apart): each
+     * payload copied with its 13-digit {@code "time"} rewritten in place.
+     */
+    static List<RoomRecord> restamp(List<RoomRecord> template, long firstOffset, long firstTime) {
+        byte[] field = "\"time\":".getBytes(java.nio.charset.StandardCharsets.US_ASCII);
+        List<RoomRecord> out = new ArrayList<>(template.size());
+        for (int i = 0; i < template.size(); i++) {
+            RoomRecord r = template.get(i);
+            byte[] p = r.payload().clone();
+            int at = indexOf(p, field) + field.length;
+            long time = firstTime + i;
+            for (int k = 12; k >= 0; k--) {
+                p[at + k] = (byte) ('0' + time % 10);
+                time /= 10;
+            }
+            out.add(new RoomRecord(r.room(), firstOffset + i, r.epoch(), firstTime + i, p));
+        }
+        return out;
+    }
+
+    private static int indexOf(byte[] p, byte[] field) {
+        outer:
+        for (int i = 0; i + field.length <= p.length; i++) {
+            for (int k = 0; k < field.length; k++) {
+                if (p[i + k] != field[k]) {
+                    continue outer;
+                }
+            }
+            return i;
+        }
+        throw new IllegalArgumentException("no time field");
+    }
+
     /** {@code size} records of room {@link #ROOM} with offsets {@code firstOffset..}. */
     static List<RoomRecord> batch(int size, long firstOffset) {
         List<RoomRecord> out = new ArrayList<>(size);

@@ -1,12 +1,15 @@
 package io.danmaku.bench.jmh;
 
 import io.danmaku.gateway.protocol.centrifuge.CentrifugeBatchEncoder;
+import io.danmaku.gateway.compression.CompressionSettings;
 import io.danmaku.gateway.room.BatchEncoder;
+import io.danmaku.gateway.room.BatchPolicy;
 import io.danmaku.gateway.room.FanoutDispatcher;
 import io.danmaku.gateway.room.FanoutMetrics;
 import io.danmaku.gateway.room.LoopShard;
 import io.danmaku.gateway.room.Member;
 import io.danmaku.gateway.room.RoomRegistry;
+import io.danmaku.gateway.room.SamplingRules;
 import io.danmaku.protocol.RoomRecord;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import io.netty.channel.Channel;
@@ -35,6 +38,12 @@ import org.openjdk.jmh.annotations.Warmup;
  * writes it to every member (batching window 0, so each call is one batch). Members are discarding channels.
  * Each op waits until the loop ran the batch. Deliveries/s = ops/s × members × batch. With {@code deflate}, every
  * member negotiated permessage-deflate: the batch frame is deflated once and the compressed frame shared.
+ *
+ * <p>With {@code sampled}, the room's fan-out is sampled ({@code gateway.sampling.rooms}) to half of what is offered:
+ * each op's messages are stamped 10 ms after the previous op's (their payloads copied with the time rewritten, in the
+ * benchmark thread: {@code batch} arrays of ~150 bytes per op that the unsampled runs do not have), the sampler
+ * classifies each of them on the dispatching thread, and {@code batch} of the members are the authors of the
+ * messages, so the ones whose posts were left out get the batch with their own posts encoded for them alone.
  */
 @State(Scope.Thread)
 @BenchmarkMode(Mode.Throughput)
@@ -52,25 +61,36 @@ public class RegistryFanoutBenchmark {
     @Param({"false", "true"})
     public boolean deflate;
 
+    @Param({"false"})
+    public boolean sampled;
+
     private DefaultEventLoopGroup group;
     private EventLoop loop;
     private FanoutDispatcher dispatcher;
     private EmbeddedChannel[] channels;
     private List<RoomRecord> template;
     private long nextOffset = 1;
+    private long nextTime;
 
     @Setup(Level.Trial)
     public void setUp() throws Exception {
         group = new DefaultEventLoopGroup(1);
         loop = group.next();
-        RoomRegistry registry = new RoomRegistry(group, 0, 10_000, 256, new FanoutMetrics(new SimpleMeterRegistry()));
+        // half of what the ops offer: batch messages per 10 ms
+        SamplingRules rules = sampled ? SamplingRules.parse(List.of(Batches.ROOM + "=" + batch * 50))
+                : SamplingRules.NONE;
+        RoomRegistry registry = new RoomRegistry(group, BatchPolicy.fixed(0, 10_000), 256,
+                new FanoutMetrics(new SimpleMeterRegistry()), CompressionSettings.DEFAULTS, rules);
         dispatcher = new FanoutDispatcher(registry);
         channels = DiscardingChannels.open(members);
         template = Batches.batch(batch, 1);
+        nextTime = template.get(0).timeMillis();
         LoopShard shard = registry.shard(loop);
         loop.submit(() -> {
-            for (EmbeddedChannel ch : channels) {
-                shard.join(new BenchMember(ch, deflate), Batches.ROOM, false, -1);
+            for (int i = 0; i < channels.length; i++) {
+                // the first members are the authors of the batch's messages (users u1000..)
+                String user = sampled && i < batch ? "u" + (1000 + i) : null;
+                shard.join(new BenchMember(channels[i], deflate, user), Batches.ROOM, false, -1);
             }
         }).get();
     }
@@ -83,13 +103,15 @@ public class RegistryFanoutBenchmark {
 
     @Benchmark
     public void dispatchBatch() {
-        List<RoomRecord> records = Batches.renumber(template, nextOffset);
+        List<RoomRecord> records = sampled ? Batches.restamp(template, nextOffset, nextTime)
+                : Batches.renumber(template, nextOffset);
         nextOffset += batch;
+        nextTime += 10;
         dispatcher.onRecords(records);
         loop.submit(() -> { }).syncUninterruptibly();
     }
 
-    private record BenchMember(Channel channel, boolean permessageDeflate) implements Member {
+    private record BenchMember(Channel channel, boolean permessageDeflate, String userId) implements Member {
         @Override
         public BatchEncoder encoder() {
             return CentrifugeBatchEncoder.INSTANCE;

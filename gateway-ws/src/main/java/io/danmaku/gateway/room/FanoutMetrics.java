@@ -30,6 +30,12 @@ public final class FanoutMetrics {
     private final MeterRegistry registry;
     private final ConcurrentHashMap<String, Counter> caughtUp = new ConcurrentHashMap<>();
     private final ConcurrentHashMap<String, Counter> fellBehind = new ConcurrentHashMap<>();
+    private final Counter offeredChat;
+    private final Counter offeredPriority;
+    private final Counter deliveredChat;
+    private final Counter deliveredPriority;
+    private final Counter sampledOutChat;
+    final Counter ownDeliveries;
 
     public FanoutMetrics(MeterRegistry registry) {
         this(registry, List.of());
@@ -97,6 +103,23 @@ public final class FanoutMetrics {
                 .description("Event loop time spent deflating batch frames")
                 .baseUnit("nanoseconds")
                 .register(registry);
+        String offered = "Messages of sampled rooms (gateway.sampling.rooms) that reached this gateway's fan-out, by"
+                + " class: chat (ordinary danmaku) or priority (events, system and flagged messages)";
+        offeredChat = sampling(registry, "offered", "chat", offered);
+        offeredPriority = sampling(registry, "offered", "priority", offered);
+        String delivered = "Messages of sampled rooms kept in the sample every member gets, by class (priority: all"
+                + " of them)";
+        deliveredChat = sampling(registry, "delivered", "chat", delivered);
+        deliveredPriority = sampling(registry, "delivered", "priority", delivered);
+        String sampledOut = "Messages of sampled rooms left out of the sample above the room's visible rate, by class"
+                + " (priority: never; stored and recoverable, and their authors still get them)";
+        sampledOutChat = sampling(registry, "sampled.out", "chat", sampledOut);
+        // registered so that the dashboard shows the rule holding: priority messages are never sampled out
+        sampling(registry, "sampled.out", "priority", sampledOut);
+        ownDeliveries = Counter.builder("danmaku.gateway.sampling.own")
+                .description("Posts left out of a room's sample written to their authors' own connections (a user"
+                        + " always sees their own posts)")
+                .register(registry);
         for (String p : protocols) {
             caughtUp(p);
             fellBehind(p);
@@ -120,6 +143,33 @@ public final class FanoutMetrics {
                         + " (gateway.ring.size) holds: Centrifugo unsubscribe push 2500 (disconnect 3010 for a"
                         + " server-side subscription), Bilibili close 4005")
                 .register(registry));
+    }
+
+    private static Counter sampling(MeterRegistry registry, String name, String cls, String description) {
+        return Counter.builder("danmaku.gateway.sampling." + name)
+                .tag("class", cls)
+                .description(description)
+                .register(registry);
+    }
+
+    /**
+     * One sampled room's poll: {@code priority} priority messages (all kept), {@code chatKept} chat messages in the
+     * sample, {@code chatOut} left out of it.
+     */
+    void sampled(long priority, long chatKept, long chatOut) {
+        if (priority > 0) {
+            offeredPriority.increment(priority);
+            deliveredPriority.increment(priority);
+        }
+        if (chatKept + chatOut > 0) {
+            offeredChat.increment(chatKept + chatOut);
+        }
+        if (chatKept > 0) {
+            deliveredChat.increment(chatKept);
+        }
+        if (chatOut > 0) {
+            sampledOutChat.increment(chatOut);
+        }
     }
 
     private static Counter skipped(MeterRegistry registry, String reason) {

@@ -5,6 +5,7 @@ import io.danmaku.protocol.store.PresenceMember;
 import io.netty.buffer.ByteBuf;
 import io.netty.channel.Channel;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
 
@@ -19,9 +20,17 @@ final class LoopRoom {
     static final int SHARED_ENCODERS = 6;
 
     final String name;
+    /** Whether the room's fan-out is sampled: its members are then also found by user, for their own posts. */
+    final boolean sampled;
     private final LoopShard shard;
     private final ArrayList<RoomSubscription> subs = new ArrayList<>();
     private ArrayList<RoomRecord> pending = new ArrayList<>();
+    /** Posts the room's sample left out since the last flush, for their authors' connections; null when none. */
+    private ArrayList<FanoutBatch.OwnPost> pendingOwn;
+    /** Members by user, for a sampled room only (null otherwise): where a left-out post's author is on this loop. */
+    private final HashMap<String, ArrayList<RoomSubscription>> byUser;
+    /** During a flush: the members given their own left-out posts ({@link RoomSubscription#own}); empty otherwise. */
+    private final ArrayList<RoomSubscription> authors = new ArrayList<>();
     private boolean flushScheduled;
     /** When the last flush ended (the next is spaced from it), and what writing a batch costs (smoothed). */
     private long lastFlushNanos;
@@ -36,9 +45,11 @@ final class LoopRoom {
     private final ByteBuf[] deflatedFrames = new ByteBuf[SHARED_ENCODERS];
     private final boolean[] deflateTried = new boolean[SHARED_ENCODERS];
 
-    LoopRoom(String name, LoopShard shard) {
+    LoopRoom(String name, LoopShard shard, boolean sampled) {
         this.name = name;
         this.shard = shard;
+        this.sampled = sampled;
+        this.byUser = sampled ? new HashMap<>() : null;
         this.lastFlushNanos = System.nanoTime() - shard.batching.maxWindowNanos() - 1;
     }
 
@@ -49,6 +60,9 @@ final class LoopRoom {
     void add(RoomSubscription s) {
         s.index = subs.size();
         subs.add(s);
+        if (byUser != null && s.userId != null) {
+            byUser.computeIfAbsent(s.userId, u -> new ArrayList<>(1)).add(s);
+        }
     }
 
     /** Swap-remove: O(1), order of members does not matter. */
@@ -63,10 +77,22 @@ final class LoopRoom {
             last.index = i;
         }
         s.index = -1;
+        if (byUser != null && s.userId != null) {
+            ArrayList<RoomSubscription> mine = byUser.get(s.userId);
+            if (mine != null && mine.remove(s) && mine.isEmpty()) {
+                byUser.remove(s.userId);
+            }
+        }
     }
 
-    void enqueue(List<RoomRecord> records) {
-        pending.addAll(records);
+    void enqueue(FanoutBatch batch) {
+        pending.addAll(batch.shared());
+        if (!batch.sampledOut().isEmpty()) {
+            if (pendingOwn == null) {
+                pendingOwn = new ArrayList<>();
+            }
+            pendingOwn.addAll(batch.sampledOut());
+        }
         if (flushScheduled && pending.size() < shard.batching.maxMessages()) {
             return; // the scheduled flush takes these too
         }
@@ -92,20 +118,31 @@ final class LoopRoom {
 
     /**
      * Writes the pending batch to every member: encoded once per wire format (and deflated once more for the
-     * members that negotiated permessage-deflate), one write and flush per member. Remembers when
+     * members that negotiated permessage-deflate), one write and flush per member. In a sampled room the batch is the
+     * sample; a member whose own posts the sample left out gets them merged in, encoded for it alone. Remembers when
      * (the next frame is spaced from it) and how long it took (big rooms get a longer window).
      */
     private void flush(long nowNanos) {
-        if (pending.isEmpty()) {
+        if (pending.isEmpty() && pendingOwn == null) {
             return;
         }
         List<RoomRecord> batch = pending;
         pending = new ArrayList<>();
+        List<FanoutBatch.OwnPost> own = pendingOwn;
+        pendingOwn = null;
         if (subs.isEmpty()) {
             return;
         }
-        long first = batch.get(0).offset();
-        long last = batch.get(batch.size() - 1).offset();
+        if (own != null) {
+            attachOwn(own);
+        }
+        if (batch.isEmpty() && authors.isEmpty()) {
+            return; // only posts left out of the sample, and none of their authors is here
+        }
+        // a batch of left-out posts only goes to their authors
+        List<RoomSubscription> targets = batch.isEmpty() ? authors : subs;
+        long first = batch.isEmpty() ? Long.MAX_VALUE : batch.get(0).offset();
+        long last = batch.isEmpty() ? -1 : batch.get(batch.size() - 1).offset();
         // One slot per wire format in use, filled on first use: each format is encoded once for the batch.
         int slots = 0;
         long delivered = 0;
@@ -114,11 +151,14 @@ final class LoopRoom {
         // members behind (batches skipped while unwritable) that are writable again: caught up after the loop,
         // where leaving the room (a member told it fell too far behind) cannot disturb the iteration
         ArrayList<RoomSubscription> catchUps = null;
+        long ownDelivered = 0;
         try {
-            for (int i = 0, n = subs.size(); i < n; i++) {
-                RoomSubscription s = subs.get(i);
+            for (int i = 0, n = targets.size(); i < n; i++) {
+                RoomSubscription s = targets.get(i);
+                // an author of left-out posts gets the batch with them, in offset order, encoded for it alone
+                List<RoomRecord> mine = s.own == null ? batch : withOwn(batch, s);
                 if (s.recovering()) {
-                    s.buffer(batch);
+                    s.buffer(mine);
                     continue;
                 }
                 Member m = s.member;
@@ -130,30 +170,35 @@ final class LoopRoom {
                         }
                         catchUps.add(s);
                     } else {
-                        skipped += batch.size();
+                        skipped += mine.size();
                         m.onSkippedBatch(nowNanos);
                     }
                     continue;
                 }
-                if (s.lastOffset >= last) {
+                long top = mine == batch ? last : mine.isEmpty() ? -1 : mine.get(mine.size() - 1).offset();
+                if (s.lastOffset >= top) {
                     continue;
                 }
                 if (!ch.isWritable()) {
-                    skipped += batch.size();
+                    skipped += mine.size();
                     m.onSkippedBatch(nowNanos);
                     // from here on it is behind: its position stays where its last write left it (just before
                     // this batch if it never got one), and it catches up from the ring once writable
                     if (s.lastOffset < 0) {
-                        s.lastOffset = first - 1;
+                        s.lastOffset = mine.get(0).offset() - 1;
                     }
-                    s.behindEpoch = batch.get(0).epoch();
+                    s.behindEpoch = mine.get(0).epoch();
                     shard.markBehind(s);
                     continue;
                 }
                 BatchEncoder enc = m.encoder();
                 ByteBuf out;
                 int count;
-                if (s.lastOffset >= first) {
+                if (mine != batch) {
+                    out = enc.encode(ch.alloc(), name, mine);
+                    count = mine.size();
+                    ownDelivered += s.own.size();
+                } else if (s.lastOffset >= first) {
                     // joined mid-batch (after a recovery): only the part it does not have, encoded for it alone
                     List<RoomRecord> tail = tail(batch, s.lastOffset);
                     out = enc.encode(ch.alloc(), name, tail);
@@ -189,11 +234,15 @@ final class LoopRoom {
                     count = batch.size();
                 }
                 ch.writeAndFlush(out, ch.voidPromise());
-                s.lastOffset = last;
+                s.lastOffset = top;
                 delivered += count;
                 frames++;
             }
         } finally {
+            for (int k = 0, n = authors.size(); k < n; k++) {
+                authors.get(k).own = null;
+            }
+            authors.clear();
             for (int k = 0; k < slots; k++) {
                 sharedFrames[k].release();
                 sharedFrames[k] = null;
@@ -211,10 +260,38 @@ final class LoopRoom {
         // the next frame is spaced from the end of this flush: however long writing took, the loop (and the
         // members reading) get at least the window before this room's next flush
         lastFlushNanos = nowNanos + cost;
-        shard.recordBatch(batch, delivered, frames, skipped, cost);
+        if (!batch.isEmpty()) {
+            shard.recordBatch(batch, delivered, frames, skipped, cost);
+        }
+        shard.recordOwn(ownDelivered);
         if (catchUps != null) {
             for (RoomSubscription s : catchUps) {
                 catchUp(s);
+            }
+        }
+    }
+
+    /**
+     * Gives each left-out post to its author's connections on this loop ({@link RoomSubscription#own}), listing them
+     * in {@link #authors}. Cleared at the end of the flush.
+     */
+    private void attachOwn(List<FanoutBatch.OwnPost> own) {
+        if (byUser == null) {
+            return; // not a sampled room here (cannot happen: the registry samples the same rooms)
+        }
+        for (int i = 0, n = own.size(); i < n; i++) {
+            FanoutBatch.OwnPost p = own.get(i);
+            ArrayList<RoomSubscription> mine = p.author() == null ? null : byUser.get(p.author());
+            if (mine == null) {
+                continue;
+            }
+            for (int k = 0, m = mine.size(); k < m; k++) {
+                RoomSubscription s = mine.get(k);
+                if (s.own == null) {
+                    s.own = new ArrayList<>(2);
+                    authors.add(s);
+                }
+                s.own.add(p.record());
             }
         }
     }
@@ -251,6 +328,26 @@ final class LoopRoom {
         shard.recordCatchUp(m.protocol(), missed.size());
     }
 
+    /** The batch with the member's own left-out posts merged in by offset, without what it already has. */
+    private static List<RoomRecord> withOwn(List<RoomRecord> batch, RoomSubscription s) {
+        List<RoomRecord> own = s.own;
+        List<RoomRecord> out = new ArrayList<>(batch.size() + own.size());
+        int i = 0;
+        int k = 0;
+        while (i < batch.size() || k < own.size()) {
+            RoomRecord next;
+            if (k == own.size() || (i < batch.size() && batch.get(i).offset() < own.get(k).offset())) {
+                next = batch.get(i++);
+            } else {
+                next = own.get(k++);
+            }
+            if (next.offset() > s.lastOffset) {
+                out.add(next);
+            }
+        }
+        return out;
+    }
+
     private static List<RoomRecord> tail(List<RoomRecord> batch, long after) {
         int i = 0;
         while (i < batch.size() && batch.get(i).offset() <= after) {
@@ -262,6 +359,7 @@ final class LoopRoom {
     /** Called when the last member left: pending messages have no one to go to. */
     void discard() {
         pending = new ArrayList<>();
+        pendingOwn = null;
     }
 
     /** Adds every member's presence entry to {@code out} (members without one are left out). */

@@ -97,7 +97,7 @@ public final class LoopShard {
      */
     public Joined join(Member member, String room, boolean recovering, long sinceOffset) {
         assert loop.inEventLoop();
-        LoopRoom lr = rooms.computeIfAbsent(room, r -> new LoopRoom(r, this));
+        LoopRoom lr = rooms.computeIfAbsent(room, r -> new LoopRoom(r, this, registry.sampled(r)));
         RoomSubscription sub = new RoomSubscription(member, lr, recovering);
         lr.add(sub);
         RoomState state = registry.memberJoined(room, index);
@@ -167,8 +167,8 @@ public final class LoopShard {
     }
 
     /** Bus thread → this loop: one task per poll with this loop's rooms. */
-    void deliver(Map<String, List<RoomRecord>> byRoom) {
-        for (Map.Entry<String, List<RoomRecord>> e : byRoom.entrySet()) {
+    void deliver(Map<String, FanoutBatch> byRoom) {
+        for (Map.Entry<String, FanoutBatch> e : byRoom.entrySet()) {
             LoopRoom lr = rooms.get(e.getKey());
             if (lr != null) {
                 lr.enqueue(e.getValue());
@@ -212,6 +212,13 @@ public final class LoopShard {
         // one sample per batch: its oldest message, the one that waited longest
         long age = System.currentTimeMillis() - batch.get(0).timeMillis();
         metrics.latency.record(Math.max(0, age), TimeUnit.MILLISECONDS);
+    }
+
+    /** {@code count} posts left out of a room's sample were written to their authors' connections. */
+    void recordOwn(long count) {
+        if (count > 0) {
+            metrics.ownDeliveries.increment(count);
+        }
     }
 
     /** A new subscription and what the room's ring held after {@code sinceOffset} when it was created. */

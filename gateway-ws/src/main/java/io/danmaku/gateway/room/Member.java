@@ -41,6 +41,15 @@ public interface Member {
         return "unknown";
     }
 
+    /**
+     * The user this connection is signed in as, or null (anonymous). In a room whose fan-out is sampled, a post of
+     * this user that the sample leaves out still reaches this connection: a user always sees their own posts. Fixed
+     * while the connection is a member of a room.
+     */
+    default String userId() {
+        return null;
+    }
+
     /** This connection as the room's presence lists it; null when it is not listed. */
     default PresenceMember presence() {
         return null;

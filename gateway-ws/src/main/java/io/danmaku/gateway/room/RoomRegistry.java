@@ -1,5 +1,7 @@
 package io.danmaku.gateway.room;
 
+import static java.util.Objects.requireNonNull;
+
 import io.danmaku.gateway.compression.CompressionSettings;
 import io.danmaku.protocol.RoomRecord;
 import io.danmaku.protocol.store.PresenceMember;
@@ -30,6 +32,7 @@ public final class RoomRegistry {
     private final Map<EventLoop, LoopShard> shardByLoop = new IdentityHashMap<>();
     private final int ringSize;
     private final FanoutMetrics metrics;
+    private final SamplingRules sampling;
 
     /** A registry with a fixed batch window (no stretching for big rooms). */
     public RoomRegistry(EventLoopGroup group, long batchWindowNanos, int batchMaxMessages, int ringSize,
@@ -44,8 +47,15 @@ public final class RoomRegistry {
     /** {@code compression}: how batch frames are deflated for members that negotiated permessage-deflate. */
     public RoomRegistry(EventLoopGroup group, BatchPolicy batching, int ringSize, FanoutMetrics metrics,
                         CompressionSettings compression) {
+        this(group, batching, ringSize, metrics, compression, SamplingRules.NONE);
+    }
+
+    /** {@code sampling}: the rooms whose fan-out is sampled above a visible chat rate ({@link RoomSampler}). */
+    public RoomRegistry(EventLoopGroup group, BatchPolicy batching, int ringSize, FanoutMetrics metrics,
+                        CompressionSettings compression, SamplingRules sampling) {
         this.ringSize = ringSize;
         this.metrics = metrics;
+        this.sampling = requireNonNull(sampling, "sampling");
         List<LoopShard> list = new ArrayList<>();
         for (EventExecutor e : group) {
             EventLoop loop = (EventLoop) e;
@@ -69,9 +79,15 @@ public final class RoomRegistry {
         return metrics;
     }
 
+    /** Whether {@code room}'s fan-out is sampled. */
+    boolean sampled(String room) {
+        return sampling.rateFor(room) > 0;
+    }
+
     RoomState memberJoined(String room, int loop) {
         return rooms.compute(room, (k, v) -> {
-            RoomState s = v != null ? v : new RoomState(k, shards.length, ringSize, System.nanoTime());
+            RoomState s = v != null ? v : new RoomState(k, shards.length, ringSize, System.nanoTime(),
+                    sampling.rateFor(k));
             s.add(loop);
             return s;
         });
@@ -91,30 +107,33 @@ public final class RoomRegistry {
     }
 
     /**
-     * Bus thread: appends each room's records to its ring and hands every loop with members of the room one
-     * task for this whole poll. Rooms without local state are skipped (nobody here to deliver to).
+     * Bus thread: appends each room's records to its ring (all of them: recovery is never sampled), takes the sample
+     * of a sampled room (once, for every loop) and hands every loop with members of the room one task for this whole
+     * poll. Rooms without local state are skipped (nobody here to deliver to).
      */
     void dispatch(List<RoomRecord> records) {
         Map<String, List<RoomRecord>> byRoom = groupByRoom(records);
         @SuppressWarnings("unchecked")
-        Map<String, List<RoomRecord>>[] perLoop = new Map[shards.length];
+        Map<String, FanoutBatch>[] perLoop = new Map[shards.length];
         for (Map.Entry<String, List<RoomRecord>> e : byRoom.entrySet()) {
             RoomState state = rooms.get(e.getKey());
             if (state == null) {
                 continue;
             }
             state.ring.append(e.getValue());
+            FanoutBatch batch = state.sampler == null ? FanoutBatch.all(e.getValue())
+                    : state.sampler.sample(e.getValue(), metrics);
             for (int i = 0; i < shards.length; i++) {
                 if (state.members(i) > 0) {
                     if (perLoop[i] == null) {
                         perLoop[i] = new HashMap<>();
                     }
-                    perLoop[i].put(e.getKey(), e.getValue());
+                    perLoop[i].put(e.getKey(), batch);
                 }
             }
         }
         for (int i = 0; i < shards.length; i++) {
-            Map<String, List<RoomRecord>> mine = perLoop[i];
+            Map<String, FanoutBatch> mine = perLoop[i];
             if (mine != null) {
                 LoopShard shard = shards[i];
                 shard.loop.execute(() -> shard.deliver(mine));

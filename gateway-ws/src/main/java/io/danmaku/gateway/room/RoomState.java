@@ -10,15 +10,18 @@ import java.util.concurrent.atomic.AtomicIntegerArray;
 final class RoomState {
     final String name;
     final RecentRing ring;
+    /** The room's fan-out sample, or null when the room is not sampled ({@code gateway.sampling.rooms}). */
+    final RoomSampler sampler;
     private final AtomicIntegerArray membersPerLoop;
     private volatile long emptySinceNanos;
     /** Incremented on every join and leave (inside the registry's compute of this room): presence reports
      *  skip rooms whose version they already reported. */
     private volatile long version;
 
-    RoomState(String name, int loops, int ringSize, long nowNanos) {
+    RoomState(String name, int loops, int ringSize, long nowNanos, int sampledRate) {
         this.name = name;
         this.ring = new RecentRing(ringSize);
+        this.sampler = sampledRate > 0 ? new RoomSampler(sampledRate) : null;
         this.membersPerLoop = new AtomicIntegerArray(loops);
         this.emptySinceNanos = nowNanos;
     }

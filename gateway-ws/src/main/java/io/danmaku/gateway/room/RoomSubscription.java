@@ -24,7 +24,11 @@ public final class RoomSubscription {
 
     final Member member;
     final LoopRoom room;
+    /** The member's user when the room is sampled (its own posts left out of the sample still reach it), else null. */
+    final String userId;
     int index = -1;
+    /** During a flush: this member's own posts the room's sample left out of the batch; null otherwise. */
+    List<RoomRecord> own;
     long lastOffset = -1;
     private boolean recovering;
     private List<RoomRecord> buffered;
@@ -39,6 +43,7 @@ public final class RoomSubscription {
     RoomSubscription(Member member, LoopRoom room, boolean recovering) {
         this.member = member;
         this.room = room;
+        this.userId = room.sampled ? member.userId() : null;
         this.recovering = recovering;
     }
 

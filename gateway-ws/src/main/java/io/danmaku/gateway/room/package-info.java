@@ -8,5 +8,8 @@
  * member per batch. Members that are not writable skip batches (counted); writable again, they catch up from the
  * room's ring in one write, or are told in their protocol's way when the ring no longer holds all they missed
  * ({@link io.danmaku.gateway.room.Member#onFellBehind}); stalled too long, they are closed.
+ * A hot room under {@link io.danmaku.gateway.room.SamplingRules} is sampled on the bus thread before its records
+ * reach the loops ({@link io.danmaku.gateway.room.RoomSampler}): every loop gets the same sample to share, plus the
+ * left-out posts, which only their authors' connections get.
  */
 package io.danmaku.gateway.room;

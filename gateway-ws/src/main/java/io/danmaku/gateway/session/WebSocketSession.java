@@ -129,6 +129,11 @@ public abstract class WebSocketSession extends SimpleChannelInboundHandler<WebSo
         return permessageDeflate;
     }
 
+    @Override
+    public final String userId() {
+        return userId;
+    }
+
     /** The session starts: schedule its first timer. Called once the channel and the shard are known. */
     protected abstract void onOpen();
 

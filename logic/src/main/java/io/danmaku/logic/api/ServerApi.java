@@ -50,7 +50,9 @@ import org.slf4j.LoggerFactory;
  * store carried the request; {@code POST /api/stream_start} ({@code {"channel"}}, optional {@code "start_ms"}: ms
  * since the epoch, now when absent) sets where the room's recording begins, the origin of the timeline storage
  * serves at {@code GET /api/rooms/{room}/timeline}, and answers {@code {"result":{"start_ms"}}}. What {@code data} may hold is described at {@link LogicService#publishData};
- * {@code publish} and {@code broadcast} take Centrifugo's {@code tags}, kept as the message's {@code tags} field.
+ * {@code publish} and {@code broadcast} take Centrifugo's {@code tags}, kept as the message's {@code tags} field,
+ * and a {@code priority} boolean: a danmaku published with {@code "priority": true} (a moderator's or host's
+ * message) is never sampled out of a hot room's fan-out, like events and messages without a user.
  * {@code subscribe}, {@code unsubscribe}, {@code refresh}, {@code presence}, {@code presence_stats},
  * {@code history}, {@code history_remove}, {@code channels} and {@code info} are {@link ClusterMethods};
  * {@code batch} runs several methods in one request.
@@ -233,7 +235,8 @@ public final class ServerApi implements HttpApi {
     private CompletableFuture<ApiResponse> publish(ObjectNode body, TraceId trace) {
         String channel = room(body, "channel");
         ObjectNode data = withTags(data(body), body);
-        return logic.publishData(List.of(channel), data, idempotencyKey(body), trace).thenApply(outcome -> {
+        boolean priority = priority(body);
+        return logic.publishData(List.of(channel), data, idempotencyKey(body), trace, priority).thenApply(outcome -> {
             if (!outcome.accepted()) {
                 return rejected(outcome);
             }
@@ -261,7 +264,7 @@ public final class ServerApi implements HttpApi {
             rooms.add(roomValue(channels.get(i), "channels[" + i + "]"));
         }
         ObjectNode data = withTags(data(body), body);
-        return logic.publishData(rooms, data, idempotencyKey(body), trace).thenApply(outcome -> {
+        return logic.publishData(rooms, data, idempotencyKey(body), trace, priority(body)).thenApply(outcome -> {
             if (!outcome.accepted()) {
                 return rejected(outcome);
             }
@@ -532,6 +535,21 @@ public final class ServerApi implements HttpApi {
             throw new BadRequest("data: " + typeName(data) + " (expected: a JSON object)");
         }
         return (ObjectNode) data;
+    }
+
+    /**
+     * The optional {@code priority} flag (false when absent): a danmaku published with it is a priority message, never
+     * sampled out of a hot room's fan-out ({@link io.danmaku.protocol.RoomMessage#isPriority()}).
+     */
+    private static boolean priority(ObjectNode body) {
+        JsonNode n = body.get("priority");
+        if (n == null || n.isNull()) {
+            return false;
+        }
+        if (!n.isBoolean()) {
+            throw new BadRequest("priority: " + typeName(n) + " (expected: a boolean)");
+        }
+        return n.booleanValue();
     }
 
     /** The optional {@code idempotency_key}; null when absent. */

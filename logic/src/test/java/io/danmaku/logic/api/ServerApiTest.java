@@ -142,6 +142,38 @@ class ServerApiTest {
     }
 
     @Test
+    void thePriorityFlagMarksADanmakuAsAPriorityMessage() {
+        Reply flagged = post("/api/publish", "{\"channel\":\"live.1\",\"priority\":true,\"data\":{\"text\":"
+                + "\"slow mode is on\",\"user\":{\"id\":\"mod-1\",\"name\":\"Mod\"}}}");
+        assertThat(flagged.status()).isEqualTo(200);
+        Reply plain = post("/api/publish", "{\"channel\":\"live.1\",\"priority\":false,\"data\":{\"text\":"
+                + "\"relayed chat\",\"user\":{\"id\":\"u9\"}}}");
+        assertThat(plain.status()).isEqualTo(200);
+        Reply broadcast = post("/api/broadcast", "{\"channels\":[\"a\",\"b\"],\"priority\":true,\"data\":"
+                + "{\"text\":\"host says hi\",\"user\":{\"id\":\"host\"}}}");
+        assertThat(broadcast.status()).isEqualTo(200);
+        await().until(() -> delivered.size() == 4);
+        assertThat(delivered).extracting(r -> io.danmaku.protocol.json.RoomMessageCodec.decode(r.payload())
+                .isPriority()).containsExactly(true, false, true, true);
+        assertThat(json(delivered.get(0)).get("priority").asBoolean()).isTrue();
+        assertThat(json(delivered.get(1)).has("priority")).isFalse();
+    }
+
+    @Test
+    void aPriorityFlagThatIsNotABooleanOrInsideDataIsRefused() {
+        Reply wrongType = post("/api/publish", "{\"channel\":\"live.1\",\"priority\":\"yes\",\"data\":"
+                + "{\"text\":\"x\"}}");
+        assertThat(wrongType.status()).isEqualTo(400);
+        assertThat(wrongType.errorCode()).isEqualTo(107);
+        assertThat(wrongType.errorMessage()).isEqualTo("priority: a string (expected: a boolean)");
+        Reply inData = post("/api/publish", "{\"channel\":\"live.1\",\"data\":{\"text\":\"x\",\"priority\":true}}");
+        assertThat(inData.status()).isEqualTo(400);
+        assertThat(inData.errorMessage()).isEqualTo("bad_request: data.priority: reserved (expected: the request's"
+                + " priority flag, beside data)");
+        assertThat(delivered).isEmpty();
+    }
+
+    @Test
     void broadcastChannelsAreChecked() {
         Reply missing = post("/api/broadcast", "{\"data\":{\"cmd\":\"X\"}}");
         assertThat(missing.status()).isEqualTo(400);

@@ -1,6 +1,8 @@
 package io.danmaku.protocol.json;
 
+import com.fasterxml.jackson.core.JsonParser;
 import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.core.JsonToken;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.danmaku.protocol.DanmakuException;
@@ -12,14 +14,16 @@ import java.util.Map;
 import java.util.Set;
 
 /**
- * Compact JSON of a {@link RoomMessage}: {@code {"id","room","time","user":{"id","name"},"text","color","mode"}}
- * for a danmaku post ({@code color} and {@code mode} only when not the defaults 0xFFFFFF and 1, {@code user} only
- * when there is one), {@code {"id","room","time","cmd",...fields}} for a custom event. Unknown fields survive a
- * decode/encode round trip.
+ * Compact JSON of a {@link RoomMessage}: {@code {"id","room","time","user":{"id","name"},"text","color","mode",
+ * "priority"}} for a danmaku post ({@code color} and {@code mode} only when not the defaults 0xFFFFFF and 1,
+ * {@code user} only when there is one, {@code priority} only when {@code true}), {@code {"id","room","time","cmd",
+ * ...fields}} for a custom event (always a priority message, so the flag is not written; a {@code priority} field
+ * the backend sent is one of its fields). Unknown fields survive a decode/encode round trip; records written before
+ * the flag existed read as messages without it.
  */
 public final class RoomMessageCodec {
     private static final Set<String> STAMP_FIELDS = Set.of("id", "room", "time", "cmd", "user", "text", "color",
-            "mode");
+            "mode", "priority");
 
     private RoomMessageCodec() {
     }
@@ -51,6 +55,9 @@ public final class RoomMessageCodec {
             }
             if (m.mode() != RoomMessage.DEFAULT_MODE) {
                 o.put("mode", m.mode());
+            }
+            if (m.priority()) {
+                o.put("priority", true);
             }
         }
         for (Iterator<Map.Entry<String, JsonNode>> it = m.extra().fields(); it.hasNext(); ) {
@@ -94,7 +101,7 @@ public final class RoomMessageCodec {
         String cmd = text(o, "cmd");
         if (cmd != null) {
             // a custom event keeps user/text/color/mode as the backend sent them
-            for (String f : new String[] {"user", "text", "color", "mode"}) {
+            for (String f : new String[] {"user", "text", "color", "mode", "priority"}) {
                 if (o.has(f)) {
                     extra.set(f, o.get(f));
                 }
@@ -102,9 +109,82 @@ public final class RoomMessageCodec {
             return new RoomMessage(id, room, time, null, null, RoomMessage.DEFAULT_COLOR, RoomMessage.DEFAULT_MODE,
                     cmd, extra);
         }
+        JsonNode flag = o.get("priority");
+        if (flag != null && !flag.isBoolean()) {
+            extra.set("priority", flag); // not ours (a field of a record from before the flag): kept as it was
+        }
         return new RoomMessage(id, room, time, user, o.path("text").asText(""),
                 o.path("color").asInt(RoomMessage.DEFAULT_COLOR), o.path("mode").asInt(RoomMessage.DEFAULT_MODE),
-                null, extra);
+                null, flag != null && flag.isBoolean() && flag.booleanValue(), extra);
+    }
+
+    /**
+     * What the fan-out needs of a message, read from its compact JSON without decoding it whole (a streaming pass
+     * over the top-level fields, nested values skipped): whether it is a priority message
+     * ({@link RoomMessage#isPriority(boolean, boolean, boolean)}, the same rule as {@link RoomMessage#isPriority()}),
+     * its author's user id (null when none, and for events, whose {@code user} is one of their fields) and its
+     * server time. A payload that cannot be read is a priority message without an author: what cannot be
+     * classified is never sampled out.
+     */
+    public static MessageClass classify(byte[] json) {
+        MessageClass plain = MessageScanner.classify(json);
+        return plain != null ? plain : classifyWithParser(json);
+    }
+
+    /** {@link #classify} by Jackson's streaming parser: any JSON, about a kilobyte of garbage per call. */
+    static MessageClass classifyWithParser(byte[] json) {
+        boolean hasCmd = false;
+        String author = null;
+        boolean flag = false;
+        long time = 0;
+        try (JsonParser p = Json.MAPPER.getFactory().createParser(json)) {
+            if (p.nextToken() != JsonToken.START_OBJECT) {
+                return MessageClass.UNREADABLE;
+            }
+            JsonToken t;
+            while ((t = p.nextToken()) == JsonToken.FIELD_NAME) {
+                String name = p.currentName();
+                JsonToken v = p.nextToken();
+                switch (name) {
+                    case "cmd" -> hasCmd = v != JsonToken.VALUE_NULL;
+                    case "priority" -> flag = v == JsonToken.VALUE_TRUE;
+                    case "time" -> time = v == JsonToken.VALUE_NUMBER_INT ? p.getLongValue() : 0;
+                    case "user" -> {
+                        if (v == JsonToken.START_OBJECT) {
+                            author = userId(p);
+                        } else {
+                            p.skipChildren();
+                        }
+                    }
+                    default -> p.skipChildren();
+                }
+            }
+            if (t != JsonToken.END_OBJECT) {
+                return MessageClass.UNREADABLE;
+            }
+        } catch (IOException e) {
+            return MessageClass.UNREADABLE;
+        }
+        if (hasCmd) {
+            return new MessageClass(true, null, time); // an event's user field is one of its fields, not an author
+        }
+        return new MessageClass(RoomMessage.isPriority(false, author != null, flag), author, time);
+    }
+
+    /** The non-empty {@code id} of the user object the parser is at the start of, or null; consumes the object. */
+    private static String userId(JsonParser p) throws IOException {
+        String id = null;
+        while (p.nextToken() == JsonToken.FIELD_NAME) {
+            String name = p.currentName();
+            JsonToken v = p.nextToken();
+            if ("id".equals(name) && v != JsonToken.VALUE_NULL && v.isScalarValue()) {
+                String text = p.getValueAsString();
+                id = text == null || text.isEmpty() ? null : text;
+            } else {
+                p.skipChildren();
+            }
+        }
+        return id;
     }
 
     private static String text(ObjectNode o, String field) {

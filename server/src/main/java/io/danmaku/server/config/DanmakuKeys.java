@@ -14,6 +14,7 @@ import static io.danmaku.server.config.Validator.between;
 import static io.danmaku.server.config.Validator.nonEmpty;
 
 import io.danmaku.gateway.pipeline.ProxyConfig;
+import io.danmaku.gateway.room.SamplingRules;
 import io.danmaku.server.logging.LogSettings;
 import java.time.Duration;
 import java.util.List;
@@ -73,6 +74,7 @@ public final class DanmakuKeys {
     public static final String GATEWAY_TLS_RELOAD_INTERVAL = "gateway.tls.reload-interval";
     public static final String GATEWAY_TOKEN_EXPIRY = "gateway.token.expiry";
     public static final String GATEWAY_PRIVATE_ROOMS = "gateway.private-rooms";
+    public static final String GATEWAY_SAMPLING_ROOMS = "gateway.sampling.rooms";
 
     public static final String TOKEN_HMAC_SECRET = "token.hmac.secret";
     public static final String TOKEN_RSA_PUBLIC_KEY_FILE = "token.rsa.public-key-file";
@@ -335,6 +337,17 @@ public final class DanmakuKeys {
                     + "103 (109 when it expired); Bilibili auth into one is refused (-101). Posting, history and "
                     + "presence_stats on a connection need a subscription or a token whose rooms claim lists the room; "
                     + "the history API needs the API key or such a token. Read by gateways and storage.")
+            .define(GATEWAY_SAMPLING_ROOMS, LIST, List.of(),
+                    Validator.of(DanmakuKeys::samplingRules, "entries pattern=rate: a room id pattern (* for any run "
+                            + "of characters) and a visible chat rate of 1..100000 messages per second"),
+                    "Hot rooms whose fan-out is sampled, as pattern=rate entries (live.*=200, big-show=50): above "
+                    + "rate chat messages per second (of message time), the ordinary chat of a matching room reaches "
+                    + "members as a sample, fair per author (one author's share of the rate at most), the same sample "
+                    + "for every member of the gateway. Priority messages are never sampled out: events (gifts, "
+                    + "notices: a cmd), messages without a user (system) and server API publishes with priority: "
+                    + "true. A user always gets their own posts. Every message is still stored, in history and "
+                    + "recovery. The first matching pattern gives the rate; empty (the default) = no room is "
+                    + "sampled.")
 
             .define(TOKEN_HMAC_SECRET, PASSWORD, null, Validator.minBytes(32),
                     "HMAC secret for HS256, HS384 and HS512 connection tokens; unset = those tokens are refused.")
@@ -591,6 +604,15 @@ public final class DanmakuKeys {
             .build();
 
     private DanmakuKeys() {
+    }
+
+    private static boolean samplingRules(Object value) {
+        try {
+            SamplingRules.parse(((List<?>) value).stream().map(String::valueOf).toList());
+            return true;
+        } catch (IllegalArgumentException e) {
+            return false;
+        }
     }
 
     private static boolean cidr(Object value) {

@@ -3,6 +3,7 @@ package io.danmaku.server.role;
 import io.danmaku.gateway.GatewayConfig;
 import io.danmaku.gateway.auth.PrivateRooms;
 import io.danmaku.gateway.pipeline.ProxyConfig;
+import io.danmaku.gateway.room.SamplingRules;
 import io.danmaku.gateway.compression.CompressionSettings;
 import io.danmaku.gateway.tls.GatewayTlsConfig;
 import io.danmaku.gateway.tls.ReloadingSslContext;
@@ -71,6 +72,7 @@ final class TierConfigs {
                         c.getInt(DanmakuKeys.GATEWAY_WS_COMPRESSION_MIN_BYTES),
                         c.getInt(DanmakuKeys.GATEWAY_WS_COMPRESSION_LEVEL),
                         c.getDouble(DanmakuKeys.GATEWAY_WS_COMPRESSION_CPU_SHARE)))
+                .sampling(SamplingRules.parse(c.getList(DanmakuKeys.GATEWAY_SAMPLING_ROOMS)))
                 .build());
     }
 

@@ -59,6 +59,7 @@ class DanmakuKeysTest {
         expected.put("gateway.tls.reload-interval", "10s");
         expected.put("gateway.token.expiry", "ignore");
         expected.put("gateway.private-rooms", "\"\"");
+        expected.put("gateway.sampling.rooms", "\"\"");
         expected.put("token.hmac.secret", "<unset>");
         expected.put("token.rsa.public-key-file", "<unset>");
         expected.put("token.ec.public-key-file", "<unset>");
@@ -186,6 +187,25 @@ class DanmakuKeysTest {
                     .as(bad)
                     .isInstanceOf(ConfigException.class)
                     .hasMessageContaining(bad.substring(0, bad.indexOf('=')));
+        }
+    }
+
+    @Test
+    void samplingRoomsArePatternRateEntriesAndAMalformedOneRefusesToStartNamingTheKey() {
+        Config config = new ConfigLoader(DanmakuKeys.DEFINITION).load(null,
+                Map.of("DANMAKU_GATEWAY_SAMPLING_ROOMS", "live.*=200,big-show=50"), List.of());
+        assertThat(config.getList(DanmakuKeys.GATEWAY_SAMPLING_ROOMS)).containsExactly("live.*=200", "big-show=50");
+        assertThat(io.danmaku.gateway.room.SamplingRules.parse(config.getList(DanmakuKeys.GATEWAY_SAMPLING_ROOMS))
+                .rateFor("live.7")).isEqualTo(200);
+
+        for (String bad : List.of("gateway.sampling.rooms=live.*", "gateway.sampling.rooms=live.*=0",
+                "gateway.sampling.rooms=live.*=fast", "gateway.sampling.rooms=live?=10",
+                "gateway.sampling.rooms=live.*=200,=5")) {
+            assertThatThrownBy(() -> new ConfigLoader(DanmakuKeys.DEFINITION).load(null, Map.of(), List.of(bad)))
+                    .as(bad)
+                    .isInstanceOf(ConfigException.class)
+                    .hasMessageContaining("gateway.sampling.rooms")
+                    .hasMessageContaining("pattern=rate");
         }
     }
 

@@ -202,10 +202,11 @@ public final class BilibiliHandler extends WebSocketSession {
         room = req.room();
         encoder = BilibiliBatchEncoder.forProtover(req.protover());
         write(BilibiliPackets.packet(channel.alloc(), VER_INT32, OP_AUTH_REPLY, seq, AUTH_OK));
+        // the user is known before the join: in a sampled room its own posts find it by user
+        authenticated(who);
         // no recovery here: the member receives what is published from now on
         sub = shard.join(this, room, false, 0).subscription();
         armHeartbeatTimeout();
-        authenticated(who);
         log.debug("[{}] joined room {} ({}, protover {})", channel.id(), room,
                 who.anonymous() ? "anonymous" : "user " + who.user().id(), req.protover());
     }
