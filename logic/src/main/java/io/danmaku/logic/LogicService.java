@@ -279,8 +279,12 @@ public final class LogicService implements PostService, AutoCloseable {
             String id = ids.next();
             int color = request.color() == null ? RoomMessage.DEFAULT_COLOR : request.color();
             int mode = request.mode() == null ? RoomMessage.DEFAULT_MODE : request.mode();
+            ObjectNode extra = null;
+            if (request.progressMillis() != null) {
+                extra = Json.MAPPER.createObjectNode().put(RoomMessage.PROGRESS, request.progressMillis());
+            }
             RoomMessage message = RoomMessage.danmaku(id, request.room(), now, request.user(), request.text(), color,
-                    mode, null);
+                    mode, extra);
             messages.add(new BusMessage(request.room(), RoomMessageCodec.encode(message), request.traceId()));
             indexes[k] = i;
             messageIds[k++] = id;
@@ -446,6 +450,16 @@ public final class LogicService implements PostService, AutoCloseable {
             user = optionalUser(data.get("user"));
         } catch (IllegalArgumentException e) {
             return done(badData(e.getMessage()));
+        }
+        JsonNode progress = data.get(RoomMessage.PROGRESS);
+        if (progress != null && !progress.isNull()) {
+            Rejection bad = !progress.isIntegralNumber() || !progress.canConvertToLong()
+                    ? new Rejection(RejectReason.BAD_REQUEST, "progress: " + abbreviate(progress.toString())
+                            + " (expected: milliseconds into the video, 0.." + PostRequest.MAX_PROGRESS_MILLIS + ")")
+                    : ShapeRule.validateProgress(progress.longValue());
+            if (bad != null) {
+                return done(PublishOutcome.rejected(bad.reason(), "data." + bad.message()));
+            }
         }
         String text = textNode.textValue();
         PostRequest asPost = new PostRequest(rooms.get(0), user, text, color, mode, null);

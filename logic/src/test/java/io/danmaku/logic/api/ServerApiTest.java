@@ -410,6 +410,27 @@ class ServerApiTest {
     }
 
     @Test
+    void progressIsStoredWithThePostAndCheckedInServerApiBodies() {
+        var accepted = logic.post(new PostRequest("live.1", ALICE, "at 70 s", null, null, null, null, 70_000L)).join();
+        assertThat(accepted.accepted()).isTrue();
+        Reply api = post("/api/publish", "{\"channel\":\"live.1\",\"data\":{\"text\":\"hi\",\"progress\":400000}}");
+        assertThat(api.status()).isEqualTo(200);
+        await().until(() -> delivered.size() == 2);
+        assertThat(json(delivered.get(0)).get("progress").asLong()).isEqualTo(70_000L);
+        assertThat(json(delivered.get(1)).get("progress").asLong()).isEqualTo(400_000L);
+
+        for (String bad : List.of("-1", "\"70s\"", "1.5", "2592000001")) {
+            Reply r = post("/api/publish", "{\"channel\":\"live.1\",\"data\":{\"text\":\"hi\",\"progress\":" + bad + "}}");
+            assertThat(r.status()).as(bad).isEqualTo(400);
+            assertThat(r.errorMessage()).as(bad).startsWith("bad_request: data.progress: " + bad
+                    + " (expected: milliseconds into the video, 0..2592000000)");
+        }
+        var refused = logic.post(new PostRequest("live.1", ALICE, "x", null, null, null, null, -1L)).join();
+        assertThat(refused.reason()).isEqualTo(RejectReason.BAD_REQUEST);
+        assertThat(refused.message()).startsWith("progress: -1");
+    }
+
+    @Test
     void deletePublishesARetractionAfterTheMessage() {
         String id = postAs(ALICE, "live.1", "spam");
         Reply r = post("/api/delete", "{\"channel\":\"live.1\",\"id\":\"" + id + "\"}");
