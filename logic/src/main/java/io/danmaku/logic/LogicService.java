@@ -13,8 +13,8 @@ import io.danmaku.logic.rule.RestrictionRule;
 import io.danmaku.logic.rule.RulePipeline;
 import io.danmaku.logic.rule.ShapeRule;
 import io.danmaku.protocol.Futures;
-import io.danmaku.protocol.RoomId;
 import io.danmaku.protocol.Retraction;
+import io.danmaku.protocol.RoomId;
 import io.danmaku.protocol.RoomMessage;
 import io.danmaku.protocol.RoomRecord;
 import io.danmaku.protocol.UserRef;
@@ -576,7 +576,8 @@ public final class LogicService implements PostService, AutoCloseable {
     /**
      * The ids of {@code userId}'s danmaku in {@code room} stamped at or after {@code sinceMillis}, newest first,
      * found in the room's hot history (its newest {@value HistoryQuery#MAX_LIMIT} records at most, one read):
-     * what {@code delete_user_messages} retracts. Retracted messages are no longer there, so a repeat finds none.
+     * what {@code delete_user_messages} retracts. Once storage applied a retraction its messages are no longer there,
+     * so a repeat after that finds none (one before it names them again: harmless, a retraction is idempotent).
      */
     public CompletableFuture<List<String>> recentMessagesOf(String room, String userId, long sinceMillis) {
         requireNonNull(userId, "userId");
