@@ -5,7 +5,7 @@ import { after, describe, test } from 'node:test';
 import bilibili from 'bilibili-live-ws';
 import { Centrifuge } from 'centrifuge';
 import WebSocket from 'ws';
-import { apiPublish, bilibiliEndpoint, eventually, jsonEndpoint, mintToken, record, sleep, uniqueRoomId } from '../lib/support.mjs';
+import { api, apiPublish, bilibiliEndpoint, eventually, jsonEndpoint, mintToken, record, sleep, uniqueRoomId } from '../lib/support.mjs';
 
 const { LiveWS, KeepLiveWS } = bilibili;
 const WAIT_MS = 8000;
@@ -113,6 +113,31 @@ describe('bilibili-live-ws', { timeout: 90_000 }, () => {
         assert.deepEqual(JSON.parse(String(welcome.body)), { code: 0 }, 'op 8 says the key was accepted');
       });
   }
+
+  test('a message a moderator deletes arrives as RECALL_DANMU_MSG naming the DANMU_MSG it recalls', { timeout: 30_000 },
+    async () => {
+      const roomid = uniqueRoomId();
+      const c = await open(roomid, { protover: 3 });
+      // the library emits every cmd containing DANMU_MSG as a DANMU_MSG event (as it does with Bilibili's own
+      // recalls), and everything as msg: a recall is told apart by its cmd
+      const recalls = record(c.live, 'msg');
+      const spam = `spam ${randomUUID().slice(0, 6)}`;
+      await apiPublish(String(roomid), danmaku(spam, 0xffffff));
+      const [msg] = await c.danmaku.until((d) => d.length >= 1, WAIT_MS, 'the danmaku should arrive');
+      const id = msg.danmaku.id;
+
+      const res = await api('delete', { channel: String(roomid), id });
+      assert.equal(res.status, 200, JSON.stringify(res.body));
+      const isRecall = (m) => m && m.cmd === 'RECALL_DANMU_MSG';
+      await recalls.until((r) => r.some(isRecall), WAIT_MS, 'the recall should arrive');
+      const recall = recalls.items.find(isRecall);
+      assert.equal(recall.data.target_id, msg.info[0][5], 'target_id is the DANMU_MSG\'s info[0][5]');
+      assert.equal(recall.data.target_id_str, id);
+      assert.equal(recall.data.danmaku.cmd, 'DELETE');
+      assert.deepEqual(recall.data.danmaku.ids, [id]);
+      assert.deepEqual(c.danmaku.items.map((m) => m.cmd), ['DANMU_MSG', 'RECALL_DANMU_MSG'],
+        'bilibili-live-ws hands the recall to its DANMU_MSG listeners too, after the message');
+    });
 
   test('two clients in a room see an online count of 2, and 3 with a JSON-protocol client whose post arrives as DANMU_MSG',
     { timeout: 30_000 }, async () => {

@@ -1,5 +1,6 @@
 // The demo page in Debian's Chromium (headless), driven by playwright-core: two viewers in a room, one posts,
-// the comment flies across the other's stage; and the replay of a room's recording under a fake clock.
+// the comment flies across the other's stage; the replay of a room's recording under a fake clock; a comment a
+// moderator deletes leaves the stage.
 import assert from 'node:assert/strict';
 import { existsSync, mkdirSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
@@ -186,4 +187,27 @@ describe('demo page in Chromium', { timeout: 90_000 }, () => {
       assert.deepEqual(pageErrors, [], 'the page raised no error');
       await context.close();
     });
+
+  test('a comment a moderator deletes is taken off the stage at once', { timeout: 60_000 }, async () => {
+    if (!browser) await launch();
+    const room = uniqueRoom('retract');
+    const bob = await viewer(room, 'Bob');
+    const fine = `fine ${randomUUID().slice(0, 6)}`;
+    const spam = `spam ${randomUUID().slice(0, 6)}`;
+    await apiPublish(room, { text: fine });
+    await apiPublish(room, { text: spam });
+    const comment = bob.locator('[data-testid=danmaku]', { hasText: spam });
+    await comment.waitFor({ state: 'visible', timeout: WAIT_MS });
+    const id = await comment.getAttribute('data-id');
+    assert.match(id, /^[0-9A-Z]{26}$/, 'the comment carries its message id');
+
+    const res = await api('delete', { channel: room, id });
+    assert.equal(res.status, 200, JSON.stringify(res.body));
+    // it flies for 8 s: gone well before that
+    await comment.waitFor({ state: 'detached', timeout: 3_000 });
+    assert.equal(await bob.locator('[data-testid=danmaku]', { hasText: fine }).count(), 1, 'the other comment stays');
+    await bob.locator('[data-testid=log]', { hasText: '1 message deleted by a moderator, 1 taken off the stage' })
+      .waitFor({ state: 'attached', timeout: WAIT_MS });
+    assert.deepEqual(pageErrors, [], 'the page raised no error');
+  });
 });

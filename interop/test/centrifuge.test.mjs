@@ -141,6 +141,36 @@ describe('centrifuge SDK', { timeout: 60_000 }, () => {
     assert.deepEqual(texts(carol, tag), texts(dave, tag));
   });
 
+  test('a message a moderator deletes is pushed as a DELETE publication and not recovered after a reconnect',
+    { timeout: 30_000 }, async () => {
+      const room = uniqueRoom('cf-delete');
+      const carol = await join('carol-del', room); // users of their own: the others' rate limits are used up
+      const dave = await join('dave-del', room);
+      const tag = `delete-${randomUUID().slice(0, 8)}`;
+      await post(carol, `${tag} seen`);
+      await dave.pubs.until((items) => items.length >= 1, WAIT_MS, 'dave should receive the first post');
+
+      dave.centrifuge.disconnect();
+      await post(carol, `${tag} spam`);
+      await post(carol, `${tag} fine`, { progress: 70_000 });
+      const [, spam, fine] = await carol.pubs.until((items) => items.length >= 3, WAIT_MS, 'carol should get her posts');
+      assert.equal(fine.data.progress, 70_000, 'a post\'s progress is kept in the message');
+      const res = await api('delete', { channel: room, id: spam.data.id });
+      assert.equal(res.status, 200, JSON.stringify(res.body));
+      const [, , , retraction] = await carol.pubs.until((items) => items.length >= 4, WAIT_MS,
+        'carol, connected, should get the retraction');
+      assert.equal(retraction.data.cmd, 'DELETE');
+      assert.deepEqual(retraction.data.ids, [spam.data.id]);
+      assert.equal(retraction.offset, res.body.result.offset);
+
+      dave.centrifuge.connect();
+      const [, again] = await dave.subscribed.until((s) => s.length >= 2, WAIT_MS, 'dave should subscribe again');
+      assert.equal(again.recovered, true, 'a deleted message is not a gap');
+      await dave.pubs.until((items) => items.length >= 3, WAIT_MS, 'dave should recover the rest');
+      assert.deepEqual(dave.pubs.items.map((p) => p.data.cmd || p.text), [`${tag} seen`, `${tag} fine`, 'DELETE'],
+        'dave recovered the post and the retraction, not the deleted post');
+    });
+
   test('presence_stats counts the connections in the room', { timeout: 30_000 }, async () => {
     const room = uniqueRoom('cf-presence');
     const erin = await join('erin', room);

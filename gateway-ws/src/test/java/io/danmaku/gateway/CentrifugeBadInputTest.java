@@ -206,6 +206,24 @@ class CentrifugeBadInputTest {
             JsonNode badText = c.command("publish", (com.fasterxml.jackson.databind.node.ObjectNode) Json.MAPPER
                     .createObjectNode().put("channel", "r").set("data", Json.MAPPER.createObjectNode().put("text", 5)));
             assertThat(badText.path("error").path("message").asText()).contains("publish.data.text");
+            for (String bad : new String[] {"\"10s\"", "1.5", "true", "99999999999999999999"}) {
+                JsonNode badProgress = c.command("publish", (com.fasterxml.jackson.databind.node.ObjectNode) Json.MAPPER
+                        .createObjectNode().put("channel", "r").set("data", json("{\"text\":\"x\",\"progress\":" + bad + "}")));
+                assertThat(badProgress.path("error").path("code").asInt()).as(bad).isEqualTo(107);
+                assertThat(badProgress.path("error").path("message").asText()).as(bad)
+                        .isEqualTo("bad_request: publish.data.progress (expected: an integer)");
+            }
+            JsonNode fine = c.command("publish", (com.fasterxml.jackson.databind.node.ObjectNode) Json.MAPPER
+                    .createObjectNode().put("channel", "r").set("data", json("{\"text\":\"x\",\"progress\":70000}")));
+            assertThat(fine.has("error")).as("%s", fine).isFalse();
+        }
+    }
+
+    private static JsonNode json(String text) {
+        try {
+            return Json.MAPPER.readTree(text);
+        } catch (java.io.IOException e) {
+            throw new AssertionError(e);
         }
     }
 

@@ -13,8 +13,10 @@ import io.danmaku.logic.rule.RestrictionRule;
 import io.danmaku.logic.rule.RulePipeline;
 import io.danmaku.logic.rule.ShapeRule;
 import io.danmaku.protocol.Futures;
+import io.danmaku.protocol.Retraction;
 import io.danmaku.protocol.RoomId;
 import io.danmaku.protocol.RoomMessage;
+import io.danmaku.protocol.RoomRecord;
 import io.danmaku.protocol.UserRef;
 import io.danmaku.protocol.bus.BusMessage;
 import io.danmaku.protocol.bus.BusPosition;
@@ -28,6 +30,7 @@ import io.danmaku.protocol.post.PostResult;
 import io.danmaku.protocol.post.PostService;
 import io.danmaku.protocol.post.RejectReason;
 import io.danmaku.protocol.store.ControlMessage;
+import io.danmaku.protocol.store.HistoryQuery;
 import io.danmaku.protocol.store.HotStore;
 import io.danmaku.protocol.trace.TraceId;
 import io.danmaku.protocol.trace.TraceMdc;
@@ -122,6 +125,7 @@ public final class LogicService implements PostService, AutoCloseable {
     private final ThrottledLog overloadWarn = new ThrottledLog(LOG, Duration.ofSeconds(10));
     private final Counter apiDanmaku;
     private final Counter apiEvents;
+    private final Counter retractions;
     private final ThrottledLog busWarn = new ThrottledLog(LOG, Duration.ofSeconds(10));
     private final IdempotentPublisher idempotent;
 
@@ -174,6 +178,7 @@ public final class LogicService implements PostService, AutoCloseable {
                 .register(registry);
         this.apiDanmaku = apiCounter("danmaku");
         this.apiEvents = apiCounter("event");
+        this.retractions = apiCounter("retraction");
         LOG.info("logic started: {}", config);
     }
 
@@ -274,8 +279,12 @@ public final class LogicService implements PostService, AutoCloseable {
             String id = ids.next();
             int color = request.color() == null ? RoomMessage.DEFAULT_COLOR : request.color();
             int mode = request.mode() == null ? RoomMessage.DEFAULT_MODE : request.mode();
+            ObjectNode extra = null;
+            if (request.progressMillis() != null) {
+                extra = Json.MAPPER.createObjectNode().put(RoomMessage.PROGRESS, request.progressMillis());
+            }
             RoomMessage message = RoomMessage.danmaku(id, request.room(), now, request.user(), request.text(), color,
-                    mode, null);
+                    mode, extra);
             messages.add(new BusMessage(request.room(), RoomMessageCodec.encode(message), request.traceId()));
             indexes[k] = i;
             messageIds[k++] = id;
@@ -417,6 +426,10 @@ public final class LogicService implements PostService, AutoCloseable {
             return done(badData("data.cmd: \"" + abbreviate(cmd) + "\" (expected: 1.." + MAX_CMD_LENGTH
                     + " characters)"));
         }
+        if (cmd.equals(Retraction.CMD)) {
+            return done(badData("data.cmd: \"" + Retraction.CMD + "\" is reserved for retractions (expected: another"
+                    + " cmd; delete messages with /api/delete or /api/delete_user_messages)"));
+        }
         Rejection r = ShapeRule.validateCharacters("data.cmd", cmd);
         if (r != null) {
             return done(PublishOutcome.rejected(r.reason(), r.message()));
@@ -455,6 +468,16 @@ public final class LogicService implements PostService, AutoCloseable {
             user = optionalUser(data.get("user"));
         } catch (IllegalArgumentException e) {
             return done(badData(e.getMessage()));
+        }
+        JsonNode progress = data.get(RoomMessage.PROGRESS);
+        if (progress != null && !progress.isNull()) {
+            Rejection bad = !progress.isIntegralNumber() || !progress.canConvertToLong()
+                    ? new Rejection(RejectReason.BAD_REQUEST, "progress: " + abbreviate(progress.toString())
+                            + " (expected: milliseconds into the video, 0.." + PostRequest.MAX_PROGRESS_MILLIS + ")")
+                    : ShapeRule.validateProgress(progress.longValue());
+            if (bad != null) {
+                return done(PublishOutcome.rejected(bad.reason(), "data." + bad.message()));
+            }
         }
         String text = textNode.textValue();
         PostRequest asPost = new PostRequest(rooms.get(0), user, text, color, mode, null);
@@ -543,6 +566,64 @@ public final class LogicService implements PostService, AutoCloseable {
         requireNonNull(room, "room");
         requireNonNull(userId, "userId");
         return moderate(() -> store.unmute(room, userId), () -> restrictionRule.invalidate(room, userId));
+    }
+
+    /**
+     * Retracts messages of {@code room}: publishes one {@link Retraction} event naming {@code messageIds} in the
+     * room's stream, ordered after the messages; gateways push it to the room's members and drop the messages from
+     * their recent rings, storage removes them from the hot history and marks them in the archive. Ids of messages
+     * that do not exist (or were retracted already) are published all the same and ignored by everyone: whether a
+     * message exists cannot be known here (it may still be on its way to storage, or be only in the archive), so a
+     * retraction is idempotent. Never completes exceptionally; a bus failure is {@code unavailable}.
+     */
+    public CompletableFuture<PublishOutcome> retract(String room, List<String> messageIds, TraceId traceId) {
+        requireNonNull(messageIds, "messageIds");
+        if (!RoomId.isValid(room)) {
+            return done(PublishOutcome.rejected(RejectReason.INVALID_ROOM, RoomId.describeInvalid(room, "channel")));
+        }
+        if (messageIds.isEmpty() || messageIds.size() > Retraction.MAX_IDS) {
+            return done(badData("ids: " + messageIds.size() + " (expected: 1.." + Retraction.MAX_IDS + ")"));
+        }
+        List<String> distinct = List.copyOf(new java.util.LinkedHashSet<>(messageIds));
+        long now = clock.millis();
+        return publishToRooms(List.of(room), (id, r) -> Retraction.event(id, r, now, distinct), retractions, null,
+                traceId).exceptionally(e -> {
+                    busWarn.warn("retraction failed unexpectedly; answered unavailable", e);
+                    return PublishOutcome.rejected(RejectReason.UNAVAILABLE, "internal error, retry");
+                });
+    }
+
+    /**
+     * The ids of {@code userId}'s danmaku in {@code room} stamped at or after {@code sinceMillis}, newest first,
+     * found in the room's hot history (its newest {@value HistoryQuery#MAX_LIMIT} records at most, one read):
+     * what {@code delete_user_messages} retracts. Once storage applied a retraction its messages are no longer there,
+     * so a repeat after that finds none (one before it names them again: harmless, a retraction is idempotent).
+     */
+    public CompletableFuture<List<String>> recentMessagesOf(String room, String userId, long sinceMillis) {
+        requireNonNull(userId, "userId");
+        return store.history(HistoryQuery.latest(room, HistoryQuery.MAX_LIMIT)).thenApply(page -> {
+            List<String> found = new ArrayList<>();
+            for (RoomRecord r : page.records()) {
+                if (Retraction.isRetraction(r.payload())) {
+                    continue;
+                }
+                RoomMessage m;
+                try {
+                    m = RoomMessageCodec.decode(r.payload());
+                } catch (RuntimeException e) {
+                    continue;
+                }
+                if (m.isDanmaku() && m.user() != null && m.user().id().equals(userId) && m.timeMillis() >= sinceMillis) {
+                    found.add(m.id());
+                }
+            }
+            return found;
+        });
+    }
+
+    /** This service's clock, in ms since the epoch. */
+    public long nowMillis() {
+        return clock.millis();
     }
 
     /**

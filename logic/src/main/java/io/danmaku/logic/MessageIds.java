@@ -23,6 +23,19 @@ public final class MessageIds {
         this.clock = requireNonNull(clock, "clock");
     }
 
+    /** Whether {@code id} has the form of a server message id: {@value #LENGTH} characters of the alphabet. */
+    public static boolean isValid(String id) {
+        if (id == null || id.length() != LENGTH) {
+            return false;
+        }
+        for (int i = 0; i < LENGTH; i++) {
+            if (ALPHABET_TEXT.indexOf(id.charAt(i)) < 0) {
+                return false;
+            }
+        }
+        return true;
+    }
+
     public String next() {
         return format(clock.millis(), ThreadLocalRandom.current().nextInt() & 0xFFFF,
                 ThreadLocalRandom.current().nextLong());

@@ -28,6 +28,11 @@ public record RoomMessage(String id, String room, long timeMillis, UserRef user,
     public static final int MODE_BOTTOM = 4;
     public static final int MODE_TOP = 5;
     public static final int DEFAULT_MODE = MODE_SCROLL;
+    /**
+     * The field of {@code extra} holding a danmaku's {@code progress}: milliseconds into the video when the viewer
+     * posted it (a video that is not live), its position on the room's timeline.
+     */
+    public static final String PROGRESS = "progress";
 
     public RoomMessage {
         requireNonNull(id, "id");

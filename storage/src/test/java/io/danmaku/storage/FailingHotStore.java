@@ -137,6 +137,11 @@ public final class FailingHotStore implements HotStore {
     }
 
     @Override
+    public CompletableFuture<Integer> retract(String room, java.util.Collection<String> messageIds) {
+        return delegate.retract(room, messageIds);
+    }
+
+    @Override
     public CompletableFuture<Void> reportNode(NodeInfo node, Duration ttl) {
         return delegate.reportNode(node, ttl);
     }

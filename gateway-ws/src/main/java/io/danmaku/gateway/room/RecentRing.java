@@ -1,8 +1,10 @@
 package io.danmaku.gateway.room;
 
+import io.danmaku.protocol.Retraction;
 import io.danmaku.protocol.RoomRecord;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Set;
 
 /**
  * The newest records of one room, for recovery without a hot store round trip. Written by the bus thread,
@@ -45,7 +47,34 @@ final class RecentRing {
             }
             slots[(head + size) % slots.length] = r;
             size++;
+            if (Retraction.isRetraction(r.payload())) {
+                forget(Retraction.ids(r.payload()));
+            }
         }
+    }
+
+    /**
+     * Drops the held records whose message id is in {@code ids} (a retraction came): a member recovering from the
+     * ring does not get them back. The coverage stays: nothing the room still has is missing.
+     */
+    private void forget(List<String> ids) {
+        if (ids.isEmpty()) {
+            return;
+        }
+        Set<String> gone = Set.copyOf(ids);
+        int kept = 0;
+        for (int i = 0; i < size; i++) {
+            RoomRecord r = slots[(head + i) % slots.length];
+            String id = Retraction.messageId(r.payload());
+            if (id == null || !gone.contains(id)) {
+                slots[(head + kept) % slots.length] = r;
+                kept++;
+            }
+        }
+        for (int i = kept; i < size; i++) {
+            slots[(head + i) % slots.length] = null;
+        }
+        size = kept;
     }
 
     /** The records after {@code offset} if the ring holds all of them in {@code epoch}, else null. */

@@ -155,6 +155,7 @@
     el.setAttribute('data-testid', 'danmaku');
     el.setAttribute('data-mode', String(mode));
     if (toOffset(offset) !== null) el.setAttribute('data-offset', String(offset));
+    if (typeof data.id === 'string') el.setAttribute('data-id', data.id);
     var name = userName(data.user);
     if (name) el.title = name;
     return el;
@@ -231,6 +232,13 @@
     }, BANNER_MS);
   }
 
+  // Ids of retracted messages (bounded), so a message shown late (staggered recovery) stays hidden.
+  var retracted = new Set();
+  function rememberRetracted(id) {
+    retracted.add(id);
+    if (retracted.size > 1000) retracted.delete(retracted.values().next().value);
+  }
+
   function showEvent(data) {
     var cmd = String(data.cmd);
     var who = userName(data.user);
@@ -240,6 +248,19 @@
       var text = (who || 'Someone') + ' sent ' + count + (gift ? String(gift) : 'a gift');
       showBanner('gift', '🎁 ' + text);
       log('gift', 'gift: ' + text);
+    } else if (cmd === 'DELETE') {
+      // a moderator retracted messages: take them off the stage, and never show them later (recovery, replay)
+      var ids = Array.isArray(data.ids) ? data.ids : [];
+      var removed = 0;
+      ids.forEach(function (id) {
+        if (typeof id !== 'string') return;
+        rememberRetracted(id);
+        Array.prototype.forEach.call(ui.layer.querySelectorAll('[data-testid=danmaku]'), function (el) {
+          if (el.getAttribute('data-id') === id) { removeComment(el); removed++; }
+        });
+      });
+      log('info', ids.length + ' message' + (ids.length === 1 ? '' : 's') + ' deleted by a moderator'
+        + (removed ? ', ' + removed + ' taken off the stage' : ''));
     } else if (cmd === 'NOTICE') {
       var notice = String(data.text || data.message || '');
       showBanner('notice', '📢 ' + notice);
@@ -556,7 +577,7 @@
     var data = pub.data;
     try {
       if (data.cmd !== undefined && data.cmd !== null) showEvent(data);
-      else if (typeof data.text === 'string' && data.text) showComment(data, pub.offset);
+      else if (typeof data.text === 'string' && data.text && !retracted.has(data.id)) showComment(data, pub.offset);
     } catch (e) {
       log('error', 'could not show a message: ' + e.message);
     }
@@ -696,7 +717,7 @@
       ui.stage.setAttribute('data-loaded-segments', Object.keys(replay.segments).filter(function (k) {
         return Array.isArray(replay.segments[k]);
       }).sort(function (a, b) { return a - b; }).join(','));
-      if (body.stream_start === null) log('warn', 'room ' + room + ' has no stream start: nothing to replay');
+      if (body.stream_start === null && !replay.segments[index].length) log('warn', 'room ' + room + ' has no stream start: nothing to replay');
     }, function (e) {
       delete replay.segments[index]; // asked again at a later tick
       log('error', 'could not load timeline segment ' + index + ': ' + e.message);

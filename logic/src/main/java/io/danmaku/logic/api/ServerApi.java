@@ -8,6 +8,7 @@ import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.danmaku.logic.LogicConfig;
 import io.danmaku.logic.LogicService;
+import io.danmaku.logic.MessageIds;
 import io.danmaku.logic.PublishOutcome;
 import io.danmaku.protocol.RoomId;
 import io.danmaku.protocol.api.ApiRequest;
@@ -49,7 +50,12 @@ import org.slf4j.LoggerFactory;
  * gateway (Centrifugo's close code 3503 unless given, no reconnect) and answers {@code {"result":{}}} once the hot
  * store carried the request; {@code POST /api/stream_start} ({@code {"channel"}}, optional {@code "start_ms"}: ms
  * since the epoch, now when absent) sets where the room's recording begins, the origin of the timeline storage
- * serves at {@code GET /api/rooms/{room}/timeline}, and answers {@code {"result":{"start_ms"}}}. What {@code data} may hold is described at {@link LogicService#publishData};
+ * serves at {@code GET /api/rooms/{room}/timeline}, and answers {@code {"result":{"start_ms"}}};
+ * {@code POST /api/delete} ({@code {"channel","id"}} or {@code "ids":[…]}) retracts messages already sent and
+ * answers the retraction's {@code {"result":{"offset","epoch"}}} (idempotent: unknown ids are not an error), and
+ * {@code POST /api/delete_user_messages} ({@code {"channel","user","minutes"}}) retracts that user's messages of
+ * the last {@code minutes} and answers {@code {"result":{"ids":[…],"offset"?,"epoch"?}}}. What {@code data} may
+ * hold is described at {@link LogicService#publishData};
  * {@code publish} and {@code broadcast} take Centrifugo's {@code tags}, kept as the message's {@code tags} field,
  * and a {@code priority} boolean: a danmaku published with {@code "priority": true} (a moderator's or host's
  * message) is never sampled out of a hot room's fan-out, like events and messages without a user.
@@ -87,6 +93,10 @@ public final class ServerApi implements HttpApi {
     public static final int MAX_TAGS = 32;
     public static final int MAX_TAG_LENGTH = 256;
     public static final int DEFAULT_PRESENCE_MAX_MEMBERS = 1000;
+    /** The most ids one {@code delete} takes. */
+    public static final int MAX_DELETE_IDS = 100;
+    /** The widest window {@code delete_user_messages} takes, in minutes (a day). */
+    public static final int MAX_DELETE_MINUTES = 1440;
     /** The latest stream start {@code stream_start} takes: the last millisecond of the year 9999. */
     public static final long MAX_START_MS = 253_402_300_799_999L;
 
@@ -134,6 +144,8 @@ public final class ServerApi implements HttpApi {
         table.put("unmute", (body, request) -> unmute(body));
         table.put("disconnect", (body, request) -> disconnect(body));
         table.put("stream_start", (body, request) -> streamStart(body));
+        table.put("delete", (body, request) -> delete(body, traceOf(request)));
+        table.put("delete_user_messages", (body, request) -> deleteUserMessages(body, traceOf(request)));
         table.put("batch", this::batch);
         new ClusterMethods(logic, presenceMaxMembers).methods()
                 .forEach((name, method) -> table.put(name, (body, request) -> method.apply(body)));
@@ -328,6 +340,67 @@ public final class ServerApi implements HttpApi {
             root.set("result", result);
             return ApiResponse.json(200, root);
         });
+    }
+
+    /**
+     * {@code {"channel","id"}} or {@code {"channel","ids":[…]}}: retracts messages ({@link LogicService#retract});
+     * answers the retraction's position {@code {"result":{"offset","epoch"}}}. An id nobody holds is not an error
+     * (a retraction is idempotent): the answer is the same.
+     */
+    private CompletableFuture<ApiResponse> delete(ObjectNode body, TraceId trace) {
+        String room = room(body, "channel");
+        List<String> ids = messageIds(body);
+        LOG.info("server API: delete {} messages in room {}", ids.size(), room);
+        return logic.retract(room, ids, trace).thenApply(outcome -> {
+            if (!outcome.accepted()) {
+                return rejected(outcome);
+            }
+            ObjectNode root = Json.MAPPER.createObjectNode();
+            position(root.putObject("result"), outcome.positions().get(0));
+            return ok(root);
+        });
+    }
+
+    /**
+     * {@code {"channel","user","minutes"}}: retracts the user's danmaku in the room from the last {@code minutes}
+     * (1..{@value #MAX_DELETE_MINUTES}) that the room's hot history holds ({@link LogicService#recentMessagesOf});
+     * answers {@code {"result":{"ids":[…],"offset","epoch"}}}, or {@code {"result":{"ids":[]}}} when there were
+     * none (nothing is published then).
+     */
+    private CompletableFuture<ApiResponse> deleteUserMessages(ObjectNode body, TraceId trace) {
+        String room = room(body, "channel");
+        String user = user(body);
+        JsonNode n = body.get("minutes");
+        String expected = "a whole number of minutes, 1.." + MAX_DELETE_MINUTES;
+        if (n == null || n.isNull()) {
+            throw new BadRequest("minutes: missing (expected: " + expected + ")");
+        }
+        if (!n.isIntegralNumber() || !n.canConvertToInt() || n.intValue() < 1 || n.intValue() > MAX_DELETE_MINUTES) {
+            throw new BadRequest("minutes: " + abbreviate(n.toString()) + " (expected: " + expected + ")");
+        }
+        long since = logic.nowMillis() - Duration.ofMinutes(n.intValue()).toMillis();
+        LOG.info("server API: delete the messages of user {} in room {} from the last {} minutes", user, room,
+                n.intValue());
+        return logic.recentMessagesOf(room, user, since).handle((ids, e) -> {
+            if (e != null) {
+                warn.warn("server API delete_user_messages failed: {}", e.toString());
+                return done(ApiResponse.error(503, CODE_NOT_AVAILABLE, "unavailable: hot store unavailable, retry"));
+            }
+            ObjectNode root = Json.MAPPER.createObjectNode();
+            ObjectNode result = root.putObject("result");
+            ArrayNode list = result.putArray("ids");
+            ids.forEach(list::add);
+            if (ids.isEmpty()) {
+                return done(ok(root));
+            }
+            return logic.retract(room, ids, trace).thenApply(outcome -> {
+                if (!outcome.accepted()) {
+                    return rejected(outcome);
+                }
+                position(result, outcome.positions().get(0));
+                return ok(root);
+            });
+        }).thenCompose(f -> f);
     }
 
     private CompletableFuture<ApiResponse> disconnect(ObjectNode body) {
@@ -575,6 +648,38 @@ public final class ServerApi implements HttpApi {
             throw new BadRequest("user: " + abbreviate(n.toString()) + " (expected: " + expected + ")");
         }
         return n.textValue();
+    }
+
+    /** {@code id} (one message id) or {@code ids} (1..{@value #MAX_DELETE_IDS} of them), exactly one of the two. */
+    static List<String> messageIds(ObjectNode body) {
+        JsonNode one = body.get("id");
+        JsonNode many = body.get("ids");
+        boolean hasOne = one != null && !one.isNull();
+        boolean hasMany = many != null && !many.isNull();
+        String expectedId = "a message id: " + MessageIds.LENGTH + " characters of 0-9 A-Z without I L O U";
+        if (hasOne == hasMany) {
+            throw new BadRequest((hasOne ? "id, ids: both given" : "id: missing") + " (expected: id, " + expectedId
+                    + ", or ids, an array of 1.." + MAX_DELETE_IDS + " of them)");
+        }
+        if (hasOne) {
+            if (!one.isTextual() || !MessageIds.isValid(one.textValue())) {
+                throw new BadRequest("id: " + abbreviate(one.toString()) + " (expected: " + expectedId + ")");
+            }
+            return List.of(one.textValue());
+        }
+        if (!many.isArray() || many.isEmpty() || many.size() > MAX_DELETE_IDS) {
+            throw new BadRequest("ids: " + (many.isArray() ? many.size() + " ids" : typeName(many))
+                    + " (expected: an array of 1.." + MAX_DELETE_IDS + " message ids)");
+        }
+        List<String> ids = new ArrayList<>(many.size());
+        for (int i = 0; i < many.size(); i++) {
+            JsonNode id = many.get(i);
+            if (!id.isTextual() || !MessageIds.isValid(id.textValue())) {
+                throw new BadRequest("ids[" + i + "]: " + abbreviate(id.toString()) + " (expected: " + expectedId + ")");
+            }
+            ids.add(id.textValue());
+        }
+        return ids;
     }
 
     /** The optional {@code client} (a connection's client id); null when absent or empty, as in Centrifugo. */

@@ -8,8 +8,8 @@ import java.util.concurrent.CompletableFuture;
 
 /**
  * The shape of a post, checked without I/O: room id, a user, the text (present, not blank, at most N code
- * points, well-formed UTF-16 — what valid UTF-8 becomes once decoded —, no control characters), color, mode and
- * the length of {@code clientMsgId}. Messages name the field, the value and what was expected.
+ * points, well-formed UTF-16 — what valid UTF-8 becomes once decoded —, no control characters), color, mode,
+ * {@code progress} and the length of {@code clientMsgId}. Messages name the field, the value and what was expected.
  *
  * <p>Control characters are the C0 and C1 ranges and DEL (Unicode category Cc: tabs and newlines included) and
  * the line and paragraph separators U+2028/U+2029: a danmaku is one line. Indexes in messages count code points
@@ -61,7 +61,20 @@ public final class ShapeRule implements PostRule {
         if (r != null) {
             return r;
         }
+        r = validateProgress(post.progressMillis());
+        if (r != null) {
+            return r;
+        }
         return validateClientMsgId(post.clientMsgId());
+    }
+
+    /** {@code progress}: absent, or 0..{@link PostRequest#MAX_PROGRESS_MILLIS} ms into the video. */
+    public static Rejection validateProgress(Long progressMillis) {
+        if (progressMillis != null && (progressMillis < 0 || progressMillis > PostRequest.MAX_PROGRESS_MILLIS)) {
+            return bad("progress: " + progressMillis + " (expected: milliseconds into the video, 0.."
+                    + PostRequest.MAX_PROGRESS_MILLIS + ")");
+        }
+        return null;
     }
 
     /** Text rules alone (also used for server API bodies). */

@@ -391,7 +391,7 @@ class ServerApiParityTest {
         Reply r = post("/api/nope", "{}");
         assertThat(r.status()).isEqualTo(404);
         assertThat(r.errorMessage()).isEqualTo("method not found: /api/nope (expected: /api/{ban,batch,broadcast,"
-                + "channels,disconnect,history,history_remove,info,mute,presence,presence_stats,publish,refresh,"
+                + "channels,delete,delete_user_messages,disconnect,history,history_remove,info,mute,presence,presence_stats,publish,refresh,"
                 + "stream_start,subscribe,unban,unmute,unsubscribe})");
     }
 }

@@ -426,6 +426,140 @@ class ServerApiTest {
         assertThat(store.streamStart("live.1").join()).isEmpty();
     }
 
+    // ---- retraction
+
+    private String postAs(UserRef user, String room, String text) {
+        var result = logic.post(new PostRequest(room, user, text, null, null, null)).join();
+        assertThat(result.accepted()).as(text).isTrue();
+        return result.id();
+    }
+
+    /** What storage does with delivered records: the hot history, so delete_user_messages can find them. */
+    private void storeDelivered() {
+        for (RoomRecord r : delivered) {
+            store.appendHistory(r.room(), List.of(r)).join();
+        }
+    }
+
+    @Test
+    void progressIsStoredWithThePostAndCheckedInServerApiBodies() {
+        var accepted = logic.post(new PostRequest("live.1", ALICE, "at 70 s", null, null, null, null, 70_000L)).join();
+        assertThat(accepted.accepted()).isTrue();
+        Reply api = post("/api/publish", "{\"channel\":\"live.1\",\"data\":{\"text\":\"hi\",\"progress\":400000}}");
+        assertThat(api.status()).isEqualTo(200);
+        await().until(() -> delivered.size() == 2);
+        assertThat(json(delivered.get(0)).get("progress").asLong()).isEqualTo(70_000L);
+        assertThat(json(delivered.get(1)).get("progress").asLong()).isEqualTo(400_000L);
+
+        for (String bad : List.of("-1", "\"70s\"", "1.5", "2592000001")) {
+            Reply r = post("/api/publish", "{\"channel\":\"live.1\",\"data\":{\"text\":\"hi\",\"progress\":" + bad + "}}");
+            assertThat(r.status()).as(bad).isEqualTo(400);
+            assertThat(r.errorMessage()).as(bad).startsWith("bad_request: data.progress: " + bad
+                    + " (expected: milliseconds into the video, 0..2592000000)");
+        }
+        var refused = logic.post(new PostRequest("live.1", ALICE, "x", null, null, null, null, -1L)).join();
+        assertThat(refused.reason()).isEqualTo(RejectReason.BAD_REQUEST);
+        assertThat(refused.message()).startsWith("progress: -1");
+    }
+
+    @Test
+    void deletePublishesARetractionAfterTheMessage() {
+        String id = postAs(ALICE, "live.1", "spam");
+        Reply r = post("/api/delete", "{\"channel\":\"live.1\",\"id\":\"" + id + "\"}");
+        assertThat(r.status()).isEqualTo(200);
+        await().until(() -> delivered.size() == 2);
+        assertThat(r.body().path("result").path("offset").asLong()).isEqualTo(delivered.get(1).offset())
+                .isGreaterThan(delivered.get(0).offset());
+        JsonNode event = json(delivered.get(1));
+        assertThat(event.get("cmd").asText()).isEqualTo("DELETE");
+        assertThat(event.get("ids").toString()).isEqualTo("[\"" + id + "\"]");
+        assertThat(event.get("room").asText()).isEqualTo("live.1");
+        assertThat(io.danmaku.protocol.Retraction.isRetraction(delivered.get(1).payload())).isTrue();
+        assertThat(io.danmaku.protocol.Retraction.isRetraction(delivered.get(0).payload())).isFalse();
+        assertThat(requests("delete", 200)).isEqualTo(1);
+    }
+
+    @Test
+    void deletingAnUnknownMessageSucceedsAsWell() {
+        Reply r = post("/api/delete", "{\"channel\":\"live.1\",\"ids\":[\"01HX0000000000000000000000\","
+                + "\"01HX0000000000000000000001\",\"01HX0000000000000000000000\"]}");
+        assertThat(r.status()).as("idempotent: nobody holds them, nothing to refuse").isEqualTo(200);
+        await().until(() -> delivered.size() == 1);
+        assertThat(json(delivered.get(0)).get("ids").size()).as("duplicates named once").isEqualTo(2);
+    }
+
+    @Test
+    void deleteFieldsAreChecked() {
+        Map<String, String> bad = new java.util.LinkedHashMap<>();
+        bad.put("{\"id\":\"01HX0000000000000000000000\"}", "channel: missing");
+        bad.put("{\"channel\":\"a b\",\"id\":\"01HX0000000000000000000000\"}", "channel: ");
+        bad.put("{\"channel\":\"live.1\"}", "id: missing (expected: id, a message id: 26 characters");
+        bad.put("{\"channel\":\"live.1\",\"id\":\"short\"}", "id: \"short\" (expected: a message id");
+        bad.put("{\"channel\":\"live.1\",\"id\":\"01hx0000000000000000000000\"}", "id: ");
+        bad.put("{\"channel\":\"live.1\",\"id\":7}", "id: 7 (expected");
+        bad.put("{\"channel\":\"live.1\",\"id\":\"01HX0000000000000000000000\",\"ids\":[]}", "id, ids: both given");
+        bad.put("{\"channel\":\"live.1\",\"ids\":[]}", "ids: 0 ids (expected: an array of 1..100");
+        bad.put("{\"channel\":\"live.1\",\"ids\":\"01HX0000000000000000000000\"}", "ids: a string (expected");
+        bad.put("{\"channel\":\"live.1\",\"ids\":[\"01HX0000000000000000000000\",\"x\"]}", "ids[1]: \"x\"");
+        for (Map.Entry<String, String> e : bad.entrySet()) {
+            Reply r = post("/api/delete", e.getKey());
+            assertThat(r.status()).as(e.getKey()).isEqualTo(400);
+            assertThat(r.errorCode()).as(e.getKey()).isEqualTo(ServerApi.CODE_BAD_REQUEST);
+            assertThat(r.errorMessage()).as(e.getKey()).startsWith(e.getValue());
+        }
+        Reply forged = post("/api/publish", "{\"channel\":\"live.1\",\"data\":{\"cmd\":\"DELETE\",\"ids\":[]}}");
+        assertThat(forged.status()).isEqualTo(400);
+        assertThat(forged.errorMessage()).contains("data.cmd: \"DELETE\" is reserved for retractions");
+        assertThat(delivered).as("nothing published").isEmpty();
+    }
+
+    @Test
+    void deleteUserMessagesRetractsOnlyThatUsersRecentMessages() {
+        UserRef bob = new UserRef("u2", "Bob");
+        String old = postAs(ALICE, "live.1", "an hour ago");
+        clock.advance(java.time.Duration.ofMinutes(60));
+        String recent1 = postAs(ALICE, "live.1", "spam 1");
+        String bobs = postAs(bob, "live.1", "fine");
+        String otherRoom = postAs(ALICE, "live.2", "elsewhere");
+        clock.advance(java.time.Duration.ofMinutes(2));
+        String recent2 = postAs(ALICE, "live.1", "spam 2");
+        await().until(() -> delivered.size() == 5);
+        storeDelivered();
+
+        Reply r = post("/api/delete_user_messages", "{\"channel\":\"live.1\",\"user\":\"u1\",\"minutes\":10}");
+        assertThat(r.status()).isEqualTo(200);
+        List<String> ids = new java.util.ArrayList<>();
+        r.body().path("result").path("ids").forEach(n -> ids.add(n.asText()));
+        assertThat(ids).containsExactlyInAnyOrder(recent1, recent2).doesNotContain(old, bobs, otherRoom);
+        await().until(() -> delivered.size() == 6);
+        JsonNode event = json(delivered.get(5));
+        assertThat(event.get("cmd").asText()).isEqualTo("DELETE");
+        assertThat(event.get("room").asText()).isEqualTo("live.1");
+        assertThat(r.body().path("result").path("offset").asLong()).isEqualTo(delivered.get(5).offset());
+
+        Reply none = post("/api/delete_user_messages", "{\"channel\":\"live.1\",\"user\":\"u9\",\"minutes\":10}");
+        assertThat(none.status()).isEqualTo(200);
+        assertThat(none.body().toString()).isEqualTo("{\"result\":{\"ids\":[]}}");
+        assertThat(delivered).as("nothing to retract, nothing published").hasSize(6);
+    }
+
+    @Test
+    void deleteUserMessagesFieldsAreChecked() {
+        assertThat(post("/api/delete_user_messages", "{\"user\":\"u1\",\"minutes\":5}").errorMessage())
+                .startsWith("channel: missing");
+        assertThat(post("/api/delete_user_messages", "{\"channel\":\"live.1\",\"minutes\":5}").errorMessage())
+                .startsWith("user: missing");
+        assertThat(post("/api/delete_user_messages", "{\"channel\":\"live.1\",\"user\":\"u1\"}").errorMessage())
+                .startsWith("minutes: missing (expected: a whole number of minutes, 1..1440)");
+        for (String bad : List.of("0", "-5", "1.5", "1441", "\"5\"", "true")) {
+            Reply r = post("/api/delete_user_messages", "{\"channel\":\"live.1\",\"user\":\"u1\",\"minutes\":"
+                    + bad + "}");
+            assertThat(r.status()).as(bad).isEqualTo(400);
+            assertThat(r.errorCode()).as(bad).isEqualTo(ServerApi.CODE_BAD_REQUEST);
+            assertThat(r.errorMessage()).as(bad).startsWith("minutes: " + bad + " (expected");
+        }
+    }
+
     @Test
     void moderationFieldsAreChecked() {
         assertThat(post("/api/ban", "{\"user\":\"u1\"}").errorMessage())

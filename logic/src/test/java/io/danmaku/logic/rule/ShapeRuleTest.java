@@ -38,6 +38,19 @@ class ShapeRuleTest {
     }
 
     @Test
+    void progressIsAbsentOrWithinThirtyDays() {
+        assertThat(check(new PostRequest("a", ALICE, "x", null, null, null, null, 0L))).isNull();
+        assertThat(check(new PostRequest("a", ALICE, "x", null, null, null, null, PostRequest.MAX_PROGRESS_MILLIS)))
+                .isNull();
+        for (long bad : new long[] {-1, PostRequest.MAX_PROGRESS_MILLIS + 1, Long.MIN_VALUE}) {
+            Rejection r = check(new PostRequest("a", ALICE, "x", null, null, null, null, bad));
+            assertThat(r.reason()).as("%d", bad).isEqualTo(RejectReason.BAD_REQUEST);
+            assertThat(r.message()).isEqualTo("progress: " + bad + " (expected: milliseconds into the video, 0.."
+                    + PostRequest.MAX_PROGRESS_MILLIS + ")");
+        }
+    }
+
+    @Test
     void anonymousPosterIsDenied() {
         Rejection r = check(new PostRequest("live.1", null, "hi", null, null, null));
         assertThat(r.reason()).isEqualTo(RejectReason.PERMISSION_DENIED);

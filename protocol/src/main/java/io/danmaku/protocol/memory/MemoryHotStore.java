@@ -385,6 +385,16 @@ public final class MemoryHotStore implements HotStore {
     }
 
     @Override
+    public CompletableFuture<Integer> retract(String room, java.util.Collection<String> messageIds) {
+        return call(() -> {
+            requireNonNull(room, "room");
+            java.util.Set<String> ids = java.util.Set.copyOf(requireNonNull(messageIds, "messageIds"));
+            RoomHistory h = histories.get(room);
+            return h == null || ids.isEmpty() ? 0 : h.retract(ids);
+        });
+    }
+
+    @Override
     public CompletableFuture<Void> setStreamStart(String room, long startMillis) {
         return call(() -> {
             RoomId.requireValid(room, "room");
@@ -685,6 +695,12 @@ public final class MemoryHotStore implements HotStore {
         synchronized void removeRecords() {
             records.clear();
             floorOffset = topOffset;
+        }
+
+        synchronized int retract(java.util.Set<String> ids) {
+            int before = records.size();
+            records.removeIf(r -> ids.contains(io.danmaku.protocol.Retraction.messageId(r.payload())));
+            return before - records.size();
         }
 
         synchronized HistoryPage read(HistoryQuery q) {

@@ -14,11 +14,22 @@ import io.danmaku.protocol.trace.TraceId;
  * @param clientMsgId the client's idempotency key, or {@code null}
  * @param traceId the post's trace id (made by the gateway when the post arrived), or {@code null}: it names the
  *     post in log lines of every tier and is carried to the bus with it
+ * @param progressMillis milliseconds into the video when the viewer posted, for a video that is not live: the
+ *     message's position on the room's timeline; {@code null} for none (the position derives from the time)
  */
 public record PostRequest(String room, UserRef user, String text, Integer color, Integer mode, String clientMsgId,
-                          TraceId traceId) {
+                          TraceId traceId, Long progressMillis) {
+    /** The largest {@code progressMillis} logic takes: 30 days of video. */
+    public static final long MAX_PROGRESS_MILLIS = 30L * 24 * 3600 * 1000;
+
     public PostRequest {
         requireNonNull(room, "room");
+    }
+
+    /** A post without a progress. */
+    public PostRequest(String room, UserRef user, String text, Integer color, Integer mode, String clientMsgId,
+                       TraceId traceId) {
+        this(room, user, text, color, mode, clientMsgId, traceId, null);
     }
 
     /** A post without a trace id. */

@@ -98,6 +98,15 @@ public interface HotStore extends AutoCloseable {
     CompletableFuture<Void> removeHistory(String room);
 
     /**
+     * Removes the room's stored records whose message id (the {@code id} of their payload, see
+     * {@link io.danmaku.protocol.Retraction#messageId}) is one of {@code messageIds}, and keeps the position: epoch,
+     * top and floor stay, so a client recovering across a removed record still recovers completely (it simply does
+     * not get that record), and a replay of a removed record stays a no-op. Answers how many records were removed;
+     * ids the history does not hold (never stored, trimmed, already removed) are ignored.
+     */
+    CompletableFuture<Integer> retract(String room, java.util.Collection<String> messageIds);
+
+    /**
      * Sets where the room's recording begins: the time (ms since the epoch) its stream started, the origin of the
      * room's timeline (a message's position in the recording is its time minus this). Replaces an earlier start;
      * kept until replaced (no expiry), and not touched by {@link #removeHistory}.

@@ -541,6 +541,27 @@ public abstract class HotStoreContract {
     }
 
     @Test
+    void retractRemovesTheNamedRecordsAndKeepsThePosition() {
+        String room = name("room");
+        append(room, EPOCH, 1, 2, 3, 4);
+
+        assertThat(get(store.retract(room, List.of("m2", "m4", "m9")))).as("m9 was never stored").isEqualTo(2);
+        HistoryPage page = get(store.history(HistoryQuery.after(room, 0, 10)));
+        assertThat(offsets(page)).containsExactly(1L, 3L);
+        assertThat(page.topOffset()).as("the top stays where it was").isEqualTo(4);
+        assertThat(page.covers(1, EPOCH)).as("recovery across a removed record is still complete").isTrue();
+        assertThat(offsets(get(store.history(HistoryQuery.latest(room, 10))))).containsExactly(3L, 1L);
+        assertThat(get(otherClient().history(HistoryQuery.after(room, 0, 10))).records()).hasSize(2);
+
+        append(room, EPOCH, 2, 4, 5); // a replay of retracted records stays a no-op
+        assertThat(offsets(get(store.history(HistoryQuery.after(room, 0, 10))))).containsExactly(1L, 3L, 5L);
+        assertThat(get(store.retract(room, List.of("m2")))).as("retracting again").isZero();
+        assertThat(get(store.retract(name("room"), List.of("m1")))).as("a room without history").isZero();
+        assertThat(get(store.retract(room, List.of()))).as("no ids").isZero();
+        assertThat(offsets(get(store.history(HistoryQuery.after(room, 0, 10))))).containsExactly(1L, 3L, 5L);
+    }
+
+    @Test
     void aStreamStartIsSharedReplacedAndOutlivesRemovedHistory() {
         String room = name("room");
         assertThat(get(store.streamStart(room))).isEmpty();

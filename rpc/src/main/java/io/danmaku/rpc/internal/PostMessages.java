@@ -65,6 +65,9 @@ public final class PostMessages {
                 b.setClientMsgIdUtf16(utf16(request.clientMsgId()));
             }
         }
+        if (request.progressMillis() != null) {
+            b.setProgressMs(request.progressMillis());
+        }
         if (request.traceId() != null) {
             b.setTraceIdHigh(request.traceId().high()).setTraceIdLow(request.traceId().low());
         }
@@ -84,7 +87,8 @@ public final class PostMessages {
         String clientMsgId = p.hasClientMsgId() ? p.getClientMsgId()
                 : p.hasClientMsgIdUtf16() ? fromUtf16(p.getClientMsgIdUtf16()) : null;
         return new PostRequest(p.getRoom(), user, text, p.hasColor() ? p.getColor() : null,
-                p.hasMode() ? p.getMode() : null, clientMsgId, TraceId.of(p.getTraceIdHigh(), p.getTraceIdLow()));
+                p.hasMode() ? p.getMode() : null, clientMsgId, TraceId.of(p.getTraceIdHigh(), p.getTraceIdLow()),
+                p.hasProgressMs() ? p.getProgressMs() : null);
     }
 
     public static PostReply toProto(PostResult result) {

@@ -24,6 +24,21 @@ class PostMessagesTest {
     }
 
     @Test
+    void progressTravelsWhenGivenAndStaysAbsentOtherwise() {
+        io.danmaku.protocol.post.PostRequest with = new io.danmaku.protocol.post.PostRequest("live.1",
+                new io.danmaku.protocol.UserRef("u1", "Ann"), "hi", null, null, null, null, 70_000L);
+        assertThat(PostMessages.fromProto(PostMessages.toProto(with)).progressMillis()).isEqualTo(70_000L);
+        io.danmaku.protocol.post.PostRequest negative = new io.danmaku.protocol.post.PostRequest("live.1", null, "hi",
+                null, null, null, null, -5L);
+        assertThat(PostMessages.fromProto(PostMessages.toProto(negative)).progressMillis())
+                .as("carried as sent: logic judges it").isEqualTo(-5L);
+        io.danmaku.protocol.post.PostRequest without = new io.danmaku.protocol.post.PostRequest("live.1", null, "hi",
+                null, null, null);
+        assertThat(PostMessages.toProto(without).hasProgressMs()).isFalse();
+        assertThat(PostMessages.fromProto(PostMessages.toProto(without)).progressMillis()).isNull();
+    }
+
+    @Test
     void wellFormedMeansNoUnpairedSurrogate() {
         assertThat(PostMessages.wellFormed("")).isTrue();
         assertThat(PostMessages.wellFormed("弹幕 🎉")).isTrue();

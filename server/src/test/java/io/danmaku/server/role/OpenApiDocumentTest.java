@@ -86,7 +86,8 @@ class OpenApiDocumentTest {
         assertThat(result.getOpenAPI().getPaths()).containsKeys("/api/publish", "/api/broadcast", "/api/ban",
                 "/api/unban", "/api/mute", "/api/unmute", "/api/disconnect", "/api/subscribe", "/api/unsubscribe",
                 "/api/refresh", "/api/presence", "/api/presence_stats", "/api/history", "/api/history_remove",
-                "/api/channels", "/api/info", "/api/batch", "/api/stream_start", "/api/rooms/{room}/history",
+                "/api/channels", "/api/info", "/api/batch", "/api/stream_start", "/api/delete", "/api/delete_user_messages",
+                "/api/rooms/{room}/history",
                 "/api/rooms/{room}/timeline", OpenApiDocument.PATH);
     }
 

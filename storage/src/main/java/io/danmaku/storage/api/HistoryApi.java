@@ -6,6 +6,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.danmaku.protocol.DanmakuException;
+import io.danmaku.protocol.Retraction;
 import io.danmaku.protocol.RoomId;
 import io.danmaku.protocol.RoomRecord;
 import io.danmaku.protocol.api.ApiRequest;
@@ -292,7 +293,8 @@ public final class HistoryApi implements HttpApi {
                 part.coversFrom = records.get(0).timeMillis() < from;
             }
             for (RoomRecord r : records) {
-                if (r.timeMillis() >= from && r.timeMillis() <= to) {
+                // a retraction is for the clients on the stream; the messages it deleted are gone from the store
+                if (r.timeMillis() >= from && r.timeMillis() <= to && !Retraction.isRetraction(r.payload())) {
                     part.add(r);
                 }
             }

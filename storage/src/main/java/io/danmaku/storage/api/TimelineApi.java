@@ -2,9 +2,12 @@ package io.danmaku.storage.api;
 
 import static java.util.Objects.requireNonNull;
 
+import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.danmaku.protocol.Futures;
 import io.danmaku.protocol.RoomId;
+import io.danmaku.protocol.RoomMessage;
 import io.danmaku.protocol.RoomRecord;
 import io.danmaku.protocol.api.ApiRequest;
 import io.danmaku.protocol.api.ApiResponse;
@@ -14,6 +17,7 @@ import io.danmaku.protocol.json.Json;
 import io.danmaku.protocol.store.HotStore;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.MeterRegistry;
+import java.io.IOException;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
 import java.time.Clock;
@@ -21,6 +25,7 @@ import java.time.Duration;
 import java.util.HexFormat;
 import java.util.Map;
 import java.util.OptionalLong;
+import java.util.TreeMap;
 import java.util.concurrent.CompletableFuture;
 import java.util.regex.Pattern;
 import org.slf4j.Logger;
@@ -33,9 +38,12 @@ import org.slf4j.LoggerFactory;
  *
  * <p>Positions: the room's stream start (server API {@code stream_start}, kept in the hot store) is position 0;
  * a message's {@code position_ms} is its time minus the stream start (its time on the bus, the record time, as
- * the history API selects by: within milliseconds of the {@code time} it was stamped with). Messages from before the start have no
- * position and are never listed. A room without a stream start answers {@code "stream_start":null} and no
- * messages.
+ * the history API selects by: within milliseconds of the {@code time} it was stamped with). Messages from before
+ * the start have no such position. A post that carries a {@code progress} (ms into a video that is not live, sent by
+ * the client) is placed by it instead, whenever it was posted (after the stream start, when there is one); those
+ * are found by reading the room's messages by time, at most {@value #MAX_PROGRESS_PAGES} pages of
+ * {@value #MAX_MESSAGES} (the answer is {@code truncated} beyond). A room without a stream start answers
+ * {@code "stream_start":null} and its posts with a progress only.
  *
  * <p>Paging: the timeline is cut in fixed segments of {@value #SEGMENT_MS} ms (6 minutes, as Bilibili's
  * players fetch them): segment {@code n} covers positions [{@code n × 360000}, {@code (n + 1) × 360000}). A
@@ -72,6 +80,10 @@ public final class TimelineApi implements HttpApi {
     public static final Duration CLOSED_AFTER = Duration.ofMinutes(1);
     public static final long CLOSED_MAX_AGE_SECONDS = 86_400;
     public static final long LIVE_MAX_AGE_SECONDS = 5;
+    /** At most this many pages of {@value #MAX_MESSAGES} messages are read looking for posts with a progress. */
+    public static final int MAX_PROGRESS_PAGES = 10;
+    private static final byte[] PROGRESS_KEY = ("\"" + RoomMessage.PROGRESS + "\":").getBytes(
+            java.nio.charset.StandardCharsets.US_ASCII);
     private static final Pattern DIGITS = Pattern.compile("\\d{1,16}");
     private static final Logger log = LoggerFactory.getLogger(TimelineApi.class);
 
@@ -164,22 +176,135 @@ public final class TimelineApi implements HttpApi {
 
     private CompletableFuture<ApiResponse> answer(ApiRequest request, String room, OptionalLong start, long segment,
                                                   long from, long to, boolean shared) {
-        if (start.isEmpty()) {
-            return done(cacheable(request, body(room, null, segment, from, to, false, null, false), false, shared));
+        Long origin = start.isPresent() ? start.getAsLong() : null;
+        boolean closed = origin != null
+                && clock.millis() - (origin + (segment + 1) * SEGMENT_MS) > CLOSED_AFTER.toMillis();
+        TreeMap<Placed, RoomRecord> placed = new TreeMap<>();
+        CompletableFuture<Boolean> byTime;
+        if (origin == null) {
+            byTime = CompletableFuture.completedFuture(false);
+        } else {
+            byTime = history.read(room, origin + from, origin + to - 1, MAX_MESSAGES).thenApply(range -> {
+                if (range.failure() != null) {
+                    throw new Failed(range.failure());
+                }
+                for (RoomRecord r : range.records()) {
+                    if (progressOf(r) == null) { // a post with a progress is placed by it, below
+                        place(placed, r, r.timeMillis() - origin);
+                    }
+                }
+                return range.truncated();
+            });
         }
-        long origin = start.getAsLong();
-        boolean closed = clock.millis() - (origin + (segment + 1) * SEGMENT_MS) > CLOSED_AFTER.toMillis();
-        return history.read(room, origin + from, origin + to - 1, MAX_MESSAGES).thenApply(range -> {
+        long scanFrom = origin == null ? 0 : origin;
+        return byTime
+                .thenCompose(truncated -> scanProgress(room, scanFrom, from, to, placed, 1).thenApply(more ->
+                        cacheable(request, body(room, origin, segment, from, to, closed, placed,
+                                truncated || more || placed.size() > MAX_MESSAGES), closed, shared)))
+                .exceptionally(e -> {
+                    if (Futures.unwrap(e) instanceof Failed f) {
+                        return f.answer;
+                    }
+                    throw e instanceof java.util.concurrent.CompletionException c ? c
+                            : new java.util.concurrent.CompletionException(e);
+                });
+    }
+
+    /**
+     * The posts with a {@code progress} (made on a video that is not live) whose progress is in [{@code from},
+     * {@code to}): read by time from {@code scanFrom} (the stream start, or the beginning) to now, page after page of
+     * {@value #MAX_MESSAGES}, at most {@value #MAX_PROGRESS_PAGES} pages; completes with true when it stopped
+     * there with more to read (the answer is then truncated).
+     */
+    private CompletableFuture<Boolean> scanProgress(String room, long scanFrom, long from, long to,
+                                                    TreeMap<Placed, RoomRecord> placed, int page) {
+        long now = clock.millis();
+        return history.read(room, scanFrom, Math.max(scanFrom, now), MAX_MESSAGES).thenCompose(range -> {
             if (range.failure() != null) {
-                return range.failure();
+                throw new Failed(range.failure());
             }
-            return cacheable(request, body(room, origin, segment, from, to, closed, range, range.truncated()),
-                    closed, shared);
+            RoomRecord last = null;
+            int n = 0;
+            for (RoomRecord r : range.records()) {
+                if (n++ == MAX_MESSAGES) {
+                    break;
+                }
+                last = r;
+                Long progress = progressOf(r);
+                if (progress != null && progress >= from && progress < to) {
+                    place(placed, r, progress);
+                }
+            }
+            if (!range.truncated() || last == null) {
+                return CompletableFuture.completedFuture(false);
+            }
+            if (page >= MAX_PROGRESS_PAGES || last.timeMillis() <= scanFrom) {
+                return CompletableFuture.completedFuture(true);
+            }
+            // the next page starts at the last time read: records of that millisecond come again, placed once
+            return scanProgress(room, last.timeMillis(), from, to, placed, page + 1);
         });
     }
 
+    private static void place(TreeMap<Placed, RoomRecord> placed, RoomRecord r, long position) {
+        placed.put(new Placed(position, r.offset(), r.epoch()), r);
+    }
+
+    /** A message's place on the timeline: by position, then offset (then epoch), so each record is there once. */
+    private record Placed(long position, long offset, String epoch) implements Comparable<Placed> {
+        @Override
+        public int compareTo(Placed o) {
+            int c = Long.compare(position, o.position);
+            if (c == 0) {
+                c = Long.compare(offset, o.offset);
+            }
+            return c != 0 ? c : epoch.compareTo(o.epoch);
+        }
+    }
+
+    /** An error answer from the reads, carried out of the future chain. */
+    private static final class Failed extends RuntimeException {
+        final ApiResponse answer;
+
+        Failed(ApiResponse answer) {
+            super(null, null, false, false);
+            this.answer = answer;
+        }
+    }
+
+    /**
+     * The message's {@code progress} (ms into the video it was posted on), or null when it has none: a cheap look
+     * for the field's name first, then the JSON.
+     */
+    static Long progressOf(RoomRecord r) {
+        byte[] p = r.payload();
+        if (!contains(p, PROGRESS_KEY)) {
+            return null;
+        }
+        try {
+            JsonNode n = Json.MAPPER.readTree(p).get(RoomMessage.PROGRESS);
+            return n != null && n.isIntegralNumber() && n.canConvertToLong() && n.longValue() >= 0 ? n.longValue()
+                    : null;
+        } catch (IOException e) {
+            return null;
+        }
+    }
+
+    private static boolean contains(byte[] a, byte[] key) {
+        outer:
+        for (int i = 0; i + key.length <= a.length; i++) {
+            for (int k = 0; k < key.length; k++) {
+                if (a[i + k] != key[k]) {
+                    continue outer;
+                }
+            }
+            return true;
+        }
+        return false;
+    }
+
     private static ObjectNode body(String room, Long origin, long segment, long from, long to, boolean closed,
-                                   HistoryApi.Range range, boolean truncated) {
+                                   TreeMap<Placed, RoomRecord> placed, boolean truncated) {
         ObjectNode root = Json.MAPPER.createObjectNode();
         root.put("room", room);
         if (origin == null) {
@@ -193,16 +318,14 @@ public final class TimelineApi implements HttpApi {
         root.put("to_ms", to);
         root.put("closed", closed);
         ArrayNode messages = root.putArray("messages");
-        if (range != null) {
-            int n = 0;
-            for (RoomRecord r : range.records()) {
-                if (n++ == MAX_MESSAGES) {
-                    break;
-                }
-                ObjectNode m = HistoryApi.message(r);
-                m.put("position_ms", r.timeMillis() - origin);
-                messages.add(m);
+        int n = 0;
+        for (Map.Entry<Placed, RoomRecord> e : placed.entrySet()) {
+            if (n++ == MAX_MESSAGES) {
+                break;
             }
+            ObjectNode m = HistoryApi.message(e.getValue());
+            m.put("position_ms", e.getKey().position());
+            messages.add(m);
         }
         root.put("truncated", truncated);
         return root;

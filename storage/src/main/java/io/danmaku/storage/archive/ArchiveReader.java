@@ -3,6 +3,7 @@ package io.danmaku.storage.archive;
 import static java.util.Objects.requireNonNull;
 
 import com.github.luben.zstd.ZstdInputStream;
+import io.danmaku.protocol.Retraction;
 import io.danmaku.protocol.RoomRecord;
 import io.danmaku.storage.StorageException;
 import java.io.BufferedInputStream;
@@ -14,6 +15,7 @@ import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.List;
 import java.util.Objects;
+import java.util.Set;
 import java.util.TreeSet;
 import java.util.concurrent.ArrayBlockingQueue;
 import java.util.concurrent.CompletableFuture;
@@ -31,7 +33,8 @@ import java.util.concurrent.atomic.AtomicInteger;
  * beyond that a read fails at once with a retriable {@link StorageException}. A sealed segment whose files were
  * deleted (pruned by retention, here or by another storage process, or by an operator) is dropped from the catalog
  * when a read misses it. Sealed segments in a shared store are streamed from it; the store is listed again before
- * a read when the last listing is older than its refresh interval.
+ * a read when the last listing is older than its refresh interval. Retractions and the messages they deleted (the
+ * archive's tombstones, {@link Tombstones}) are left out.
  */
 public final class ArchiveReader implements AutoCloseable {
     /** History order: by time, then offset, then epoch. */
@@ -48,9 +51,12 @@ public final class ArchiveReader implements AutoCloseable {
     /** Run before each read (lists a shared store when its listing is old), or null. */
     private final Runnable refresh;
     private final ThreadPoolExecutor pool;
+    /** The retracted messages, left out of every read. */
+    private final Tombstones tombstones;
 
-    ArchiveReader(SegmentCatalog catalog, ArchiveStore store, Runnable refresh) {
+    ArchiveReader(SegmentCatalog catalog, ArchiveStore store, Runnable refresh, Tombstones tombstones) {
         this.catalog = catalog;
+        this.tombstones = tombstones;
         this.store = store;
         this.refresh = refresh;
         this.pool = new ThreadPoolExecutor(READ_THREADS, READ_THREADS, 30, TimeUnit.SECONDS,
@@ -93,12 +99,13 @@ public final class ArchiveReader implements AutoCloseable {
             refresh.run();
         }
         byte[] prefix = ArchiveLine.roomPrefix(room);
+        Set<String> retracted = tombstones.of(room);
         TreeSet<RoomRecord> best = new TreeSet<>(HISTORY_ORDER);
         for (Segment segment : catalog.overlapping(room, from, to)) {
             if (best.size() > limit && best.last().timeMillis() < segment.minTime()) {
                 break;
             }
-            readSegment(segment, room, prefix, from, to, limit, best);
+            readSegment(segment, room, prefix, from, to, limit, best, retracted);
         }
         List<RoomRecord> out = new ArrayList<>(Math.min(limit, best.size()));
         for (RoomRecord r : best) {
@@ -111,11 +118,11 @@ public final class ArchiveReader implements AutoCloseable {
     }
 
     private void readSegment(Segment segment, String room, byte[] prefix, long from, long to, int limit,
-                             TreeSet<RoomRecord> best) throws IOException {
+                             TreeSet<RoomRecord> best, Set<String> retracted) throws IOException {
         Segment current = segment;
         for (int attempt = 1; ; attempt++) {
             try {
-                scan(current, room, prefix, from, to, limit, best);
+                scan(current, room, prefix, from, to, limit, best, retracted);
                 return;
             } catch (NoSuchFileException e) {
                 // rolled (open file deleted) or moved aside since the catalog was read: read it where it is now
@@ -140,7 +147,7 @@ public final class ArchiveReader implements AutoCloseable {
     }
 
     private void scan(Segment segment, String room, byte[] prefix, long from, long to, int limit,
-                      TreeSet<RoomRecord> best) throws IOException {
+                      TreeSet<RoomRecord> best, Set<String> retracted) throws IOException {
         try (InputStream raw = segment.path() != null ? Files.newInputStream(segment.path())
                 : store.open(new ArchiveStore.SegmentKey(segment.stream(), segment.firstOffset()));
              InputStream in = segment.open() ? raw
@@ -162,6 +169,9 @@ public final class ArchiveReader implements AutoCloseable {
                     continue;
                 }
                 RoomRecord r = ArchiveLine.decode(buf, off, len);
+                if (r != null && (Retraction.isRetraction(r.payload()) || isRetracted(r, retracted))) {
+                    continue; // a retraction, or a message it deleted: not history any more
+                }
                 if (r != null) {
                     best.add(r);
                     if (best.size() > limit + 1) {
@@ -176,6 +186,14 @@ public final class ArchiveReader implements AutoCloseable {
                         false);
             }
         }
+    }
+
+    private static boolean isRetracted(RoomRecord r, Set<String> retracted) {
+        if (retracted.isEmpty()) {
+            return false;
+        }
+        String id = Retraction.messageId(r.payload());
+        return id != null && retracted.contains(id);
     }
 
     private static RoomRecord probe(ArchiveLine.Header h) {

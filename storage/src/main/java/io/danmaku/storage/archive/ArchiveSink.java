@@ -17,4 +17,13 @@ public interface ArchiveSink {
      * Idempotent: records at or below a stream's last archived offset are skipped, so a replay is a no-op.
      */
     CompletableFuture<Void> append(List<RoomRecord> records);
+
+    /**
+     * Marks the messages that {@code retractions} (retraction records, {@link io.danmaku.protocol.Retraction})
+     * name as deleted: a tombstone per retraction, so history reads of the archive leave them out. Durable when
+     * the future completes; idempotent. A sink without tombstones does nothing.
+     */
+    default CompletableFuture<Void> retract(List<RoomRecord> retractions) {
+        return CompletableFuture.completedFuture(null);
+    }
 }

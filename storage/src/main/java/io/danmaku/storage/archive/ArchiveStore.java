@@ -61,6 +61,19 @@ public interface ArchiveStore extends AutoCloseable {
     /** Removes a segment and then its index; nothing happens when it is already gone. */
     void delete(SegmentKey key) throws IOException;
 
+    /** The directory (or key prefix) of the tombstones, beside the streams: no Kafka topic can have this name. */
+    String TOMBSTONES = "@tombstones";
+
+    /**
+     * Stores a tombstone of {@code room}: the retraction event {@code content} named {@code name} (its message id),
+     * at {@code @tombstones/<room>/<name>.json}. Replaces one of the same name, so a redelivered retraction is a
+     * no-op. Tombstones are kept for good (retention prunes segments only).
+     */
+    void putTombstone(String room, String name, byte[] content) throws IOException;
+
+    /** Every tombstone of {@code room}, as {@link #putTombstone} stored them, in no particular order. */
+    List<byte[]> tombstones(String room) throws IOException;
+
     /** Where the segments are, for logs: a directory, or {@code s3://bucket/prefix} at an endpoint. */
     String describe();
 

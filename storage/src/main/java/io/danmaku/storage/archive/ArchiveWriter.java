@@ -149,6 +149,7 @@ public final class ArchiveWriter implements ArchiveSink, AutoCloseable {
     private final ScheduledThreadPoolExecutor io;
     private final SegmentCatalog catalog = new SegmentCatalog();
     private final ArchiveReader reader;
+    private final Tombstones tombstones;
     /** Streams by name; io thread only. */
     private final Map<String, StreamState> streams = new HashMap<>();
     /** Streams whose open segment file is open, least recently written first; io thread only. */
@@ -227,7 +228,8 @@ public final class ArchiveWriter implements ArchiveSink, AutoCloseable {
             return t;
         });
         this.io.setRemoveOnCancelPolicy(true);
-        this.reader = new ArchiveReader(catalog, this.store, shared ? this::refreshIfStale : null);
+        this.tombstones = new Tombstones(this.store, shared ? refreshInterval : null);
+        this.reader = new ArchiveReader(catalog, this.store, shared ? this::refreshIfStale : null, tombstones);
         this.recordsArchived = Counter.builder("danmaku.storage.archive.records")
                 .description("Records appended to the archive").baseUnit("records").register(meters);
         this.recordsSkipped = Counter.builder("danmaku.storage.archive.skipped")
@@ -351,6 +353,22 @@ public final class ArchiveWriter implements ArchiveSink, AutoCloseable {
         return submit(() -> {
             startNow();
             appendNow(batch);
+            return null;
+        });
+    }
+
+    /** Writes a tombstone per retraction (on the archive's thread, after the appends before it). */
+    @Override
+    public CompletableFuture<Void> retract(List<RoomRecord> retractions) {
+        requireNonNull(retractions, "retractions");
+        if (retractions.isEmpty()) {
+            return CompletableFuture.completedFuture(null);
+        }
+        List<RoomRecord> batch = List.copyOf(retractions);
+        return submit(() -> {
+            for (RoomRecord r : batch) {
+                tombstones.write(r.room(), r.payload());
+            }
             return null;
         });
     }

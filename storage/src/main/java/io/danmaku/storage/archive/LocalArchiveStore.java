@@ -129,6 +129,32 @@ public final class LocalArchiveStore implements ArchiveStore {
     }
 
     @Override
+    public void putTombstone(String room, String name, byte[] content) throws IOException {
+        Path dir = root.resolve(TOMBSTONES).resolve(room);
+        Files.createDirectories(dir);
+        Path tmp = dir.resolve(name + ".json" + ArchiveWriter.TMP_SUFFIX);
+        ArchiveWriter.writeDurably(tmp, content);
+        Files.move(tmp, dir.resolve(name + ".json"), StandardCopyOption.ATOMIC_MOVE,
+                StandardCopyOption.REPLACE_EXISTING);
+        fsyncDirectory(dir);
+    }
+
+    @Override
+    public List<byte[]> tombstones(String room) throws IOException {
+        Path dir = root.resolve(TOMBSTONES).resolve(room);
+        List<byte[]> out = new ArrayList<>();
+        if (!Files.isDirectory(dir)) {
+            return out;
+        }
+        try (DirectoryStream<Path> ds = Files.newDirectoryStream(dir, "*.json")) {
+            for (Path p : ds) {
+                out.add(Files.readAllBytes(p));
+            }
+        }
+        return out;
+    }
+
+    @Override
     public String describe() {
         return root.toString();
     }

@@ -186,6 +186,39 @@ public final class S3ArchiveStore implements ArchiveStore {
     }
 
     @Override
+    public void putTombstone(String room, String name, byte[] content) throws IOException {
+        String k = base + TOMBSTONES + "/" + room + "/" + name + ".json";
+        try {
+            s3.putObject(b -> b.bucket(config.bucket()).key(k).contentType("application/json"),
+                    RequestBody.fromBytes(content));
+        } catch (SdkException e) {
+            throw failure("storing tombstone " + k, e);
+        }
+    }
+
+    @Override
+    public List<byte[]> tombstones(String room) throws IOException {
+        String prefix = base + TOMBSTONES + "/" + room + "/";
+        List<byte[]> out = new ArrayList<>();
+        try {
+            for (S3Object o : s3.listObjectsV2Paginator(b -> b.bucket(config.bucket()).prefix(prefix).delimiter("/"))
+                    .contents()) {
+                if (!o.key().endsWith(".json")) {
+                    continue;
+                }
+                try {
+                    out.add(s3.getObjectAsBytes(b -> b.bucket(config.bucket()).key(o.key())).asByteArray());
+                } catch (NoSuchKeyException e) {
+                    // deleted by an operator since the listing
+                }
+            }
+        } catch (SdkException e) {
+            throw failure("reading the tombstones under " + prefix, e);
+        }
+        return out;
+    }
+
+    @Override
     public String describe() {
         return config.describe();
     }

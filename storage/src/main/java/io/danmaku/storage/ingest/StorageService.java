@@ -3,6 +3,7 @@ package io.danmaku.storage.ingest;
 import static java.util.Objects.requireNonNull;
 
 import io.danmaku.protocol.Futures;
+import io.danmaku.protocol.Retraction;
 import io.danmaku.protocol.RoomRecord;
 import io.danmaku.protocol.bus.BusSubscription;
 import io.danmaku.protocol.bus.GroupListener;
@@ -44,7 +45,9 @@ import org.slf4j.LoggerFactory;
  * to the archive; the batch is acknowledged only when every hot-store append and the archive append (fsync
  * included) succeeded. Otherwise its stage fails, the bus keeps the group's position and hands the batch over
  * again after a backoff: nothing is lost, and both sinks skip the records they already have (writes are
- * idempotent by offset), so nothing is doubled.
+ * idempotent by offset), so nothing is doubled. A retraction ({@link Retraction}) in a batch also removes the
+ * messages it names from the room's hot history and leaves a tombstone in the archive, once the records before it
+ * are written; both are idempotent too.
  *
  * <p>Meters: {@code danmaku.storage.records} (records written, counted once per acknowledged batch),
  * {@code danmaku.storage.write.errors} (failed batches), {@code danmaku.storage.batch.size} (records per
@@ -240,19 +243,47 @@ public final class StorageService implements AutoCloseable {
         }
     }
 
+    /**
+     * Appends a room's records to its hot history, then removes what the retractions among them name (the
+     * messages precede their retraction in the stream, so they were appended by now, in this batch or before).
+     */
     private CompletableFuture<Void> append(String room, List<RoomRecord> records) {
         try {
             CompletableFuture<Void> f = hotStore.appendHistory(room, records);
-            return f != null ? f : CompletableFuture.failedFuture(new NullPointerException("appendHistory: null"));
+            if (f == null) {
+                return CompletableFuture.failedFuture(new NullPointerException("appendHistory: null"));
+            }
+            List<String> retracted = new ArrayList<>();
+            for (RoomRecord r : records) {
+                retracted.addAll(Retraction.ids(r.payload()));
+            }
+            if (retracted.isEmpty()) {
+                return f;
+            }
+            return f.thenCompose(v -> hotStore.retract(room, retracted)).thenApply(n -> {
+                log.debug("storage: retraction of {} messages in room {} removed {} from the hot history",
+                        retracted.size(), room, n);
+                return null;
+            });
         } catch (RuntimeException e) {
             return CompletableFuture.failedFuture(e);
         }
     }
 
+    /** Appends the batch to the archive, then writes a tombstone per retraction in it. */
     private CompletableFuture<Void> archive(List<RoomRecord> batch) {
         try {
             CompletableFuture<Void> f = archive.append(batch);
-            return f != null ? f : CompletableFuture.failedFuture(new NullPointerException("archive append: null"));
+            if (f == null) {
+                return CompletableFuture.failedFuture(new NullPointerException("archive append: null"));
+            }
+            List<RoomRecord> retractions = new ArrayList<>();
+            for (RoomRecord r : batch) {
+                if (Retraction.isRetraction(r.payload())) {
+                    retractions.add(r);
+                }
+            }
+            return retractions.isEmpty() ? f : f.thenCompose(v -> archive.retract(retractions));
         } catch (RuntimeException e) {
             return CompletableFuture.failedFuture(e);
         }

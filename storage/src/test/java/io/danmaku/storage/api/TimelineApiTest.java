@@ -77,6 +77,19 @@ class TimelineApiTest {
         archive.append(List.of(r)).join();
     }
 
+    /** A post made {@code atMillis} ms after the stream start, on a video, {@code progressMillis} into it. */
+    private void postWithProgress(long atMillis, long progressMillis, String text) {
+        long offset = posted.size() + 1;
+        long time = START + atMillis;
+        String json = "{\"id\":\"" + ROOM + "-" + offset + "\",\"room\":\"" + ROOM + "\",\"time\":" + time
+                + ",\"user\":{\"id\":\"u1\",\"name\":\"Viewer\"},\"text\":\"" + text + "\",\"progress\":"
+                + progressMillis + "}";
+        RoomRecord r = new RoomRecord(ROOM, offset, EPOCH, time, json.getBytes(StandardCharsets.UTF_8));
+        posted.add(r);
+        store.appendHistory(ROOM, List.of(r)).join();
+        archive.append(List.of(r)).join();
+    }
+
     private ApiResponse call(String method, String room, Map<String, String> query, Map<String, String> headers) {
         return api.handle(new ApiRequest(method, "/api/rooms/" + room + "/timeline", query, headers, new byte[0]))
                 .join();
@@ -150,6 +163,56 @@ class TimelineApiTest {
 
         assertThat(texts(ok(Map.of("from_ms", "720000")))).isEmpty();
         assertThat(texts(ok(Map.of()))).as("from_ms defaults to 0").containsExactlyElementsOf(texts(first));
+    }
+
+    @Test
+    void aPostWithAProgressIsPlacedByItWheneverItWasPosted() {
+        streamAt10s70s400s();
+        postWithProgress(3_000_000, 400_500, "watching the video at 400.5 s, 50 min later");
+        postWithProgress(3_100_000, 5_000, "at 5 s of the video");
+        postWithProgress(3_200_000, 10_000, "also at 10 s");
+
+        JsonNode first = ok(Map.of("from_ms", "0"));
+        assertThat(texts(first)).containsExactly("at 5 s of the video", "at 10 s", "also at 10 s", "at 70 s",
+                "last of the first segment");
+        assertThat(positions(first)).containsExactly(5_000L, 10_000L, 10_000L, 70_000L, 359_999L);
+        JsonNode second = ok(Map.of("from_ms", "360000"));
+        assertThat(texts(second)).containsExactly("first of the second segment", "at 400 s",
+                "watching the video at 400.5 s, 50 min later");
+        assertThat(positions(second)).containsExactly(360_000L, 400_000L, 400_500L);
+        assertThat(texts(ok(Map.of("from_ms", "3000000")))).as("not at its time").isEmpty();
+    }
+
+    @Test
+    void withoutAStreamStartOnlyPostsWithAProgressAreOnTheTimeline() {
+        post(10_000, "no progress");
+        postWithProgress(20_000, 70_000, "at 70 s of the video");
+
+        JsonNode first = ok(Map.of("from_ms", "0"));
+        assertThat(first.get("stream_start").isNull()).isTrue();
+        assertThat(texts(first)).containsExactly("at 70 s of the video");
+        assertThat(positions(first)).containsExactly(70_000L);
+        assertThat(first.get("closed").asBoolean()).as("new posts may land in any segment").isFalse();
+    }
+
+    @Test
+    void retractionsAndTheMessagesTheyDeletedAreNotOnTheTimeline() {
+        streamAt10s70s400s();
+        RoomRecord deleted = posted.get(2); // "at 70 s"
+        long offset = posted.size() + 1;
+        long time = START + 80_000;
+        String json = "{\"id\":\"D" + offset + "\",\"room\":\"" + ROOM + "\",\"time\":" + time
+                + ",\"cmd\":\"DELETE\",\"ids\":[\"" + ROOM + "-" + deleted.offset() + "\"]}";
+        RoomRecord retraction = new RoomRecord(ROOM, offset, EPOCH, time, json.getBytes(StandardCharsets.UTF_8));
+        // what storage does with a retraction
+        store.appendHistory(ROOM, List.of(retraction)).join();
+        store.retract(ROOM, List.of(ROOM + "-" + deleted.offset())).join();
+        archive.append(List.of(retraction)).join();
+        archive.retract(List.of(retraction)).join();
+
+        assertThat(texts(ok(Map.of("from_ms", "0")))).containsExactly("at 10 s", "last of the first segment");
+        store.removeHistory(ROOM).join(); // the archive alone answers, with its tombstone
+        assertThat(texts(ok(Map.of("from_ms", "0", "to_ms", "100000")))).containsExactly("at 10 s");
     }
 
     @Test

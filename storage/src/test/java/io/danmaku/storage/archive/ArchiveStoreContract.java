@@ -61,6 +61,24 @@ abstract class ArchiveStoreContract {
     }
 
     @Test
+    void tombstonesAreKeptPerRoomReplacedByNameAndNotListedAsSegments() throws IOException {
+        byte[] first = "{\"id\":\"R1\",\"ids\":[\"a\"]}".getBytes(StandardCharsets.UTF_8);
+        byte[] second = "{\"id\":\"R2\",\"ids\":[\"b\"]}".getBytes(StandardCharsets.UTF_8);
+        store.putTombstone("live:1#u1,u2", "R1", first);
+        store.putTombstone("live:1#u1,u2", "R1", first); // a redelivery
+        store.putTombstone("live:1#u1,u2", "R2", second);
+        store.putTombstone("live:2", "R3", second);
+
+        assertThat(store.tombstones("live:1#u1,u2")).extracting(b -> new String(b, StandardCharsets.UTF_8))
+                .containsExactlyInAnyOrder(new String(first, StandardCharsets.UTF_8),
+                        new String(second, StandardCharsets.UTF_8));
+        assertThat(store.tombstones("live:2")).hasSize(1);
+        assertThat(store.tombstones("live:3")).isEmpty();
+        assertThat(store.tombstones("live")).as("a prefix of a room is another room").isEmpty();
+        assertThat(store.list()).as("tombstones are not segments").isEmpty();
+    }
+
+    @Test
     void segmentsAreListedInOffsetOrderPerStreamAndAcrossStreams() throws IOException {
         for (long first : new long[] {1000, 9, 10, 1, 99_999_999_999L}) {
             store.put(new SegmentKey("t/p-1", first), file("s" + first, "x" + first), new byte[] {'{', '}'});

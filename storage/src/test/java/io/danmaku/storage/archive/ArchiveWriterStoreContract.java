@@ -120,6 +120,41 @@ abstract class ArchiveWriterStoreContract {
         assertThat(limited.truncated()).isTrue();
     }
 
+    /** A retraction in room-a at {@code offset} (a multiple of 3) deleting the messages {@code ids}. */
+    static RoomRecord retraction(String epoch, long offset, String... ids) {
+        long time = START.toEpochMilli() + offset * 1000;
+        String json = "{\"id\":\"R" + offset + "\",\"room\":\"room-a\",\"time\":" + time
+                + ",\"cmd\":\"DELETE\",\"ids\":[\"" + String.join("\",\"", ids) + "\"]}";
+        return new RoomRecord("room-a", offset, epoch, time, json.getBytes(StandardCharsets.UTF_8));
+    }
+
+    @Test
+    void retractedMessagesAndRetractionsAreLeftOutOfReadsAlsoAfterARestart() {
+        ArchiveWriter first = writer(root, Duration.ZERO);
+        first.append(records("E-0", 1, 30)).join();
+        rollAll(first); // 3 is in a sealed segment
+        first.append(records("E-0", 31, 35)).join(); // 33 in the open one
+        RoomRecord retraction = retraction("E-0", 36, "E-0-3", "E-0-33", "E-0-999");
+        first.append(List.of(retraction)).join();
+        first.retract(List.of(retraction)).join();
+        first.retract(List.of(retraction)).join(); // a redelivery: the same tombstone
+
+        List<Long> expected = new ArrayList<>(offsetsOf("room-a", 1, 35));
+        expected.removeAll(List.of(3L, 33L));
+        assertThat(offsets(first.reader().read("room-a", 0, Long.MAX_VALUE, 1000).join()))
+                .as("neither the deleted messages nor the retraction").isEqualTo(expected);
+        assertThat(offsets(first.reader().read("room-b", 0, Long.MAX_VALUE, 1000).join()))
+                .as("other rooms untouched").isEqualTo(offsetsOf("room-b", 1, 35));
+        rollAll(first);
+        first.close();
+
+        ArchiveWriter again = writer(root, Duration.ZERO);
+        assertThat(offsets(again.reader().read("room-a", 0, Long.MAX_VALUE, 1000).join()))
+                .as("the tombstones are in the store").isEqualTo(expected);
+        assertThat(offsets(again.reader().read("room-a", 0, Long.MAX_VALUE, 2).join()))
+                .as("a limit counts what is served").isEqualTo(expected.subList(0, 2));
+    }
+
     @Test
     void retentionDeletesOldSealedSegmentsButNeverTheNewestOfAStream() throws IOException {
         ArchiveWriter w = writer(root, Duration.ofMinutes(15));

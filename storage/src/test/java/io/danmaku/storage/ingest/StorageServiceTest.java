@@ -225,6 +225,38 @@ class StorageServiceTest {
     }
 
     @Test
+    void aRetractionRemovesItsMessagesFromTheHotHistoryAndLeavesATombstoneAlsoWhenRedelivered() throws Exception {
+        FailingHotStore flaky = new FailingHotStore(history, 1); // the first batch comes twice
+        StorageService s = start(archiving(), flaky);
+        String m1 = "{\"id\":\"M1\",\"room\":\"room-a\",\"time\":1,\"text\":\"spam\"}";
+        String m2 = "{\"id\":\"M2\",\"room\":\"room-a\",\"time\":2,\"text\":\"fine\"}";
+        String delete = "{\"id\":\"D1\",\"room\":\"room-a\",\"time\":3,\"cmd\":\"DELETE\",\"ids\":[\"M1\"]}";
+        List<BusPosition> positions = bus.publish(List.of(
+                new BusMessage("room-a", m1.getBytes(StandardCharsets.UTF_8)),
+                new BusMessage("room-a", m2.getBytes(StandardCharsets.UTF_8)),
+                new BusMessage("room-a", delete.getBytes(StandardCharsets.UTF_8))))
+                .get(TIMEOUT.toMillis(), TimeUnit.MILLISECONDS);
+
+        await().atMost(TIMEOUT).untilAsserted(() -> assertThat(
+                history.history(HistoryQuery.after("room-a", -1, 100)).join().records())
+                .extracting(RoomRecord::payloadText).containsExactly(m2, delete));
+        HistoryPage page = history.history(HistoryQuery.after("room-a", -1, 100)).join();
+        assertThat(page.topOffset()).isEqualTo(positions.get(2).offset());
+        assertThat(flaky.failures.get()).isEqualTo(1);
+        Path tombstones = archiveRoot.resolve("@tombstones").resolve("room-a");
+        await().atMost(TIMEOUT).until(() -> java.nio.file.Files.exists(tombstones.resolve("D1.json")));
+        assertThat(java.nio.file.Files.readString(tombstones.resolve("D1.json"))).isEqualTo(delete);
+
+        history.removeHistory("room-a").join(); // the archive alone answers now
+        HistoryApi api = new HistoryApi(history, s.archiveReader().orElseThrow(), Clock.systemUTC(),
+                io.danmaku.protocol.api.RoomReadAccess.OPEN, meters);
+        ApiResponse r = api.handle(new ApiRequest("GET", "/api/rooms/room-a/history", Map.of(), Map.of(),
+                new byte[0])).join();
+        JsonNode messages = new ObjectMapper().readTree(r.body()).get("messages");
+        assertThat(messages).extracting(m -> m.get("id").asText()).containsExactly("M2");
+    }
+
+    @Test
     void anArchiveDirectoryInUseFailsTheStartNamingIt() {
         archiveWriter();
 

@@ -28,6 +28,7 @@ final class LuaScript {
     static final LuaScript REPORT_PRESENCE = load("report-presence.lua");
     static final LuaScript PRESENCE = load("presence.lua");
     static final LuaScript REMOVE_HISTORY = load("remove-history.lua");
+    static final LuaScript RETRACT_HISTORY = load("retract-history.lua");
     static final LuaScript REPORT_NODE = load("report-node.lua");
     static final LuaScript NODES = load("nodes.lua");
     static final LuaScript MUTE = load("mute.lua");

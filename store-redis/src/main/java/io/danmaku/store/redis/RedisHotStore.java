@@ -127,7 +127,7 @@ public final class RedisHotStore implements HotStore {
     /** What the meters are tagged with: one per operation. */
     enum Op {
         APPEND_HISTORY, HISTORY, REPORT_ONLINE, ONLINE, BAN, UNBAN, MUTE, UNMUTE, RESTRICTION, RESTRICTIONS,
-        PUBLISH_RESTRICTION, PUBLISH_CONTROL, SUBSCRIBE, REPORT_PRESENCE, PRESENCE, CHANNELS, REMOVE_HISTORY,
+        PUBLISH_RESTRICTION, PUBLISH_CONTROL, SUBSCRIBE, REPORT_PRESENCE, PRESENCE, CHANNELS, REMOVE_HISTORY, RETRACT_HISTORY,
         REPORT_NODE, NODES, ACQUIRE, LEASE, MARK_ONCE, UNMARK,
         CLAIM_ONCE, COMPLETE_ONCE, RELEASE_ONCE, SET_STREAM_START, STREAM_START;
 
@@ -661,6 +661,26 @@ public final class RedisHotStore implements HotStore {
             requireNonNull(room, "room");
             String[] keys = {RedisKeys.history(room), RedisKeys.historyMeta(room)};
             return LuaScript.REMOVE_HISTORY.run(commands, ScriptOutputType.INTEGER, keys).thenApply(n -> null);
+        });
+    }
+
+    /** One script over the room's stream (at most {@code store.redis.history-per-room} entries): XDEL by id. */
+    @Override
+    public CompletableFuture<Integer> retract(String room, java.util.Collection<String> messageIds) {
+        return call(Op.RETRACT_HISTORY, () -> {
+            requireNonNull(room, "room");
+            requireNonNull(messageIds, "messageIds");
+            if (messageIds.isEmpty()) {
+                return CompletableFuture.completedFuture(0);
+            }
+            String[] keys = {RedisKeys.history(room), RedisKeys.historyMeta(room)};
+            byte[][] args = new byte[messageIds.size()][];
+            int i = 0;
+            for (String id : messageIds) {
+                args[i++] = requireNonNull(id, "messageIds element").getBytes(StandardCharsets.UTF_8);
+            }
+            return LuaScript.RETRACT_HISTORY.<Long>run(commands, ScriptOutputType.INTEGER, keys, args)
+                    .thenApply(Long::intValue);
         });
     }
 

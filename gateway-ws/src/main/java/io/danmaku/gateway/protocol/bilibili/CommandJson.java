@@ -10,6 +10,7 @@ import com.fasterxml.jackson.core.io.JsonStringEncoder;
 import com.fasterxml.jackson.core.io.SerializedString;
 import com.fasterxml.jackson.databind.JsonNode;
 import io.danmaku.protocol.DanmakuException;
+import io.danmaku.protocol.Retraction;
 import io.danmaku.protocol.RoomMessage;
 import io.danmaku.protocol.RoomRecord;
 import io.danmaku.protocol.json.Json;
@@ -33,7 +34,8 @@ import java.util.zip.CRC32;
  * size, color and time in milliseconds at {@code info[0][1..4]}, and every other position they read filled with
  * a neutral value), {@code danmaku} the stamped message with its {@code offset} and {@code epoch}, for clients
  * that want ids and positions. A custom event becomes {@code {"cmd":"<cmd>","data":{...}}} with the stamped
- * message's fields (the backend's own fields included) as {@code data}.
+ * message's fields (the backend's own fields included) as {@code data}. A retraction ({@code "cmd":"DELETE"})
+ * becomes one {@code RECALL_DANMU_MSG} per deleted message ({@link #recallPackets}).
  *
  * <p>User ids: {@code info[2][0]} is a number, as the clients read it. A user id that is a canonical decimal
  * number up to 2^53 - 1 is written as that number; any other id as {@link #uid} of it, a stable 53-bit hash
@@ -71,6 +73,12 @@ final class CommandJson {
     private static final SerializedString CT = raw(",\"ct\":");
     private static final SerializedString INFO9_TO_DANMAKU = raw("},0,0,null,null,0,0,[0],null],\"danmaku\":");
     private static final SerializedString END = raw("}");
+    // A retraction: one recall per deleted message.
+    static final String RECALL_DANMU_MSG = "RECALL_DANMU_MSG";
+    private static final SerializedString RECALL = raw("{\"cmd\":\"" + RECALL_DANMU_MSG
+            + "\",\"data\":{\"recall_type\":0,\"target_id\":");
+    private static final SerializedString RECALL_ID_STR = raw(",\"target_id_str\":");
+    private static final SerializedString RECALL_DANMAKU = raw(",\"danmaku\":");
     // A custom event, and a record that cannot be read.
     private static final SerializedString EVENT = raw("{\"cmd\":");
     private static final SerializedString EVENT_DATA = raw(",\"data\":");
@@ -100,6 +108,12 @@ final class CommandJson {
             m = RoomMessageCodec.decode(r.payload());
         } catch (DanmakuException e) {
             m = null;
+        }
+        if (m != null && Retraction.CMD.equals(m.cmd())) {
+            byte[] recall = recallPackets(m, r);
+            if (recall != null) {
+                return recall;
+            }
         }
         Scratch s = SCRATCH.get();
         PacketOutput out = s.out;
@@ -179,6 +193,42 @@ final class CommandJson {
         b.append("\",\"id_str\":\"");
         JsonStringEncoder.getInstance().quoteAsString(m.id(), b);
         return b.append("\"}").toString();
+    }
+
+    /**
+     * A retraction as the open clients know a recalled danmaku: one op-5 packet per deleted message,
+     * {@code {"cmd":"RECALL_DANMU_MSG","data":{"recall_type":0,"target_id":N,"target_id_str":"<id>","danmaku":{…}}}}
+     * back to back, {@code target_id} being the number the message's {@code DANMU_MSG} carried at
+     * {@code info[0][5]} ({@link #hash53} of its id), {@code target_id_str} its id, {@code danmaku} the stamped
+     * retraction with its offset and epoch. Null when the retraction names no id (written as any event then).
+     */
+    private static byte[] recallPackets(RoomMessage m, RoomRecord r) {
+        JsonNode ids = m.extra().get(Retraction.IDS);
+        if (ids == null || !ids.isArray() || ids.isEmpty()) {
+            return null;
+        }
+        java.io.ByteArrayOutputStream packets = new java.io.ByteArrayOutputStream();
+        for (JsonNode id : ids) {
+            if (!id.isTextual()) {
+                continue;
+            }
+            PacketOutput out = new PacketOutput();
+            out.start();
+            try (JsonGenerator g = Json.MAPPER.createGenerator(out, JsonEncoding.UTF8)) {
+                g.setRootValueSeparator(null);
+                g.writeRaw(RECALL);
+                g.writeNumber(hash53(id.textValue()));
+                g.writeRaw(RECALL_ID_STR);
+                g.writeString(id.textValue());
+                g.writeRaw(RECALL_DANMAKU);
+                writeStamped(g, m, r);
+                g.writeRaw(UNREADABLE_END);
+            } catch (IOException e) {
+                throw new UncheckedIOException("cannot encode room record " + r.offset(), e);
+            }
+            packets.writeBytes(out.finish());
+        }
+        return packets.size() == 0 ? null : packets.toByteArray();
     }
 
     private static void writeUnreadable(JsonGenerator g, RoomRecord r) throws IOException {

@@ -669,9 +669,14 @@ public final class CentrifugeHandler extends WebSocketSession {
                     + (field.equals("clientMsgId") ? "a string" : "an integer") + ")", false);
             return;
         }
+        JsonNode progress = data.get("progress"); // ms into a video that is not live; logic checks the range
+        if (progress != null && !progress.isNull() && (!progress.isIntegralNumber() || !progress.canConvertToLong())) {
+            replyError(id, ERROR_BAD_REQUEST, "bad_request: publish.data.progress (expected: an integer)", false);
+            return;
+        }
         PostRequest req = new PostRequest(room, identity.user(), text == null || text.isNull() ? null : text.asText(),
                 color, mode, clientMsgId == null || clientMsgId.isNull() ? null : clientMsgId.asText(),
-                TraceId.random());
+                TraceId.random(), progress == null || progress.isNull() ? null : progress.longValue());
         if (log.isTraceEnabled()) {
             try (TraceMdc.Scope ignored = TraceMdc.put(req.traceId())) {
                 log.trace("[{}] post to room {} from user {}", channel.id(), room, identity.user().id());

@@ -75,6 +75,29 @@ class BilibiliBatchEncoderTest {
     }
 
     @Test
+    void aRetractionIsOneRecallDanmuMsgPerDeletedMessageNamingItAsItsDanmuMsgDid() {
+        RoomRecord m1 = record(41, danmaku("01HX0000000000000000000001", new UserRef("10086", "阿伟"), "spam", 0xFF0000, 1));
+        RoomRecord retraction = record(45, io.danmaku.protocol.Retraction.event("01HX0000000000000000000009", "23058",
+                TIME, List.of("01HX0000000000000000000001", "01HX0000000000000000000002")));
+        List<Packet> packets = BilibiliClientCodec.split(payload(BilibiliBatchEncoder.PLAIN, List.of(m1, retraction)));
+
+        assertThat(packets).extracting(Packet::cmd).containsExactly("DANMU_MSG", "RECALL_DANMU_MSG", "RECALL_DANMU_MSG");
+        long rnd = packets.get(0).json().get("info").get(0).get(5).asLong();
+        JsonNode recall = packets.get(1).json().get("data");
+        assertThat(recall.get("recall_type").asInt()).isZero();
+        assertThat(recall.get("target_id").asLong()).as("the DANMU_MSG's info[0][5]").isEqualTo(rnd);
+        assertThat(recall.get("target_id_str").asText()).isEqualTo("01HX0000000000000000000001");
+        assertThat(recall.get("danmaku").get("offset").asLong()).isEqualTo(45);
+        assertThat(recall.get("danmaku").get("cmd").asText()).isEqualTo("DELETE");
+        assertThat(packets.get(2).json().get("data").get("target_id_str").asText())
+                .isEqualTo("01HX0000000000000000000002");
+        for (Packet p : packets) {
+            assertThat(p.packLen()).isEqualTo(16 + p.body().length);
+            assertThat(p.op()).isEqualTo(5);
+        }
+    }
+
+    @Test
     void zlibFrameIsOneVer2PacketWrappingExactlyThePlainPackets() {
         byte[] plain = payload(BilibiliBatchEncoder.PLAIN, sample());
         List<Packet> outer = BilibiliClientCodec.split(payload(BilibiliBatchEncoder.ZLIB, sample()));
