@@ -1,7 +1,7 @@
 // The unmodified `centrifuge` JavaScript SDK's Protobuf build (`centrifuge/build/protobuf`: WebSocket subprotocol
 // centrifuge-protobuf, binary frames of varint-delimited Command/Reply messages) against the server. Publication
 // data travels as bytes: the server sends the same JSON body the JSON protocol embeds, the client publishes JSON
-// bytes.
+// bytes. Its users are its own (pb-…): user rate limits are per user, and the JSON tests post at the same time.
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { after, describe, test } from 'node:test';
@@ -75,8 +75,8 @@ function closeOf(ws) {
 describe('centrifuge SDK, Protobuf build', { timeout: 60_000 }, () => {
   test('negotiates centrifuge-protobuf, publishes and receives every post in order', { timeout: 30_000 }, async () => {
     const room = uniqueRoom('pb-order');
-    const alice = await join('alice', room);
-    const bob = await join('bob', room);
+    const alice = await join('pb-alice', room);
+    const bob = await join('pb-bob', room);
     assert.equal(alice.sockets.at(-1).protocol, 'centrifuge-protobuf', 'the server chose the Protobuf subprotocol');
     const tag = `pb-${randomUUID().slice(0, 8)}`;
     const sent = [];
@@ -93,14 +93,14 @@ describe('centrifuge SDK, Protobuf build', { timeout: 60_000 }, () => {
     const offsets = bob.pubs.items.map((p) => p.offset);
     for (let i = 1; i < offsets.length; i++) assert.ok(offsets[i] > offsets[i - 1], `offsets increase: ${offsets}`);
     const data = bob.pubs.items[0].data;
-    assert.equal(data.user.id, 'alice');
+    assert.equal(data.user.id, 'pb-alice');
     assert.equal(data.room, undefined, 'the lean body: no room inside data');
   });
 
   test('a client that reconnects recovers the posts it missed (offset and epoch)', { timeout: 30_000 }, async () => {
     const room = uniqueRoom('pb-recover');
-    const carol = await join('carol', room);
-    const dave = await join('dave', room);
+    const carol = await join('pb-carol', room);
+    const dave = await join('pb-dave', room);
     const tag = `pbrec-${randomUUID().slice(0, 8)}`;
     await post(carol, `${tag} before`);
     await dave.pubs.until((items) => texts(dave, tag).length >= 1, WAIT_MS, 'dave should receive the first post');
@@ -118,8 +118,8 @@ describe('centrifuge SDK, Protobuf build', { timeout: 60_000 }, () => {
 
   test('presence and presence stats list the members', { timeout: 30_000 }, async () => {
     const room = uniqueRoom('pb-presence');
-    const erin = await join('erin', room);
-    await join('frank', room);
+    const erin = await join('pb-erin', room);
+    await join('pb-frank', room);
     await eventually(async () => {
       const s = await erin.sub.presenceStats();
       return s.numClients === 2 && s.numUsers === 2;
@@ -127,7 +127,7 @@ describe('centrifuge SDK, Protobuf build', { timeout: 60_000 }, () => {
     await eventually(async () => {
       const p = await erin.sub.presence();
       const users = Object.values(p.clients).map((c) => c.user).sort();
-      return users.length === 2 && users[0] === 'erin' && users[1] === 'frank';
+      return users.length === 2 && users[0] === 'pb-erin' && users[1] === 'pb-frank';
     }, 10_000, 'presence() should list erin and frank');
   });
 

@@ -1,6 +1,7 @@
 package io.danmaku.bench.jmh;
 
 import io.danmaku.gateway.protocol.centrifuge.CentrifugeBatchEncoder;
+import io.danmaku.gateway.protocol.centrifuge.CentrifugeProtobufBatchEncoder;
 import io.danmaku.gateway.room.BatchEncoder;
 import io.danmaku.gateway.room.FanoutDispatcher;
 import io.danmaku.gateway.room.FanoutMetrics;
@@ -34,7 +35,10 @@ import org.openjdk.jmh.annotations.Warmup;
  * thread calls) → the room's ring → one task to the event loop → {@code LoopRoom} encodes the batch once and
  * writes it to every member (batching window 0, so each call is one batch). Members are discarding channels.
  * Each op waits until the loop ran the batch. Deliveries/s = ops/s × members × batch. With {@code deflate}, every
- * member negotiated permessage-deflate: the batch frame is deflated once and the compressed frame shared.
+ * member negotiated permessage-deflate: the batch frame is deflated once and the compressed frame shared. With
+ * {@code protocol=centrifuge-protobuf}, members speak the Protobuf variant (one binary frame of publication pushes
+ * per batch, shared the same way). Run with {@code -prof gc}: {@code gc.alloc.rate.norm} divided by the members
+ * shows what the per-member path allocates.
  */
 @State(Scope.Thread)
 @BenchmarkMode(Mode.Throughput)
@@ -52,6 +56,9 @@ public class RegistryFanoutBenchmark {
     @Param({"false", "true"})
     public boolean deflate;
 
+    @Param({"centrifuge", "centrifuge-protobuf"})
+    public String protocol;
+
     private DefaultEventLoopGroup group;
     private EventLoop loop;
     private FanoutDispatcher dispatcher;
@@ -68,9 +75,15 @@ public class RegistryFanoutBenchmark {
         channels = DiscardingChannels.open(members);
         template = Batches.batch(batch, 1);
         LoopShard shard = registry.shard(loop);
+        BatchEncoder encoder = switch (protocol) {
+            case "centrifuge" -> CentrifugeBatchEncoder.INSTANCE;
+            case "centrifuge-protobuf" -> CentrifugeProtobufBatchEncoder.INSTANCE;
+            default -> throw new IllegalArgumentException("protocol: " + protocol
+                    + " (expected: centrifuge or centrifuge-protobuf)");
+        };
         loop.submit(() -> {
             for (EmbeddedChannel ch : channels) {
-                shard.join(new BenchMember(ch, deflate), Batches.ROOM, false, -1);
+                shard.join(new BenchMember(ch, deflate, encoder), Batches.ROOM, false, -1);
             }
         }).get();
     }
@@ -89,12 +102,7 @@ public class RegistryFanoutBenchmark {
         loop.submit(() -> { }).syncUninterruptibly();
     }
 
-    private record BenchMember(Channel channel, boolean permessageDeflate) implements Member {
-        @Override
-        public BatchEncoder encoder() {
-            return CentrifugeBatchEncoder.INSTANCE;
-        }
-
+    private record BenchMember(Channel channel, boolean permessageDeflate, BatchEncoder encoder) implements Member {
         @Override
         public void onSkippedBatch(long nowNanos) {
         }
