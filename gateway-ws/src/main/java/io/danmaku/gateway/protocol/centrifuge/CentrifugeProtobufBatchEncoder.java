@@ -6,6 +6,7 @@ import io.netty.buffer.ByteBuf;
 import io.netty.buffer.ByteBufAllocator;
 import io.netty.buffer.ByteBufUtil;
 import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 
@@ -41,8 +42,7 @@ public final class CentrifugeProtobufBatchEncoder implements BatchEncoder {
         int pushChannel = 1 + varintSize(channel) + channel;
         int[] pubSizes = new int[n];
         int[] replySizes = new int[n];
-        @SuppressWarnings("unchecked")
-        Map<String, String>[] tags = new Map[n];
+        List<Map<String, String>> tags = new ArrayList<>(n);
         long payload = 0;
         for (int i = 0; i < n; i++) {
             RoomRecord r = records.get(i);
@@ -51,8 +51,8 @@ public final class CentrifugeProtobufBatchEncoder implements BatchEncoder {
             if (r.offset() != 0) {
                 pub += 1 + varintSize(r.offset());
             }
-            tags[i] = PublicationTags.map(r);
-            for (Map.Entry<String, String> e : tags[i].entrySet()) {
+            tags.add(PublicationTags.map(r));
+            for (Map.Entry<String, String> e : tags.get(i).entrySet()) {
                 int entry = entrySize(e);
                 pub += 1 + varintSize(entry) + entry;
             }
@@ -100,7 +100,7 @@ public final class CentrifugeProtobufBatchEncoder implements BatchEncoder {
                     out.writeByte(PUB_OFFSET);
                     writeVarint(out, r.offset());
                 }
-                for (Map.Entry<String, String> e : tags[i].entrySet()) {
+                for (Map.Entry<String, String> e : tags.get(i).entrySet()) {
                     out.writeByte(PUB_TAGS);
                     writeVarint(out, entrySize(e));
                     writeString(out, ENTRY_KEY, e.getKey());

@@ -5,7 +5,6 @@ import io.danmaku.protocol.RoomRecord;
 import io.danmaku.protocol.json.Json;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
-import java.util.Iterator;
 import java.util.LinkedHashMap;
 import java.util.Map;
 
@@ -53,8 +52,7 @@ final class PublicationTags {
                 return Map.of();
             }
             Map<String, String> out = new LinkedHashMap<>();
-            for (Iterator<Map.Entry<String, JsonNode>> it = tags.fields(); it.hasNext(); ) {
-                Map.Entry<String, JsonNode> e = it.next();
+            for (Map.Entry<String, JsonNode> e : tags.properties()) {
                 if (!e.getValue().isTextual()) {
                     return Map.of();
                 }
