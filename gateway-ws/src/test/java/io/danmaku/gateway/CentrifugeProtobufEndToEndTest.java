@@ -131,6 +131,36 @@ class CentrifugeProtobufEndToEndTest {
     }
 
     @Test
+    void serverPingsAreEmptyRepliesAndAClientThatAnswersStaysWhileASilentOneIsClosed3012() throws Exception {
+        try (GatewayHarness fast = new GatewayHarness(GatewayConfig.builder().pingInterval(Duration.ofMillis(200))
+                .pongTimeout(Duration.ofMillis(1500)).build(), true);
+             TestWebSocket answering = TestWebSocket.connect(URI.create("ws://127.0.0.1:" + fast.port()
+                     + "/connection/websocket"), null, "centrifuge-protobuf");
+             TestWebSocket silent = TestWebSocket.connect(URI.create("ws://127.0.0.1:" + fast.port()
+                     + "/connection/websocket"), null, "centrifuge-protobuf")) {
+            send(answering, connect(""));
+            send(silent, connect(""));
+            await(answering, x -> x.hasConnect());
+            await(silent, x -> x.hasConnect());
+            long deadline = System.nanoTime() + Duration.ofSeconds(10).toNanos();
+            int answered = 0;
+            int seen = 1; // the connect reply
+            while (answered < 12 && System.nanoTime() < deadline) {
+                List<byte[]> frames = answering.binaryFrames();
+                for (; seen < frames.size(); seen++) {
+                    assertThat(frames.get(seen)).as("a ping is the empty Reply").containsExactly(0);
+                    answering.sendBinary(new byte[] {0}); // the empty Command: pong
+                    answered++;
+                }
+                Thread.sleep(20);
+            }
+            assertThat(answered).as("pings answered (12 × 200 ms, beyond ping + pong timeout)").isEqualTo(12);
+            assertThat(answering.isClosed()).isFalse();
+            assertThat(silent.awaitClose(Duration.ofSeconds(10)).code()).isEqualTo(3012);
+        }
+    }
+
+    @Test
     void protobufAndJsonMembersOfARoomGetTheSamePublications() throws Exception {
         String room = "pb-mixed";
         try (TestWebSocket pb = open("", "centrifuge-protobuf");
