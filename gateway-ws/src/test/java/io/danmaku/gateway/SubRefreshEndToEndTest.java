@@ -6,9 +6,15 @@ import com.auth0.jwt.JWT;
 import com.auth0.jwt.algorithms.Algorithm;
 import com.fasterxml.jackson.databind.JsonNode;
 import io.danmaku.gateway.auth.PrivateRooms;
+import io.danmaku.gateway.protocol.centrifuge.pb.Command;
+import io.danmaku.gateway.protocol.centrifuge.pb.Reply;
+import io.danmaku.gateway.protocol.centrifuge.pb.SubRefreshRequest;
+import io.danmaku.gateway.protocol.centrifuge.pb.SubscribeRequest;
 import io.danmaku.protocol.json.Json;
 import io.danmaku.testkit.ws.CentrifugeTestClient;
 import io.danmaku.testkit.ws.TestTokens;
+import io.danmaku.testkit.ws.TestWebSocket;
+import java.net.URI;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.time.Instant;
@@ -21,7 +27,7 @@ import org.junit.jupiter.api.Test;
  * {@code sub_refresh} of a private room's subscription with {@code gateway.token.expiry=close}: the subscribe reply
  * announces the subscription token's expiry ({@code expires}, {@code ttl}), the subscription ends with an unsubscribe
  * push 2501 when it passes, and a {@code sub_refresh} with a new token before then moves the deadline. Bad
- * refreshes are error replies and leave the subscription as it was.
+ * refreshes are error replies and leave the subscription as it was. The same over the Protobuf variant.
  */
 class SubRefreshEndToEndTest {
     static final Algorithm HS256 = Algorithm.HMAC256(GatewayHarness.SECRET.getBytes(StandardCharsets.UTF_8));
@@ -114,6 +120,35 @@ class SubRefreshEndToEndTest {
             gw.publish(room, "after the bad refreshes");
             assertThat(c.awaitPublications(room, 1)).hasSize(1);
         }
+    }
+
+    @Test
+    void overProtobufTheSameExpiryRefreshAndErrors() {
+        String room = "private.pb";
+        try (TestWebSocket ws = TestWebSocket.connect(URI.create("ws://127.0.0.1:" + gw.port()
+                + "/connection/websocket"), null, "centrifuge-protobuf")) {
+            CentrifugeProtobufEndToEndTest.send(ws,
+                    CentrifugeProtobufEndToEndTest.connect(TestTokens.hs256(GatewayHarness.SECRET, "fay", "Fay")),
+                    Command.newBuilder().setId(2).setSubscribe(SubscribeRequest.newBuilder().setChannel(room)
+                            .setToken(subToken("fay", room, Instant.now().plusSeconds(2)))).build());
+            Reply sub = CentrifugeProtobufEndToEndTest.await(ws, r -> r.getId() == 2);
+            assertThat(sub.getSubscribe().getExpires()).as("reply %s", sub).isTrue();
+            assertThat(sub.getSubscribe().getTtl()).isBetween(1, 3);
+            CentrifugeProtobufEndToEndTest.send(ws, subRefresh(3, room,
+                    subToken("fay", room, Instant.now().plusSeconds(600))));
+            Reply refreshed = CentrifugeProtobufEndToEndTest.await(ws, r -> r.getId() == 3);
+            assertThat(refreshed.getSubRefresh().getExpires()).as("reply %s", refreshed).isTrue();
+            assertThat(refreshed.getSubRefresh().getTtl()).isBetween(590, 601);
+            CentrifugeProtobufEndToEndTest.send(ws, subRefresh(4, room,
+                    subToken("fay", "private.other", Instant.now().plusSeconds(600))));
+            assertThat(CentrifugeProtobufEndToEndTest.await(ws, r -> r.getId() == 4).getError().getCode())
+                    .isEqualTo(103);
+        }
+    }
+
+    static Command subRefresh(int id, String room, String token) {
+        return Command.newBuilder().setId(id).setSubRefresh(SubRefreshRequest.newBuilder().setChannel(room)
+                .setToken(token)).build();
     }
 
     @Test
