@@ -124,7 +124,7 @@ run_tests() { # name, files...
 
 status=0
 if [ "$mode" = node ] || [ "$mode" = all ]; then
-  run_tests node test/centrifuge.test.mjs test/bilibili.test.mjs test/serverapi.test.mjs test/stall.test.mjs || status=1
+  run_tests node test/centrifuge.test.mjs test/centrifuge-protobuf.test.mjs test/bilibili.test.mjs test/serverapi.test.mjs test/stall.test.mjs || status=1
 fi
 if [ "$mode" = browser ] || [ "$mode" = all ]; then
   run_tests browser test/browser.test.mjs || status=1

@@ -4,7 +4,12 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import io.danmaku.gateway.compression.CompressionSettings;
 import io.danmaku.gateway.compression.PerMessageDeflate;
+import io.danmaku.gateway.protocol.centrifuge.pb.Command;
+import io.danmaku.gateway.protocol.centrifuge.pb.ConnectRequest;
+import io.danmaku.gateway.protocol.centrifuge.pb.Reply;
+import io.danmaku.gateway.protocol.centrifuge.pb.SubscribeRequest;
 import io.danmaku.testkit.ws.TestTokens;
+import java.io.ByteArrayInputStream;
 import java.io.ByteArrayOutputStream;
 import java.io.DataInputStream;
 import java.io.EOFException;
@@ -14,7 +19,9 @@ import java.net.InetSocketAddress;
 import java.net.Socket;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.List;
 import java.util.Locale;
 import java.util.zip.Deflater;
 import java.util.zip.Inflater;
@@ -113,6 +120,66 @@ class PermessageDeflateEndToEndTest {
     }
 
     @Test
+    void protobufMembersGetTheirOwnFrameDeflatedOnceAndSharedBesideTheJsonOne() throws Exception {
+        String room = "deflate-protobuf";
+        try (RawWs a = RawWs.open(gw.port(), "permessage-deflate", "centrifuge-protobuf");
+             RawWs b = RawWs.open(gw.port(), "permessage-deflate", "centrifuge-protobuf");
+             RawWs plain = RawWs.open(gw.port(), null, "centrifuge-protobuf");
+             RawWs json = RawWs.open(gw.port(), "permessage-deflate")) {
+            ByteArrayOutputStream join = new ByteArrayOutputStream();
+            Command.newBuilder().setId(1).setConnect(ConnectRequest.getDefaultInstance()).build()
+                    .writeDelimitedTo(join);
+            Command.newBuilder().setId(2).setSubscribe(SubscribeRequest.newBuilder().setChannel(room)).build()
+                    .writeDelimitedTo(join);
+            for (RawWs ws : new RawWs[] {a, b, plain}) {
+                assertThat(ws.subprotocol).isEqualTo("centrifuge-protobuf");
+                ws.send(0x2, false, join.toByteArray());
+                boolean subscribed = false;
+                for (int i = 0; i < 5 && !subscribed; i++) {
+                    RawWs.Frame f = ws.read();
+                    assertThat(f.b0 & 0x0F).as("binary replies").isEqualTo(0x2);
+                    subscribed = parse(f.payload).stream().anyMatch(r -> r.getId() == 2 && r.hasSubscribe());
+                }
+                assertThat(subscribed).isTrue();
+            }
+            json.send(0x1, false, ("{\"id\":1,\"connect\":{}}\n{\"id\":2,\"subscribe\":{\"channel\":\"" + room
+                    + "\"}}").getBytes(StandardCharsets.UTF_8));
+            String replies = json.readText();
+            for (int i = 0; i < 5 && !replies.contains("\"subscribe\""); i++) {
+                replies += "\n" + json.readText();
+            }
+            double deflatedBefore = deflatedFrames();
+            String text = "a danmaku long enough to be worth deflating, 弹幕弹幕弹幕 " + "x".repeat(120);
+            gw.publish(room, text);
+            RawWs.Frame fa = a.read();
+            RawWs.Frame fb = b.read();
+            RawWs.Frame fp = plain.read();
+            RawWs.Frame fj = json.read();
+            assertThat(fa.rsv1()).as("deflated for a").isTrue();
+            assertThat(fa.b0 & 0x0F).as("a binary frame").isEqualTo(0x2);
+            assertThat(fp.rsv1()).as("plain for the member without the extension").isFalse();
+            assertThat(fa.raw).as("the same bytes for both Protobuf deflate members").isEqualTo(fb.raw);
+            assertThat(inflateBytes(fa.payload)).as("inflates to the plain frame's payload").isEqualTo(fp.payload);
+            Reply push = parse(fp.payload).get(0);
+            assertThat(push.getPush().getChannel()).isEqualTo(room);
+            assertThat(push.getPush().getPub().getData().toStringUtf8()).contains(text);
+            assertThat(fj.rsv1()).as("the JSON member gets its own deflated frame").isTrue();
+            assertThat(inflate(fj.payload)).contains("\"push\"").contains(text);
+            assertThat(deflatedFrames() - deflatedBefore).as("deflated once per format").isEqualTo(2.0);
+        }
+    }
+
+    static List<Reply> parse(byte[] payload) throws IOException {
+        List<Reply> out = new ArrayList<>();
+        ByteArrayInputStream in = new ByteArrayInputStream(payload);
+        Reply r;
+        while ((r = Reply.parseDelimitedFrom(in)) != null) {
+            out.add(r);
+        }
+        return out;
+    }
+
+    @Test
     void aMessageInflatingBeyondTheFrameLimitClosesWith1009() throws Exception {
         try (RawWs ws = RawWs.open(gw.port(), "permessage-deflate")) {
             byte[] bomb = deflate("{\"id\":1,\"connect\":{\"data\":\"" + " ".repeat(1 << 20) + "\"}}");
@@ -161,6 +228,10 @@ class PermessageDeflateEndToEndTest {
     }
 
     static String inflate(byte[] payload) throws Exception {
+        return new String(inflateBytes(payload), StandardCharsets.UTF_8);
+    }
+
+    static byte[] inflateBytes(byte[] payload) throws Exception {
         Inflater inflater = new Inflater(true);
         byte[] in = Arrays.copyOf(payload, payload.length + 4);
         in[in.length - 2] = (byte) 0xFF;
@@ -173,7 +244,7 @@ class PermessageDeflateEndToEndTest {
             out.write(chunk, 0, n);
         }
         inflater.end();
-        return out.toString(StandardCharsets.UTF_8);
+        return out.toByteArray();
     }
 
     /** A blocking WebSocket client that shows the wire: the handshake answer and each frame's bytes. */
@@ -182,6 +253,8 @@ class PermessageDeflateEndToEndTest {
         final DataInputStream in;
         final OutputStream out;
         final String extensions;
+        /** The subprotocol the handshake answered, or null. */
+        final String subprotocol;
 
         record Frame(int b0, byte[] payload, byte[] raw) {
             boolean rsv1() {
@@ -189,7 +262,8 @@ class PermessageDeflateEndToEndTest {
             }
         }
 
-        private RawWs(Socket socket, String extensions) throws IOException {
+        private RawWs(Socket socket, String extensions, String subprotocol) throws IOException {
+            this.subprotocol = subprotocol;
             this.socket = socket;
             this.in = new DataInputStream(socket.getInputStream());
             this.out = socket.getOutputStream();
@@ -197,13 +271,19 @@ class PermessageDeflateEndToEndTest {
         }
 
         static RawWs open(int port, String offer) throws IOException {
+            return open(port, offer, null);
+        }
+
+        /** Opens with an extension offer and a subprotocol (either may be null). */
+        static RawWs open(int port, String offer, String subprotocol) throws IOException {
             Socket s = new Socket();
             s.connect(new InetSocketAddress("127.0.0.1", port), 5000);
             s.setSoTimeout(5000);
             String req = "GET /connection/websocket HTTP/1.1\r\nHost: 127.0.0.1:" + port + "\r\n"
                     + "Upgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Version: 13\r\n"
                     + "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n"
-                    + (offer == null ? "" : "Sec-WebSocket-Extensions: " + offer + "\r\n") + "\r\n";
+                    + (offer == null ? "" : "Sec-WebSocket-Extensions: " + offer + "\r\n")
+                    + (subprotocol == null ? "" : "Sec-WebSocket-Protocol: " + subprotocol + "\r\n") + "\r\n";
             s.getOutputStream().write(req.getBytes(StandardCharsets.US_ASCII));
             DataInputStream in = new DataInputStream(s.getInputStream());
             StringBuilder head = new StringBuilder();
@@ -216,12 +296,16 @@ class PermessageDeflateEndToEndTest {
             }
             assertThat(head.toString()).startsWith("HTTP/1.1 101");
             String ext = null;
+            String chosen = null;
             for (String line : head.toString().split("\r\n")) {
                 if (line.toLowerCase(Locale.ROOT).startsWith("sec-websocket-extensions:")) {
                     ext = line.substring(line.indexOf(':') + 1).trim();
                 }
+                if (line.toLowerCase(Locale.ROOT).startsWith("sec-websocket-protocol:")) {
+                    chosen = line.substring(line.indexOf(':') + 1).trim();
+                }
             }
-            return new RawWs(s, ext);
+            return new RawWs(s, ext, chosen);
         }
 
         void send(int opcode, boolean rsv1, byte[] payload) throws IOException {

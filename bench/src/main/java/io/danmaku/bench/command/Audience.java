@@ -6,6 +6,7 @@ import io.danmaku.bench.measure.Latencies;
 import io.danmaku.bench.measure.Ledger;
 import io.danmaku.bench.measure.Tally;
 import io.danmaku.bench.wire.BilibiliSubscriber;
+import io.danmaku.bench.wire.CentrifugeProtobufSubscriber;
 import io.danmaku.bench.wire.CentrifugeSubscriber;
 import io.danmaku.bench.wire.Fleet;
 import io.danmaku.bench.wire.PeerSubscriber;
@@ -63,6 +64,7 @@ final class Audience implements AutoCloseable {
         String token = tokens == null ? null : tokens.mint("bench-sub-" + i, 24 * 3600);
         return switch (target.protocol) {
             case centrifuge -> new CentrifugeSubscriber(fleet, tallies[i], target.room, token);
+            case centrifuge_protobuf -> new CentrifugeProtobufSubscriber(fleet, tallies[i], target.room, token);
             case bilibili -> new BilibiliSubscriber(fleet, tallies[i], roomId, target.protover, token);
             case peer_ws, nchan -> new PeerSubscriber(fleet, tallies[i]);
         };

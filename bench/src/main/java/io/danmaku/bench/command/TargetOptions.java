@@ -9,10 +9,11 @@ import picocli.CommandLine.Option;
 /** Which server to load, how to reach it, and how to watch it: options shared by every command. */
 public final class TargetOptions {
     /** The wire protocols the subscribers speak. */
-    public enum Protocol { centrifuge, bilibili, peer_ws, nchan }
+    public enum Protocol { centrifuge, centrifuge_protobuf, bilibili, peer_ws, nchan }
 
     @Option(names = "--protocol", defaultValue = "centrifuge", converter = ProtocolConverter.class,
-            description = "centrifuge (our JSON protocol), bilibili (our binary protocol), peer-ws (a plain ws"
+            description = "centrifuge (our JSON protocol), centrifuge-protobuf (the same protocol's Protobuf variant:"
+                    + " subprotocol centrifuge-protobuf, binary frames), bilibili (our binary protocol), peer-ws (a plain ws"
                     + " broadcast server: raw text frames), nchan (Nchan: WebSocket sub, HTTP pub). Default: ${DEFAULT-VALUE}")
     Protocol protocol;
 
@@ -87,7 +88,7 @@ public final class TargetOptions {
         List<String> raw = urls;
         if (raw == null || raw.isEmpty()) {
             raw = List.of(switch (protocol) {
-                case centrifuge -> "ws://127.0.0.1:8080/connection/websocket";
+                case centrifuge, centrifuge_protobuf -> "ws://127.0.0.1:8080/connection/websocket";
                 case bilibili -> "ws://127.0.0.1:8080/sub";
                 case peer_ws -> "ws://127.0.0.1:8090/";
                 case nchan -> "ws://127.0.0.1:8091/sub/{room}";
@@ -102,7 +103,7 @@ public final class TargetOptions {
 
     URI publishUri() {
         String u = publishUrl != null ? publishUrl : switch (protocol) {
-            case centrifuge, bilibili -> "http://127.0.0.1:8080/api/publish";
+            case centrifuge, centrifuge_protobuf, bilibili -> "http://127.0.0.1:8080/api/publish";
             case peer_ws -> "http://127.0.0.1:8090/pub";
             case nchan -> "http://127.0.0.1:8091/pub/{room}";
         };
@@ -110,8 +111,8 @@ public final class TargetOptions {
     }
 
     HttpPublisher.Format publishFormat() {
-        return protocol == Protocol.centrifuge || protocol == Protocol.bilibili
-                ? HttpPublisher.Format.DANMAKU_API : HttpPublisher.Format.RAW;
+        return protocol == Protocol.centrifuge || protocol == Protocol.centrifuge_protobuf
+                || protocol == Protocol.bilibili ? HttpPublisher.Format.DANMAKU_API : HttpPublisher.Format.RAW;
     }
 
     String protocolName() {
@@ -125,7 +126,7 @@ public final class TargetOptions {
                 return Protocol.valueOf(value.replace('-', '_'));
             } catch (IllegalArgumentException e) {
                 throw new picocli.CommandLine.TypeConversionException("'" + value
-                        + "' (expected: centrifuge, bilibili, peer-ws or nchan)");
+                        + "' (expected: centrifuge, centrifuge-protobuf, bilibili, peer-ws or nchan)");
             }
         }
     }

@@ -4,6 +4,7 @@ import io.danmaku.gateway.compression.CompressionSettings;
 import io.danmaku.gateway.compression.FrameDeflater;
 import io.danmaku.gateway.protocol.bilibili.BilibiliBatchEncoder;
 import io.danmaku.gateway.protocol.centrifuge.CentrifugeBatchEncoder;
+import io.danmaku.gateway.protocol.centrifuge.CentrifugeProtobufBatchEncoder;
 import io.danmaku.gateway.room.BatchEncoder;
 import io.danmaku.protocol.RoomRecord;
 import io.netty.buffer.ByteBuf;
@@ -52,7 +53,7 @@ public class EncoderBenchmark {
     /** One wire format and batch size. */
     @State(Scope.Thread)
     public static class Single {
-        @Param({"centrifuge", "bilibili-plain", "bilibili-zlib", "bilibili-brotli"})
+        @Param({"centrifuge", "centrifuge-protobuf", "bilibili-plain", "bilibili-zlib", "bilibili-brotli"})
         public String format;
 
         @Param({"1", "10", "100"})
@@ -65,6 +66,7 @@ public class EncoderBenchmark {
         public void setUp() {
             encoder = switch (format) {
                 case "centrifuge" -> CentrifugeBatchEncoder.INSTANCE;
+                case "centrifuge-protobuf" -> CentrifugeProtobufBatchEncoder.INSTANCE;
                 case "bilibili-plain" -> BilibiliBatchEncoder.forProtover(1);
                 case "bilibili-zlib" -> BilibiliBatchEncoder.forProtover(2);
                 case "bilibili-brotli" -> BilibiliBatchEncoder.forProtover(3);

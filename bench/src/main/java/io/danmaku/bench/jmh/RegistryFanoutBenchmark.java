@@ -2,6 +2,7 @@ package io.danmaku.bench.jmh;
 
 import io.danmaku.gateway.protocol.centrifuge.CentrifugeBatchEncoder;
 import io.danmaku.gateway.compression.CompressionSettings;
+import io.danmaku.gateway.protocol.centrifuge.CentrifugeProtobufBatchEncoder;
 import io.danmaku.gateway.room.BatchEncoder;
 import io.danmaku.gateway.room.BatchPolicy;
 import io.danmaku.gateway.room.FanoutDispatcher;
@@ -44,6 +45,10 @@ import org.openjdk.jmh.annotations.Warmup;
  * benchmark thread: {@code batch} arrays of ~150 bytes per op that the unsampled runs do not have), the sampler
  * classifies each of them on the dispatching thread, and {@code batch} of the members are the authors of the
  * messages, so the ones whose posts were left out get the batch with their own posts encoded for them alone.
+ *
+ * <p>With {@code protocol=centrifuge-protobuf}, members speak the Protobuf variant (one binary frame of publication
+ * pushes per batch, shared the same way). Run with {@code -prof gc}: {@code gc.alloc.rate.norm} divided by the members
+ * shows what the per-member path allocates.
  */
 @State(Scope.Thread)
 @BenchmarkMode(Mode.Throughput)
@@ -63,6 +68,9 @@ public class RegistryFanoutBenchmark {
 
     @Param({"false"})
     public boolean sampled;
+
+    @Param({"centrifuge", "centrifuge-protobuf"})
+    public String protocol;
 
     private DefaultEventLoopGroup group;
     private EventLoop loop;
@@ -86,11 +94,17 @@ public class RegistryFanoutBenchmark {
         template = Batches.batch(batch, 1);
         nextTime = template.get(0).timeMillis();
         LoopShard shard = registry.shard(loop);
+        BatchEncoder encoder = switch (protocol) {
+            case "centrifuge" -> CentrifugeBatchEncoder.INSTANCE;
+            case "centrifuge-protobuf" -> CentrifugeProtobufBatchEncoder.INSTANCE;
+            default -> throw new IllegalArgumentException("protocol: " + protocol
+                    + " (expected: centrifuge or centrifuge-protobuf)");
+        };
         loop.submit(() -> {
             for (int i = 0; i < channels.length; i++) {
                 // the first members are the authors of the batch's messages (users u1000..)
                 String user = sampled && i < batch ? "u" + (1000 + i) : null;
-                shard.join(new BenchMember(channels[i], deflate, user), Batches.ROOM, false, -1);
+                shard.join(new BenchMember(channels[i], deflate, encoder, user), Batches.ROOM, false, -1);
             }
         }).get();
     }
@@ -111,12 +125,8 @@ public class RegistryFanoutBenchmark {
         loop.submit(() -> { }).syncUninterruptibly();
     }
 
-    private record BenchMember(Channel channel, boolean permessageDeflate, String userId) implements Member {
-        @Override
-        public BatchEncoder encoder() {
-            return CentrifugeBatchEncoder.INSTANCE;
-        }
-
+    private record BenchMember(Channel channel, boolean permessageDeflate, BatchEncoder encoder, String userId)
+            implements Member {
         @Override
         public void onSkippedBatch(long nowNanos) {
         }

@@ -91,6 +91,7 @@ public final class WsClientHandler extends ChannelInboundHandlerAdapter {
                 + "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n"
                 + "Sec-WebSocket-Version: 13\r\n"
                 + (offerDeflate ? "Sec-WebSocket-Extensions: permessage-deflate; client_max_window_bits\r\n" : "")
+                + (session.subprotocol() != null ? "Sec-WebSocket-Protocol: " + session.subprotocol() + "\r\n" : "")
                 + "\r\n";
         ctx.writeAndFlush(Unpooled.wrappedBuffer(request.getBytes(StandardCharsets.US_ASCII)), ctx.voidPromise());
         ctx.fireChannelActive();

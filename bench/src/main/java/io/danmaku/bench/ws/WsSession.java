@@ -8,6 +8,11 @@ import io.netty.buffer.ByteBuf;
  * never copied, so a session scans it in place. Control frames (ping, close) are answered by the handler.
  */
 public interface WsSession {
+    /** The WebSocket subprotocol the handshake asks for ({@code Sec-WebSocket-Protocol}), or null for none. */
+    default String subprotocol() {
+        return null;
+    }
+
     /** The upgrade succeeded; {@code connection} sends frames from now on. */
     void onOpen(WsConnection connection);
 

@@ -211,9 +211,10 @@ public final class TokenVerifier {
      * Verifies a subscription token (Centrifugo's per-channel token, sent in the subscribe command's
      * {@code token}) with the keys, algorithms, leeway, audience and issuer of connection tokens: its {@code sub}
      * must be {@code user}, its {@code channel} must be {@code room} and it must carry {@code exp}. Throws
-     * {@link TokenException} naming what is wrong ({@code expired()} when only the time has passed).
+     * {@link TokenException} naming what is wrong ({@code expired()} when only the time has passed); returns its
+     * {@code exp}.
      */
-    public void verifySubscription(String token, String user, String room) {
+    public Instant verifySubscription(String token, String user, String room) {
         requireNonNull(user, "user");
         requireNonNull(room, "room");
         DecodedJWT decoded = verified(token);
@@ -230,6 +231,7 @@ public final class TokenVerifier {
         if (decoded.getExpiresAtAsInstant() == null) {
             throw new TokenException("token: exp claim missing (expected: a subscription token expires)", false);
         }
+        return decoded.getExpiresAtAsInstant();
     }
 
     /** Decodes {@code token} and checks its signature and claims with the verifier its {@code alg} names. */

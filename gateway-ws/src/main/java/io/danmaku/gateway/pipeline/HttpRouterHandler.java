@@ -6,6 +6,8 @@ import io.danmaku.gateway.auth.DemoTokenIssuer;
 import io.danmaku.gateway.compression.PerMessageDeflate;
 import io.danmaku.gateway.protocol.bilibili.BilibiliHandler;
 import io.danmaku.gateway.protocol.centrifuge.CentrifugeHandler;
+import io.danmaku.gateway.protocol.centrifuge.CentrifugeJsonCodec;
+import io.danmaku.gateway.protocol.centrifuge.CentrifugeProtobufCodec;
 import io.danmaku.gateway.session.GatewayContext;
 import io.danmaku.protocol.api.ApiRequest;
 import io.danmaku.protocol.api.ApiResponse;
@@ -49,7 +51,9 @@ import org.slf4j.LoggerFactory;
 /**
  * Routes each HTTP request of the gateway port:
  * <ul>
- *   <li>{@code GET /connection/websocket} with an upgrade → the Centrifugo JSON protocol;</li>
+ *   <li>{@code GET /connection/websocket} with an upgrade → the Centrifugo protocol: Protobuf when the client asks
+ *       for the subprotocol {@code centrifuge-protobuf} (or, as older SDKs do, {@code ?format=protobuf}), JSON
+ *       otherwise;</li>
  *   <li>{@code GET /sub} with an upgrade → Bilibili's live binary protocol;</li>
  *   <li>{@code /api/...} → the server API (when this process serves it);</li>
  *   <li>{@code POST /demo/token} → a demo token (when enabled);</li>
@@ -106,7 +110,7 @@ public final class HttpRouterHandler extends SimpleChannelInboundHandler<FullHtt
         QueryStringDecoder uri = new QueryStringDecoder(req.uri());
         String path = uri.path();
         if (path.equals(CENTRIFUGE_PATH) || path.equals(BILIBILI_PATH)) {
-            upgrade(c, req, path);
+            upgrade(c, req, path, uri);
         } else if (path.startsWith("/api/")) {
             serveApi(c, req, uri);
         } else if (path.equals("/demo/token")) {
@@ -118,7 +122,7 @@ public final class HttpRouterHandler extends SimpleChannelInboundHandler<FullHtt
 
     // ---- WebSocket ---------------------------------------------------------------------------------------
 
-    private void upgrade(ChannelHandlerContext c, FullHttpRequest req, String path) {
+    private void upgrade(ChannelHandlerContext c, FullHttpRequest req, String path, QueryStringDecoder uri) {
         if (!req.method().equals(HttpMethod.GET)
                 || !req.headers().containsValue(HttpHeaderNames.UPGRADE, HttpHeaderValues.WEBSOCKET, true)) {
             respond(c, req, HttpResponseStatus.BAD_REQUEST, "text/plain; charset=utf-8",
@@ -147,9 +151,13 @@ public final class HttpRouterHandler extends SimpleChannelInboundHandler<FullHtt
         if (deflate != null) {
             config = config.toBuilder().allowExtensions(true).build();
         }
+        boolean protobuf = !binary && wantsProtobuf(req, uri);
+        // the handshaker echoes centrifuge-protobuf when the client asked for it; any other subprotocol is ignored
+        // (the connection speaks JSON, as before)
+        String subprotocols = binary ? null : CentrifugeProtobufCodec.SUBPROTOCOL;
         WebSocketServerHandshaker handshaker = v13
-                ? new SharedEncoderHandshaker(location, config)
-                : new WebSocketServerHandshakerFactory(location, null, config).newHandshaker(req);
+                ? new SharedEncoderHandshaker(location, subprotocols, config)
+                : new WebSocketServerHandshakerFactory(location, subprotocols, config).newHandshaker(req);
         if (handshaker == null) {
             WebSocketServerHandshakerFactory.sendUnsupportedVersionResponse(c.channel());
             return;
@@ -161,7 +169,8 @@ public final class HttpRouterHandler extends SimpleChannelInboundHandler<FullHtt
         ChannelPipeline p = c.pipeline();
         p.addAfter(c.name(), SESSION, (binary
                 ? new BilibiliHandler(ctx).messageLimit(binaryMaxFrameBytes())
-                : new CentrifugeHandler(ctx)).permessageDeflate(deflate != null));
+                : new CentrifugeHandler(ctx, protobuf ? CentrifugeProtobufCodec.INSTANCE : CentrifugeJsonCodec.INSTANCE))
+                .permessageDeflate(deflate != null));
         p.remove(this);
         if (p.get(HandshakeTimeoutHandler.NAME) != null) {
             p.remove(HandshakeTimeoutHandler.NAME); // the session's connect timeout takes over
@@ -176,10 +185,26 @@ public final class HttpRouterHandler extends SimpleChannelInboundHandler<FullHtt
         });
     }
 
+    /**
+     * Whether a Centrifugo client asks for the Protobuf format: the subprotocol {@code centrifuge-protobuf} among
+     * those it offers (current SDKs), or {@code format=protobuf} in the query (older ones).
+     */
+    static boolean wantsProtobuf(FullHttpRequest req, QueryStringDecoder uri) {
+        for (String offered : req.headers().getAll(HttpHeaderNames.SEC_WEBSOCKET_PROTOCOL)) {
+            for (String p : offered.split(",")) {
+                if (p.trim().equals(CentrifugeProtobufCodec.SUBPROTOCOL)) {
+                    return true;
+                }
+            }
+        }
+        List<String> format = uri.parameters().get("format");
+        return format != null && format.contains("protobuf");
+    }
+
     /** Version 13 (every current client) with the one shared frame encoder instead of one per connection. */
     private static final class SharedEncoderHandshaker extends WebSocketServerHandshaker13 {
-        SharedEncoderHandshaker(String location, WebSocketDecoderConfig config) {
-            super(location, null, config);
+        SharedEncoderHandshaker(String location, String subprotocols, WebSocketDecoderConfig config) {
+            super(location, subprotocols, config);
         }
 
         @Override

@@ -14,8 +14,8 @@ import java.util.concurrent.TimeUnit;
  */
 final class LoopRoom {
     /**
-     * Wire formats encoded once per batch and shared (Centrifugo JSON, Bilibili uncompressed, zlib and brotli,
-     * with room to spare); a member with a further one gets its own encoding.
+     * Wire formats encoded once per batch and shared (Centrifugo JSON and Protobuf, Bilibili uncompressed, zlib
+     * and brotli, with room to spare); a member with a further one gets its own encoding.
      */
     static final int SHARED_ENCODERS = 6;
 

@@ -43,13 +43,25 @@ public final class TestWebSocket implements AutoCloseable {
      * default context when {@code ssl} is null.
      */
     public static TestWebSocket connect(URI uri, SSLContext ssl) {
+        return connect(uri, ssl, new String[0]);
+    }
+
+    /**
+     * Opens {@code uri} offering {@code subprotocols} (most preferred first; none: no
+     * {@code Sec-WebSocket-Protocol} header); {@link #subprotocol()} tells what the server chose.
+     */
+    public static TestWebSocket connect(URI uri, SSLContext ssl, String... subprotocols) {
         TestWebSocket t = new TestWebSocket();
         HttpClient.Builder client = HttpClient.newBuilder();
         if (ssl != null) {
             client.sslContext(ssl);
         }
-        t.ws = client.build().newWebSocketBuilder()
-                .connectTimeout(Duration.ofSeconds(5))
+        WebSocket.Builder builder = client.build().newWebSocketBuilder().connectTimeout(Duration.ofSeconds(5));
+        if (subprotocols.length > 0) {
+            builder.subprotocols(subprotocols[0],
+                    java.util.Arrays.copyOfRange(subprotocols, 1, subprotocols.length));
+        }
+        t.ws = builder
                 .buildAsync(uri, t.new Listener())
                 .orTimeout(10, TimeUnit.SECONDS)
                 .join();
@@ -58,6 +70,11 @@ public final class TestWebSocket implements AutoCloseable {
 
     public void send(String text) {
         ws.sendText(text, true).orTimeout(10, TimeUnit.SECONDS).join();
+    }
+
+    /** The subprotocol the server chose, empty when none. */
+    public String subprotocol() {
+        return ws.getSubprotocol();
     }
 
     public void sendBinary(byte[] bytes) {

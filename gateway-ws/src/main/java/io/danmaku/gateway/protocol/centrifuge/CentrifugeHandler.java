@@ -3,9 +3,6 @@ package io.danmaku.gateway.protocol.centrifuge;
 import static io.danmaku.gateway.protocol.centrifuge.CentrifugeCodes.*;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.node.ArrayNode;
-import com.fasterxml.jackson.databind.node.ObjectNode;
-import com.fasterxml.jackson.databind.util.RawValue;
 import io.danmaku.gateway.auth.Identity;
 import io.danmaku.gateway.auth.TokenException;
 import io.danmaku.gateway.room.BatchEncoder;
@@ -16,24 +13,18 @@ import io.danmaku.gateway.session.GatewayContext;
 import io.danmaku.gateway.session.WebSocketSession;
 import io.danmaku.protocol.RoomId;
 import io.danmaku.protocol.RoomRecord;
-import io.danmaku.protocol.json.Json;
 import io.danmaku.protocol.post.PostRequest;
 import io.danmaku.protocol.trace.TraceId;
 import io.danmaku.protocol.trace.TraceMdc;
 import io.danmaku.protocol.post.PostResult;
 import io.danmaku.protocol.store.HistoryPage;
 import io.danmaku.protocol.store.HistoryQuery;
-import io.netty.buffer.ByteBuf;
-import io.netty.buffer.ByteBufUtil;
-import io.netty.buffer.Unpooled;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelHandlerContext;
-import io.netty.handler.codec.http.websocketx.TextWebSocketFrame;
 import io.netty.handler.codec.http.websocketx.WebSocketCloseStatus;
 import io.netty.handler.codec.http.websocketx.WebSocketFrame;
 import io.netty.util.concurrent.ScheduledFuture;
-import java.io.IOException;
-import java.nio.charset.StandardCharsets;
+import java.time.Instant;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
@@ -44,24 +35,29 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * One Centrifugo-protocol (v2, JSON) connection: the session state machine, its rooms and its pings. Lives on
- * the connection's event loop; asynchronous results (posts, history, counts) are handed back to it.
+ * One Centrifugo-protocol (v2) connection: the command logic, the session state machine, its rooms and its pings,
+ * the same for both wire formats. The {@link CentrifugeCodec} (JSON or Protobuf, chosen at the handshake) turns
+ * messages into {@link CentrifugeCommand}s and {@link CentrifugeReply}s into frames; this class never sees either
+ * format. One method per command ({@code onConnect}, {@code onSubscribe}, …). Lives on the connection's event
+ * loop; asynchronous results (posts, history, counts) are handed back to it.
  *
- * <p>Failure handling, one path each: a malformed command (not JSON, not an object, a command before
- * connect) closes with 3501; an invalid token closes with 3500; an expired token is error 109; a frame over the
- * size limit closes with 1009 (the frame decoder or aggregator); a binary frame closes with 1003; a missing
- * pong closes with 3012; a connection that stays unwritable closes with 3008; a text message that is not UTF-8
- * closes with 1007; a subscription that missed more than the room's ring holds while unwritable gets the unsubscribe
- * push 2500 ({@link InsufficientState}). Errors about one command (bad field, unknown method, rejected post) are error replies and
- * the connection stays.
+ * <p>Failure handling, one path each: a message the codec cannot decode closes with the code it names (3501 for
+ * a malformed command, 1003 for the wrong frame type, 1007 for text that is not UTF-8); a command before connect
+ * closes with 3501; an invalid token closes with 3500; an expired token is error 109; a message over the size
+ * limit closes with 1009 (the frame decoder or the session); a missing pong closes with 3012; a connection that
+ * stays unwritable closes with 3008; a subscription that missed more than the room's ring holds while unwritable
+ * gets the unsubscribe push 2500 ({@link InsufficientState}). Errors about one command (bad field, unknown method,
+ * rejected post) are error replies and the connection stays.
  *
  * <p>Kept small because a gateway holds many idle connections: the one room most connections join is a field
  * (a map exists only from a second room on), and pings come from the event loop's shared ping wheel.
  */
-public final class CentrifugeHandler extends WebSocketSession {
-    static final String PROTOCOL = "centrifuge";
+public final class CentrifugeHandler extends WebSocketSession implements CentrifugeCodec.Sink {
     private static final Logger log = LoggerFactory.getLogger(CentrifugeHandler.class);
-    private static final byte[] PING = "{}".getBytes(StandardCharsets.US_ASCII);
+    /** Centrifugo's unsubscribe code for "server unsubscribe" (final: the SDKs do not subscribe again). */
+    static final int UNSUBSCRIBE_SERVER = 2000;
+    /** Centrifugo's unsubscribe code for an expired subscription (the SDKs subscribe again with a new token). */
+    static final int UNSUBSCRIBE_EXPIRED = 2501;
 
     private enum State { CONNECTING, CONNECTED }
 
@@ -75,10 +71,28 @@ public final class CentrifugeHandler extends WebSocketSession {
     /** The client id of the connect reply, kept as its two halves (a UUID); both 0 before connect. */
     private long clientIdHigh;
     private long clientIdLow;
+    private final CentrifugeCodec codec;
+    /**
+     * When each private room's subscription token expires (epoch ms, leeway included), with
+     * {@code gateway.token.expiry=close} only; null while there is none (most connections).
+     */
+    private Map<String, Long> subscriptionExpiry;
 
+    /** A connection speaking JSON. */
     public CentrifugeHandler(GatewayContext ctx) {
-        super(ctx, PROTOCOL, DISCONNECT_SLOW, WebSocketCloseStatus.INTERNAL_SERVER_ERROR.code(), DISCONNECT_EXPIRED,
-                DISCONNECT_FORCE_NO_RECONNECT);
+        this(ctx, CentrifugeJsonCodec.INSTANCE);
+    }
+
+    /** A connection speaking the wire format of {@code codec}. */
+    public CentrifugeHandler(GatewayContext ctx, CentrifugeCodec codec) {
+        super(ctx, codec.protocol(), DISCONNECT_SLOW, WebSocketCloseStatus.INTERNAL_SERVER_ERROR.code(),
+                DISCONNECT_EXPIRED, DISCONNECT_FORCE_NO_RECONNECT);
+        this.codec = codec;
+    }
+
+    /** The wire format of this connection. */
+    public CentrifugeCodec codec() {
+        return codec;
     }
 
     // ---- lifecycle ------------------------------------------------------------------------------------------
@@ -128,6 +142,9 @@ public final class CentrifugeHandler extends WebSocketSession {
     }
 
     private RoomSubscription removeSubscription(String room) {
+        if (subscriptionExpiry != null && subscriptionExpiry.remove(room) != null && subscriptionExpiry.isEmpty()) {
+            subscriptionExpiry = null;
+        }
         if (firstSub != null && firstSub.room().equals(room)) {
             RoomSubscription s = firstSub;
             firstSub = null;
@@ -156,124 +173,87 @@ public final class CentrifugeHandler extends WebSocketSession {
     @Override
     protected void onDataFrame(ChannelHandlerContext c, WebSocketFrame frame) {
         lastInboundNanos = System.nanoTime();
-        if (frame instanceof TextWebSocketFrame text) {
-            if (!ByteBufUtil.isText(text.content(), StandardCharsets.UTF_8)) {
-                ctx.countProtocolError(PROTOCOL, "invalid_utf8");
-                disconnect(WebSocketCloseStatus.INVALID_PAYLOAD_DATA.code(), "invalid UTF-8 in a text message");
-                return;
-            }
-            onText(text.text());
-        } else {
-            ctx.countProtocolError(PROTOCOL, "binary_frame");
-            disconnect(WebSocketCloseStatus.INVALID_MESSAGE_TYPE.code(),
-                    "binary frames are not supported: this endpoint speaks JSON");
-        }
+        codec.decode(frame, this);
     }
 
-    private void onText(String text) {
-        int start = 0;
-        int len = text.length();
-        while (start <= len && !isClosed()) {
-            int nl = text.indexOf('\n', start);
-            int end = nl < 0 ? len : nl;
-            String line = text.substring(start, end).strip();
-            if (!line.isEmpty()) {
-                JsonNode node;
-                try {
-                    node = Json.MAPPER.readTree(line);
-                } catch (IOException e) {
-                    ctx.countProtocolError(PROTOCOL, "malformed_json");
-                    disconnect(DISCONNECT_BAD_REQUEST, "bad request: malformed JSON");
-                    return;
-                }
-                if (node == null || !node.isObject()) {
-                    ctx.countProtocolError(PROTOCOL, "not_an_object");
-                    disconnect(DISCONNECT_BAD_REQUEST, "bad request: a command must be a JSON object");
-                    return;
-                }
-                onCommand((ObjectNode) node);
-            }
-            if (nl < 0) {
-                break;
-            }
-            start = nl + 1;
-        }
+    /** The codec could not decode the rest of a message: close as it says. */
+    @Override
+    public void malformed(int closeCode, String kind, String reason) {
+        ctx.countProtocolError(codec.protocol(), kind);
+        disconnect(closeCode, reason);
     }
 
-    private void onCommand(ObjectNode cmd) {
-        JsonNode idNode = cmd.get("id");
-        if (idNode != null && !(idNode.isIntegralNumber() && idNode.asLong() >= 0 && idNode.canConvertToLong())) {
-            ctx.countProtocolError(PROTOCOL, "bad_id");
-            disconnect(DISCONNECT_BAD_REQUEST, "bad request: id (expected: a non-negative integer)");
-            return;
+    /** One decoded command: runs it; returns whether the connection is still open for the next. */
+    @Override
+    public boolean command(CentrifugeCommand cmd) {
+        if (isClosed()) {
+            return false;
         }
-        long id = idNode == null ? 0 : idNode.asLong();
-        String method = methodOf(cmd);
-        if (method == null) {
-            if (id == 0 && cmd.size() == 0) {
-                return; // an empty command: the pong to our ping
-            }
-            ctx.countCommand(PROTOCOL, "unknown");
+        if (cmd instanceof CentrifugeCommand.Pong) {
+            return true; // the pong to our ping (any message counts as one: lastInboundNanos)
+        }
+        ctx.countCommand(codec.protocol(), cmd.method());
+        long id = cmd.id();
+        if (cmd instanceof CentrifugeCommand.Unknown u) {
             if (state == State.CONNECTING) {
                 disconnect(DISCONNECT_BAD_REQUEST, "bad request: connect first");
             } else {
-                replyError(id, ERROR_METHOD_NOT_FOUND, "method not found: " + String.join(",",
-                        (Iterable<String>) cmd::fieldNames), false);
+                replyError(id, ERROR_METHOD_NOT_FOUND, "method not found: " + u.what(), false);
             }
-            return;
-        }
-        ctx.countCommand(PROTOCOL, method);
-        JsonNode params = cmd.get(method);
-        if (!params.isObject()) {
-            replyError(id, ERROR_BAD_REQUEST, "bad request: " + method + " (expected: an object)", false);
-            return;
-        }
-        ObjectNode p = (ObjectNode) params;
-        if (state == State.CONNECTING && !method.equals("connect")) {
-            ctx.countProtocolError(PROTOCOL, "not_connected");
+        } else if (cmd instanceof CentrifugeCommand.Invalid bad) {
+            replyError(id, ERROR_BAD_REQUEST, bad.message(), false);
+        } else if (state == State.CONNECTING && !(cmd instanceof CentrifugeCommand.Connect)) {
+            ctx.countProtocolError(codec.protocol(), "not_connected");
             disconnect(DISCONNECT_BAD_REQUEST, "bad request: connect first");
-            return;
+        } else if (cmd instanceof CentrifugeCommand.Connect c) {
+            onConnect(id, c.token());
+        } else if (cmd instanceof CentrifugeCommand.Subscribe c) {
+            onSubscribe(id, c);
+        } else if (cmd instanceof CentrifugeCommand.Unsubscribe c) {
+            onUnsubscribe(id, c.channel());
+        } else if (cmd instanceof CentrifugeCommand.Publish c) {
+            onPublish(id, c.channel(), c.data());
+        } else if (cmd instanceof CentrifugeCommand.History c) {
+            onHistory(id, c);
+        } else if (cmd instanceof CentrifugeCommand.PresenceStats c) {
+            onPresenceStats(id, c.channel());
+        } else if (cmd instanceof CentrifugeCommand.Presence c) {
+            onPresence(id, c.channel());
+        } else if (cmd instanceof CentrifugeCommand.Refresh c) {
+            onRefresh(id, c.token());
+        } else if (cmd instanceof CentrifugeCommand.SubRefresh c) {
+            onSubRefresh(id, c.channel(), c.token());
+        } else if (cmd instanceof CentrifugeCommand.Ping) {
+            send(new CentrifugeReply.Ping(id));
+        } else if (cmd instanceof CentrifugeCommand.Rpc c) {
+            onRpc(id, c);
+        } else if (cmd instanceof CentrifugeCommand.Send c) {
+            onSend(c);
+        } else {
+            replyError(id, ERROR_METHOD_NOT_FOUND, "method not found: " + cmd.method(), false);
         }
-        switch (method) {
-            case "connect" -> onConnect(id, p);
-            case "subscribe" -> onSubscribe(id, p);
-            case "unsubscribe" -> onUnsubscribe(id, p);
-            case "publish" -> onPublish(id, p);
-            case "history" -> onHistory(id, p);
-            case "presence_stats" -> onPresenceStats(id, p);
-            case "presence" -> onPresence(id, p);
-            case "refresh" -> onRefresh(id, p);
-            case "send" -> { } // asynchronous message with no reply; this server has no handler for it
-            default -> replyError(id, ERROR_METHOD_NOT_FOUND, "method not found: " + method, false);
-        }
+        return !isClosed();
     }
 
-    /** The "id" of {@link #finishSubscribe} for a server-side subscription: answered by a push, not a reply. */
-    private static final long PUSH = -1;
-    /** Centrifugo's unsubscribe code for "server unsubscribe". */
-    static final int UNSUBSCRIBE_SERVER = 2000;
-
-    private static final String[] METHODS = {"connect", "subscribe", "unsubscribe", "publish", "history",
-        "presence_stats", "presence", "refresh", "send", "rpc", "sub_refresh", "ping"};
-
-    private static String methodOf(ObjectNode cmd) {
-        for (String m : METHODS) {
-            if (cmd.has(m)) {
-                return m;
-            }
-        }
-        return null;
+    /** {@code rpc}: this server has no RPC handler, so every call is method not found (104). */
+    private void onRpc(long id, CentrifugeCommand.Rpc rpc) {
+        replyError(id, ERROR_METHOD_NOT_FOUND, "method not found: rpc", false);
     }
+
+    /** {@code send}: an asynchronous message with no reply; this server has no handler for it. */
+    private void onSend(CentrifugeCommand.Send send) {
+    }
+
+    private static final long PUSH = CentrifugeReply.Subscribe.PUSH;
 
     // ---- connect / refresh ------------------------------------------------------------------------------------
 
-    private void onConnect(long id, ObjectNode p) {
+    private void onConnect(long id, String token) {
         if (state != State.CONNECTING) {
-            ctx.countProtocolError(PROTOCOL, "second_connect");
+            ctx.countProtocolError(codec.protocol(), "second_connect");
             disconnect(DISCONNECT_BAD_REQUEST, "bad request: already connected");
             return;
         }
-        String token = p.path("token").asText("");
         Identity who;
         if (token.isEmpty()) {
             if (!ctx.allowAnonymous()) {
@@ -305,29 +285,20 @@ public final class CentrifugeHandler extends WebSocketSession {
         clientIdLow = client.getLeastSignificantBits();
         startTicks();
         authenticated(who);
-        ObjectNode root = root(id);
-        ObjectNode r = root.putObject("connect");
-        r.put("client", client.toString());
-        r.put("version", GatewayContext.VERSION);
-        r.put("ping", Math.max(1, config.pingInterval().toSeconds()));
-        r.put("pong", true);
-        send(root);
+        send(new CentrifugeReply.Connect(id, client.toString(), GatewayContext.VERSION,
+                Math.max(1, config.pingInterval().toSeconds()), true));
     }
 
-    private void onRefresh(long id, ObjectNode p) {
+    private void onRefresh(long id, String token) {
         try {
-            Identity who = ctx.tokens().verify(p.path("token").asText(""));
+            Identity who = ctx.tokens().verify(token);
             if (identity.anonymous() || !who.user().id().equals(identity.user().id())) {
                 replyError(id, ERROR_PERMISSION_DENIED, "permission denied: refresh must keep the same user", false);
                 return;
             }
             identity = who;
             authenticated(who);
-            ObjectNode root = root(id);
-            ObjectNode r = root.putObject("refresh");
-            r.put("client", "");
-            r.put("version", GatewayContext.VERSION);
-            send(root);
+            send(new CentrifugeReply.Refresh(id, "", GatewayContext.VERSION));
         } catch (TokenException e) {
             replyError(id, e.temporary() ? ERROR_TOKEN_EXPIRED : ERROR_UNAUTHORIZED,
                     e.temporary() ? temporaryTokenMessage(e) : "unauthorized: " + e.getMessage(), e.temporary());
@@ -341,8 +312,8 @@ public final class CentrifugeHandler extends WebSocketSession {
 
     // ---- subscribe / unsubscribe ---------------------------------------------------------------------------
 
-    private void onSubscribe(long id, ObjectNode p) {
-        String room = p.path("channel").asText(null);
+    private void onSubscribe(long id, CentrifugeCommand.Subscribe p) {
+        String room = p.channel();
         if (!RoomId.isValid(room)) {
             replyError(id, ERROR_UNKNOWN_CHANNEL, "unknown channel: " + RoomId.describeInvalid(room,
                     "subscribe.channel"), false);
@@ -360,18 +331,21 @@ public final class CentrifugeHandler extends WebSocketSession {
         if (!userLimitAllowed(id, room)) {
             return;
         }
-        if (config.privateRooms().isPrivate(room)
-                && !subscriptionTokenAccepted(id, room, p.path("token").asText(""))) {
-            return;
+        Instant subscriptionExpires = null;
+        if (config.privateRooms().isPrivate(room)) {
+            subscriptionExpires = subscriptionTokenAccepted(id, room, p.token(), "subscribe.token");
+            if (subscriptionExpires == null) {
+                return;
+            }
         }
         if (subscriptionCount() >= config.maxSubscriptionsPerConnection()) {
             replyError(id, ERROR_LIMIT_EXCEEDED, "limit exceeded: at most "
                     + config.maxSubscriptionsPerConnection() + " rooms per connection", false);
             return;
         }
-        boolean recover = p.path("recover").asBoolean(false);
-        long since = recover ? p.path("offset").asLong(0) : -1;
-        String clientEpoch = p.path("epoch").asText("");
+        boolean recover = p.recover();
+        long since = recover ? p.offset() : -1;
+        String clientEpoch = p.epoch();
         if (recover && since < 0) {
             replyError(id, ERROR_BAD_REQUEST, "bad request: subscribe.offset (expected: >= 0)", false);
             return;
@@ -379,6 +353,9 @@ public final class CentrifugeHandler extends WebSocketSession {
         LoopShard.Joined joined = shard.join(this, room, true, Math.max(since, 0));
         RoomSubscription sub = joined.subscription();
         addSubscription(sub);
+        if (subscriptionExpires != null) {
+            expireSubscriptionAt(room, subscriptionExpires);
+        }
         RingSnapshot ring = joined.ring();
         String epoch = ctx.bus().epoch(room);
         if (recover && ring.covers(since, clientEpoch)) {
@@ -454,57 +431,32 @@ public final class CentrifugeHandler extends WebSocketSession {
         }
         long top = pubs.isEmpty() ? Math.max(position, 0) : Math.max(position, pubs.get(pubs.size() - 1).offset());
         RoomSubscription.Recovery rest = sub.completeRecovery(top);
-        ObjectNode root;
-        ObjectNode r;
-        if (id == PUSH) {
-            root = Json.MAPPER.createObjectNode();
-            ObjectNode push = root.putObject("push");
-            push.put("channel", sub.room());
-            r = push.putObject("subscribe");
-        } else {
-            root = root(id);
-            r = root.putObject("subscribe");
-        }
-        // every room is recoverable, and so positioned: a continuous stream or the insufficient-state signal
-        r.put("recoverable", true);
-        r.put("positioned", true);
-        r.put("epoch", epoch);
-        r.put("offset", top);
-        if (wasRecovering) {
-            r.put("was_recovering", true);
-            r.put("recovered", recovered && !rest.overflowed());
-        }
-        if (!pubs.isEmpty()) {
-            ArrayNode arr = r.putArray("publications");
-            for (RoomRecord rec : pubs) {
-                arr.add(publication(rec));
-            }
-        }
-        send(root);
+        send(new CentrifugeReply.Subscribe(id, sub.room(), new CentrifugeReply.SubscribeResult(epoch, top,
+                wasRecovering, recovered && !rest.overflowed(), pubs, subscriptionTtlSeconds(sub.room()))));
         if (!rest.newer().isEmpty()) {
             channel.writeAndFlush(encoder().encode(channel.alloc(), sub.room(), rest.newer()), channel.voidPromise());
         }
     }
 
     /**
-     * A private room's subscribe needs Centrifugo's subscription token for this user and room; replies the error
-     * and returns false when it is missing or invalid (109 when only expired: the SDK fetches a new one).
+     * A private room's subscribe needs Centrifugo's subscription token for this user and room: returns its expiry,
+     * or replies the error and returns null when it is missing or invalid (109 when only expired: the SDK fetches a
+     * new one).
      */
-    private boolean subscriptionTokenAccepted(long id, String room, String token) {
+    private Instant subscriptionTokenAccepted(long id, String room, String token, String field) {
         if (identity.anonymous()) {
             replyError(id, ERROR_PERMISSION_DENIED, "permission denied: room " + room
                     + " is private: connect with a token, then subscribe with a subscription token", false);
-            return false;
+            return null;
         }
         if (token.isEmpty()) {
             replyError(id, ERROR_PERMISSION_DENIED, "permission denied: room " + room
-                    + " is private: subscribe.token (expected: a subscription token for this user and room)",
+                    + " is private: " + field + " (expected: a subscription token for this user and room)",
                     false);
-            return false;
+            return null;
         }
         try {
-            ctx.tokens().verifySubscription(token, identity.user().id(), room);
-            return true;
+            return ctx.tokens().verifySubscription(token, identity.user().id(), room);
         } catch (TokenException e) {
             log.debug("[{}] refused subscription token for {}: {}", channel.id(), room, e.getMessage());
             if (e.temporary()) {
@@ -514,7 +466,84 @@ public final class CentrifugeHandler extends WebSocketSession {
                 replyError(id, ERROR_PERMISSION_DENIED, "permission denied: room " + room
                         + " is private and the subscription token is not valid: " + e.getMessage(), false);
             }
-            return false;
+            return null;
+        }
+    }
+
+    /**
+     * {@code sub_refresh}: a new subscription token for a subscribed private room, checked as at subscribe. With
+     * {@code gateway.token.expiry=close} it moves the subscription's deadline to the new token's {@code exp} (the
+     * reply says {@code expires} and {@code ttl}, and the SDK refreshes again before then); otherwise the reply
+     * says the subscription does not expire. A public room needs no token: the reply says it does not expire.
+     * Errors: 107 for a bad channel, 103 when not subscribed or the token is missing or not valid, 109 when it
+     * expired. The subscription stays in every error case (it ends only at its deadline).
+     */
+    private void onSubRefresh(long id, String room, String token) {
+        if (!RoomId.isValid(room)) {
+            replyError(id, ERROR_BAD_REQUEST, "bad request: " + RoomId.describeInvalid(room, "sub_refresh.channel"),
+                    false);
+            return;
+        }
+        if (subscription(room) == null) {
+            replyError(id, ERROR_PERMISSION_DENIED, "permission denied: not subscribed to room " + room, false);
+            return;
+        }
+        if (!config.privateRooms().isPrivate(room)) {
+            send(new CentrifugeReply.SubRefresh(id, false, 0));
+            return;
+        }
+        Instant expires = subscriptionTokenAccepted(id, room, token, "sub_refresh.token");
+        if (expires == null) {
+            return;
+        }
+        expireSubscriptionAt(room, expires);
+        long ttl = subscriptionTtlSeconds(room);
+        send(new CentrifugeReply.SubRefresh(id, ttl > 0, ttl));
+    }
+
+    /** With {@code gateway.token.expiry=close}: the subscription to {@code room} ends at {@code exp} + leeway. */
+    private void expireSubscriptionAt(String room, Instant exp) {
+        if (!config.closeOnTokenExpiry()) {
+            return;
+        }
+        if (subscriptionExpiry == null) {
+            subscriptionExpiry = new HashMap<>(2);
+        }
+        subscriptionExpiry.put(room, Math.max(1, exp.plus(ctx.tokens().leeway()).toEpochMilli()));
+    }
+
+    /** Seconds until the subscription to {@code room} expires (at least 1), or 0 when it does not. */
+    private long subscriptionTtlSeconds(String room) {
+        Long at = subscriptionExpiry == null ? null : subscriptionExpiry.get(room);
+        if (at == null) {
+            return 0;
+        }
+        return Math.max(1, (at - System.currentTimeMillis() + 999) / 1000);
+    }
+
+    /**
+     * Ends the subscriptions whose token expired (checked at each ping tick) with an unsubscribe push, code 2501:
+     * the SDK subscribes again, with a new subscription token and its position (it recovers what it missed).
+     */
+    private void expireSubscriptions(long nowMillis) {
+        List<String> expired = null;
+        for (Map.Entry<String, Long> e : subscriptionExpiry.entrySet()) {
+            if (e.getValue() <= nowMillis) {
+                if (expired == null) {
+                    expired = new ArrayList<>(2);
+                }
+                expired.add(e.getKey());
+            }
+        }
+        if (expired == null) {
+            return;
+        }
+        for (String room : expired) {
+            RoomSubscription left = removeSubscription(room);
+            if (left != null) {
+                shard.leave(left);
+                send(new CentrifugeReply.UnsubscribePush(room, UNSUBSCRIBE_EXPIRED, "subscription expired"));
+            }
         }
     }
 
@@ -591,11 +620,7 @@ public final class CentrifugeHandler extends WebSocketSession {
             return;
         }
         shard.leave(left);
-        ObjectNode root = Json.MAPPER.createObjectNode();
-        ObjectNode push = root.putObject("push");
-        push.put("channel", room);
-        push.putObject("unsubscribe").put("code", UNSUBSCRIBE_SERVER).put("reason", "server unsubscribe");
-        send(root);
+        send(new CentrifugeReply.UnsubscribePush(room, UNSUBSCRIBE_SERVER, "server unsubscribe"));
     }
 
     /** Fell further behind than the room's ring holds: told, see {@link InsufficientState}. */
@@ -605,7 +630,8 @@ public final class CentrifugeHandler extends WebSocketSession {
             disconnect(InsufficientState.DISCONNECT_CODE, InsufficientState.REASON);
         } else if (removeSubscription(sub.room()) == sub) {
             shard.leave(sub);
-            send(InsufficientState.unsubscribePush(sub.room()));
+            send(new CentrifugeReply.UnsubscribePush(sub.room(), InsufficientState.UNSUBSCRIBE_CODE,
+                    InsufficientState.REASON));
         }
     }
 
@@ -615,21 +641,17 @@ public final class CentrifugeHandler extends WebSocketSession {
         return request.code() != 0 ? request.code() : DISCONNECT_FORCE_NO_RECONNECT;
     }
 
-    private void onUnsubscribe(long id, ObjectNode p) {
-        String room = p.path("channel").asText("");
+    private void onUnsubscribe(long id, String room) {
         RoomSubscription left = removeSubscription(room);
         if (left != null) {
             shard.leave(left);
         }
-        ObjectNode root = root(id);
-        root.putObject("unsubscribe");
-        send(root);
+        send(new CentrifugeReply.Unsubscribe(id));
     }
 
     // ---- publish ---------------------------------------------------------------------------------------------
 
-    private void onPublish(long id, ObjectNode p) {
-        String room = p.path("channel").asText(null);
+    private void onPublish(long id, String room, JsonNode data) {
         if (!RoomId.isValid(room)) {
             replyError(id, ERROR_BAD_REQUEST, "bad request: " + RoomId.describeInvalid(room, "publish.channel"),
                     false);
@@ -650,7 +672,6 @@ public final class CentrifugeHandler extends WebSocketSession {
         if (!privateRoomAllowed(id, room)) {
             return;
         }
-        JsonNode data = p.get("data");
         if (data == null || !data.isObject()) {
             replyError(id, ERROR_BAD_REQUEST, "bad_request: publish.data (expected: an object with text)", false);
             return;
@@ -702,9 +723,7 @@ public final class CentrifugeHandler extends WebSocketSession {
             }
         }
         if (result.accepted()) {
-            ObjectNode root = root(id);
-        ObjectNode r = root.putObject("publish");
-            send(root);
+            send(new CentrifugeReply.Publish(id));
         } else {
             replyError(id, errorCode(result.reason()), result.reason().code() + ": " + result.message(),
                     result.reason().temporary());
@@ -726,8 +745,8 @@ public final class CentrifugeHandler extends WebSocketSession {
 
     // ---- history / presence_stats -----------------------------------------------------------------------------
 
-    private void onHistory(long id, ObjectNode p) {
-        String room = p.path("channel").asText(null);
+    private void onHistory(long id, CentrifugeCommand.History p) {
+        String room = p.channel();
         if (!RoomId.isValid(room)) {
             replyError(id, ERROR_UNKNOWN_CHANNEL, "unknown channel: " + RoomId.describeInvalid(room,
                     "history.channel"), false);
@@ -744,19 +763,14 @@ public final class CentrifugeHandler extends WebSocketSession {
         if (!privateRoomAllowed(id, room)) {
             return;
         }
-        int limit = p.path("limit").asInt(0);
+        int limit = p.limit();
         if (limit < 0) {
             limit = HistoryQuery.MAX_LIMIT; // Centrifugo: -1 = as many as allowed
         }
         limit = Math.min(limit, HistoryQuery.MAX_LIMIT);
-        boolean reverse = p.path("reverse").asBoolean(false);
-        JsonNode sinceNode = p.get("since");
-        long since = -1;
-        String sinceEpoch = null;
-        if (sinceNode != null && sinceNode.isObject()) {
-            since = Math.max(0, sinceNode.path("offset").asLong(0));
-            sinceEpoch = sinceNode.path("epoch").asText("");
-        }
+        boolean reverse = p.reverse();
+        long since = p.since() == null ? -1 : p.since().offset();
+        String sinceEpoch = p.since() == null ? null : p.since().epoch();
         String epoch = ctx.bus().epoch(room);
         if (sinceEpoch != null && !sinceEpoch.isEmpty() && !sinceEpoch.equals(epoch)) {
             replyError(id, 112, "unrecoverable position: epoch " + sinceEpoch + " is not the room's current epoch",
@@ -773,20 +787,12 @@ public final class CentrifugeHandler extends WebSocketSession {
                 replyError(id, ERROR_NOT_AVAILABLE, "not available: history store unreachable", true);
                 return;
             }
-            ObjectNode root = root(id);
-        ObjectNode r = root.putObject("history");
-            ArrayNode arr = r.putArray("publications");
-            for (RoomRecord rec : page.records()) {
-                arr.add(publication(rec));
-            }
-            r.put("epoch", page.epoch().isEmpty() ? epoch : page.epoch());
-            r.put("offset", page.topOffset());
-            send(root);
+            send(new CentrifugeReply.History(id, page.records(), page.epoch().isEmpty() ? epoch : page.epoch(),
+                    page.topOffset()));
         }));
     }
 
-    private void onPresenceStats(long id, ObjectNode p) {
-        String room = p.path("channel").asText(null);
+    private void onPresenceStats(long id, String room) {
         if (!RoomId.isValid(room)) {
             replyError(id, ERROR_UNKNOWN_CHANNEL, "unknown channel: " + RoomId.describeInvalid(room,
                     "presence_stats.channel"), false);
@@ -809,11 +815,7 @@ public final class CentrifugeHandler extends WebSocketSession {
                 return;
             }
             long n = err != null || count == null ? ctx.rooms().localCount(room) : ctx.rooms().currentTotal(room, count);
-            ObjectNode root = root(id);
-        ObjectNode r = root.putObject("presence_stats");
-            r.put("num_clients", n);
-            r.put("num_users", n);
-            send(root);
+            send(new CentrifugeReply.PresenceStats(id, n, n));
         }));
     }
 
@@ -823,8 +825,7 @@ public final class CentrifugeHandler extends WebSocketSession {
      * {@code {"presence":{"<client>":{"client","user","conn_info"}}}}. A bigger room answers 108. Same access
      * rules as {@code presence_stats}.
      */
-    private void onPresence(long id, ObjectNode p) {
-        String room = p.path("channel").asText(null);
+    private void onPresence(long id, String room) {
         if (!RoomId.isValid(room)) {
             replyError(id, ERROR_UNKNOWN_CHANNEL, "unknown channel: " + RoomId.describeInvalid(room,
                     "presence.channel"), false);
@@ -855,17 +856,7 @@ public final class CentrifugeHandler extends WebSocketSession {
                         + ": use presence_stats", false);
                 return;
             }
-            ObjectNode root = root(id);
-            ObjectNode members = root.putObject("presence").putObject("presence");
-            for (io.danmaku.protocol.store.PresenceMember m : snapshot.members()) {
-                ObjectNode info = members.putObject(m.clientId());
-                info.put("client", m.clientId());
-                info.put("user", m.userId());
-                if (m.connInfo() != null) {
-                    info.putRawValue("conn_info", new RawValue(m.connInfo()));
-                }
-            }
-            send(root);
+            send(new CentrifugeReply.Presence(id, snapshot.members()));
         }));
     }
 
@@ -876,13 +867,16 @@ public final class CentrifugeHandler extends WebSocketSession {
         if (state != State.CONNECTED) {
             return;
         }
+        if (subscriptionExpiry != null) {
+            expireSubscriptions(System.currentTimeMillis());
+        }
         long silent = now - lastInboundNanos;
         if (silent > config.pingInterval().toNanos() + config.pongTimeout().toNanos()) {
             disconnect(DISCONNECT_NO_PONG, "no pong");
             return;
         }
         if (channel.isWritable()) {
-            channel.writeAndFlush(new TextWebSocketFrame(Unpooled.wrappedBuffer(PING)), channel.voidPromise());
+            channel.writeAndFlush(codec.ping(), channel.voidPromise());
         } else {
             onSkippedBatch(now);
         }
@@ -890,7 +884,7 @@ public final class CentrifugeHandler extends WebSocketSession {
 
     @Override
     public BatchEncoder encoder() {
-        return CentrifugeBatchEncoder.INSTANCE;
+        return codec.batchEncoder();
     }
 
     @Override
@@ -900,47 +894,15 @@ public final class CentrifugeHandler extends WebSocketSession {
 
     // ---- output ----------------------------------------------------------------------------------------------
 
-    private static ObjectNode root(long id) {
-        ObjectNode root = Json.MAPPER.createObjectNode();
-        if (id != 0) {
-            root.put("id", id);
-        }
-        return root;
-    }
-
-    private static ObjectNode publication(RoomRecord rec) {
-        ObjectNode pub = Json.MAPPER.createObjectNode();
-        pub.putRawValue("data", new RawValue(PublicationJson.dataString(rec)));
-        pub.put("offset", rec.offset());
-        byte[] tags = PublicationTags.of(rec);
-        if (tags.length > 0) {
-            pub.putRawValue("tags", new RawValue(new String(tags, 8, tags.length - 8, StandardCharsets.UTF_8)));
-        }
-        return pub;
-    }
-
     private void replyError(long id, int code, String message, boolean temporary) {
-        ObjectNode root = root(id);
-        ObjectNode e = root.putObject("error");
-        e.put("code", code);
-        e.put("message", message);
-        if (temporary) {
-            e.put("temporary", true);
-        }
-        send(root);
+        send(new CentrifugeReply.Error(id, code, message, temporary));
     }
 
-    private void send(JsonNode root) {
+    /** Writes {@code reply} in this connection's wire format (nothing once the channel is gone). */
+    void send(CentrifugeReply reply) {
         if (channel == null || !channel.isActive()) {
             return;
         }
-        byte[] bytes;
-        try {
-            bytes = Json.MAPPER.writeValueAsBytes(root);
-        } catch (IOException e) {
-            throw new IllegalStateException("cannot encode reply", e);
-        }
-        ByteBuf buf = Unpooled.wrappedBuffer(bytes);
-        channel.writeAndFlush(new TextWebSocketFrame(buf), channel.voidPromise());
+        channel.writeAndFlush(codec.encode(channel.alloc(), reply), channel.voidPromise());
     }
 }

@@ -1,8 +1,6 @@
 package io.danmaku.gateway.protocol.centrifuge;
 
-import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.danmaku.gateway.room.RoomSubscription;
-import io.danmaku.protocol.json.Json;
 
 /**
  * Centrifugo's "insufficient state" signal, sent when a subscription fell further behind than the room's recent
@@ -29,14 +27,5 @@ final class InsufficientState {
     /** Whether the signal is a disconnect (server-side subscription) rather than an unsubscribe push. */
     static boolean disconnects(RoomSubscription sub) {
         return sub.serverSide();
-    }
-
-    /** The unsubscribe push for {@code room}. */
-    static ObjectNode unsubscribePush(String room) {
-        ObjectNode root = Json.MAPPER.createObjectNode();
-        ObjectNode push = root.putObject("push");
-        push.put("channel", room);
-        push.putObject("unsubscribe").put("code", UNSUBSCRIBE_CODE).put("reason", REASON);
-        return root;
     }
 }
