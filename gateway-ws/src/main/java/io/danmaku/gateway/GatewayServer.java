@@ -4,9 +4,10 @@ import static java.util.Objects.requireNonNull;
 
 import io.danmaku.gateway.auth.DemoTokenIssuer;
 import io.danmaku.gateway.auth.TokenVerifier;
+import io.danmaku.gateway.pipeline.HttpRouterHandler;
+import io.danmaku.gateway.protocol.centrifuge.UniSession;
 import io.danmaku.gateway.pipeline.ConnectionAdmission;
 import io.danmaku.gateway.pipeline.GatewayInitializer;
-import io.danmaku.gateway.pipeline.HttpRouterHandler;
 import io.danmaku.gateway.pipeline.StaticFiles;
 import io.danmaku.gateway.room.FanoutDispatcher;
 import io.danmaku.gateway.room.FanoutMetrics;
@@ -229,7 +230,9 @@ public final class GatewayServer implements AutoCloseable {
         for (Channel ch : connections) {
             long delay = windowMillis == 0 ? 0 : ThreadLocalRandom.current().nextLong(windowMillis);
             ch.eventLoop().schedule(() -> {
-                if (ch.isActive()) {
+                if (ch.pipeline().get(HttpRouterHandler.SESSION) instanceof UniSession uni) {
+                    uni.disconnect(UniSession.DISCONNECT_SHUTDOWN, "shutdown"); // an HTTP stream has no close frame
+                } else if (ch.isActive()) {
                     ch.writeAndFlush(new CloseWebSocketFrame(1001, "server shutting down"))
                             .addListener(f -> ch.close());
                 }

@@ -14,9 +14,9 @@ import java.util.concurrent.TimeUnit;
 final class LoopRoom {
     /**
      * Wire formats encoded once per batch and shared (Centrifugo JSON, Bilibili uncompressed, zlib and brotli,
-     * with room to spare); a member with a further one gets its own encoding.
+     * the two unidirectional HTTP streams, with room to spare); a member with a further one gets its own encoding.
      */
-    static final int SHARED_ENCODERS = 6;
+    static final int SHARED_ENCODERS = 8;
 
     final String name;
     private final LoopShard shard;

@@ -485,9 +485,18 @@ public abstract class WebSocketSession extends SimpleChannelInboundHandler<WebSo
         markClosed();
         ctx.countDisconnect(protocol, code);
         if (channel.isActive()) {
-            channel.writeAndFlush(new CloseWebSocketFrame(code, closeReason(reason)))
-                    .addListener(ChannelFutureListener.CLOSE);
+            writeClose(code, reason);
         }
+    }
+
+    /**
+     * Tells the client why the server closes ({@code code}, {@code reason}) and closes once that is written: a
+     * WebSocket close frame by default; a transport without close frames (the unidirectional HTTP streams) writes
+     * its own goodbye. Called once, on an active channel.
+     */
+    protected void writeClose(int code, String reason) {
+        channel.writeAndFlush(new CloseWebSocketFrame(code, closeReason(reason)))
+                .addListener(ChannelFutureListener.CLOSE);
     }
 
     /** Closes at once, without a close frame (one was sent already, or cannot be), counted under {@code code}. */
