@@ -3,9 +3,11 @@ package io.danmaku.gateway;
 import static java.util.Objects.requireNonNull;
 
 import io.danmaku.gateway.auth.PrivateRooms;
+import io.danmaku.gateway.backend.BackendConfig;
 import io.danmaku.gateway.pipeline.ProxyConfig;
 import io.danmaku.gateway.compression.CompressionSettings;
 import io.danmaku.gateway.room.BatchPolicy;
+import io.danmaku.gateway.room.JoinLeaveRooms;
 import io.danmaku.gateway.tls.GatewayTlsConfig;
 import java.time.Duration;
 import java.util.List;
@@ -55,6 +57,9 @@ import java.util.List;
  * @param proxy how the client's address is learnt behind proxies (PROXY protocol, trusted proxies' forwarding
  *        header); {@link ProxyConfig#NONE} = the TCP peer is the client
  * @param compression WebSocket {@code permessage-deflate} ({@code gateway.ws.compression.*})
+ * @param backend the application backend that {@code rpc} and {@code send} go to ({@code gateway.backend.*});
+ *        {@link BackendConfig#NONE} = none
+ * @param joinLeave the rooms whose members get join and leave pushes ({@code gateway.join-leave.*})
  */
 public record GatewayConfig(
         String host,
@@ -87,7 +92,9 @@ public record GatewayConfig(
         PrivateRooms privateRooms,
         int presenceMaxMembers,
         ProxyConfig proxy,
-        CompressionSettings compression) {
+        CompressionSettings compression,
+        BackendConfig backend,
+        JoinLeaveRooms joinLeave) {
 
     public static final int DEFAULT_PRESENCE_MAX_MEMBERS = 1000;
     public static final String DEFAULT_HOST = "0.0.0.0";
@@ -158,6 +165,8 @@ public record GatewayConfig(
                 "0..100000");
         requireNonNull(proxy, "proxy");
         requireNonNull(compression, "gateway.ws.compression.*");
+        requireNonNull(backend, "gateway.backend.*");
+        requireNonNull(joinLeave, "gateway.join-leave.*");
     }
 
     /** The fan-out engine's batching, as configured. */
@@ -175,7 +184,8 @@ public record GatewayConfig(
                 DEFAULT_MAX_SUBSCRIPTIONS_PER_CONNECTION, DEFAULT_POST_LINGER, DEFAULT_POST_MAX_BATCH,
                 DEFAULT_HANDSHAKE_TIMEOUT, DEFAULT_MAX_CONNECTIONS, DEFAULT_MAX_CONNECTIONS_PER_IP,
                 DEFAULT_ACCEPT_RATE_PER_SECOND, DEFAULT_ACCEPT_BURST, DEFAULT_ALLOWED_ORIGINS, null, false,
-                PrivateRooms.NONE, DEFAULT_PRESENCE_MAX_MEMBERS, ProxyConfig.NONE, CompressionSettings.DEFAULTS);
+                PrivateRooms.NONE, DEFAULT_PRESENCE_MAX_MEMBERS, ProxyConfig.NONE, CompressionSettings.DEFAULTS,
+                BackendConfig.NONE, JoinLeaveRooms.NONE);
     }
 
     /** Effective event loop count. */
@@ -217,6 +227,8 @@ public record GatewayConfig(
         b.presenceMaxMembers = presenceMaxMembers;
         b.proxy = proxy;
         b.compression = compression;
+        b.backend = backend;
+        b.joinLeave = joinLeave;
         return b;
     }
 
@@ -257,6 +269,8 @@ public record GatewayConfig(
         private int presenceMaxMembers;
         private ProxyConfig proxy;
         private CompressionSettings compression;
+        private BackendConfig backend;
+        private JoinLeaveRooms joinLeave;
 
         public Builder host(String value) {
             this.host = value;
@@ -410,6 +424,16 @@ public record GatewayConfig(
             return this;
         }
 
+        public Builder backend(BackendConfig value) {
+            this.backend = value;
+            return this;
+        }
+
+        public Builder joinLeave(JoinLeaveRooms value) {
+            this.joinLeave = value;
+            return this;
+        }
+
         public Builder closeOnTokenExpiry(boolean value) {
             this.closeOnTokenExpiry = value;
             return this;
@@ -418,7 +442,7 @@ public record GatewayConfig(
         public GatewayConfig build() {
             return new GatewayConfig(host, port, ioThreads, maxFramePayloadBytes, batchWindow, batchMaxWindow, batchFlushShare, batchMaxMessages, ringSize, writeBufferLowBytes, writeBufferHighBytes, slowClientTimeout, pingInterval, pongTimeout, connectTimeout, onlineReportInterval, maxSubscriptionsPerConnection, postLinger, postMaxBatch, handshakeTimeout, maxConnections, maxConnectionsPerIp,
                     acceptRatePerSecond, acceptBurst, allowedOrigins, tls, closeOnTokenExpiry, privateRooms,
-                    presenceMaxMembers, proxy, compression);
+                    presenceMaxMembers, proxy, compression, backend, joinLeave);
         }
     }
 

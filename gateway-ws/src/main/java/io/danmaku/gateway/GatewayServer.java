@@ -273,6 +273,7 @@ public final class GatewayServer implements AutoCloseable {
         if (control != null) {
             control.close();
         }
+        context.backend().close();
         ioGroup.shutdownGracefully(0, 2, TimeUnit.SECONDS).syncUninterruptibly();
         bossGroup.shutdownGracefully(0, 2, TimeUnit.SECONDS).syncUninterruptibly();
         log.info("gateway {} stopped", nodeId);

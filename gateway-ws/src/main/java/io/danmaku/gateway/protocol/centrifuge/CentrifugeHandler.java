@@ -8,6 +8,9 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import com.fasterxml.jackson.databind.util.RawValue;
 import io.danmaku.gateway.auth.Identity;
 import io.danmaku.gateway.auth.TokenException;
+import io.danmaku.gateway.backend.BackendCall;
+import io.danmaku.gateway.backend.BackendCalls;
+import io.danmaku.gateway.backend.RpcAnswer;
 import io.danmaku.gateway.room.BatchEncoder;
 import io.danmaku.gateway.room.LoopShard;
 import io.danmaku.gateway.room.RingSnapshot;
@@ -74,6 +77,8 @@ public final class CentrifugeHandler extends WebSocketSession {
     /** The client id of the connect reply, kept as its two halves (a UUID); both 0 before connect. */
     private long clientIdHigh;
     private long clientIdLow;
+    /** This connection's rpc and send calls to the backend; null until the first. */
+    private BackendCalls backendCalls;
 
     public CentrifugeHandler(GatewayContext ctx) {
         super(ctx, PROTOCOL, DISCONNECT_SLOW, WebSocketCloseStatus.INTERNAL_SERVER_ERROR.code(), DISCONNECT_EXPIRED,
@@ -242,7 +247,8 @@ public final class CentrifugeHandler extends WebSocketSession {
             case "presence_stats" -> onPresenceStats(id, p);
             case "presence" -> onPresence(id, p);
             case "refresh" -> onRefresh(id, p);
-            case "send" -> { } // asynchronous message with no reply; this server has no handler for it
+            case "rpc" -> backendCalls().rpc(backendCall(), p, answer -> onRpcAnswer(id, answer));
+            case "send" -> backendCalls().send(backendCall(), p); // no reply: posted to the backend, if any
             default -> replyError(id, ERROR_METHOD_NOT_FOUND, "method not found: " + method, false);
         }
     }
@@ -847,6 +853,37 @@ public final class CentrifugeHandler extends WebSocketSession {
             }
             send(root);
         }));
+    }
+
+    // ---- rpc / send (the application backend, gateway.backend.*) -------------------------------------------------
+
+    private BackendCalls backendCalls() {
+        if (backendCalls == null) {
+            backendCalls = new BackendCalls(ctx.backend(), channel.eventLoop());
+        }
+        return backendCalls;
+    }
+
+    private BackendCall backendCall() {
+        return new BackendCall(clientId(), "websocket", "json", identity.anonymous() ? "" : identity.user().id());
+    }
+
+    private void onRpcAnswer(long id, RpcAnswer answer) {
+        if (isClosed()) {
+            return;
+        }
+        if (answer instanceof RpcAnswer.Result r) {
+            ObjectNode root = root(id);
+            ObjectNode rpc = root.putObject("rpc");
+            if (r.dataJson() != null) {
+                rpc.putRawValue("data", new RawValue(r.dataJson()));
+            }
+            send(root);
+        } else if (answer instanceof RpcAnswer.Error e) {
+            replyError(id, e.code(), e.message(), e.temporary());
+        } else if (answer instanceof RpcAnswer.Disconnect d) {
+            disconnect(d.code(), d.reason());
+        }
     }
 
     // ---- pings, slow consumers -------------------------------------------------------------------------------
