@@ -205,6 +205,19 @@ final class LoopRoom {
         pending = new ArrayList<>();
     }
 
+    /**
+     * Hands a join or leave push to each member that asked for them and is not still recovering (its subscribe
+     * answer has not gone out yet); the bytes are shared by all of them.
+     */
+    void pushJoinLeave(byte[] push) {
+        for (int i = 0, n = subs.size(); i < n; i++) {
+            RoomSubscription s = subs.get(i);
+            if (s.joinLeave && !s.recovering()) {
+                s.member.pushJoinLeave(push);
+            }
+        }
+    }
+
     /** Adds every member's presence entry to {@code out} (members without one are left out). */
     void collectPresence(List<PresenceMember> out) {
         for (RoomSubscription s : subs) {

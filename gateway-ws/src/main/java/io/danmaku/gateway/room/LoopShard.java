@@ -98,6 +98,7 @@ public final class LoopShard {
         RoomSubscription sub = new RoomSubscription(member, lr, recovering);
         lr.add(sub);
         RoomState state = registry.memberJoined(room, index);
+        registry.joinLeaveHook().joined(room, member);
         return new Joined(sub, state.ring.snapshot(sinceOffset));
     }
 
@@ -114,6 +115,15 @@ public final class LoopShard {
             rooms.remove(lr.name, lr);
         }
         registry.memberLeft(lr.name, index);
+        registry.joinLeaveHook().left(lr.name, sub.member);
+    }
+
+    /** A join or leave push for the members of {@code room} on this loop that asked for them. */
+    void pushJoinLeave(String room, byte[] push) {
+        LoopRoom lr = rooms.get(room);
+        if (lr != null) {
+            lr.pushJoinLeave(push);
+        }
     }
 
     /** Bus thread → this loop: one task per poll with this loop's rooms. */

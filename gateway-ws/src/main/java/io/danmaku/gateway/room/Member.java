@@ -26,6 +26,14 @@ public interface Member {
      */
     void onSkippedBatch(long nowNanos);
 
+    /**
+     * Writes a join or leave push (the bytes of one whole message of the member's protocol, shared: not to be
+     * modified) to a member that asked for them ({@link RoomSubscription#joinLeave(boolean)}); dropped when the
+     * connection is not writable. Does nothing by default.
+     */
+    default void pushJoinLeave(byte[] push) {
+    }
+
     /** This connection as the room's presence lists it; null when it is not listed. */
     default PresenceMember presence() {
         return null;

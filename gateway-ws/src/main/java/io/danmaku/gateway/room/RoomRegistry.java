@@ -1,5 +1,7 @@
 package io.danmaku.gateway.room;
 
+import static java.util.Objects.requireNonNull;
+
 import io.danmaku.gateway.compression.CompressionSettings;
 import io.danmaku.protocol.RoomRecord;
 import io.danmaku.protocol.store.PresenceMember;
@@ -30,6 +32,7 @@ public final class RoomRegistry {
     private final Map<EventLoop, LoopShard> shardByLoop = new IdentityHashMap<>();
     private final int ringSize;
     private final FanoutMetrics metrics;
+    private volatile JoinLeaveHook joinLeaveHook = JoinLeaveHook.NONE;
 
     /** A registry with a fixed batch window (no stretching for big rooms). */
     public RoomRegistry(EventLoopGroup group, long batchWindowNanos, int batchMaxMessages, int ringSize,
@@ -67,6 +70,32 @@ public final class RoomRegistry {
 
     FanoutMetrics metrics() {
         return metrics;
+    }
+
+    /** Who hears of every join and leave of this gateway's rooms (set once, before connections arrive). */
+    public void joinLeaveHook(JoinLeaveHook hook) {
+        this.joinLeaveHook = requireNonNull(hook, "hook");
+    }
+
+    JoinLeaveHook joinLeaveHook() {
+        return joinLeaveHook;
+    }
+
+    /**
+     * Any thread: hands a join or leave push of {@code room} to every loop with members of the room, where the
+     * members that asked for them get it ({@link RoomSubscription#joinLeave(boolean)}). {@code push} is shared.
+     */
+    public void pushJoinLeave(String room, byte[] push) {
+        RoomState state = rooms.get(room);
+        if (state == null) {
+            return;
+        }
+        for (int i = 0; i < shards.length; i++) {
+            if (state.members(i) > 0) {
+                LoopShard shard = shards[i];
+                shard.loop.execute(() -> shard.pushJoinLeave(room, push));
+            }
+        }
     }
 
     RoomState memberJoined(String room, int loop) {

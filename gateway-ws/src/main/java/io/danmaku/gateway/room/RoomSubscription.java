@@ -24,6 +24,8 @@ public final class RoomSubscription {
     private List<RoomRecord> buffered;
     private boolean bufferOverflowed;
     private boolean closed;
+    /** The member asked for the room's join and leave pushes. */
+    boolean joinLeave;
 
     RoomSubscription(Member member, LoopRoom room, boolean recovering) {
         this.member = member;
@@ -49,6 +51,11 @@ public final class RoomSubscription {
 
     public boolean closed() {
         return closed;
+    }
+
+    /** Whether the member gets the room's join and leave pushes (when the room has them); false at first. */
+    public void joinLeave(boolean on) {
+        joinLeave = on;
     }
 
     void buffer(List<RoomRecord> records) {

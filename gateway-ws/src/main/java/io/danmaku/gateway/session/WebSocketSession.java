@@ -14,6 +14,7 @@ import io.danmaku.protocol.store.SubscribeRequest;
 import io.danmaku.protocol.store.UnsubscribeRequest;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.CompositeByteBuf;
+import io.netty.buffer.Unpooled;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelFutureListener;
 import io.netty.channel.ChannelHandlerContext;
@@ -472,6 +473,14 @@ public abstract class WebSocketSession extends SimpleChannelInboundHandler<WebSo
             ctx.countDisconnect(protocol, slowCode);
             markClosed();
             channel.close(); // its buffer is full: a close frame would never get through
+        }
+    }
+
+    /** A join or leave push as one text message, when the connection can take it (else dropped). */
+    @Override
+    public void pushJoinLeave(byte[] push) {
+        if (!closed && channel.isWritable()) {
+            channel.writeAndFlush(new TextWebSocketFrame(Unpooled.wrappedBuffer(push)), channel.voidPromise());
         }
     }
 

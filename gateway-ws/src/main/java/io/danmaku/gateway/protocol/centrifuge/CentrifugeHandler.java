@@ -383,6 +383,7 @@ public final class CentrifugeHandler extends WebSocketSession {
         }
         LoopShard.Joined joined = shard.join(this, room, true, Math.max(since, 0));
         RoomSubscription sub = joined.subscription();
+        sub.joinLeave(p.path("join_leave").asBoolean(false)); // pushed only in rooms of gateway.join-leave.rooms
         addSubscription(sub);
         RingSnapshot ring = joined.ring();
         String epoch = ctx.bus().epoch(room);
