@@ -222,43 +222,42 @@ public final class UniSession extends WebSocketSession {
 
     private void finishConnect(List<String> rooms, RoomJoin.Outcome[] outcomes) {
         connected = true;
+        List<RoomSubscription.Recovery> rests = new ArrayList<>(outcomes.length);
+        for (RoomJoin.Outcome o : outcomes) {
+            rests.add(o.subscription().completeRecovery(o.position()));
+        }
         ObjectNode root = Json.MAPPER.createObjectNode();
         ObjectNode r = root.putObject("connect");
         r.put("client", clientId);
         r.put("version", GatewayContext.VERSION);
         if (!rooms.isEmpty()) {
             ObjectNode subsNode = r.putObject("subs");
-            for (RoomJoin.Outcome o : outcomes) {
-                subscribeResult(subsNode.putObject(o.subscription().room()), o);
+            for (int i = 0; i < outcomes.length; i++) {
+                RoomJoin.Outcome o = outcomes[i];
+                subscribeResult(subsNode.putObject(o.subscription().room()), o, rests.get(i).overflowed());
             }
         }
         r.put("ping", Math.max(1, config.pingInterval().toSeconds()));
         r.put("session", clientId);
-        List<List<RoomRecord>> newer = new ArrayList<>();
-        for (RoomJoin.Outcome o : outcomes) {
-            RoomSubscription.Recovery rest = o.subscription().completeRecovery(o.position());
-            if (o.wasRecovering() && rest.overflowed()) {
-                r.with("subs").with(o.subscription().room()).put("recovered", false);
-            }
-            newer.add(rest.newer());
-        }
         send(root);
         for (int i = 0; i < outcomes.length; i++) {
-            if (!newer.get(i).isEmpty()) {
-                channel.writeAndFlush(encoder().encode(channel.alloc(), outcomes[i].subscription().room(),
-                        newer.get(i)), channel.voidPromise());
+            List<RoomRecord> newer = rests.get(i).newer();
+            if (!newer.isEmpty()) {
+                channel.writeAndFlush(encoder().encode(channel.alloc(), outcomes[i].subscription().room(), newer),
+                        channel.voidPromise());
             }
         }
         startTicks();
     }
 
-    private static void subscribeResult(ObjectNode r, RoomJoin.Outcome o) {
+    /** A room's subscribe result; {@code overflowed}: batches were lost while the answer was being made. */
+    private static void subscribeResult(ObjectNode r, RoomJoin.Outcome o, boolean overflowed) {
         r.put("recoverable", true);
         r.put("epoch", o.epoch());
         r.put("offset", o.position());
         if (o.wasRecovering()) {
             r.put("was_recovering", true);
-            r.put("recovered", o.recovered());
+            r.put("recovered", o.recovered() && !overflowed);
         }
         if (!o.publications().isEmpty()) {
             ArrayNode arr = r.putArray("publications");
@@ -289,7 +288,7 @@ public final class UniSession extends WebSocketSession {
             RoomSubscription.Recovery rest = o.subscription().completeRecovery(o.position());
             ObjectNode root = Json.MAPPER.createObjectNode();
             root.put("channel", room);
-            subscribeResult(root.putObject("subscribe"), o);
+            subscribeResult(root.putObject("subscribe"), o, false);
             send(root);
             if (!rest.newer().isEmpty()) {
                 channel.writeAndFlush(encoder().encode(channel.alloc(), room, rest.newer()), channel.voidPromise());
