@@ -35,7 +35,14 @@ import org.junit.jupiter.api.Test;
 class UniTransportsEndToEndTest {
     static GatewayHarness gw;
     static GatewayHarness closed;
-    static final HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
+
+    /**
+     * A client of its own per request: a pooled connection could outlive the server's idle deadline between
+     * requests ({@code gateway.handshake.timeout}) on a loaded machine.
+     */
+    static HttpClient http() {
+        return HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
+    }
 
     @BeforeAll
     static void start() throws Exception {
@@ -139,14 +146,14 @@ class UniTransportsEndToEndTest {
 
     static Stream sse(GatewayHarness g, String connectJson) throws Exception {
         String q = connectJson == null ? "" : "?cf_connect=" + URLEncoder.encode(connectJson, StandardCharsets.UTF_8);
-        HttpResponse<InputStream> r = http.send(HttpRequest.newBuilder(
+        HttpResponse<InputStream> r = http().send(HttpRequest.newBuilder(
                 URI.create("http://127.0.0.1:" + g.port() + "/connection/uni_sse" + q)).GET().build(),
                 HttpResponse.BodyHandlers.ofInputStream());
         return new Stream(r, true);
     }
 
     static Stream httpStream(GatewayHarness g, String connectJson) throws Exception {
-        HttpResponse<InputStream> r = http.send(HttpRequest.newBuilder(
+        HttpResponse<InputStream> r = http().send(HttpRequest.newBuilder(
                 URI.create("http://127.0.0.1:" + g.port() + "/connection/uni_http_stream"))
                 .POST(HttpRequest.BodyPublishers.ofString(connectJson)).build(),
                 HttpResponse.BodyHandlers.ofInputStream());
@@ -166,6 +173,7 @@ class UniTransportsEndToEndTest {
             assertThat(s.response.headers().firstValue("content-type")).hasValue("text/event-stream; charset=utf-8");
             assertThat(s.response.headers().firstValue("x-accel-buffering")).hasValue("no");
             assertThat(s.response.headers().firstValue("cache-control").orElse("")).contains("no-cache");
+            assertThat(s.response.headers().firstValue("connection")).hasValue("close");
             JsonNode connect = s.next();
             assertThat(connect.path("connect").path("client").asText()).isNotEmpty();
             assertThat(connect.path("connect").path("ping").asInt()).isEqualTo(1);
@@ -201,7 +209,7 @@ class UniTransportsEndToEndTest {
     @Test
     void sseAlsoTakesTheConnectRequestAsAPostBody() throws Exception {
         String room = "uni-sse-post";
-        HttpResponse<InputStream> r = http.send(HttpRequest.newBuilder(
+        HttpResponse<InputStream> r = http().send(HttpRequest.newBuilder(
                 URI.create("http://127.0.0.1:" + gw.port() + "/connection/uni_sse"))
                 .POST(HttpRequest.BodyPublishers.ofString("{\"subs\":{\"" + room + "\":{}}}")).build(),
                 HttpResponse.BodyHandlers.ofInputStream());
@@ -302,22 +310,22 @@ class UniTransportsEndToEndTest {
     void malformedConnectRequestsAre400WithAnEmptyBody() throws Exception {
         for (String bad : List.of("{", "[1]", "\"x\"", "{\"token\":5}", "{\"subs\":[]}", "{\"subs\":{\"r\":1}}",
                 "{\"subs\":{\"r\":{\"offset\":-1}}}", "{\"subs\":{\"r\":{\"recover\":\"yes\"}}}")) {
-            HttpResponse<String> viaPost = http.send(HttpRequest.newBuilder(
+            HttpResponse<String> viaPost = http().send(HttpRequest.newBuilder(
                     URI.create("http://127.0.0.1:" + gw.port() + "/connection/uni_http_stream"))
                     .POST(HttpRequest.BodyPublishers.ofString(bad)).build(), HttpResponse.BodyHandlers.ofString());
             assertThat(viaPost.statusCode()).as("POST %s", bad).isEqualTo(400);
             assertThat(viaPost.body()).isEmpty();
-            HttpResponse<String> viaGet = http.send(HttpRequest.newBuilder(
+            HttpResponse<String> viaGet = http().send(HttpRequest.newBuilder(
                     URI.create("http://127.0.0.1:" + gw.port() + "/connection/uni_sse?cf_connect="
                             + URLEncoder.encode(bad, StandardCharsets.UTF_8))).GET().build(),
                     HttpResponse.BodyHandlers.ofString());
             assertThat(viaGet.statusCode()).as("GET %s", bad).isEqualTo(400);
         }
-        HttpResponse<String> get = http.send(HttpRequest.newBuilder(
+        HttpResponse<String> get = http().send(HttpRequest.newBuilder(
                 URI.create("http://127.0.0.1:" + gw.port() + "/connection/uni_http_stream")).GET().build(),
                 HttpResponse.BodyHandlers.ofString());
         assertThat(get.statusCode()).as("uni_http_stream takes POST only").isEqualTo(405);
-        HttpResponse<String> put = http.send(HttpRequest.newBuilder(
+        HttpResponse<String> put = http().send(HttpRequest.newBuilder(
                 URI.create("http://127.0.0.1:" + gw.port() + "/connection/uni_sse"))
                 .PUT(HttpRequest.BodyPublishers.ofString("{}")).build(), HttpResponse.BodyHandlers.ofString());
         assertThat(put.statusCode()).isEqualTo(405);
@@ -325,12 +333,12 @@ class UniTransportsEndToEndTest {
 
     @Test
     void originsAreCheckedAsForWebSocketAndAllowedOnesMayReadTheStream() throws Exception {
-        HttpResponse<String> refused = http.send(HttpRequest.newBuilder(
+        HttpResponse<String> refused = http().send(HttpRequest.newBuilder(
                 URI.create("http://127.0.0.1:" + gw.port() + "/connection/uni_http_stream"))
                 .header("Origin", "https://evil.example")
                 .POST(HttpRequest.BodyPublishers.ofString("{}")).build(), HttpResponse.BodyHandlers.ofString());
         assertThat(refused.statusCode()).isEqualTo(403);
-        HttpResponse<String> preflight = http.send(HttpRequest.newBuilder(
+        HttpResponse<String> preflight = http().send(HttpRequest.newBuilder(
                 URI.create("http://127.0.0.1:" + gw.port() + "/connection/uni_http_stream"))
                 .header("Origin", "https://site.example")
                 .header("Access-Control-Request-Headers", "content-type")
@@ -338,7 +346,7 @@ class UniTransportsEndToEndTest {
         assertThat(preflight.statusCode()).isEqualTo(204);
         assertThat(preflight.headers().firstValue("access-control-allow-origin")).hasValue("https://site.example");
         assertThat(preflight.headers().firstValue("access-control-allow-methods")).hasValue("POST, OPTIONS");
-        HttpResponse<InputStream> allowed = http.send(HttpRequest.newBuilder(
+        HttpResponse<InputStream> allowed = http().send(HttpRequest.newBuilder(
                 URI.create("http://127.0.0.1:" + gw.port() + "/connection/uni_http_stream"))
                 .header("Origin", "https://site.example")
                 .POST(HttpRequest.BodyPublishers.ofString("{}")).build(), HttpResponse.BodyHandlers.ofInputStream());

@@ -44,8 +44,8 @@ import org.slf4j.LoggerFactory;
  * …) is answered {@code 400} with an empty body; another method {@code 405}; a body over the HTTP body limit
  * {@code 413} (the aggregator's). An {@code Origin} the gateway does not allow is {@code 403}, as for WebSocket.
  * Otherwise the answer is {@code 200}, chunked, with headers that stop proxies from buffering
- * ({@code X-Accel-Buffering: no}, {@code Cache-Control: private, no-cache, no-store, must-revalidate, max-age=0}),
- * and the connection becomes a {@link UniSession}: token problems are told by its disconnect push, as Centrifugo
+ * ({@code X-Accel-Buffering: no}, {@code Cache-Control: private, no-cache, no-store, must-revalidate, max-age=0})
+ * and {@code Connection: close} (the connection ends with the stream), and the connection becomes a {@link UniSession}: token problems are told by its disconnect push, as Centrifugo
  * does. The HTTP codec stays (it frames the chunks); the router and the request deadline make way.
  */
 final class UniTransports {
@@ -104,7 +104,8 @@ final class UniTransports {
                 .set(HttpHeaderNames.PRAGMA, HttpHeaderValues.NO_CACHE)
                 .set(HttpHeaderNames.EXPIRES, "0")
                 .set("X-Accel-Buffering", "no")
-                .set(HttpHeaderNames.CONNECTION, HttpHeaderValues.KEEP_ALIVE)
+                // the connection ends with the stream: a client must not pool it for another request
+                .set(HttpHeaderNames.CONNECTION, HttpHeaderValues.CLOSE)
                 .set(HttpHeaderNames.TRANSFER_ENCODING, HttpHeaderValues.CHUNKED);
         cors(h, origin);
         ChannelPipeline p = c.pipeline();
