@@ -91,6 +91,7 @@ setsid ./danmaku standalone \
   --set demo.tokens=true \
   --set gateway.online.report-interval=200ms \
   --set gateway.drain.window=0s \
+  --set gateway.join-leave.rooms='jl-*' \
   >"$log" 2>&1 </dev/null &
 server_pid=$!
 
@@ -124,7 +125,8 @@ run_tests() { # name, files...
 
 status=0
 if [ "$mode" = node ] || [ "$mode" = all ]; then
-  run_tests node test/centrifuge.test.mjs test/centrifuge-protobuf.test.mjs test/bilibili.test.mjs test/serverapi.test.mjs test/stall.test.mjs || status=1
+  run_tests node test/centrifuge.test.mjs test/centrifuge-protobuf.test.mjs test/bilibili.test.mjs \
+    test/serverapi.test.mjs test/stall.test.mjs test/uni.test.mjs test/joinleave.test.mjs || status=1
 fi
 if [ "$mode" = browser ] || [ "$mode" = all ]; then
   run_tests browser test/browser.test.mjs || status=1

@@ -3,10 +3,12 @@ package io.danmaku.gateway;
 import static java.util.Objects.requireNonNull;
 
 import io.danmaku.gateway.auth.PrivateRooms;
+import io.danmaku.gateway.backend.BackendConfig;
 import io.danmaku.gateway.pipeline.ProxyConfig;
 import io.danmaku.gateway.compression.CompressionSettings;
 import io.danmaku.gateway.room.BatchPolicy;
 import io.danmaku.gateway.room.SamplingRules;
+import io.danmaku.gateway.room.JoinLeaveRooms;
 import io.danmaku.gateway.tls.GatewayTlsConfig;
 import java.time.Duration;
 import java.util.List;
@@ -58,6 +60,9 @@ import java.util.List;
  * @param compression WebSocket {@code permessage-deflate} ({@code gateway.ws.compression.*})
  * @param sampling rooms whose fan-out is sampled down to a visible chat rate ({@code gateway.sampling.rooms});
  *        {@link SamplingRules#NONE} = every message reaches every member
+ * @param backend the application backend that {@code rpc} and {@code send} go to ({@code gateway.backend.*});
+ *        {@link BackendConfig#NONE} = none
+ * @param joinLeave the rooms whose members get join and leave pushes ({@code gateway.join-leave.*})
  */
 public record GatewayConfig(
         String host,
@@ -91,7 +96,9 @@ public record GatewayConfig(
         int presenceMaxMembers,
         ProxyConfig proxy,
         CompressionSettings compression,
-        SamplingRules sampling) {
+        SamplingRules sampling,
+        BackendConfig backend,
+        JoinLeaveRooms joinLeave) {
 
     public static final int DEFAULT_PRESENCE_MAX_MEMBERS = 1000;
     public static final String DEFAULT_HOST = "0.0.0.0";
@@ -163,6 +170,8 @@ public record GatewayConfig(
         requireNonNull(proxy, "proxy");
         requireNonNull(compression, "gateway.ws.compression.*");
         requireNonNull(sampling, "gateway.sampling.rooms");
+        requireNonNull(backend, "gateway.backend.*");
+        requireNonNull(joinLeave, "gateway.join-leave.*");
     }
 
     /** The fan-out engine's batching, as configured. */
@@ -181,7 +190,7 @@ public record GatewayConfig(
                 DEFAULT_HANDSHAKE_TIMEOUT, DEFAULT_MAX_CONNECTIONS, DEFAULT_MAX_CONNECTIONS_PER_IP,
                 DEFAULT_ACCEPT_RATE_PER_SECOND, DEFAULT_ACCEPT_BURST, DEFAULT_ALLOWED_ORIGINS, null, false,
                 PrivateRooms.NONE, DEFAULT_PRESENCE_MAX_MEMBERS, ProxyConfig.NONE, CompressionSettings.DEFAULTS,
-                SamplingRules.NONE);
+                SamplingRules.NONE, BackendConfig.NONE, JoinLeaveRooms.NONE);
     }
 
     /** Effective event loop count. */
@@ -224,6 +233,8 @@ public record GatewayConfig(
         b.proxy = proxy;
         b.compression = compression;
         b.sampling = sampling;
+        b.backend = backend;
+        b.joinLeave = joinLeave;
         return b;
     }
 
@@ -265,6 +276,8 @@ public record GatewayConfig(
         private ProxyConfig proxy;
         private CompressionSettings compression;
         private SamplingRules sampling;
+        private BackendConfig backend;
+        private JoinLeaveRooms joinLeave;
 
         public Builder host(String value) {
             this.host = value;
@@ -423,6 +436,16 @@ public record GatewayConfig(
             return this;
         }
 
+        public Builder backend(BackendConfig value) {
+            this.backend = value;
+            return this;
+        }
+
+        public Builder joinLeave(JoinLeaveRooms value) {
+            this.joinLeave = value;
+            return this;
+        }
+
         public Builder closeOnTokenExpiry(boolean value) {
             this.closeOnTokenExpiry = value;
             return this;
@@ -431,7 +454,7 @@ public record GatewayConfig(
         public GatewayConfig build() {
             return new GatewayConfig(host, port, ioThreads, maxFramePayloadBytes, batchWindow, batchMaxWindow, batchFlushShare, batchMaxMessages, ringSize, writeBufferLowBytes, writeBufferHighBytes, slowClientTimeout, pingInterval, pongTimeout, connectTimeout, onlineReportInterval, maxSubscriptionsPerConnection, postLinger, postMaxBatch, handshakeTimeout, maxConnections, maxConnectionsPerIp,
                     acceptRatePerSecond, acceptBurst, allowedOrigins, tls, closeOnTokenExpiry, privateRooms,
-                    presenceMaxMembers, proxy, compression, sampling);
+                    presenceMaxMembers, proxy, compression, sampling, backend, joinLeave);
         }
     }
 

@@ -4,9 +4,11 @@ import static java.util.Objects.requireNonNull;
 
 import io.danmaku.gateway.auth.DemoTokenIssuer;
 import io.danmaku.gateway.auth.TokenVerifier;
+import io.danmaku.gateway.pipeline.HttpRouterHandler;
+import io.danmaku.gateway.protocol.centrifuge.JoinLeaveRelay;
+import io.danmaku.gateway.protocol.centrifuge.UniSession;
 import io.danmaku.gateway.pipeline.ConnectionAdmission;
 import io.danmaku.gateway.pipeline.GatewayInitializer;
-import io.danmaku.gateway.pipeline.HttpRouterHandler;
 import io.danmaku.gateway.pipeline.StaticFiles;
 import io.danmaku.gateway.room.FanoutDispatcher;
 import io.danmaku.gateway.room.FanoutMetrics;
@@ -18,7 +20,10 @@ import io.danmaku.protocol.api.HttpApi;
 import io.danmaku.protocol.bus.BusSubscription;
 import io.danmaku.protocol.bus.MessageBus;
 import io.danmaku.protocol.post.PostService;
+import io.danmaku.protocol.store.ControlListener;
+import io.danmaku.protocol.store.ControlMessage;
 import io.danmaku.protocol.store.HotStore;
+import io.danmaku.protocol.store.JoinLeaveEvent;
 import io.danmaku.protocol.store.StoreSubscription;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.netty.bootstrap.ServerBootstrap;
@@ -70,6 +75,7 @@ public final class GatewayServer implements AutoCloseable {
     private final EventLoopGroup ioGroup;
     private final RoomRegistry rooms;
     private final GatewayContext context;
+    private final JoinLeaveRelay joinLeave;
     private final ChannelGroup connections = new DefaultChannelGroup("connections", GlobalEventExecutor.INSTANCE);
     private final HttpRouterHandler router;
     private final boolean epoll;
@@ -106,13 +112,31 @@ public final class GatewayServer implements AutoCloseable {
         this.rooms = new RoomRegistry(ioGroup, config.batchPolicy(), config.ringSize(), new FanoutMetrics(meters, PROTOCOLS),
                 config.compression(), config.sampling());
         this.context = new GatewayContext(config, rooms, bus, hotStore, posts, tokens, allowAnonymous, meters);
+        this.joinLeave = new JoinLeaveRelay(config.joinLeave(), rooms, hotStore, meters);
+        if (!config.joinLeave().isEmpty()) {
+            rooms.joinLeaveHook(joinLeave);
+        }
         this.router = new HttpRouterHandler(context, api, demoTokens, new StaticFiles());
     }
 
     /** Subscribes to the bus and binds the port; returns once accepting. */
     public GatewayServer start() throws InterruptedException {
         feed = bus.subscribeAll(new FanoutDispatcher(rooms));
-        control = hotStore.subscribeControl(context.users());
+        control = hotStore.subscribeControl(new ControlListener() {
+            @Override
+            public void control(ControlMessage message) {
+                if (message instanceof JoinLeaveEvent e) {
+                    joinLeave.deliver(e); // about a room: to its members here
+                } else {
+                    context.users().control(message);
+                }
+            }
+
+            @Override
+            public void subscribed() {
+                context.users().subscribed();
+            }
+        });
         Class<? extends ServerChannel> channelClass = epoll ? EpollServerSocketChannel.class
                 : NioServerSocketChannel.class;
         ServerBootstrap b = new ServerBootstrap()
@@ -232,7 +256,9 @@ public final class GatewayServer implements AutoCloseable {
         for (Channel ch : connections) {
             long delay = windowMillis == 0 ? 0 : ThreadLocalRandom.current().nextLong(windowMillis);
             ch.eventLoop().schedule(() -> {
-                if (ch.isActive()) {
+                if (ch.pipeline().get(HttpRouterHandler.SESSION) instanceof UniSession uni) {
+                    uni.disconnect(UniSession.DISCONNECT_SHUTDOWN, "shutdown"); // an HTTP stream has no close frame
+                } else if (ch.isActive()) {
                     ch.writeAndFlush(new CloseWebSocketFrame(1001, "server shutting down"))
                             .addListener(f -> ch.close());
                 }
@@ -273,6 +299,7 @@ public final class GatewayServer implements AutoCloseable {
         if (control != null) {
             control.close();
         }
+        context.backend().close();
         ioGroup.shutdownGracefully(0, 2, TimeUnit.SECONDS).syncUninterruptibly();
         bossGroup.shutdownGracefully(0, 2, TimeUnit.SECONDS).syncUninterruptibly();
         log.info("gateway {} stopped", nodeId);

@@ -55,6 +55,8 @@ import org.slf4j.LoggerFactory;
  *       for the subprotocol {@code centrifuge-protobuf} (or, as older SDKs do, {@code ?format=protobuf}), JSON
  *       otherwise;</li>
  *   <li>{@code GET /sub} with an upgrade → Bilibili's live binary protocol;</li>
+ *   <li>{@code /connection/uni_sse} and {@code /connection/uni_http_stream} → the Centrifugo protocol's
+ *       unidirectional transports ({@link UniTransports});</li>
  *   <li>{@code /api/...} → the server API (when this process serves it);</li>
  *   <li>{@code POST /demo/token} → a demo token (when enabled);</li>
  *   <li>{@code GET} of a demo page file; anything else 404.</li>
@@ -76,6 +78,7 @@ public final class HttpRouterHandler extends SimpleChannelInboundHandler<FullHtt
     private final WebSocketDecoderConfig decoderConfig;
     private final WebSocketDecoderConfig binaryDecoderConfig;
     private final OriginPolicy origins;
+    private final UniTransports uni;
 
     /**
      * @param api the server API served under {@code /api/}, or null when another process serves it
@@ -94,6 +97,7 @@ public final class HttpRouterHandler extends SimpleChannelInboundHandler<FullHtt
                 .withUTF8Validator(false) // the JSON protocol checks whole messages (CentrifugeHandler)
                 .build();
         this.origins = new OriginPolicy(ctx.config().allowedOrigins());
+        this.uni = new UniTransports(ctx, origins);
         this.binaryDecoderConfig = decoderConfig.toBuilder()
                 .maxFramePayloadLength(binaryMaxFrameBytes())
                 .build();
@@ -111,6 +115,8 @@ public final class HttpRouterHandler extends SimpleChannelInboundHandler<FullHtt
         String path = uri.path();
         if (path.equals(CENTRIFUGE_PATH) || path.equals(BILIBILI_PATH)) {
             upgrade(c, req, path, uri);
+        } else if (path.equals(UniTransports.SSE_PATH) || path.equals(UniTransports.HTTP_STREAM_PATH)) {
+            uni.serve(c, req, path);
         } else if (path.startsWith("/api/")) {
             serveApi(c, req, uri);
         } else if (path.equals("/demo/token")) {

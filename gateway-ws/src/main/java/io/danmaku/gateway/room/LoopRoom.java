@@ -1,6 +1,7 @@
 package io.danmaku.gateway.room;
 
 import io.danmaku.protocol.RoomRecord;
+import io.danmaku.protocol.store.JoinLeaveEvent;
 import io.danmaku.protocol.store.PresenceMember;
 import io.netty.buffer.ByteBuf;
 import io.netty.channel.Channel;
@@ -15,9 +16,10 @@ import java.util.concurrent.TimeUnit;
 final class LoopRoom {
     /**
      * Wire formats encoded once per batch and shared (Centrifugo JSON and Protobuf, Bilibili uncompressed, zlib
-     * and brotli, with room to spare); a member with a further one gets its own encoding.
+     * and brotli, the two unidirectional HTTP streams, with room to spare); a member with a further one gets its own
+     * encoding.
      */
-    static final int SHARED_ENCODERS = 6;
+    static final int SHARED_ENCODERS = 8;
 
     final String name;
     /** Whether the room's fan-out is sampled: its members are then also found by user, for their own posts. */
@@ -360,6 +362,19 @@ final class LoopRoom {
     void discard() {
         pending = new ArrayList<>();
         pendingOwn = null;
+    }
+
+    /**
+     * Hands a join or leave event to each member that asked for them and is not still recovering (its subscribe
+     * answer has not gone out yet); each encodes it in its own wire format.
+     */
+    void pushJoinLeave(JoinLeaveEvent push) {
+        for (int i = 0, n = subs.size(); i < n; i++) {
+            RoomSubscription s = subs.get(i);
+            if (s.joinLeave && !s.recovering()) {
+                s.member.pushJoinLeave(push);
+            }
+        }
     }
 
     /** Adds every member's presence entry to {@code out} (members without one are left out). */

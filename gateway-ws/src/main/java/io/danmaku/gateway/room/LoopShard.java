@@ -4,6 +4,7 @@ import io.danmaku.gateway.compression.CompressionSettings;
 import io.danmaku.gateway.compression.FrameDeflater;
 import io.danmaku.gateway.compression.MessageInflater;
 import io.danmaku.protocol.RoomRecord;
+import io.danmaku.protocol.store.JoinLeaveEvent;
 import io.danmaku.protocol.store.PresenceMember;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.ByteBufAllocator;
@@ -101,6 +102,7 @@ public final class LoopShard {
         RoomSubscription sub = new RoomSubscription(member, lr, recovering);
         lr.add(sub);
         RoomState state = registry.memberJoined(room, index);
+        registry.joinLeaveHook().joined(room, member);
         return new Joined(sub, state.ring.snapshot(sinceOffset));
     }
 
@@ -118,6 +120,15 @@ public final class LoopShard {
             rooms.remove(lr.name, lr);
         }
         registry.memberLeft(lr.name, index);
+        registry.joinLeaveHook().left(lr.name, sub.member);
+    }
+
+    /** A join or leave push for the members of {@code room} on this loop that asked for them. */
+    void pushJoinLeave(String room, JoinLeaveEvent push) {
+        LoopRoom lr = rooms.get(room);
+        if (lr != null) {
+            lr.pushJoinLeave(push);
+        }
     }
 
     /**

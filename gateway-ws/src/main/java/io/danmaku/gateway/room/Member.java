@@ -1,5 +1,6 @@
 package io.danmaku.gateway.room;
 
+import io.danmaku.protocol.store.JoinLeaveEvent;
 import io.danmaku.protocol.store.PresenceMember;
 import io.netty.channel.Channel;
 
@@ -48,6 +49,14 @@ public interface Member {
      */
     default String userId() {
         return null;
+    }
+
+    /**
+     * Writes a join or leave push, in the member's wire format, to a member that asked for them
+     * ({@link RoomSubscription#joinLeave(boolean)}); dropped when the connection is not writable. Join/leave rooms
+     * are small ({@code gateway.join-leave.max-members}), so each member encodes its own. Does nothing by default.
+     */
+    default void pushJoinLeave(JoinLeaveEvent push) {
     }
 
     /** This connection as the room's presence lists it; null when it is not listed. */

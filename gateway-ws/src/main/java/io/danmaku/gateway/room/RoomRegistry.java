@@ -4,6 +4,7 @@ import static java.util.Objects.requireNonNull;
 
 import io.danmaku.gateway.compression.CompressionSettings;
 import io.danmaku.protocol.RoomRecord;
+import io.danmaku.protocol.store.JoinLeaveEvent;
 import io.danmaku.protocol.store.PresenceMember;
 import io.danmaku.protocol.store.RoomPresence;
 import io.netty.channel.EventLoop;
@@ -33,6 +34,7 @@ public final class RoomRegistry {
     private final int ringSize;
     private final FanoutMetrics metrics;
     private final SamplingRules sampling;
+    private volatile JoinLeaveHook joinLeaveHook = JoinLeaveHook.NONE;
 
     /** A registry with a fixed batch window (no stretching for big rooms). */
     public RoomRegistry(EventLoopGroup group, long batchWindowNanos, int batchMaxMessages, int ringSize,
@@ -82,6 +84,32 @@ public final class RoomRegistry {
     /** Whether {@code room}'s fan-out is sampled. */
     boolean sampled(String room) {
         return sampling.rateFor(room) > 0;
+    }
+
+    /** Who hears of every join and leave of this gateway's rooms (set once, before connections arrive). */
+    public void joinLeaveHook(JoinLeaveHook hook) {
+        this.joinLeaveHook = requireNonNull(hook, "hook");
+    }
+
+    JoinLeaveHook joinLeaveHook() {
+        return joinLeaveHook;
+    }
+
+    /**
+     * Any thread: hands a join or leave push of {@code room} to every loop with members of the room, where the
+     * members that asked for them get it ({@link RoomSubscription#joinLeave(boolean)}), each in its own wire format.
+     */
+    public void pushJoinLeave(String room, JoinLeaveEvent push) {
+        RoomState state = rooms.get(room);
+        if (state == null) {
+            return;
+        }
+        for (int i = 0; i < shards.length; i++) {
+            if (state.members(i) > 0) {
+                LoopShard shard = shards[i];
+                shard.loop.execute(() -> shard.pushJoinLeave(room, push));
+            }
+        }
     }
 
     RoomState memberJoined(String room, int loop) {

@@ -39,6 +39,8 @@ public final class RoomSubscription {
     /** The epoch of the first batch skipped while behind: a ring of another epoch cannot cover it. */
     String behindEpoch;
     private boolean serverSide;
+    /** The member asked for the room's join and leave pushes. */
+    boolean joinLeave;
 
     RoomSubscription(Member member, LoopRoom room, boolean recovering) {
         this.member = member;
@@ -82,6 +84,11 @@ public final class RoomSubscription {
 
     public boolean serverSide() {
         return serverSide;
+    }
+
+    /** Whether the member gets the room's join and leave pushes (when the room has them); false at first. */
+    public void joinLeave(boolean on) {
+        joinLeave = on;
     }
 
     void buffer(List<RoomRecord> records) {

@@ -4,6 +4,7 @@ import static java.util.Objects.requireNonNull;
 
 import io.danmaku.gateway.GatewayConfig;
 import io.danmaku.gateway.auth.TokenVerifier;
+import io.danmaku.gateway.backend.BackendProxy;
 import io.danmaku.gateway.room.RoomRegistry;
 import io.danmaku.protocol.bus.MessageBus;
 import io.danmaku.protocol.post.PostService;
@@ -36,6 +37,7 @@ public final class GatewayContext {
     private final ConcurrentHashMap<EventLoop, PingWheel> pingWheels = new ConcurrentHashMap<>();
     private final ConcurrentHashMap<EventLoop, PostCoalescer> coalescers = new ConcurrentHashMap<>();
     private final DistributionSummary postBatchSize;
+    private final BackendProxy backend;
 
     public GatewayContext(GatewayConfig config, RoomRegistry rooms, MessageBus bus, HotStore hotStore,
                           PostService posts, TokenVerifier tokens, boolean allowAnonymous, MeterRegistry meters) {
@@ -47,6 +49,7 @@ public final class GatewayContext {
         this.tokens = requireNonNull(tokens, "tokens");
         this.allowAnonymous = allowAnonymous;
         this.meters = requireNonNull(meters, "meters");
+        this.backend = new BackendProxy(config.backend(), meters);
         this.postBatchSize = DistributionSummary.builder("danmaku.gateway.post.batch.size")
                 .description("Posts per batch sent from an event loop to logic")
                 .register(meters);
@@ -84,6 +87,11 @@ public final class GatewayContext {
 
     public boolean allowAnonymous() {
         return allowAnonymous;
+    }
+
+    /** The application backend that rpc and send go to (one per gateway; it knows whether it is configured). */
+    public BackendProxy backend() {
+        return backend;
     }
 
     public AtomicInteger connections() {

@@ -14,6 +14,7 @@ import io.danmaku.protocol.store.SubscribeRequest;
 import io.danmaku.protocol.store.UnsubscribeRequest;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.CompositeByteBuf;
+import io.netty.buffer.Unpooled;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelFutureListener;
 import io.netty.channel.ChannelHandlerContext;
@@ -494,6 +495,7 @@ public abstract class WebSocketSession extends SimpleChannelInboundHandler<WebSo
         }
     }
 
+
     // ---- closing ---------------------------------------------------------------------------------------------
 
     /** Closes with a WebSocket close frame carrying {@code code} and {@code reason}, counted; idempotent. */
@@ -504,9 +506,18 @@ public abstract class WebSocketSession extends SimpleChannelInboundHandler<WebSo
         markClosed();
         ctx.countDisconnect(protocol, code);
         if (channel.isActive()) {
-            channel.writeAndFlush(new CloseWebSocketFrame(code, closeReason(reason)))
-                    .addListener(ChannelFutureListener.CLOSE);
+            writeClose(code, reason);
         }
+    }
+
+    /**
+     * Tells the client why the server closes ({@code code}, {@code reason}) and closes once that is written: a
+     * WebSocket close frame by default; a transport without close frames (the unidirectional HTTP streams) writes
+     * its own goodbye. Called once, on an active channel.
+     */
+    protected void writeClose(int code, String reason) {
+        channel.writeAndFlush(new CloseWebSocketFrame(code, closeReason(reason)))
+                .addListener(ChannelFutureListener.CLOSE);
     }
 
     /** Closes at once, without a close frame (one was sent already, or cannot be), counted under {@code code}. */

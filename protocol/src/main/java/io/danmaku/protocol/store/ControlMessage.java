@@ -4,9 +4,10 @@ package io.danmaku.protocol.store;
  * A request from the server API to every gateway about the connections of one user ({@link HotStore#publishControl}):
  * all of them when {@link #clientId()} is null, else only the connection with that client id (the {@code client}
  * a Centrifugo-protocol connect reply names). Each gateway acts on the matching connections it holds.
+ * {@link JoinLeaveEvent} travels the same channel but concerns a room: gateways hand it to the room's members.
  */
 public sealed interface ControlMessage permits DisconnectRequest, SubscribeRequest, UnsubscribeRequest,
-        RefreshRequest {
+        RefreshRequest, JoinLeaveEvent {
     int MAX_CLIENT_ID_LENGTH = 64;
 
     /** The user, not empty. */

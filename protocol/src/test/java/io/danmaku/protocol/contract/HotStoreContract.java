@@ -8,6 +8,7 @@ import io.danmaku.protocol.RoomPattern;
 import io.danmaku.protocol.store.ControlListener;
 import io.danmaku.protocol.store.ControlMessage;
 import io.danmaku.protocol.store.DisconnectRequest;
+import io.danmaku.protocol.store.JoinLeaveEvent;
 import io.danmaku.protocol.store.NodeInfo;
 import io.danmaku.protocol.store.PresenceMember;
 import io.danmaku.protocol.store.PresenceSnapshot;
@@ -416,7 +417,9 @@ public abstract class HotStoreContract {
                     new SubscribeRequest(user, null, room),
                     new UnsubscribeRequest(other, "client-8", room),
                     new RefreshRequest(user, null, false, 1_900_000_000L),
-                    new RefreshRequest(other, "client-9", true, 0));
+                    new RefreshRequest(other, "client-9", true, 0),
+                    new JoinLeaveEvent(room, true, user, "client-10", "{\"name\":\"A \\\"弹幕\\\"\"}"),
+                    new JoinLeaveEvent(room, false, other, "client-11", null));
             for (int i = 0; i < sent.size(); i++) {
                 get((i % 2 == 0 ? store : otherClient()).publishControl(sent.get(i)));
             }

@@ -75,6 +75,12 @@ public final class DanmakuKeys {
     public static final String GATEWAY_TOKEN_EXPIRY = "gateway.token.expiry";
     public static final String GATEWAY_PRIVATE_ROOMS = "gateway.private-rooms";
     public static final String GATEWAY_SAMPLING_ROOMS = "gateway.sampling.rooms";
+    public static final String GATEWAY_JOIN_LEAVE_ROOMS = "gateway.join-leave.rooms";
+    public static final String GATEWAY_JOIN_LEAVE_MAX_MEMBERS = "gateway.join-leave.max-members";
+    public static final String GATEWAY_BACKEND_RPC_URL = "gateway.backend.rpc-url";
+    public static final String GATEWAY_BACKEND_SEND_URL = "gateway.backend.send-url";
+    public static final String GATEWAY_BACKEND_TIMEOUT = "gateway.backend.timeout";
+    public static final String GATEWAY_BACKEND_MAX_IN_FLIGHT = "gateway.backend.max-in-flight";
 
     public static final String TOKEN_HMAC_SECRET = "token.hmac.secret";
     public static final String TOKEN_RSA_PUBLIC_KEY_FILE = "token.rsa.public-key-file";
@@ -348,6 +354,36 @@ public final class DanmakuKeys {
                     + "true. A user always gets their own posts. Every message is still stored, in history and "
                     + "recovery. The first matching pattern gives the rate; empty (the default) = no room is "
                     + "sampled.")
+            .define(GATEWAY_JOIN_LEAVE_ROOMS, LIST, List.of(),
+                    Validator.of(value -> ((List<?>) value).stream()
+                            .allMatch(p -> p.toString().matches("[A-Za-z0-9_.:*-]{1,64}")),
+                            "room id patterns: 1..64 of A-Z a-z 0-9 _ . : - and *"),
+                    "Rooms whose members may get join and leave pushes (Centrifugo protocol, a subscribe with "
+                    + "join_leave: true), as room id patterns where * stands for any run of characters (team.*, "
+                    + "support-*). Empty = no room has them (the default). A room with more connections than "
+                    + "gateway.join-leave.max-members emits none. Every gateway must have the same setting.")
+            .define(GATEWAY_JOIN_LEAVE_MAX_MEMBERS, INT, 1000, between(1, 100_000),
+                    "A room of gateway.join-leave.rooms with more connections than this (over all gateways: the hot "
+                    + "store's online count, read at each join and leave) emits no join or leave pushes until it is "
+                    + "this small again, so a big room never floods its members and the gateways with them.")
+            .define(GATEWAY_BACKEND_RPC_URL, STRING, null,
+                    Validator.pattern("(?i)https?://\\S+", "an http:// or https:// URL"),
+                    "The application backend's endpoint for the Centrifugo protocol's rpc command: each rpc is "
+                    + "POSTed there as {client, transport, protocol, encoding, user, method, data} and its answer "
+                    + "({result: {data}}, {error: {code, message}} or {disconnect: {code, reason}}) relayed, as "
+                    + "Centrifugo's RPC proxy does. Unset = rpc answers error 104 (method not found).")
+            .define(GATEWAY_BACKEND_SEND_URL, STRING, null,
+                    Validator.pattern("(?i)https?://\\S+", "an http:// or https:// URL"),
+                    "The application backend's endpoint for the Centrifugo protocol's send command (no reply to the "
+                    + "client): each send is POSTed there as {client, transport, protocol, encoding, user, data}, the "
+                    + "answer ignored. Unset = sends are dropped (counted).")
+            .define(GATEWAY_BACKEND_TIMEOUT, DURATION, Duration.ofSeconds(1),
+                    between(Duration.ofMillis(10), Duration.ofMinutes(1)),
+                    "An rpc the backend has not answered within this gets error 100 (internal, temporary); a send "
+                    + "is abandoned.")
+            .define(GATEWAY_BACKEND_MAX_IN_FLIGHT, INT, 8, between(1, 1024),
+                    "rpc and send calls one connection may have waiting on the backend at once; beyond it an rpc "
+                    + "gets error 111 (too many requests) and a send is dropped (counted).")
 
             .define(TOKEN_HMAC_SECRET, PASSWORD, null, Validator.minBytes(32),
                     "HMAC secret for HS256, HS384 and HS512 connection tokens; unset = those tokens are refused.")

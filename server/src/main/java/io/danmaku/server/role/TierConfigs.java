@@ -2,8 +2,10 @@ package io.danmaku.server.role;
 
 import io.danmaku.gateway.GatewayConfig;
 import io.danmaku.gateway.auth.PrivateRooms;
+import io.danmaku.gateway.backend.BackendConfig;
 import io.danmaku.gateway.pipeline.ProxyConfig;
 import io.danmaku.gateway.room.SamplingRules;
+import io.danmaku.gateway.room.JoinLeaveRooms;
 import io.danmaku.gateway.compression.CompressionSettings;
 import io.danmaku.gateway.tls.GatewayTlsConfig;
 import io.danmaku.gateway.tls.ReloadingSslContext;
@@ -73,6 +75,15 @@ final class TierConfigs {
                         c.getInt(DanmakuKeys.GATEWAY_WS_COMPRESSION_LEVEL),
                         c.getDouble(DanmakuKeys.GATEWAY_WS_COMPRESSION_CPU_SHARE)))
                 .sampling(SamplingRules.parse(c.getList(DanmakuKeys.GATEWAY_SAMPLING_ROOMS)))
+                .backend(new BackendConfig(
+                        BackendConfig.url(c.getString(DanmakuKeys.GATEWAY_BACKEND_RPC_URL).orElse(null),
+                                DanmakuKeys.GATEWAY_BACKEND_RPC_URL),
+                        BackendConfig.url(c.getString(DanmakuKeys.GATEWAY_BACKEND_SEND_URL).orElse(null),
+                                DanmakuKeys.GATEWAY_BACKEND_SEND_URL),
+                        c.getDuration(DanmakuKeys.GATEWAY_BACKEND_TIMEOUT),
+                        c.getInt(DanmakuKeys.GATEWAY_BACKEND_MAX_IN_FLIGHT)))
+                .joinLeave(new JoinLeaveRooms(c.getList(DanmakuKeys.GATEWAY_JOIN_LEAVE_ROOMS),
+                        c.getInt(DanmakuKeys.GATEWAY_JOIN_LEAVE_MAX_MEMBERS)))
                 .build());
     }
 

@@ -9,6 +9,7 @@ import io.danmaku.protocol.json.Json;
 import io.danmaku.protocol.store.ControlListener;
 import io.danmaku.protocol.store.ControlMessage;
 import io.danmaku.protocol.store.DisconnectRequest;
+import io.danmaku.protocol.store.JoinLeaveEvent;
 import io.danmaku.protocol.store.RefreshRequest;
 import io.danmaku.protocol.store.SubscribeRequest;
 import io.danmaku.protocol.store.UnsubscribeRequest;
@@ -43,7 +44,8 @@ import org.slf4j.LoggerFactory;
  * Control format ({@link #encodeControl}/{@link #decodeControl}): a JSON object, {@code {"type":"disconnect",
  * "user":…,"client":…,"code":…,"reason":…}}, {@code {"type":"subscribe"|"unsubscribe","user","client","room"}},
  * {@code {"type":"refresh","user","client","expired","expire_at"}} ({@code client} absent for every connection of
- * the user); one that does not parse is dropped with a WARN.
+ * the user), {@code {"type":"join"|"leave","room","user","client","conn_info"}} (a {@link JoinLeaveEvent}); one that
+ * does not parse is dropped with a WARN.
  *
  * <p>Missed changes: Redis pub/sub keeps nothing for a disconnected subscriber. Lettuce reconnects on its own and
  * subscribes again; every confirmation of the restriction channel ({@code subscribed}) resets every restriction
@@ -308,6 +310,15 @@ final class StoreFeed implements AutoCloseable {
             o.put("type", "unsubscribe").put("room", r.room());
         } else if (message instanceof RefreshRequest r) {
             o.put("type", "refresh").put("expired", r.expired()).put("expire_at", r.expireAtSeconds());
+        } else if (message instanceof JoinLeaveEvent e) {
+            o.put("type", e.join() ? "join" : "leave").put("room", e.room());
+            if (e.connInfo() != null) {
+                try {
+                    o.set("conn_info", Json.MAPPER.readTree(e.connInfo()));
+                } catch (IOException x) {
+                    throw new IllegalArgumentException("connInfo: not JSON", x);
+                }
+            }
         }
         o.put("user", message.userId());
         if (message.clientId() != null) {
@@ -336,6 +347,9 @@ final class StoreFeed implements AutoCloseable {
                 case "unsubscribe" -> new UnsubscribeRequest(user, client, o.path("room").asText(""));
                 case "refresh" -> new RefreshRequest(user, client, o.path("expired").asBoolean(false),
                         o.path("expire_at").asLong(0));
+                case "join", "leave" -> new JoinLeaveEvent(o.path("room").asText(""), o.get("type").asText()
+                        .equals("join"), user, client == null ? "" : client,
+                        o.path("conn_info").isObject() ? o.get("conn_info").toString() : null);
                 default -> null;
             };
         } catch (IOException | IllegalArgumentException e) {

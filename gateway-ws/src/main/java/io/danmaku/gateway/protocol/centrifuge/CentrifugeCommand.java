@@ -21,9 +21,12 @@ public sealed interface CentrifugeCommand {
         }
     }
 
-    /** {@code subscribe}: {@code offset} and {@code epoch} count only with {@code recover}. */
-    record Subscribe(long id, String channel, String token, boolean recover, long offset, String epoch)
-            implements CentrifugeCommand {
+    /**
+     * {@code subscribe}: {@code offset} and {@code epoch} count only with {@code recover}; {@code joinLeave}: the
+     * client asks for the room's join and leave pushes.
+     */
+    record Subscribe(long id, String channel, String token, boolean recover, long offset, String epoch,
+                     boolean joinLeave) implements CentrifugeCommand {
         public String method() {
             return "subscribe";
         }

@@ -5,6 +5,9 @@ import static io.danmaku.gateway.protocol.centrifuge.CentrifugeCodes.*;
 import com.fasterxml.jackson.databind.JsonNode;
 import io.danmaku.gateway.auth.Identity;
 import io.danmaku.gateway.auth.TokenException;
+import io.danmaku.gateway.backend.BackendCall;
+import io.danmaku.gateway.backend.BackendCalls;
+import io.danmaku.gateway.backend.RpcAnswer;
 import io.danmaku.gateway.room.BatchEncoder;
 import io.danmaku.gateway.room.LoopShard;
 import io.danmaku.gateway.room.RingSnapshot;
@@ -13,17 +16,22 @@ import io.danmaku.gateway.session.GatewayContext;
 import io.danmaku.gateway.session.WebSocketSession;
 import io.danmaku.protocol.RoomId;
 import io.danmaku.protocol.RoomRecord;
+import io.danmaku.protocol.json.Json;
 import io.danmaku.protocol.post.PostRequest;
 import io.danmaku.protocol.trace.TraceId;
 import io.danmaku.protocol.trace.TraceMdc;
 import io.danmaku.protocol.post.PostResult;
 import io.danmaku.protocol.store.HistoryPage;
 import io.danmaku.protocol.store.HistoryQuery;
+import io.danmaku.protocol.store.JoinLeaveEvent;
+import io.danmaku.protocol.store.PresenceMember;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.handler.codec.http.websocketx.WebSocketCloseStatus;
 import io.netty.handler.codec.http.websocketx.WebSocketFrame;
 import io.netty.util.concurrent.ScheduledFuture;
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.HashMap;
@@ -77,6 +85,8 @@ public final class CentrifugeHandler extends WebSocketSession implements Centrif
      * {@code gateway.token.expiry=close} only; null while there is none (most connections).
      */
     private Map<String, Long> subscriptionExpiry;
+    /** This connection's rpc and send calls to the backend; null until the first. */
+    private BackendCalls backendCalls;
 
     /** A connection speaking JSON. */
     public CentrifugeHandler(GatewayContext ctx) {
@@ -235,13 +245,36 @@ public final class CentrifugeHandler extends WebSocketSession implements Centrif
         return !isClosed();
     }
 
-    /** {@code rpc}: this server has no RPC handler, so every call is method not found (104). */
+    /**
+     * {@code rpc}: proxied to the application backend ({@code gateway.backend.rpc-url}), answered when it answers;
+     * 104 when there is none. The backend takes JSON: data that is not (a Protobuf client's bytes) is error 107.
+     */
     private void onRpc(long id, CentrifugeCommand.Rpc rpc) {
-        replyError(id, ERROR_METHOD_NOT_FOUND, "method not found: rpc", false);
+        JsonNode data;
+        try {
+            data = backendData(rpc.data());
+        } catch (IOException e) {
+            replyError(id, ERROR_BAD_REQUEST, "bad request: rpc.data (expected: JSON)", false);
+            return;
+        }
+        backendCalls().rpc(backendCall(), rpc.rpcMethod(), data, answer -> onRpcAnswer(id, answer));
     }
 
-    /** {@code send}: an asynchronous message with no reply; this server has no handler for it. */
+    /** {@code send}: posted to the application backend ({@code gateway.backend.send-url}), never answered. */
     private void onSend(CentrifugeCommand.Send send) {
+        JsonNode data;
+        try {
+            data = backendData(send.data());
+        } catch (IOException e) {
+            ctx.backend().countDropped("send", "bad_request");
+            return;
+        }
+        backendCalls().send(backendCall(), data);
+    }
+
+    /** A command's data as the backend proxy takes it: JSON, or null when there is none. */
+    private static JsonNode backendData(byte[] data) throws IOException {
+        return data == null || data.length == 0 ? null : Json.MAPPER.readTree(data);
     }
 
     private static final long PUSH = CentrifugeReply.Subscribe.PUSH;
@@ -352,6 +385,7 @@ public final class CentrifugeHandler extends WebSocketSession implements Centrif
         }
         LoopShard.Joined joined = shard.join(this, room, true, Math.max(since, 0));
         RoomSubscription sub = joined.subscription();
+        sub.joinLeave(p.joinLeave()); // pushed only in rooms of gateway.join-leave.rooms
         addSubscription(sub);
         if (subscriptionExpires != null) {
             expireSubscriptionAt(room, subscriptionExpires);
@@ -623,6 +657,16 @@ public final class CentrifugeHandler extends WebSocketSession implements Centrif
         send(new CentrifugeReply.UnsubscribePush(room, UNSUBSCRIBE_SERVER, "server unsubscribe"));
     }
 
+    /** A join or leave of a room this connection subscribed to with {@code join_leave}; dropped when unwritable. */
+    @Override
+    public void pushJoinLeave(JoinLeaveEvent e) {
+        if (isClosed() || !channel.isWritable()) {
+            return;
+        }
+        PresenceMember info = new PresenceMember(e.clientId(), e.userId(), e.connInfo());
+        send(e.join() ? new CentrifugeReply.JoinPush(e.room(), info) : new CentrifugeReply.LeavePush(e.room(), info));
+    }
+
     /** Fell further behind than the room's ring holds: told, see {@link InsufficientState}. */
     @Override
     public void onFellBehind(RoomSubscription sub) {
@@ -858,6 +902,34 @@ public final class CentrifugeHandler extends WebSocketSession implements Centrif
             }
             send(new CentrifugeReply.Presence(id, snapshot.members()));
         }));
+    }
+
+    // ---- rpc / send (the application backend, gateway.backend.*) -------------------------------------------------
+
+    private BackendCalls backendCalls() {
+        if (backendCalls == null) {
+            backendCalls = new BackendCalls(ctx.backend(), channel.eventLoop());
+        }
+        return backendCalls;
+    }
+
+    private BackendCall backendCall() {
+        return new BackendCall(clientId(), "websocket", codec instanceof CentrifugeProtobufCodec ? "protobuf" : "json",
+                identity.anonymous() ? "" : identity.user().id());
+    }
+
+    private void onRpcAnswer(long id, RpcAnswer answer) {
+        if (isClosed()) {
+            return;
+        }
+        if (answer instanceof RpcAnswer.Result r) {
+            send(new CentrifugeReply.Rpc(id, r.dataJson() == null ? new byte[0]
+                    : r.dataJson().getBytes(StandardCharsets.UTF_8)));
+        } else if (answer instanceof RpcAnswer.Error e) {
+            replyError(id, e.code(), e.message(), e.temporary());
+        } else if (answer instanceof RpcAnswer.Disconnect d) {
+            disconnect(d.code(), d.reason());
+        }
     }
 
     // ---- pings, slow consumers -------------------------------------------------------------------------------

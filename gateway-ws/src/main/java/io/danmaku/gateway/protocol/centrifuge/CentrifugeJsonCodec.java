@@ -131,7 +131,7 @@ public final class CentrifugeJsonCodec implements CentrifugeCodec {
             case "connect" -> new CentrifugeCommand.Connect(id, p.path("token").asText(""));
             case "subscribe" -> new CentrifugeCommand.Subscribe(id, p.path("channel").asText(null),
                     p.path("token").asText(""), p.path("recover").asBoolean(false), p.path("offset").asLong(0),
-                    p.path("epoch").asText(""));
+                    p.path("epoch").asText(""), p.path("join_leave").asBoolean(false));
             case "unsubscribe" -> new CentrifugeCommand.Unsubscribe(id, p.path("channel").asText(""));
             case "publish" -> new CentrifugeCommand.Publish(id, p.path("channel").asText(null), p.get("data"));
             case "history" -> {
@@ -147,7 +147,12 @@ public final class CentrifugeJsonCodec implements CentrifugeCodec {
             case "refresh" -> new CentrifugeCommand.Refresh(id, p.path("token").asText(""));
             case "sub_refresh" -> new CentrifugeCommand.SubRefresh(id, p.path("channel").asText(null),
                     p.path("token").asText(""));
-            case "rpc" -> new CentrifugeCommand.Rpc(id, p.path("method").asText(""), jsonBytes(p.get("data")));
+            case "rpc" -> {
+                JsonNode rpcMethod = p.get("method");
+                yield rpcMethod != null && !rpcMethod.isNull() && !rpcMethod.isTextual()
+                        ? new CentrifugeCommand.Invalid(id, method, "bad request: rpc.method (expected: a string)")
+                        : new CentrifugeCommand.Rpc(id, p.path("method").asText(""), jsonBytes(p.get("data")));
+            }
             case "send" -> new CentrifugeCommand.Send(id, jsonBytes(p.get("data")));
             case "ping" -> new CentrifugeCommand.Ping(id);
             default -> throw new IllegalStateException("method without a decoder: " + method);

@@ -146,7 +146,7 @@ public final class CentrifugeProtobufCodec implements CentrifugeCodec {
         if (c.hasSubscribe()) {
             var s = c.getSubscribe();
             return new CentrifugeCommand.Subscribe(id, s.getChannel(), s.getToken(), s.getRecover(), s.getOffset(),
-                    s.getEpoch());
+                    s.getEpoch(), s.getJoinLeave());
         }
         if (c.hasUnsubscribe()) {
             return new CentrifugeCommand.Unsubscribe(id, c.getUnsubscribe().getChannel());

@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 
 import io.danmaku.gateway.protocol.centrifuge.CentrifugeBatchEncoder;
+import io.danmaku.gateway.protocol.centrifuge.UniBatchEncoder;
 import io.danmaku.gateway.room.BatchEncoder;
 import io.danmaku.gateway.room.FanoutDispatcher;
 import io.danmaku.gateway.room.FanoutMetrics;
@@ -26,7 +27,8 @@ import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 
 /**
- * A room whose members speak the JSON protocol and all three Bilibili forms: each batch is encoded once per
+ * A room whose members speak the JSON protocol, all three Bilibili forms and both unidirectional HTTP streams:
+ * each batch is encoded once per
  * form and every member of a form gets the same bytes.
  */
 class SharedEncodingTest {
@@ -68,7 +70,8 @@ class SharedEncodingTest {
         LoopShard shard = registry.shard(loopOwner.eventLoop());
         List<Counting> encoders = List.of(new Counting(CentrifugeBatchEncoder.INSTANCE),
                 new Counting(BilibiliBatchEncoder.PLAIN), new Counting(BilibiliBatchEncoder.ZLIB),
-                new Counting(BilibiliBatchEncoder.BROTLI));
+                new Counting(BilibiliBatchEncoder.BROTLI), new Counting(UniBatchEncoder.SSE),
+                new Counting(UniBatchEncoder.HTTP_STREAM));
         List<TestMember> members = new ArrayList<>();
         for (int copy = 0; copy < 3; copy++) {
             for (Counting enc : encoders) {
