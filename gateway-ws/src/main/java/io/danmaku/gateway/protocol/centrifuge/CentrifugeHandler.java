@@ -10,18 +10,15 @@ import io.danmaku.gateway.backend.BackendCalls;
 import io.danmaku.gateway.backend.RpcAnswer;
 import io.danmaku.gateway.room.BatchEncoder;
 import io.danmaku.gateway.room.LoopShard;
-import io.danmaku.gateway.room.RingSnapshot;
 import io.danmaku.gateway.room.RoomSubscription;
 import io.danmaku.gateway.session.GatewayContext;
 import io.danmaku.gateway.session.WebSocketSession;
 import io.danmaku.protocol.RoomId;
-import io.danmaku.protocol.RoomRecord;
 import io.danmaku.protocol.json.Json;
 import io.danmaku.protocol.post.PostRequest;
 import io.danmaku.protocol.trace.TraceId;
 import io.danmaku.protocol.trace.TraceMdc;
 import io.danmaku.protocol.post.PostResult;
-import io.danmaku.protocol.store.HistoryPage;
 import io.danmaku.protocol.store.HistoryQuery;
 import io.danmaku.protocol.store.JoinLeaveEvent;
 import io.danmaku.protocol.store.PresenceMember;
@@ -390,83 +387,19 @@ public final class CentrifugeHandler extends WebSocketSession implements Centrif
         if (subscriptionExpires != null) {
             expireSubscriptionAt(room, subscriptionExpires);
         }
-        RingSnapshot ring = joined.ring();
-        String epoch = ctx.bus().epoch(room);
-        if (recover && ring.covers(since, clientEpoch)) {
-            finishSubscribe(id, sub, epoch, Math.max(ring.top(), since), true, true, ring.after());
-        } else if (!recover && !ring.empty() && ring.epoch().equals(epoch)) {
-            finishSubscribe(id, sub, epoch, ring.top(), false, false, List.of());
-        } else {
-            // the hot store knows older history (and the position of rooms this gateway has not seen)
-            HistoryQuery q = recover ? HistoryQuery.after(room, since, HistoryQuery.MAX_LIMIT)
-                    : HistoryQuery.position(room);
-            ctx.hotStore().history(q).whenComplete((page, err) -> channel.eventLoop().execute(() -> {
-                if (sub.closed()) {
-                    return;
-                }
-                if (err != null) {
-                    log.debug("[{}] history for {} failed: {}", channel.id(), room, err.toString());
-                    if (recover) {
-                        // position unknown: the client keeps its position and learns it was not recovered
-                        finishSubscribe(id, sub, epoch, Math.max(since, ring.top()), true, false, ring.after());
-                    } else {
-                        finishSubscribe(id, sub, epoch, Math.max(0, ring.top()), false, false, List.of());
-                    }
-                    return;
-                }
-                if (!recover) {
-                    long top = page.epoch().equals(epoch) ? page.topOffset() : 0;
-                    finishSubscribe(id, sub, epoch, Math.max(top, ring.top()), false, false, List.of());
-                    return;
-                }
-                recoverFromHistory(id, sub, epoch, since, clientEpoch, page, ring);
-            }));
-        }
+        RoomJoin.resolve(ctx, shard, joined, room, recover, since, clientEpoch, o -> finishSubscribe(id, o));
     }
 
-    /** Merges stored history and the ring; complete only if the two connect without a gap. */
-    private void recoverFromHistory(long id, RoomSubscription sub, String epoch, long since, String clientEpoch,
-                                    HistoryPage page, RingSnapshot ring) {
-        if (!clientEpoch.equals(epoch)) {
-            // another stream incarnation: the client's position means nothing here
-            long top = Math.max(page.epoch().equals(epoch) ? page.topOffset() : 0, ring.top());
-            finishSubscribe(id, sub, epoch, top, true, false, List.of());
-            return;
-        }
-        List<RoomRecord> pubs = new ArrayList<>();
-        long last = since;
-        boolean complete = page.covers(since, epoch) && page.records().size() < HistoryQuery.MAX_LIMIT;
-        if (page.epoch().equals(epoch)) {
-            for (RoomRecord r : page.records()) {
-                if (r.offset() > last) {
-                    pubs.add(r);
-                    last = r.offset();
-                }
-            }
-        }
-        if (!ring.empty()) {
-            if (!ring.covers(last, epoch)) {
-                complete = false; // records between the store's top and the ring's start are not available
-            }
-            for (RoomRecord r : ring.after()) {
-                if (r.offset() > last) {
-                    pubs.add(r);
-                    last = r.offset();
-                }
-            }
-        }
-        finishSubscribe(id, sub, epoch, last, true, complete, pubs);
-    }
-
-    private void finishSubscribe(long id, RoomSubscription sub, String epoch, long position, boolean wasRecovering,
-                                 boolean recovered, List<RoomRecord> pubs) {
+    /** Answers a subscribe ({@code id}, or {@link #PUSH} for a server-side one) once its position is known. */
+    private void finishSubscribe(long id, RoomJoin.Outcome o) {
+        RoomSubscription sub = o.subscription();
         if (isClosed() || sub.closed()) {
             return;
         }
-        long top = pubs.isEmpty() ? Math.max(position, 0) : Math.max(position, pubs.get(pubs.size() - 1).offset());
-        RoomSubscription.Recovery rest = sub.completeRecovery(top);
-        send(new CentrifugeReply.Subscribe(id, sub.room(), new CentrifugeReply.SubscribeResult(epoch, top,
-                wasRecovering, recovered && !rest.overflowed(), pubs, subscriptionTtlSeconds(sub.room()))));
+        RoomSubscription.Recovery rest = sub.completeRecovery(o.position());
+        send(new CentrifugeReply.Subscribe(id, sub.room(), new CentrifugeReply.SubscribeResult(o.epoch(),
+                o.position(), o.wasRecovering(), o.recovered() && !rest.overflowed(), o.publications(),
+                subscriptionTtlSeconds(sub.room()))));
         if (!rest.newer().isEmpty()) {
             channel.writeAndFlush(encoder().encode(channel.alloc(), sub.room(), rest.newer()), channel.voidPromise());
         }
@@ -629,17 +562,7 @@ public final class CentrifugeHandler extends WebSocketSession implements Centrif
         RoomSubscription sub = joined.subscription();
         sub.markServerSide();
         addSubscription(sub);
-        RingSnapshot ring = joined.ring();
-        String epoch = ctx.bus().epoch(room);
-        if (!ring.empty() && ring.epoch().equals(epoch)) {
-            finishSubscribe(PUSH, sub, epoch, ring.top(), false, false, List.of());
-            return;
-        }
-        ctx.hotStore().history(HistoryQuery.position(room)).whenComplete((page, err) -> channel.eventLoop().execute(
-                () -> {
-                    long top = err == null && page.epoch().equals(epoch) ? page.topOffset() : 0;
-                    finishSubscribe(PUSH, sub, epoch, Math.max(top, ring.top()), false, false, List.of());
-                }));
+        RoomJoin.resolve(ctx, shard, joined, room, false, -1, "", o -> finishSubscribe(PUSH, o));
     }
 
     /**

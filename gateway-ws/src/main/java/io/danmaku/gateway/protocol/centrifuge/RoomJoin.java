@@ -11,6 +11,8 @@ import io.danmaku.protocol.store.HistoryQuery;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.function.Consumer;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * Joins a room and finds the position to answer with, recovering what a client missed since {@code offset}
@@ -18,10 +20,13 @@ import java.util.function.Consumer;
  * (complete only if the two connect without a gap). The subscription stays {@link RoomSubscription#recovering()}
  * (batches buffered) until the caller completes it with the outcome's {@code position}, after writing the answer.
  *
- * <p>Used by the unidirectional transports' connect (one outcome per room of the connect push's {@code subs}).
- * Runs on the member's event loop; the outcome is handed back to it.
+ * <p>Used by the Centrifugo protocol's subscribe (client- and server-side) and the unidirectional transports' connect
+ * (one outcome per room of the connect push's {@code subs}). Runs on the member's event loop; the outcome is handed
+ * back to it.
  */
 final class RoomJoin {
+    private static final Logger log = LoggerFactory.getLogger(RoomJoin.class);
+
     private RoomJoin() {
     }
 
@@ -36,23 +41,37 @@ final class RoomJoin {
     }
 
     /**
+     * Joins and resolves ({@link #resolve}): returns the new subscription at once; {@code done} runs with the outcome
+     * now or later (never if closed).
+     *
      * @param since with {@code recover}: the client's last offset (>= 0)
      * @param clientEpoch with {@code recover}: the client's epoch
      */
-    /** Returns the new subscription at once; {@code done} runs with the outcome now or later (never if closed). */
     static RoomSubscription join(GatewayContext ctx, LoopShard shard, Member member, String room, boolean recover,
                                  long since, String clientEpoch, Consumer<Outcome> done) {
         LoopShard.Joined joined = shard.join(member, room, true, Math.max(since, 0));
+        resolve(ctx, shard, joined, room, recover, since, clientEpoch, done);
+        return joined.subscription();
+    }
+
+    /**
+     * Finds the position (and with {@code recover} the missed records) of a subscription just {@code joined} (as
+     * recovering); {@code done} runs with the outcome now or later, on the loop (never if the subscription closed).
+     * The history the hot store is asked for when the ring cannot answer: a failure answers with what the ring
+     * knows (not recovered).
+     */
+    static void resolve(GatewayContext ctx, LoopShard shard, LoopShard.Joined joined, String room, boolean recover,
+                        long since, String clientEpoch, Consumer<Outcome> done) {
         RoomSubscription sub = joined.subscription();
         RingSnapshot ring = joined.ring();
         String epoch = ctx.bus().epoch(room);
         if (recover && ring.covers(since, clientEpoch)) {
             done.accept(outcome(sub, epoch, Math.max(ring.top(), since), true, true, ring.after()));
-            return sub;
+            return;
         }
         if (!recover && !ring.empty() && ring.epoch().equals(epoch)) {
             done.accept(outcome(sub, epoch, ring.top(), false, false, List.of()));
-            return sub;
+            return;
         }
         HistoryQuery q = recover ? HistoryQuery.after(room, since, HistoryQuery.MAX_LIMIT) : HistoryQuery.position(room);
         ctx.hotStore().history(q).whenComplete((page, err) -> shard.loop().execute(() -> {
@@ -60,6 +79,8 @@ final class RoomJoin {
                 return;
             }
             if (err != null) {
+                log.debug("history of {} for a subscription failed: {}", room, err.toString());
+                // position unknown: a recovering client keeps its position and learns it was not recovered
                 done.accept(recover ? outcome(sub, epoch, Math.max(since, ring.top()), true, false, ring.after())
                         : outcome(sub, epoch, Math.max(0, ring.top()), false, false, List.of()));
             } else if (!recover) {
@@ -69,12 +90,12 @@ final class RoomJoin {
                 done.accept(fromHistory(sub, epoch, since, clientEpoch, page, ring));
             }
         }));
-        return sub;
     }
 
     private static Outcome fromHistory(RoomSubscription sub, String epoch, long since, String clientEpoch,
                                        HistoryPage page, RingSnapshot ring) {
         if (!clientEpoch.equals(epoch)) {
+            // another stream incarnation: the client's position means nothing here
             long top = Math.max(page.epoch().equals(epoch) ? page.topOffset() : 0, ring.top());
             return outcome(sub, epoch, top, true, false, List.of());
         }
@@ -91,7 +112,7 @@ final class RoomJoin {
         }
         if (!ring.empty()) {
             if (!ring.covers(last, epoch)) {
-                complete = false;
+                complete = false; // records between the store's top and the ring's start are not available
             }
             for (RoomRecord r : ring.after()) {
                 if (r.offset() > last) {
