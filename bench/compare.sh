@@ -7,6 +7,7 @@
 #   danmaku   ./danmaku standalone (Centrifugo JSON protocol; batching window 50 ms)
 #   danmaku-deflate   the same, the subscribers offering permessage-deflate (shared compressed frames)
 #   danmaku-protobuf  the same server, Centrifugo's Protobuf variant (subprotocol centrifuge-protobuf, binary frames)
+#   danmaku-protobuf-deflate  the same, the subscribers offering permessage-deflate (shared compressed binary frames)
 #   danmaku-bilibili  the same server, Bilibili protocol (protover 1)
 #   danmaku-bilibili3 the same server, Bilibili protocol protover 3 (brotli bodies)
 #   ws-batch-deflate  the Node peer with 50 ms batches and its own permessage-deflate (a context per connection)
@@ -126,7 +127,7 @@ start_server() {
         --pad-to "${PEER_PAD:-257}")
       if [ "$deflate" = 1 ]; then ARGS+=(--deflate); fi
       ;;
-    danmaku | danmaku-deflate | danmaku-protobuf | danmaku-bilibili | danmaku-bilibili3)
+    danmaku | danmaku-deflate | danmaku-protobuf | danmaku-protobuf-deflate | danmaku-bilibili | danmaku-bilibili3)
       port_free "$PORT_DANMAKU" || return 1
       # shellcheck disable=SC2086
       $SERVER_CMD standalone --set gateway.port=$PORT_DANMAKU --set admin.port=$PORT_ADMIN --set api.key=bench-key \
@@ -140,6 +141,8 @@ start_server() {
           --deflate) ;;
         danmaku-protobuf) ARGS=(--protocol centrifuge-protobuf
           --url "ws://127.0.0.1:$PORT_DANMAKU/connection/websocket") ;;
+        danmaku-protobuf-deflate) ARGS=(--protocol centrifuge-protobuf
+          --url "ws://127.0.0.1:$PORT_DANMAKU/connection/websocket" --deflate) ;;
         danmaku-bilibili) ARGS=(--protocol bilibili --protover 1 --url "ws://127.0.0.1:$PORT_DANMAKU/sub") ;;
         danmaku-bilibili3) ARGS=(--protocol bilibili --protover 3 --url "ws://127.0.0.1:$PORT_DANMAKU/sub") ;;
       esac
@@ -233,7 +236,7 @@ for server in $SERVERS; do
       || log "$server: idle failed"
   fi
   case "$server" in # our meters over the whole run (frames, deliveries, batch sizes, compression)
-    danmaku | danmaku-deflate | danmaku-protobuf | danmaku-bilibili | danmaku-bilibili3)
+    danmaku | danmaku-deflate | danmaku-protobuf | danmaku-protobuf-deflate | danmaku-bilibili | danmaku-bilibili3)
       curl -fsS --max-time 5 "http://127.0.0.1:$PORT_ADMIN/metrics" >"$OUT/$server.metrics" 2>/dev/null || true ;;
   esac
   stop_server "$server"
