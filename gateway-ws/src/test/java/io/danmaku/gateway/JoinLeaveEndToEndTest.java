@@ -187,4 +187,33 @@ class JoinLeaveEndToEndTest {
             }
         }
     }
+
+    @Test
+    void aUnidirectionalReaderThatAskedHearsOthersJoinAndLeave() throws Exception {
+        String room = "jl-uni-hears";
+        try (var s = UniTransportsEndToEndTest.sse(gw, "{\"token\":\"" + token("uni-listener") + "\",\"subs\":{\""
+                + room + "\":{\"join_leave\":true}}}")) {
+            assertThat(s.next().has("connect")).isTrue();
+            String bobClient;
+            try (var bob = CentrifugeTestClient.connect(gw.port(), token("uni-bob"))) {
+                bobClient = clientId(bob);
+                subscribe(bob, room, false);
+                JsonNode join = s.nextNonPing();
+                assertThat(join.path("channel").asText()).isEqualTo(room);
+                assertThat(join.path("join").path("info").path("client").asText()).isEqualTo(bobClient);
+                assertThat(join.path("join").path("info").path("user").asText()).isEqualTo("uni-bob");
+            }
+            JsonNode leave = s.nextNonPing();
+            assertThat(leave.path("leave").path("info").path("client").asText()).isEqualTo(bobClient);
+        }
+    }
+
+    @Test
+    void aUnidirectionalConnectWithAJoinLeaveThatIsNoBooleanIsRefused() throws Exception {
+        HttpResponse<String> r = HttpClient.newHttpClient().send(HttpRequest.newBuilder(
+                URI.create("http://127.0.0.1:" + gw.port() + "/connection/uni_http_stream"))
+                .POST(HttpRequest.BodyPublishers.ofString("{\"subs\":{\"jl-x\":{\"join_leave\":\"yes\"}}}"))
+                .build(), HttpResponse.BodyHandlers.ofString());
+        assertThat(r.statusCode()).isEqualTo(400);
+    }
 }

@@ -162,8 +162,13 @@ final class UniTransports {
                 if (epoch != null && !epoch.isNull() && !epoch.isTextual()) {
                     throw new BadRequest("subs." + e.getKey() + ".epoch (expected: a string)");
                 }
+                JsonNode joinLeave = e.getValue().get("join_leave");
+                if (joinLeave != null && !joinLeave.isNull() && !joinLeave.isBoolean()) {
+                    throw new BadRequest("subs." + e.getKey() + ".join_leave (expected: a boolean)");
+                }
                 subs.put(e.getKey(), new SubRequest(recover != null && recover.asBoolean(),
-                        offset == null ? 0 : offset.asLong(), epoch == null || epoch.isNull() ? "" : epoch.asText()));
+                        offset == null ? 0 : offset.asLong(), epoch == null || epoch.isNull() ? "" : epoch.asText(),
+                        joinLeave != null && joinLeave.asBoolean()));
             }
         }
         return new ConnectRequest(token == null || token.isNull() ? "" : token.asText(), subs);

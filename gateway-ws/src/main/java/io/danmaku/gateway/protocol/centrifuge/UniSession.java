@@ -14,6 +14,7 @@ import io.danmaku.gateway.room.BatchEncoder;
 import io.danmaku.gateway.room.RoomSubscription;
 import io.danmaku.gateway.session.GatewayContext;
 import io.danmaku.gateway.session.WebSocketSession;
+import io.danmaku.protocol.store.JoinLeaveEvent;
 import io.danmaku.protocol.RoomId;
 import io.danmaku.protocol.RoomRecord;
 import io.danmaku.protocol.json.Json;
@@ -79,8 +80,11 @@ public final class UniSession extends WebSocketSession {
         }
     }
 
-    /** A requested subscription of the connect request's {@code subs}. */
-    public record SubRequest(boolean recover, long offset, String epoch) {
+    /**
+     * A requested subscription of the connect request's {@code subs}; {@code joinLeave}: the reader asks for the
+     * room's join and leave pushes (rooms of {@code gateway.join-leave.rooms} only).
+     */
+    public record SubRequest(boolean recover, long offset, String epoch, boolean joinLeave) {
     }
 
     /**
@@ -171,7 +175,7 @@ public final class UniSession extends WebSocketSession {
         Map<String, SubRequest> wanted = new LinkedHashMap<>(request.subs());
         if (who.allowedRooms() != null) {
             for (String room : who.allowedRooms().stream().sorted().toList()) {
-                wanted.putIfAbsent(room, new SubRequest(false, 0, ""));
+                wanted.putIfAbsent(room, new SubRequest(false, 0, "", false));
             }
         }
         List<String> rooms = new ArrayList<>();
@@ -195,13 +199,15 @@ public final class UniSession extends WebSocketSession {
             String room = rooms.get(i);
             SubRequest s = wanted.get(room);
             int at = i;
-            subs.put(room, RoomJoin.join(ctx, shard, this, room, s.recover(), s.recover() ? s.offset() : -1,
+            RoomSubscription sub = RoomJoin.join(ctx, shard, this, room, s.recover(), s.recover() ? s.offset() : -1,
                     s.epoch(), outcome -> {
                         outcomes[at] = outcome;
                         if (--left[0] == 0 && !isClosed()) {
                             finishConnect(rooms, outcomes);
                         }
-                    }));
+                    });
+            sub.joinLeave(s.joinLeave()); // pushed only in rooms of gateway.join-leave.rooms
+            subs.put(room, sub);
         }
     }
 
@@ -252,7 +258,9 @@ public final class UniSession extends WebSocketSession {
 
     /** A room's subscribe result; {@code overflowed}: batches were lost while the answer was being made. */
     private static void subscribeResult(ObjectNode r, RoomJoin.Outcome o, boolean overflowed) {
+        // every room is recoverable, and so positioned: a continuous stream or the insufficient-state signal
         r.put("recoverable", true);
+        r.put("positioned", true);
         r.put("epoch", o.epoch());
         r.put("offset", o.position());
         if (o.wasRecovering()) {
@@ -331,6 +339,27 @@ public final class UniSession extends WebSocketSession {
         root.putObject("disconnect").put("code", code).put("reason", reason);
         send(root);
         channel.writeAndFlush(LastHttpContent.EMPTY_LAST_CONTENT).addListener(ChannelFutureListener.CLOSE);
+    }
+
+    /**
+     * A join or leave of a room this reader asked them for ({@code join_leave} in its {@code subs}), as the push
+     * {@code {"channel":…,"join":{"info":{"user","client","conn_info"}}}} (or {@code "leave"}); dropped when the
+     * stream is not writable.
+     */
+    @Override
+    public void pushJoinLeave(JoinLeaveEvent e) {
+        if (isClosed() || !channel.isWritable()) {
+            return;
+        }
+        ObjectNode root = Json.MAPPER.createObjectNode();
+        root.put("channel", e.room());
+        ObjectNode info = root.putObject(e.join() ? "join" : "leave").putObject("info");
+        info.put("user", e.userId());
+        info.put("client", e.clientId());
+        if (e.connInfo() != null) {
+            info.putRawValue("conn_info", new RawValue(e.connInfo()));
+        }
+        send(root);
     }
 
     private void send(ObjectNode push) {
