@@ -121,6 +121,32 @@ class StalledReaderTest {
         }
     }
 
+    @Test
+    void uniStreamLongStallEndsWithDisconnect3010() throws Exception {
+        try (GatewayHarness gw = harness(16);
+             Socket s = UniSlowReaderTest.stalledReader(gw.port(), "uni-stall")) {
+            Awaitility.await().until(() -> gw.server.rooms().localCount("uni-stall") == 1);
+            publishUntilSkippedThen(gw, "uni-stall", AFTER_SKIP);
+
+            // reading again: what the stream held, then the disconnect push and the end of the response
+            s.setSoTimeout(20_000);
+            InputStream in = s.getInputStream();
+            byte[] buf = new byte[64 * 1024];
+            StringBuilder tail = new StringBuilder();
+            long total = 0;
+            for (int n; (n = in.read(buf)) >= 0 && total < 200_000_000L; ) {
+                total += n;
+                tail.append(new String(buf, 0, n, StandardCharsets.ISO_8859_1));
+                if (tail.length() > 8192) {
+                    tail.delete(0, tail.length() - 8192);
+                }
+            }
+            assertThat(tail.toString()).as("the stream ends with the disconnect push")
+                    .contains("{\"disconnect\":{\"code\":3010,\"reason\":\"insufficient state\"}}");
+            assertThat(count(gw, "danmaku.gateway.catchup.signals", "uni_http_stream")).isEqualTo(1.0);
+        }
+    }
+
     // ---- the room's stream ---------------------------------------------------------------------------------------
 
     private static GatewayHarness harness(int ringSize) throws InterruptedException {

@@ -332,6 +332,16 @@ public final class UniSession extends WebSocketSession {
         }
     }
 
+    /**
+     * Fell further behind than the room's ring holds while the stream was not writable: a reader cannot resubscribe
+     * on its own stream, so, as for a server-side subscription on WebSocket, the stream ends with the disconnect push
+     * 3010 "insufficient state" and the reader reconnects with its offset and epoch, recovering from history.
+     */
+    @Override
+    public void onFellBehind(RoomSubscription sub) {
+        disconnect(InsufficientState.DISCONNECT_CODE, InsufficientState.REASON);
+    }
+
     /** The disconnect push, then the end of the response, then the connection closes. */
     @Override
     protected void writeClose(int code, String reason) {
