@@ -6,7 +6,6 @@ import io.danmaku.gateway.protocol.centrifuge.pb.Command;
 import io.danmaku.gateway.protocol.centrifuge.pb.ConnectRequest;
 import io.danmaku.gateway.protocol.centrifuge.pb.Reply;
 import io.danmaku.gateway.protocol.centrifuge.pb.SubscribeRequest;
-import io.netty.buffer.ByteBuf;
 import java.io.ByteArrayInputStream;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
@@ -18,17 +17,15 @@ import java.io.IOException;
  * the binary publication pushes for markers. A publication's {@code data} carries the danmaku JSON as bytes, so
  * its text (and marker) is there once per push, unescaped: every marker counts, as in the JSON client.
  */
-public final class CentrifugeProtobufSubscriber extends SubscriberSession {
+public final class CentrifugeProtobufSubscriber extends MarkerSubscriberSession {
     private static final byte[] PONG = {0};
     private final String room;
     private final String token;
-    private final MarkerScanner scanner;
 
     public CentrifugeProtobufSubscriber(Fleet fleet, Tally tally, String room, String token) {
         super(fleet, tally);
         this.room = room;
         this.token = token;
-        this.scanner = new MarkerScanner(tally, false);
     }
 
     @Override
@@ -75,23 +72,6 @@ public final class CentrifugeProtobufSubscriber extends SubscriberSession {
             }
             return;
         }
-        scanner.reset();
-        scanner.scan(smallBuf, 0, length);
-        scanner.reset();
-    }
-
-    @Override
-    void onLargeFrameStart(int opcode, long length) {
-        scanner.reset();
-    }
-
-    @Override
-    void onLargePayload(ByteBuf buf, int index, int length) {
-        scanner.scan(buf, index, length);
-    }
-
-    @Override
-    void onLargeFrameEnd() {
-        scanner.reset();
+        scanSmallFrame(length);
     }
 }

@@ -2,23 +2,20 @@ package io.danmaku.bench.wire;
 
 import io.danmaku.bench.measure.Tally;
 import io.danmaku.bench.ws.WsConnection;
-import io.netty.buffer.ByteBuf;
 
 /**
  * A Centrifugo protocol v2 (JSON) client: connect (with a token when given), subscribe to the room, answer the
  * server's {@code {}} pings, and scan publication pushes for markers. Each push carries its message's text
  * once, so every marker counts.
  */
-public final class CentrifugeSubscriber extends SubscriberSession {
+public final class CentrifugeSubscriber extends MarkerSubscriberSession {
     private final String room;
     private final String token;
-    private final MarkerScanner scanner;
 
     public CentrifugeSubscriber(Fleet fleet, Tally tally, String room, String token) {
         super(fleet, tally);
         this.room = room;
         this.token = token;
-        this.scanner = new MarkerScanner(tally, false);
     }
 
     @Override
@@ -46,23 +43,6 @@ public final class CentrifugeSubscriber extends SubscriberSession {
             }
             return;
         }
-        scanner.reset();
-        scanner.scan(smallBuf, 0, length);
-        scanner.reset();
-    }
-
-    @Override
-    void onLargeFrameStart(int opcode, long length) {
-        scanner.reset();
-    }
-
-    @Override
-    void onLargePayload(ByteBuf buf, int index, int length) {
-        scanner.scan(buf, index, length);
-    }
-
-    @Override
-    void onLargeFrameEnd() {
-        scanner.reset();
+        scanSmallFrame(length);
     }
 }

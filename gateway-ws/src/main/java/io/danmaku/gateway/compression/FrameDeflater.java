@@ -1,5 +1,6 @@
 package io.danmaku.gateway.compression;
 
+import io.danmaku.gateway.room.WebSocketFrames;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.ByteBufAllocator;
 import java.util.zip.Deflater;
@@ -87,18 +88,7 @@ public final class FrameDeflater {
             lastSkip = Skip.LARGER;
             return null;
         }
-        int outHeader = compressed < 126 ? 2 : compressed <= 0xFFFF ? 4 : 10;
-        ByteBuf out = alloc.buffer(outHeader + compressed);
-        out.writeByte(b0 | RSV1);
-        if (compressed < 126) {
-            out.writeByte(compressed);
-        } else if (compressed <= 0xFFFF) {
-            out.writeByte(126);
-            out.writeShort(compressed);
-        } else {
-            out.writeByte(127);
-            out.writeLong(compressed);
-        }
+        ByteBuf out = WebSocketFrames.allocate(alloc, b0 | RSV1, compressed);
         out.writeBytes(scratch, 0, compressed);
         bytesIn += payload;
         bytesOut += compressed;

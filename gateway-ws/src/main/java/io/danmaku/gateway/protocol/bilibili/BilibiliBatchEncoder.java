@@ -8,6 +8,7 @@ import static io.danmaku.gateway.protocol.bilibili.BilibiliPackets.VER_ZLIB;
 import static java.util.Objects.requireNonNull;
 
 import io.danmaku.gateway.room.BatchEncoder;
+import io.danmaku.gateway.room.WebSocketFrames;
 import io.danmaku.protocol.RoomRecord;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.ByteBufAllocator;
@@ -32,7 +33,6 @@ public final class BilibiliBatchEncoder implements BatchEncoder {
 
     /** Room for the longest WebSocket frame header (2 + 8 bytes), written in front of the payload at the end. */
     private static final int MAX_FRAME_HEADER = 10;
-    private static final int BINARY_FRAME_FIN = 0x82;
 
     private final int ver;
     private final CommandPacketCache packets;
@@ -120,9 +120,9 @@ public final class BilibiliBatchEncoder implements BatchEncoder {
 
     /** Writes the frame header right in front of the payload (which starts at MAX_FRAME_HEADER) and starts there. */
     private static void writeFrameHeader(ByteBuf out, long payload) {
-        int headerLength = payload < 126 ? 2 : payload <= 0xFFFF ? 4 : 10;
+        int headerLength = WebSocketFrames.headerLength(payload);
         int at = MAX_FRAME_HEADER - headerLength;
-        out.setByte(at, BINARY_FRAME_FIN);
+        out.setByte(at, WebSocketFrames.BINARY_FIN);
         if (payload < 126) {
             out.setByte(at + 1, (int) payload);
         } else if (payload <= 0xFFFF) {

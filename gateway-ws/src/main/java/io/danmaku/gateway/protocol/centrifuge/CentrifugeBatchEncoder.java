@@ -1,6 +1,7 @@
 package io.danmaku.gateway.protocol.centrifuge;
 
 import io.danmaku.gateway.room.BatchEncoder;
+import io.danmaku.gateway.room.WebSocketFrames;
 import io.danmaku.protocol.RoomRecord;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.ByteBufAllocator;
@@ -21,7 +22,6 @@ public final class CentrifugeBatchEncoder implements BatchEncoder {
     private static final byte[] PUB_DATA = "\",\"pub\":{\"data\":".getBytes(StandardCharsets.US_ASCII);
     private static final byte[] PUB_OFFSET = ",\"offset\":".getBytes(StandardCharsets.US_ASCII);
     private static final byte[] CLOSE = "}}}".getBytes(StandardCharsets.US_ASCII);
-    private static final int TEXT_FRAME_FIN = 0x81;
 
     private CentrifugeBatchEncoder() {
     }
@@ -38,22 +38,8 @@ public final class CentrifugeBatchEncoder implements BatchEncoder {
             payload += PUSH_CHANNEL.length + room.length() + PUB_DATA.length
                     + PublicationJson.dataLength(r) + PUB_OFFSET.length + digits + tags[i].length + CLOSE.length;
         }
-        if (payload > Integer.MAX_VALUE - 16) {
-            throw new IllegalArgumentException("batch too large for one frame: " + payload + " bytes");
-        }
-        int header = payload < 126 ? 2 : payload <= 0xFFFF ? 4 : 10;
-        ByteBuf out = alloc.buffer(header + (int) payload);
+        ByteBuf out = WebSocketFrames.allocate(alloc, WebSocketFrames.TEXT_FIN, payload);
         try {
-            out.writeByte(TEXT_FRAME_FIN);
-            if (payload < 126) {
-                out.writeByte((int) payload);
-            } else if (payload <= 0xFFFF) {
-                out.writeByte(126);
-                out.writeShort((int) payload);
-            } else {
-                out.writeByte(127);
-                out.writeLong(payload);
-            }
             for (int i = 0; i < n; i++) {
                 RoomRecord r = records.get(i);
                 if (i > 0) {

@@ -213,23 +213,7 @@ public final class CentrifugeJsonCodec implements CentrifugeCodec {
                 root = root(s.id());
                 r = root.putObject("subscribe");
             }
-            CentrifugeReply.SubscribeResult res = s.result();
-            if (res.ttlSeconds() > 0) {
-                r.put("expires", true);
-                r.put("ttl", res.ttlSeconds());
-            }
-            // every room is recoverable, and so positioned: a continuous stream or the insufficient-state signal
-            r.put("recoverable", true);
-            r.put("positioned", true);
-            r.put("epoch", res.epoch());
-            r.put("offset", res.offset());
-            if (res.wasRecovering()) {
-                r.put("was_recovering", true);
-                r.put("recovered", res.recovered());
-            }
-            if (!res.publications().isEmpty()) {
-                publications(r.putArray("publications"), res.publications());
-            }
+            subscribeResult(r, s.result());
             return root;
         } else if (reply instanceof CentrifugeReply.Unsubscribe u) {
             return empty(u.id(), "unsubscribe");
@@ -339,6 +323,26 @@ public final class CentrifugeJsonCodec implements CentrifugeCodec {
         info.put("user", m.userId());
         if (m.connInfo() != null) {
             info.putRawValue("conn_info", new RawValue(m.connInfo()));
+        }
+    }
+
+    /** A subscribe result's fields into {@code r}: a subscribe reply's or push's, or a uni connect's per room. */
+    static void subscribeResult(ObjectNode r, CentrifugeReply.SubscribeResult res) {
+        if (res.ttlSeconds() > 0) {
+            r.put("expires", true);
+            r.put("ttl", res.ttlSeconds());
+        }
+        // every room is recoverable, and so positioned: a continuous stream or the insufficient-state signal
+        r.put("recoverable", true);
+        r.put("positioned", true);
+        r.put("epoch", res.epoch());
+        r.put("offset", res.offset());
+        if (res.wasRecovering()) {
+            r.put("was_recovering", true);
+            r.put("recovered", res.recovered());
+        }
+        if (!res.publications().isEmpty()) {
+            publications(r.putArray("publications"), res.publications());
         }
     }
 

@@ -1,6 +1,7 @@
 package io.danmaku.gateway.protocol.centrifuge;
 
 import io.danmaku.gateway.room.BatchEncoder;
+import io.danmaku.gateway.room.WebSocketFrames;
 import io.danmaku.protocol.RoomRecord;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.ByteBufAllocator;
@@ -21,7 +22,6 @@ import java.util.Map;
 public final class CentrifugeProtobufBatchEncoder implements BatchEncoder {
     public static final CentrifugeProtobufBatchEncoder INSTANCE = new CentrifugeProtobufBatchEncoder();
 
-    private static final int BINARY_FRAME_FIN = 0x82;
     // field keys: (number << 3) | wire type (0 varint, 2 length-delimited)
     private static final int REPLY_PUSH = 4 << 3 | 2;
     private static final int PUSH_CHANNEL = 2 << 3 | 2;
@@ -65,22 +65,8 @@ public final class CentrifugeProtobufBatchEncoder implements BatchEncoder {
             replySizes[i] = (int) reply;
             payload += varintSize(reply) + reply;
         }
-        if (payload > Integer.MAX_VALUE - 16) {
-            throw new IllegalArgumentException("batch too large for one frame: " + payload + " bytes");
-        }
-        int header = payload < 126 ? 2 : payload <= 0xFFFF ? 4 : 10;
-        ByteBuf out = alloc.buffer(header + (int) payload);
+        ByteBuf out = WebSocketFrames.allocate(alloc, WebSocketFrames.BINARY_FIN, payload);
         try {
-            out.writeByte(BINARY_FRAME_FIN);
-            if (payload < 126) {
-                out.writeByte((int) payload);
-            } else if (payload <= 0xFFFF) {
-                out.writeByte(126);
-                out.writeShort((int) payload);
-            } else {
-                out.writeByte(127);
-                out.writeLong(payload);
-            }
             for (int i = 0; i < n; i++) {
                 RoomRecord r = records.get(i);
                 int pub = pubSizes[i];

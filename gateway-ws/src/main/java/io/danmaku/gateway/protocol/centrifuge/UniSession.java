@@ -5,9 +5,7 @@ import static io.danmaku.gateway.protocol.centrifuge.CentrifugeCodes.DISCONNECT_
 import static io.danmaku.gateway.protocol.centrifuge.CentrifugeCodes.DISCONNECT_INVALID_TOKEN;
 import static io.danmaku.gateway.protocol.centrifuge.CentrifugeCodes.DISCONNECT_SLOW;
 
-import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
-import com.fasterxml.jackson.databind.util.RawValue;
 import io.danmaku.gateway.auth.Identity;
 import io.danmaku.gateway.auth.TokenException;
 import io.danmaku.gateway.room.BatchEncoder;
@@ -15,6 +13,7 @@ import io.danmaku.gateway.room.RoomSubscription;
 import io.danmaku.gateway.session.GatewayContext;
 import io.danmaku.gateway.session.WebSocketSession;
 import io.danmaku.protocol.store.JoinLeaveEvent;
+import io.danmaku.protocol.store.PresenceMember;
 import io.danmaku.protocol.RoomId;
 import io.danmaku.protocol.RoomRecord;
 import io.danmaku.protocol.json.Json;
@@ -258,28 +257,8 @@ public final class UniSession extends WebSocketSession {
 
     /** A room's subscribe result; {@code overflowed}: batches were lost while the answer was being made. */
     private static void subscribeResult(ObjectNode r, RoomJoin.Outcome o, boolean overflowed) {
-        // every room is recoverable, and so positioned: a continuous stream or the insufficient-state signal
-        r.put("recoverable", true);
-        r.put("positioned", true);
-        r.put("epoch", o.epoch());
-        r.put("offset", o.position());
-        if (o.wasRecovering()) {
-            r.put("was_recovering", true);
-            r.put("recovered", o.recovered() && !overflowed);
-        }
-        if (!o.publications().isEmpty()) {
-            ArrayNode arr = r.putArray("publications");
-            for (RoomRecord rec : o.publications()) {
-                ObjectNode pub = arr.addObject();
-                pub.putRawValue("data", new RawValue(PublicationJson.dataString(rec)));
-                pub.put("offset", rec.offset());
-                byte[] tags = PublicationTags.of(rec);
-                if (tags.length > 0) {
-                    pub.putRawValue("tags", new RawValue(new String(tags, 8, tags.length - 8,
-                            StandardCharsets.UTF_8)));
-                }
-            }
-        }
+        CentrifugeJsonCodec.subscribeResult(r, new CentrifugeReply.SubscribeResult(o.epoch(), o.position(),
+                o.wasRecovering(), o.recovered() && !overflowed, o.publications(), 0));
     }
 
     // ---- server-side subscribe / unsubscribe ------------------------------------------------------------------
@@ -361,15 +340,10 @@ public final class UniSession extends WebSocketSession {
         if (isClosed() || !channel.isWritable()) {
             return;
         }
-        ObjectNode root = Json.MAPPER.createObjectNode();
-        root.put("channel", e.room());
-        ObjectNode info = root.putObject(e.join() ? "join" : "leave").putObject("info");
-        info.put("user", e.userId());
-        info.put("client", e.clientId());
-        if (e.connInfo() != null) {
-            info.putRawValue("conn_info", new RawValue(e.connInfo()));
-        }
-        send(root);
+        PresenceMember info = new PresenceMember(e.clientId(), e.userId(), e.connInfo());
+        CentrifugeReply push = e.join() ? new CentrifugeReply.JoinPush(e.room(), info)
+                : new CentrifugeReply.LeavePush(e.room(), info);
+        send((ObjectNode) CentrifugeJsonCodec.tree(push).get("push")); // the bare push, as uni streams carry them
     }
 
     private void send(ObjectNode push) {
