@@ -25,6 +25,11 @@
 #   SUBSCRIBERS  default "1000 10000"       audience sizes (N up to ~19,000: 20,000 files per process here; "" = none)
 #   DELIVERIES   default "100000 250000 500000 1000000 1500000 2000000 3000000 4000000 6000000"
 #   DURATION     default 8s                 length of each rate step
+#   WARMUP       default 5s                 warm-up before a sweep's first step, at its first rate (every server
+#                                           alike; 30s lets the JVM's JIT finish, see docs/BENCHMARKS.md run 6)
+#   PEER_BATCH_MS default 50                the Node peer's batch window (ws-batch, ws-batch-deflate)
+#   DANMAKU_SETS default ""                 extra configuration of our server, e.g. "gateway.batch.window=150ms"
+#                                           (each word becomes a --set)
 #   MESSAGE      default "marker"           what is published: marker (a bare marker; peers padded to PEER_PAD) or
 #                                           json (the same JSON object of MESSAGE_BYTES for every server: our API's
 #                                           data, the peers' body; PEER_PAD is then not used)
@@ -115,7 +120,7 @@ start_server() {
       ;;
     ws | ws-batch | ws-batch-deflate)
       local batch=0 deflate=0
-      if [ "$name" != ws ]; then batch=50; fi
+      if [ "$name" != ws ]; then batch="${PEER_BATCH_MS:-50}"; fi
       if [ "$name" = ws-batch-deflate ]; then deflate=1; fi
       port_free "$PORT_WS" || return 1
       (cd "$home/bench/peers/ws" && PORT=$PORT_WS BATCH_MS=$batch DEFLATE=$deflate exec node server.js) \
@@ -129,9 +134,11 @@ start_server() {
       ;;
     danmaku | danmaku-deflate | danmaku-protobuf | danmaku-protobuf-deflate | danmaku-bilibili | danmaku-bilibili3)
       port_free "$PORT_DANMAKU" || return 1
+      local sets=() kv
+      for kv in ${DANMAKU_SETS:-}; do sets+=(--set "$kv"); done
       # shellcheck disable=SC2086
       $SERVER_CMD standalone --set gateway.port=$PORT_DANMAKU --set admin.port=$PORT_ADMIN --set api.key=bench-key \
-        >"$OUT/$name.log" 2>&1 &
+        ${sets[@]+"${sets[@]}"} >"$OUT/$name.log" 2>&1 &
       STOP_PID=$!
       started "$STOP_PID" "$PORT_DANMAKU" 120 || { log "$name did not start"; tail -20 "$OUT/$name.log" >&2; return 1; }
       PIDS="$STOP_PID"
@@ -209,7 +216,8 @@ install_peers
   echo "node: $(node --version 2>/dev/null)  ws: $(node -p "require('$home/bench/peers/ws/node_modules/ws/package.json').version" 2>/dev/null)"
   echo "nginx: $(nginx -v 2>&1)  nchan: $(dpkg-query -W -f='${Version}' libnginx-mod-nchan 2>/dev/null)"
   echo "servers: $SERVERS; subscribers: $SUBSCRIBERS; deliveries: $DELIVERIES; duration: $DURATION; idle: $IDLE"
-  echo "message: ${MESSAGE:-marker} ${MESSAGE_BYTES:-100}; load average at start: $(cut -d' ' -f1-3 /proc/loadavg)"
+  echo "message: ${MESSAGE:-marker} ${MESSAGE_BYTES:-100}; warm-up: ${WARMUP:-5s}; peer batch: ${PEER_BATCH_MS:-50} ms;" \
+    "our settings: ${DANMAKU_SETS:-defaults}; load average at start: $(cut -d' ' -f1-3 /proc/loadavg)"
 } >"$OUT/env.txt"
 cat "$OUT/env.txt" >&2
 
@@ -224,7 +232,7 @@ for server in $SERVERS; do
   fi
   for n in $SUBSCRIBERS; do
     log "$server: fanout, $n subscribers, load average $(cut -d' ' -f1-3 /proc/loadavg)"
-    "$bench" fanout "${ARGS[@]}" -n "$n" -r "$(rates_for "$n")" -d "$DURATION" --warmup 5s $stop \
+    "$bench" fanout "${ARGS[@]}" -n "$n" -r "$(rates_for "$n")" -d "$DURATION" --warmup "${WARMUP:-5s}" $stop \
       --server-pid "$PIDS" --label "$server${LABEL_SUFFIX:-}" | tee -a "$raw" || log "$server: fanout with $n failed"
   done
   if [ "$IDLE" -gt 0 ]; then

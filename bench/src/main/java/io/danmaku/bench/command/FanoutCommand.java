@@ -95,6 +95,7 @@ public final class FanoutCommand implements Callable<Integer> {
         long orderBefore = audience.orderViolations();
         int disconnectsBefore = audience.fleet.disconnects.get();
         double cpuBefore = ProcStats.cpuSeconds(pids);
+        double sysBefore = ProcStats.systemSeconds(pids);
         double selfBefore = ProcStats.cpuSeconds(self);
         long inflateNanosBefore = WsClientHandler.INFLATE_NANOS.sum();
         long inflatedBefore = WsClientHandler.INFLATED_MESSAGES.sum();
@@ -119,6 +120,7 @@ public final class FanoutCommand implements Callable<Integer> {
         long stop = seen >= expected ? System.nanoTime() : lastProgress;
         double wall = (stop - start) / 1e9;
         double cpu = ProcStats.cpuSeconds(pids) - cpuBefore;
+        double sys = ProcStats.systemSeconds(pids) - sysBefore;
         double selfCpu = ProcStats.cpuSeconds(self) - selfBefore;
         Histogram latency = audience.latencies.interval();
         long distinct = audience.distinct(sent.firstSeq(), sent.endSeq());
@@ -162,6 +164,8 @@ public final class FanoutCommand implements Callable<Integer> {
                 .put("client_cpu_cores", Report.round(selfCpu / wall, 2))
                 .put("server_cpu_us_per_delivery", pids.isEmpty() || distinct == 0 ? null
                         : Report.round(cpu * 1e6 / distinct, 3))
+                .put("server_sys_us_per_delivery", pids.isEmpty() || distinct == 0 ? null
+                        : Report.round(sys * 1e6 / distinct, 3))
                 .put("client_cpu_us_per_delivery", distinct == 0 ? null : Report.round(selfCpu * 1e6 / distinct, 3))
                 .put("deflate", target.deflate)
                 .put("message", target.jsonMessageBytes() > 0 ? "json" + target.messageBytes : "marker")

@@ -26,13 +26,37 @@ public final class ProcStats {
     }
 
     public static double cpuSeconds(long pid) {
+        return userSeconds(pid) + systemSeconds(pid);
+    }
+
+    /**
+     * Kernel-mode CPU seconds of all {@code pids} (stime): system calls and, on loopback, the TCP receive work the
+     * kernel does in the sending process's context. The split says how much of a server's CPU its own code can
+     * change at all.
+     */
+    public static double systemSeconds(List<Long> pids) {
+        double total = 0;
+        for (long pid : pids) {
+            total += systemSeconds(pid);
+        }
+        return total;
+    }
+
+    public static double userSeconds(long pid) {
+        return statField(pid, 11);
+    }
+
+    public static double systemSeconds(long pid) {
+        return statField(pid, 12);
+    }
+
+    /** utime (11) or stime (12) of /proc/<pid>/stat in seconds, counted after the command name; 0 if gone. */
+    private static double statField(long pid, int index) {
         try {
             String stat = Files.readString(Path.of("/proc/" + pid + "/stat"));
             // the command name (field 2) may hold spaces: fields are counted after its closing parenthesis
             String[] f = stat.substring(stat.lastIndexOf(')') + 2).split(" ");
-            long utime = Long.parseLong(f[11]);
-            long stime = Long.parseLong(f[12]);
-            return (utime + stime) / TICKS_PER_SECOND;
+            return Long.parseLong(f[index]) / TICKS_PER_SECOND;
         } catch (IOException | RuntimeException e) {
             return 0;
         }
