@@ -28,7 +28,7 @@
 #   WARMUP       default 5s                 warm-up before a sweep's first step, at its first rate (every server
 #                                           alike; 30s lets the JVM's JIT finish, see docs/BENCHMARKS.md run 6)
 #   PEER_BATCH_MS default 50                the Node peer's batch window (ws-batch, ws-batch-deflate)
-#   DANMAKU_SETS default ""                 extra configuration of our server, e.g. "gateway.batch.window=150ms"
+#   SERVER_SETS  default ""                 extra configuration of our server, e.g. "gateway.batch.window=150ms"
 #                                           (each word becomes a --set)
 #   MESSAGE      default "marker"           what is published: marker (a bare marker; peers padded to PEER_PAD) or
 #                                           json (the same JSON object of MESSAGE_BYTES for every server: our API's
@@ -135,7 +135,7 @@ start_server() {
     danmaku | danmaku-deflate | danmaku-protobuf | danmaku-protobuf-deflate | danmaku-bilibili | danmaku-bilibili3)
       port_free "$PORT_DANMAKU" || return 1
       local sets=() kv
-      for kv in ${DANMAKU_SETS:-}; do sets+=(--set "$kv"); done
+      for kv in ${SERVER_SETS:-}; do sets+=(--set "$kv"); done
       # shellcheck disable=SC2086
       $SERVER_CMD standalone --set gateway.port=$PORT_DANMAKU --set admin.port=$PORT_ADMIN --set api.key=bench-key \
         ${sets[@]+"${sets[@]}"} >"$OUT/$name.log" 2>&1 &
@@ -217,7 +217,7 @@ install_peers
   echo "nginx: $(nginx -v 2>&1)  nchan: $(dpkg-query -W -f='${Version}' libnginx-mod-nchan 2>/dev/null)"
   echo "servers: $SERVERS; subscribers: $SUBSCRIBERS; deliveries: $DELIVERIES; duration: $DURATION; idle: $IDLE"
   echo "message: ${MESSAGE:-marker} ${MESSAGE_BYTES:-100}; warm-up: ${WARMUP:-5s}; peer batch: ${PEER_BATCH_MS:-50} ms;" \
-    "our settings: ${DANMAKU_SETS:-defaults}; load average at start: $(cut -d' ' -f1-3 /proc/loadavg)"
+    "our settings: ${SERVER_SETS:-defaults}; load average at start: $(cut -d' ' -f1-3 /proc/loadavg)"
 } >"$OUT/env.txt"
 cat "$OUT/env.txt" >&2
 
