@@ -54,7 +54,7 @@ public final class GatewayContext {
                 .description("Posts per batch sent from an event loop to logic")
                 .register(meters);
         Gauge.builder("danmaku.gateway.connections", connections, AtomicInteger::get)
-                .description("Open WebSocket connections")
+                .description("Open client connections: WebSocket and unidirectional streams (uni_sse, uni_http_stream)")
                 .register(meters);
         Gauge.builder("danmaku.gateway.rooms", rooms, RoomRegistry::roomCount)
                 .description("Rooms with local members or recent messages kept for recovery")
