@@ -315,19 +315,21 @@ final class LoopRoom {
             return;
         }
         shard.clearBehind(s);
-        RingSnapshot ring = shard.ringAfter(name, s.lastOffset);
+        // in a sampled room: what it would have got live (the sample and its own posts), not the whole room at once
+        RingSnapshot ring = sampled ? shard.sampledRingAfter(name, s.lastOffset, s.userId)
+                : shard.ringAfter(name, s.lastOffset);
         if (ring == null || !ring.covers(s.lastOffset, s.behindEpoch)) {
             shard.recordFellBehind(m.protocol());
             m.onFellBehind(s);
             return;
         }
         List<RoomRecord> missed = ring.after();
-        if (missed.isEmpty()) {
-            return;
+        if (!missed.isEmpty()) {
+            ch.writeAndFlush(m.encoder().encode(ch.alloc(), name, missed), ch.voidPromise());
+            shard.recordCatchUp(m.protocol(), missed.size());
         }
-        ch.writeAndFlush(m.encoder().encode(ch.alloc(), name, missed), ch.voidPromise());
-        s.lastOffset = missed.get(missed.size() - 1).offset();
-        shard.recordCatchUp(m.protocol(), missed.size());
+        // up to date with everything the ring holds: what the sample left out is not owed later either
+        s.lastOffset = Math.max(s.lastOffset, ring.top());
     }
 
     /** The batch with the member's own left-out posts merged in by offset, without what it already has. */

@@ -169,6 +169,10 @@ public final class LoopShard {
         return registry.ringAfter(room, offset);
     }
 
+    RingSnapshot sampledRingAfter(String room, long offset, String userId) {
+        return registry.sampledRingAfter(room, offset, userId);
+    }
+
     void recordCatchUp(String protocol, int messages) {
         metrics.caughtUp(protocol).increment(messages);
     }

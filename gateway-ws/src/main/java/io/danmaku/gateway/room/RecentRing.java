@@ -3,7 +3,9 @@ package io.danmaku.gateway.room;
 import io.danmaku.protocol.Retraction;
 import io.danmaku.protocol.RoomRecord;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.Set;
 
 /**
@@ -13,9 +15,18 @@ import java.util.Set;
  * <p>{@code coveredFrom}: every record of the current epoch with an offset greater than this is held. Before
  * the first record it is unknown (-1). After the first record {@code F} it is {@code F - 1}: no record of
  * the room lies strictly between {@code F - 1} and {@code F}. After evicting record {@code X} it is {@code X}.
+ *
+ * <p>In a sampled room the ring holds everything (recovery is never sampled) and remembers which records the sample
+ * left out and whose they were, so that a member catching up live ({@link #sampledSnapshot}) gets what it would
+ * have got had it kept up: the sample and its own posts, not the whole room at once.
  */
 final class RecentRing {
+    /** The author of a left-out record that had none (nobody's own post). */
+    private static final String NO_AUTHOR = "";
+
     private final RoomRecord[] slots;
+    /** Per slot: null when the record was in the sample (or the room is not sampled), else its author or NO_AUTHOR. */
+    private final String[] leftOut;
     private int head;
     private int size;
     private long coveredFrom = -1;
@@ -23,15 +34,32 @@ final class RecentRing {
 
     RecentRing(int capacity) {
         this.slots = new RoomRecord[Math.max(capacity, 0)];
+        this.leftOut = new String[slots.length];
     }
 
     synchronized void append(List<RoomRecord> records) {
+        append(records, List.of());
+    }
+
+    /**
+     * Appends {@code records}, marking those of {@code sampledOut} (the posts a sampled room's fan-out left out, with
+     * their authors) as left out.
+     */
+    synchronized void append(List<RoomRecord> records, List<FanoutBatch.OwnPost> sampledOut) {
         if (slots.length == 0) {
             return;
+        }
+        Map<Long, String> out = null;
+        if (!sampledOut.isEmpty()) {
+            out = new HashMap<>();
+            for (FanoutBatch.OwnPost p : sampledOut) {
+                out.put(p.record().offset(), p.author() == null ? NO_AUTHOR : p.author());
+            }
         }
         for (RoomRecord r : records) {
             if (epoch == null || !epoch.equals(r.epoch())) {
                 java.util.Arrays.fill(slots, null);
+                java.util.Arrays.fill(leftOut, null);
                 head = 0;
                 size = 0;
                 epoch = r.epoch();
@@ -42,10 +70,12 @@ final class RecentRing {
             if (size == slots.length) {
                 coveredFrom = slots[head].offset();
                 slots[head] = null;
+                leftOut[head] = null;
                 head = (head + 1) % slots.length;
                 size--;
             }
             slots[(head + size) % slots.length] = r;
+            leftOut[(head + size) % slots.length] = out == null ? null : out.get(r.offset());
             size++;
             if (Retraction.isRetraction(r.payload())) {
                 forget(Retraction.ids(r.payload()));
@@ -67,22 +97,37 @@ final class RecentRing {
             RoomRecord r = slots[(head + i) % slots.length];
             String id = Retraction.messageId(r.payload());
             if (id == null || !gone.contains(id)) {
+                leftOut[(head + kept) % slots.length] = leftOut[(head + i) % slots.length];
                 slots[(head + kept) % slots.length] = r;
                 kept++;
             }
         }
         for (int i = kept; i < size; i++) {
             slots[(head + i) % slots.length] = null;
+            leftOut[(head + i) % slots.length] = null;
         }
         size = kept;
     }
 
-    /** The records after {@code offset} if the ring holds all of them in {@code epoch}, else null. */
+    /** Every held record after {@code offset}, with the ring's coverage (recovery: never sampled). */
     synchronized RingSnapshot snapshot(long offset) {
+        return snapshot(offset, false, null);
+    }
+
+    /**
+     * The held records after {@code offset} that a member of a sampled room gets live: those in the sample, and the
+     * left-out posts of {@code userId} (none when null). Coverage and {@code top} are the whole ring's.
+     */
+    synchronized RingSnapshot sampledSnapshot(long offset, String userId) {
+        return snapshot(offset, true, userId);
+    }
+
+    private RingSnapshot snapshot(long offset, boolean sampled, String userId) {
         List<RoomRecord> after = new ArrayList<>();
         for (int i = 0; i < size; i++) {
-            RoomRecord r = slots[(head + i) % slots.length];
-            if (r.offset() > offset) {
+            int k = (head + i) % slots.length;
+            RoomRecord r = slots[k];
+            if (r.offset() > offset && (!sampled || leftOut[k] == null || leftOut[k].equals(userId))) {
                 after.add(r);
             }
         }

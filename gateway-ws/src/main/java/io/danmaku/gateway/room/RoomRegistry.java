@@ -127,6 +127,15 @@ public final class RoomRegistry {
         return s == null ? null : s.ring.snapshot(offset);
     }
 
+    /**
+     * What a member of the sampled room {@code room} (user {@code userId}, null if anonymous) would have got live
+     * after {@code offset}: the sample and its own left-out posts; null when the room has no state here.
+     */
+    RingSnapshot sampledRingAfter(String room, long offset, String userId) {
+        RoomState s = rooms.get(room);
+        return s == null ? null : s.ring.sampledSnapshot(offset, userId);
+    }
+
     void memberLeft(String room, int loop) {
         rooms.computeIfPresent(room, (k, v) -> {
             v.remove(loop, System.nanoTime());
@@ -135,8 +144,8 @@ public final class RoomRegistry {
     }
 
     /**
-     * Bus thread: appends each room's records to its ring (all of them: recovery is never sampled), takes the sample
-     * of a sampled room (once, for every loop) and hands every loop with members of the room one task for this whole
+     * Bus thread: takes the sample of a sampled room (once, for every loop), appends each room's records to its ring
+     * (all of them: recovery is never sampled; those the sample left out marked, for live catch-up) and hands every loop with members of the room one task for this whole
      * poll. Rooms without local state are skipped (nobody here to deliver to).
      */
     void dispatch(List<RoomRecord> records) {
@@ -148,9 +157,9 @@ public final class RoomRegistry {
             if (state == null) {
                 continue;
             }
-            state.ring.append(e.getValue());
             FanoutBatch batch = state.sampler == null ? FanoutBatch.all(e.getValue())
                     : state.sampler.sample(e.getValue(), metrics);
+            state.ring.append(e.getValue(), batch.sampledOut());
             for (int i = 0; i < shards.length; i++) {
                 if (state.members(i) > 0) {
                     if (perLoop[i] == null) {

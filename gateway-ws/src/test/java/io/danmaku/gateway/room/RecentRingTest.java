@@ -41,4 +41,30 @@ class RecentRingTest {
         assertThat(ring.snapshot(0).covers(0, "e")).as("1 was evicted").isFalse();
         assertThat(ring.snapshot(0).covers(1, "e")).as("everything after 1 is held").isTrue();
     }
+
+    @Test
+    void aSampledSnapshotHasTheSampleAndTheUsersOwnLeftOutPostsAndRecoveryHasEverything() {
+        RecentRing ring = new RecentRing(4);
+        RoomRecord m2 = message(2);
+        RoomRecord m3 = message(3);
+        ring.append(List.of(message(1), m2, m3),
+                List.of(new FanoutBatch.OwnPost(m2, "ann"), new FanoutBatch.OwnPost(m3, null)));
+
+        assertThat(offsets(ring.snapshot(0))).as("recovery is never sampled").containsExactly(1L, 2L, 3L);
+        assertThat(offsets(ring.sampledSnapshot(0, "bob"))).containsExactly(1L);
+        assertThat(offsets(ring.sampledSnapshot(0, null))).as("anonymous: nobody's own posts")
+                .containsExactly(1L);
+        assertThat(offsets(ring.sampledSnapshot(0, "ann"))).containsExactly(1L, 2L);
+        assertThat(ring.sampledSnapshot(0, "bob").top()).as("the whole ring's newest").isEqualTo(3);
+        assertThat(ring.sampledSnapshot(0, "bob").covers(0, "e")).isTrue();
+
+        // a retraction compacts the ring: the marks move with their records
+        ring.append(List.of(retraction(4, "M1")));
+        assertThat(offsets(ring.sampledSnapshot(0, "bob"))).containsExactly(4L);
+        assertThat(offsets(ring.sampledSnapshot(0, "ann"))).containsExactly(2L, 4L);
+        // eviction: the marks leave with their records, the new ones are in the sample
+        ring.append(List.of(message(5), message(6), message(7)));
+        assertThat(offsets(ring.sampledSnapshot(0, "ann"))).containsExactly(4L, 5L, 6L, 7L);
+        assertThat(offsets(ring.sampledSnapshot(0, "bob"))).containsExactly(4L, 5L, 6L, 7L);
+    }
 }

@@ -276,4 +276,51 @@ class SamplingTest {
         loop.runPendingTasks();
         assertThat(String.join(",", frames(viewer)).split(",")).hasSize(50);
     }
+
+    @Test
+    void aMemberCatchingUpInASampledRoomGetsWhatItWouldHaveGotLiveNotTheWholeRoom() {
+        EmbeddedChannel loop = channel();
+        SimpleMeterRegistry meters = new SimpleMeterRegistry();
+        RoomRegistry registry = new RoomRegistry(loop.eventLoop(), BatchPolicy.fixed(0, 10_000), 64,
+                new FanoutMetrics(meters), io.danmaku.gateway.compression.CompressionSettings.DEFAULTS,
+                SamplingRules.parse(List.of("hot.*=10")));
+        LoopShard shard = registry.shard(loop.eventLoop());
+        EmbeddedChannel viewer = channel();
+        EmbeddedChannel annChannel = channel();
+        EmbeddedChannel anonChannel = channel();
+        UserMember ann = new UserMember(annChannel, "ann");
+        UserMember anon = new UserMember(anonChannel, null);
+        shard.join(new UserMember(viewer, "viewer"), "hot.1", false, 0);
+        RoomSubscription annSub = shard.join(ann, "hot.1", false, 0).subscription();
+        RoomSubscription anonSub = shard.join(anon, "hot.1", false, 0).subscription();
+
+        registry.dispatch(List.of(chat("hot.1", T0, "x"))); // 1: the window's one kept chat
+        loop.runPendingTasks();
+        assertThat(frames(annChannel)).containsExactly("1");
+        assertThat(frames(anonChannel)).containsExactly("1");
+
+        annChannel.unsafe().outboundBuffer().setUserDefinedWritability(1, false);
+        anonChannel.unsafe().outboundBuffer().setUserDefinedWritability(1, false);
+        // 2 and 3 are left out of the sample (the window's budget is spent), 4 is a gift (never left out)
+        registry.dispatch(List.of(chat("hot.1", T0 + 1, "x"), chat("hot.1", T0 + 2, "ann"), gift("hot.1", T0 + 3)));
+        loop.runPendingTasks();
+        assertThat(frames(viewer)).containsExactly("1", "4");
+        assertThat(annSub.behind()).isTrue();
+        assertThat(anonSub.behind()).isTrue();
+
+        annChannel.unsafe().outboundBuffer().setUserDefinedWritability(1, true);
+        anonChannel.unsafe().outboundBuffer().setUserDefinedWritability(1, true);
+        shard.writable(ann);
+        shard.writable(anon);
+        assertThat(frames(annChannel)).as("the sample and its own post, not x's left-out one").containsExactly("3,4");
+        assertThat(frames(anonChannel)).containsExactly("4");
+
+        // in step again: the next window's kept chat once, and what was left out is not owed later
+        registry.dispatch(List.of(chat("hot.1", T0 + 100, "y")));
+        loop.runPendingTasks();
+        assertThat(frames(annChannel)).containsExactly("5");
+        assertThat(frames(anonChannel)).containsExactly("5");
+        assertThat(frames(viewer)).containsExactly("5");
+        assertThat(meters.counter("danmaku.gateway.catchup.signals", "protocol", "unknown").count()).isZero();
+    }
 }
