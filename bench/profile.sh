@@ -16,12 +16,14 @@ mkdir -p "$OUT"
 jfr_tool="${JFR_TOOL:-$( (ls -d /usr/lib/jvm/*25* /usr/lib/jvm/*21* 2>/dev/null || true) | head -n 1 | sed 's#$#/bin/jfr#')}"
 [ -x "$jfr_tool" ] || jfr_tool=jfr
 
-export DANMAKU_JAVA_OPTS="${DANMAKU_JAVA_OPTS:--XX:+UseG1GC -Xss512k} -XX:StartFlightRecording=name=bench,settings=profile"
 # shellcheck disable=SC2086
 $SERVER_CMD standalone --set gateway.port=$PORT --set admin.port=19100 --set api.key=bench-key >"$OUT/server.log" 2>&1 &
 pid=$!
 trap 'kill -TERM $pid 2>/dev/null || true' EXIT
 for _ in $(seq 1 1200); do (exec 3<>/dev/tcp/127.0.0.1/$PORT) 2>/dev/null && break; sleep 0.1; done
+# started by jcmd, not by a JVM option: that works for any SERVER_CMD (a prebuilt `java -cp …` copy included)
+jcmd "$pid" JFR.start name=bench settings=profile >/dev/null \
+  || { echo "profile.sh: could not start Java Flight Recorder in pid $pid (jcmd)" >&2; exit 1; }
 if [ "$PROTOCOL" = bilibili ]; then url="ws://127.0.0.1:$PORT/sub"; else url="ws://127.0.0.1:$PORT/connection/websocket"; fi
 "$home/bench/danmaku-bench" fanout --protocol "$PROTOCOL" --url "$url" --publish-url "http://127.0.0.1:$PORT/api/publish" \
   -n "$N" -r "$RATE" -d "$DURATION" --warmup 5s --server-pid "$pid" --label "danmaku-jfr" | tee "$OUT/raw.jsonl"
