@@ -60,8 +60,8 @@ import java.util.List;
  * @param compression WebSocket {@code permessage-deflate} ({@code gateway.ws.compression.*})
  * @param sampling rooms whose fan-out is sampled down to a visible chat rate ({@code gateway.sampling.rooms});
  *        {@link SamplingRules#NONE} = every message reaches every member
- * @param backend the application backend that {@code rpc} and {@code send} go to ({@code gateway.backend.*});
- *        {@link BackendConfig#NONE} = none
+ * @param backend the application backend's proxies: {@code rpc}, {@code send}, a {@code connect} without a token and
+ *        {@code publish} ({@code gateway.backend.*}); {@link BackendConfig#NONE} = none
  * @param joinLeave the rooms whose members get join and leave pushes ({@code gateway.join-leave.*})
  */
 public record GatewayConfig(

@@ -56,8 +56,8 @@ class BackendProxyEndToEndTest {
         backend.start();
         String base = "http://127.0.0.1:" + backend.getAddress().getPort();
         gw = new GatewayHarness(GatewayConfig.builder()
-                .backend(new BackendConfig(URI.create(base + "/rpc"), URI.create(base + "/send"),
-                        Duration.ofMillis(500), 2))
+                .backend(BackendConfig.builder().rpcUrl(URI.create(base + "/rpc")).sendUrl(URI.create(base + "/send"))
+                        .timeout(Duration.ofMillis(500)).maxInFlight(2).build())
                 .build(), true);
         none = new GatewayHarness(GatewayConfig.builder().build(), true);
     }
@@ -81,6 +81,18 @@ class BackendProxyEndToEndTest {
             case "garbage" -> answer(ex, 200, "this is not JSON");
             case "wrong-shape" -> answer(ex, 200, "{\"error\":{\"code\":\"x\"}}");
             case "status" -> answer(ex, 500, "oops");
+            case "big", "big-chunked" -> {
+                // over the default gateway.backend.max-response-bytes (64 KiB): with a length, and streamed without
+                byte[] big = ("{\"result\":{\"data\":\"" + "x".repeat(100_000) + "\"}}")
+                        .getBytes(StandardCharsets.UTF_8);
+                ex.sendResponseHeaders(200, req.path("method").asText().equals("big") ? big.length : 0);
+                try (java.io.OutputStream out = ex.getResponseBody()) {
+                    out.write(big);
+                } catch (IOException e) {
+                    // the gateway stopped reading past its limit
+                }
+            }
+            case "just-fits" -> answer(ex, 200, "{\"result\":{\"data\":\"" + "y".repeat(60_000) + "\"}}");
             case "slow" -> {
                 try {
                     release.await(10, TimeUnit.SECONDS);
@@ -173,6 +185,23 @@ class BackendProxyEndToEndTest {
             // the connection stays usable
             assertThat(c.command("rpc", rpcParams("empty", null)).has("rpc")).isTrue();
         }
+    }
+
+    @Test
+    void anAnswerOverTheSizeLimitIsError100AndOneWithinItIsRelayed() throws Exception {
+        double before = gw.meters.find("danmaku.gateway.backend.calls").tag("kind", "rpc").tag("outcome", "too_large")
+                .counters().stream().mapToDouble(c -> c.count()).sum();
+        try (var c = CentrifugeTestClient.connect(gw.port(), token("zoe"))) {
+            for (String m : List.of("big", "big-chunked")) {
+                JsonNode r = c.command("rpc", rpcParams(m, null));
+                assertThat(r.path("error").path("code").asInt()).as("%s: %s", m, r).isEqualTo(100);
+            }
+            JsonNode fits = c.command("rpc", rpcParams("just-fits", null));
+            assertThat(fits.path("rpc").path("data").asText()).as("reply of %s chars", fits.toString().length())
+                    .hasSize(60_000);
+        }
+        assertThat(gw.meters.find("danmaku.gateway.backend.calls").tag("kind", "rpc").tag("outcome", "too_large")
+                .counter().count()).isEqualTo(before + 2);
     }
 
     @Test

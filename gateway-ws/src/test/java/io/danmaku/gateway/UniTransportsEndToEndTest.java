@@ -19,6 +19,7 @@ import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.LinkedBlockingQueue;
@@ -153,10 +154,16 @@ class UniTransportsEndToEndTest {
     }
 
     static Stream httpStream(GatewayHarness g, String connectJson) throws Exception {
-        HttpResponse<InputStream> r = http().send(HttpRequest.newBuilder(
+        return httpStream(g, connectJson, Map.of());
+    }
+
+    /** An HTTP stream whose connect request carries {@code headers} too. */
+    static Stream httpStream(GatewayHarness g, String connectJson, Map<String, String> headers) throws Exception {
+        HttpRequest.Builder req = HttpRequest.newBuilder(
                 URI.create("http://127.0.0.1:" + g.port() + "/connection/uni_http_stream"))
-                .POST(HttpRequest.BodyPublishers.ofString(connectJson)).build(),
-                HttpResponse.BodyHandlers.ofInputStream());
+                .POST(HttpRequest.BodyPublishers.ofString(connectJson));
+        headers.forEach(req::header);
+        HttpResponse<InputStream> r = http().send(req.build(), HttpResponse.BodyHandlers.ofInputStream());
         return new Stream(r, false);
     }
 

@@ -9,12 +9,19 @@ import java.util.Set;
  *
  * @param allowedRooms rooms the token restricts the connection to, or {@code null} for any room
  * @param expiresAt token expiry, or {@code null}
+ * @param info the connection's info for presence and join/leave (raw JSON, the connect proxy's {@code info}), or
+ *        {@code null}: then {@code {"name":…}} when the user has a display name
  */
-public record Identity(UserRef user, Set<String> allowedRooms, Instant expiresAt) {
+public record Identity(UserRef user, Set<String> allowedRooms, Instant expiresAt, String info) {
     public static final Identity ANONYMOUS = new Identity(null, null, null);
 
     public Identity {
         allowedRooms = allowedRooms == null ? null : Set.copyOf(allowedRooms);
+    }
+
+    /** An identity from a token: no connection info of its own. */
+    public Identity(UserRef user, Set<String> allowedRooms, Instant expiresAt) {
+        this(user, allowedRooms, expiresAt, null);
     }
 
     public boolean anonymous() {

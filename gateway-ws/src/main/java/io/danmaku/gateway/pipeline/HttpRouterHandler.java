@@ -3,6 +3,8 @@ package io.danmaku.gateway.pipeline;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.danmaku.gateway.auth.DemoTokenIssuer;
+import io.danmaku.gateway.backend.BackendConfig;
+import io.danmaku.gateway.backend.ConnectHeaders;
 import io.danmaku.gateway.compression.PerMessageDeflate;
 import io.danmaku.gateway.protocol.bilibili.BilibiliHandler;
 import io.danmaku.gateway.protocol.centrifuge.CentrifugeHandler;
@@ -172,6 +174,11 @@ public final class HttpRouterHandler extends SimpleChannelInboundHandler<FullHtt
         // the pipeline is Netty's frame encoder and decoder and the session, nothing else: the handshaker replaces
         // the HTTP codec and removes the aggregator, and the session itself reassembles fragmented messages (and
         // the JSON protocol checks UTF-8), so an idle connection holds no further handler objects.
+        BackendConfig backend = ctx.config().backend();
+        if (!binary && backend.connectUrl() != null && !backend.connectHeaders().isEmpty()) {
+            // for the connect proxy (a connect without a token), until the connection is authenticated
+            c.channel().attr(ConnectHeaders.KEY).set(ConnectHeaders.pick(req.headers(), backend.connectHeaders()));
+        }
         ChannelPipeline p = c.pipeline();
         p.addAfter(c.name(), SESSION, (binary
                 ? new BilibiliHandler(ctx).messageLimit(binaryMaxFrameBytes())

@@ -1,6 +1,8 @@
 package io.danmaku.gateway.pipeline;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import io.danmaku.gateway.backend.BackendConfig;
+import io.danmaku.gateway.backend.ConnectHeaders;
 import io.danmaku.gateway.protocol.centrifuge.UniSession;
 import io.danmaku.gateway.protocol.centrifuge.UniSession.ConnectRequest;
 import io.danmaku.gateway.protocol.centrifuge.UniSession.SubRequest;
@@ -40,8 +42,8 @@ import org.slf4j.LoggerFactory;
  *       {@code OPTIONS} answers a CORS preflight (204).</li>
  * </ul>
  * A connect request that is not JSON, not an object (or {@code null}), or has a field of the wrong type
- * ({@code token} not a string, {@code subs} not an object of objects, {@code offset} not a non-negative integer,
- * …) is answered {@code 400} with an empty body; another method {@code 405}; a body over the HTTP body limit
+ * ({@code token}, {@code name} or {@code version} not a string, {@code subs} not an object of objects,
+ * {@code offset} not a non-negative integer, …) is answered {@code 400} with an empty body; another method {@code 405}; a body over the HTTP body limit
  * {@code 413} (the aggregator's). An {@code Origin} the gateway does not allow is {@code 403}, as for WebSocket.
  * Otherwise the answer is {@code 200}, chunked, with headers that stop proxies from buffering
  * ({@code X-Accel-Buffering: no}, {@code Cache-Control: private, no-cache, no-store, must-revalidate, max-age=0})
@@ -112,6 +114,10 @@ final class UniTransports {
         if (p.get(HandshakeTimeoutHandler.NAME) != null) {
             p.remove(HandshakeTimeoutHandler.NAME); // the stream lives on; pings and the slow rule watch it now
         }
+        BackendConfig backend = ctx.config().backend();
+        if (backend.connectUrl() != null && !backend.connectHeaders().isEmpty()) {
+            connect = connect.withHeaders(ConnectHeaders.pick(req.headers(), backend.connectHeaders()));
+        }
         UniSession session = new UniSession(ctx, transport);
         p.addAfter(c.name(), HttpRouterHandler.SESSION, session);
         p.remove(c.handler());
@@ -128,7 +134,7 @@ final class UniTransports {
             throw new BadRequest("connect request: malformed JSON");
         }
         if (n == null || n.isNull()) {
-            return new ConnectRequest("", Map.of());
+            return new ConnectRequest("", Map.of(), null, "", "", Map.of());
         }
         if (!n.isObject()) {
             throw new BadRequest("connect request (expected: a JSON object)");
@@ -137,6 +143,9 @@ final class UniTransports {
         if (token != null && !token.isNull() && !token.isTextual()) {
             throw new BadRequest("token (expected: a string)");
         }
+        String name = optionalString(n, "name");
+        String version = optionalString(n, "version");
+        JsonNode data = n.get("data");
         Map<String, SubRequest> subs = new LinkedHashMap<>();
         JsonNode s = n.get("subs");
         if (s != null && !s.isNull()) {
@@ -171,7 +180,20 @@ final class UniTransports {
                         joinLeave != null && joinLeave.asBoolean()));
             }
         }
-        return new ConnectRequest(token == null || token.isNull() ? "" : token.asText(), subs);
+        return new ConnectRequest(token == null || token.isNull() ? "" : token.asText(), subs,
+                data == null || data.isNull() ? null : data, name, version, Map.of());
+    }
+
+    /** A string field of the connect request, {@code ""} when absent or null. */
+    private static String optionalString(JsonNode n, String field) throws BadRequest {
+        JsonNode v = n.get(field);
+        if (v == null || v.isNull()) {
+            return "";
+        }
+        if (!v.isTextual()) {
+            throw new BadRequest(field + " (expected: a string)");
+        }
+        return v.asText();
     }
 
     private static void preflight(ChannelHandlerContext c, FullHttpRequest req, String origin) {

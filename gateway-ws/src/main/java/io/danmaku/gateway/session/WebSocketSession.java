@@ -73,8 +73,8 @@ public abstract class WebSocketSession extends SimpleChannelInboundHandler<WebSo
     private boolean permessageDeflate;
     /** The user this connection is registered under in {@link UserConnections}; null while none. */
     private String userId;
-    /** The connection's display name, or null. */
-    private String userName;
+    /** The connection's info in presence and join/leave (raw JSON), or null. */
+    private String connInfo;
     /** This connection's presence entry, made once it is known (after connect or auth). */
     private PresenceMember presence;
     /** When the token's {@code exp} plus the leeway passes (epoch ms), checked at each tick; 0 = not checked. */
@@ -188,12 +188,19 @@ public abstract class WebSocketSession extends SimpleChannelInboundHandler<WebSo
      * expiry is checked at every tick from now on (the protocol keeps its ticks going, or they start here).
      */
     protected final void authenticated(Identity who) {
-        if (closed || who.anonymous()) {
+        if (closed) {
+            return;
+        }
+        if (who.anonymous()) {
+            if (who.info() != null) {
+                connInfo = who.info();
+                presence = null;
+            }
             return;
         }
         if (userId == null) {
             userId = who.user().id();
-            userName = who.user().name();
+            connInfo = who.info() != null ? who.info() : nameInfo(who.user().name());
             presence = null;
             ctx.users().add(userId, this);
         }
@@ -252,20 +259,22 @@ public abstract class WebSocketSession extends SimpleChannelInboundHandler<WebSo
     protected void serverUnsubscribe(String room) {
     }
 
+    /** {@code {"name":…}} for a display name, null for none. */
+    private static String nameInfo(String name) {
+        return name == null || name.isEmpty() ? null : Json.MAPPER.createObjectNode().put("name", name).toString();
+    }
+
     /**
      * This connection in its rooms' presence: its client id (or, for a protocol without one, its channel id), its
-     * user ({@code ""} while anonymous) and {@code {"name":…}} when the user has a display name.
+     * user ({@code ""} while anonymous) and its info: the connect proxy's {@code info}, else {@code {"name":…}}
+     * when the user has a display name.
      */
     @Override
     public final PresenceMember presence() {
         if (presence == null) {
             String client = clientId();
-            String info = null;
-            if (userName != null && !userName.isEmpty()) {
-                info = Json.MAPPER.createObjectNode().put("name", userName).toString();
-            }
             presence = new PresenceMember(client != null ? client : channel.id().asLongText(),
-                    userId == null ? "" : userId, info);
+                    userId == null ? "" : userId, connInfo);
         }
         return presence;
     }

@@ -81,6 +81,10 @@ public final class DanmakuKeys {
     public static final String GATEWAY_BACKEND_SEND_URL = "gateway.backend.send-url";
     public static final String GATEWAY_BACKEND_TIMEOUT = "gateway.backend.timeout";
     public static final String GATEWAY_BACKEND_MAX_IN_FLIGHT = "gateway.backend.max-in-flight";
+    public static final String GATEWAY_BACKEND_CONNECT_URL = "gateway.backend.connect-url";
+    public static final String GATEWAY_BACKEND_CONNECT_HEADERS = "gateway.backend.connect-headers";
+    public static final String GATEWAY_BACKEND_PUBLISH_URL = "gateway.backend.publish-url";
+    public static final String GATEWAY_BACKEND_MAX_RESPONSE_BYTES = "gateway.backend.max-response-bytes";
 
     public static final String TOKEN_HMAC_SECRET = "token.hmac.secret";
     public static final String TOKEN_RSA_PUBLIC_KEY_FILE = "token.rsa.public-key-file";
@@ -377,13 +381,41 @@ public final class DanmakuKeys {
                     "The application backend's endpoint for the Centrifugo protocol's send command (no reply to the "
                     + "client): each send is POSTed there as {client, transport, protocol, encoding, user, data}, the "
                     + "answer ignored. Unset = sends are dropped (counted).")
+            .define(GATEWAY_BACKEND_CONNECT_URL, STRING, null,
+                    Validator.pattern("(?i)https?://\\S+", "an http:// or https:// URL"),
+                    "The application backend's endpoint for Centrifugo protocol connects without a token (WebSocket "
+                    + "and the unidirectional transports), as Centrifugo's connect proxy: each is POSTed there as "
+                    + "{client, transport, protocol, encoding, name, version, data} and the answer ({result: {user, "
+                    + "expire_at, info, data, channels}}, {error: {code, message}} or {disconnect: {code, reason}}) "
+                    + "authenticates the connection, refuses it, or closes it. A connect with a token is still "
+                    + "verified as a JWT. Unset = a connect without a token is anonymous (when allow.anonymous).")
+            .define(GATEWAY_BACKEND_CONNECT_HEADERS, LIST, List.of(),
+                    Validator.of(value -> ((List<?>) value).stream()
+                            .allMatch(h -> h.toString().matches("[A-Za-z0-9!#$%&'*+.^_`|~-]{1,64}")),
+                            "HTTP header names"),
+                    "Headers of the client's HTTP request (the WebSocket upgrade, or the unidirectional connect "
+                    + "request) copied onto the connect proxy's request, e.g. Cookie, Authorization, User-Agent, "
+                    + "X-Forwarded-For. Empty (the default) = none. Connection, Host, Content-Length, Content-Type and "
+                    + "the other headers of the request itself cannot be named.")
+            .define(GATEWAY_BACKEND_PUBLISH_URL, STRING, null,
+                    Validator.pattern("(?i)https?://\\S+", "an http:// or https:// URL"),
+                    "The application backend's endpoint for the Centrifugo protocol's publish command, as "
+                    + "Centrifugo's publish proxy: after the gateway's own checks each publish is POSTed there as "
+                    + "{client, transport, protocol, encoding, user, channel, data}; {result: {}} lets the post go on "
+                    + "to logic ({result: {data}} replaces its data), {error: {code, message}} refuses it, "
+                    + "{disconnect: {code, reason}} closes the connection. A connection's posts keep their order. "
+                    + "The server API's publish is not proxied. Unset = posts go to logic directly.")
             .define(GATEWAY_BACKEND_TIMEOUT, DURATION, Duration.ofSeconds(1),
                     between(Duration.ofMillis(10), Duration.ofMinutes(1)),
-                    "An rpc the backend has not answered within this gets error 100 (internal, temporary); a send "
-                    + "is abandoned.")
+                    "A call (rpc, connect, publish) the backend has not answered within this gets error 100 "
+                    + "(internal, temporary); a send is abandoned.")
             .define(GATEWAY_BACKEND_MAX_IN_FLIGHT, INT, 8, between(1, 1024),
-                    "rpc and send calls one connection may have waiting on the backend at once; beyond it an rpc "
-                    + "gets error 111 (too many requests) and a send is dropped (counted).")
+                    "Backend calls (rpc, send, connect and publish together) one connection may have waiting at "
+                    + "once; beyond it an rpc or a publish gets error 111 (too many requests) and a send is dropped "
+                    + "(counted). A publish counts until it is handed on in order.")
+            .define(GATEWAY_BACKEND_MAX_RESPONSE_BYTES, INT, 65536, between(1024, 16 * 1024 * 1024),
+                    "The largest answer body the gateway reads from the backend (rpc, connect, publish); a larger "
+                    + "one is a failure (error 100, counted as too_large) and is read no further.")
 
             .define(TOKEN_HMAC_SECRET, PASSWORD, null, Validator.minBytes(32),
                     "HMAC secret for HS256, HS384 and HS512 connection tokens; unset = those tokens are refused.")

@@ -75,16 +75,28 @@ final class TierConfigs {
                         c.getInt(DanmakuKeys.GATEWAY_WS_COMPRESSION_LEVEL),
                         c.getDouble(DanmakuKeys.GATEWAY_WS_COMPRESSION_CPU_SHARE)))
                 .sampling(SamplingRules.parse(c.getList(DanmakuKeys.GATEWAY_SAMPLING_ROOMS)))
-                .backend(new BackendConfig(
-                        BackendConfig.url(c.getString(DanmakuKeys.GATEWAY_BACKEND_RPC_URL).orElse(null),
-                                DanmakuKeys.GATEWAY_BACKEND_RPC_URL),
-                        BackendConfig.url(c.getString(DanmakuKeys.GATEWAY_BACKEND_SEND_URL).orElse(null),
-                                DanmakuKeys.GATEWAY_BACKEND_SEND_URL),
-                        c.getDuration(DanmakuKeys.GATEWAY_BACKEND_TIMEOUT),
-                        c.getInt(DanmakuKeys.GATEWAY_BACKEND_MAX_IN_FLIGHT)))
+                .backend(backend(c))
                 .joinLeave(new JoinLeaveRooms(c.getList(DanmakuKeys.GATEWAY_JOIN_LEAVE_ROOMS),
                         c.getInt(DanmakuKeys.GATEWAY_JOIN_LEAVE_MAX_MEMBERS)))
                 .build());
+    }
+
+    /** The application backend's proxies ({@code gateway.backend.*}). */
+    static BackendConfig backend(Config c) {
+        return build(() -> BackendConfig.builder()
+                .rpcUrl(url(c, DanmakuKeys.GATEWAY_BACKEND_RPC_URL))
+                .sendUrl(url(c, DanmakuKeys.GATEWAY_BACKEND_SEND_URL))
+                .connectUrl(url(c, DanmakuKeys.GATEWAY_BACKEND_CONNECT_URL))
+                .publishUrl(url(c, DanmakuKeys.GATEWAY_BACKEND_PUBLISH_URL))
+                .timeout(c.getDuration(DanmakuKeys.GATEWAY_BACKEND_TIMEOUT))
+                .maxInFlight(c.getInt(DanmakuKeys.GATEWAY_BACKEND_MAX_IN_FLIGHT))
+                .maxResponseBytes(c.getInt(DanmakuKeys.GATEWAY_BACKEND_MAX_RESPONSE_BYTES))
+                .connectHeaders(c.getList(DanmakuKeys.GATEWAY_BACKEND_CONNECT_HEADERS))
+                .build());
+    }
+
+    private static URI url(Config c, String key) {
+        return BackendConfig.url(c.getString(key).orElse(null), key);
     }
 
     /** The rooms that need a subscription token ({@code gateway.private-rooms}); gateways and storage read it. */

@@ -64,8 +64,12 @@ class DanmakuKeysTest {
         expected.put("gateway.join-leave.max-members", "1000");
         expected.put("gateway.backend.rpc-url", "<unset>");
         expected.put("gateway.backend.send-url", "<unset>");
+        expected.put("gateway.backend.connect-url", "<unset>");
+        expected.put("gateway.backend.connect-headers", "\"\"");
+        expected.put("gateway.backend.publish-url", "<unset>");
         expected.put("gateway.backend.timeout", "1s");
         expected.put("gateway.backend.max-in-flight", "8");
+        expected.put("gateway.backend.max-response-bytes", "65536");
         expected.put("token.hmac.secret", "<unset>");
         expected.put("token.rsa.public-key-file", "<unset>");
         expected.put("token.ec.public-key-file", "<unset>");

@@ -33,6 +33,11 @@ public final class CentrifugeTestClient implements AutoCloseable {
         return new CentrifugeTestClient(TestWebSocket.connect(uri, ssl));
     }
 
+    /** Speaks the protocol over {@code ws}, opened already (e.g. with headers of its own), sending nothing. */
+    public static CentrifugeTestClient over(TestWebSocket ws) {
+        return new CentrifugeTestClient(ws);
+    }
+
     /** Opens and connects (token may be null for anonymous); asserts a connect result. */
     public static CentrifugeTestClient connect(int port, String token) {
         return connected(open(port), token);

@@ -10,6 +10,7 @@ import java.nio.ByteBuffer;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.TimeUnit;
@@ -51,12 +52,22 @@ public final class TestWebSocket implements AutoCloseable {
      * {@code Sec-WebSocket-Protocol} header); {@link #subprotocol()} tells what the server chose.
      */
     public static TestWebSocket connect(URI uri, SSLContext ssl, String... subprotocols) {
+        return connect(uri, ssl, Map.of(), subprotocols);
+    }
+
+    /**
+     * Opens {@code uri} sending {@code headers} with the upgrade request (names the JDK's WebSocket client sets
+     * itself, such as {@code Host} or {@code Sec-WebSocket-*}, are refused by it), offering {@code subprotocols}.
+     */
+    public static TestWebSocket connect(URI uri, SSLContext ssl, Map<String, String> headers,
+                                        String... subprotocols) {
         TestWebSocket t = new TestWebSocket();
         HttpClient.Builder client = HttpClient.newBuilder();
         if (ssl != null) {
             client.sslContext(ssl);
         }
         WebSocket.Builder builder = client.build().newWebSocketBuilder().connectTimeout(Duration.ofSeconds(5));
+        headers.forEach(builder::header);
         if (subprotocols.length > 0) {
             builder.subprotocols(subprotocols[0],
                     java.util.Arrays.copyOfRange(subprotocols, 1, subprotocols.length));

@@ -14,8 +14,12 @@ public sealed interface CentrifugeCommand {
     /** The method name, as counted ({@code danmaku.gateway.commands}) and as Centrifugo's JSON spells it. */
     String method();
 
-    /** {@code connect}: the connection token, empty when none (anonymous). */
-    record Connect(long id, String token) implements CentrifugeCommand {
+    /**
+     * {@code connect}: the connection token, empty when none (anonymous, or authenticated by the connect proxy);
+     * the client's {@code data} as sent (JSON text in the JSON protocol, the raw bytes in Protobuf; empty when
+     * none), its {@code name} and {@code version} (empty when none), which only the connect proxy reads.
+     */
+    record Connect(long id, String token, byte[] data, String name, String version) implements CentrifugeCommand {
         public String method() {
             return "connect";
         }

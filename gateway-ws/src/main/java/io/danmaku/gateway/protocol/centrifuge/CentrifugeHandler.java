@@ -7,7 +7,10 @@ import io.danmaku.gateway.auth.Identity;
 import io.danmaku.gateway.auth.TokenException;
 import io.danmaku.gateway.backend.BackendCall;
 import io.danmaku.gateway.backend.BackendCalls;
-import io.danmaku.gateway.backend.RpcAnswer;
+import io.danmaku.gateway.backend.ConnectCall;
+import io.danmaku.gateway.backend.ConnectHeaders;
+import io.danmaku.gateway.backend.ConnectResult;
+import io.danmaku.gateway.backend.ProxyAnswer;
 import io.danmaku.gateway.room.BatchEncoder;
 import io.danmaku.gateway.room.LoopShard;
 import io.danmaku.gateway.room.RoomSubscription;
@@ -52,7 +55,9 @@ import org.slf4j.LoggerFactory;
  * limit closes with 1009 (the frame decoder or the session); a missing pong closes with 3012; a connection that
  * stays unwritable closes with 3008; a subscription that missed more than the room's ring holds while unwritable
  * gets the unsubscribe push 2500 ({@link InsufficientState}). Errors about one command (bad field, unknown method,
- * rejected post) are error replies and the connection stays.
+ * rejected post) are error replies and the connection stays. The application backend's proxies
+ * ({@code gateway.backend.*}: a connect without a token, publish, rpc, send) answer asynchronously; their failures
+ * are error 100, their own errors and disconnects are relayed.
  *
  * <p>Kept small because a gateway holds many idle connections: the one room most connections join is a field
  * (a map exists only from a second room on), and pings come from the event loop's shared ping wheel.
@@ -64,7 +69,8 @@ public final class CentrifugeHandler extends WebSocketSession implements Centrif
     /** Centrifugo's unsubscribe code for an expired subscription (the SDKs subscribe again with a new token). */
     static final int UNSUBSCRIBE_EXPIRED = 2501;
 
-    private enum State { CONNECTING, CONNECTED }
+    /** AUTHENTICATING: the connect proxy has the connect command; nothing else is accepted meanwhile. */
+    private enum State { CONNECTING, AUTHENTICATING, CONNECTED }
 
     /** The first room joined (most connections join one), then any further ones by name; null when none. */
     private RoomSubscription firstSub;
@@ -82,7 +88,7 @@ public final class CentrifugeHandler extends WebSocketSession implements Centrif
      * {@code gateway.token.expiry=close} only; null while there is none (most connections).
      */
     private Map<String, Long> subscriptionExpiry;
-    /** This connection's rpc and send calls to the backend; null until the first. */
+    /** This connection's calls to the backend (connect, publish, rpc, send); null until the first. */
     private BackendCalls backendCalls;
 
     /** A connection speaking JSON. */
@@ -107,6 +113,11 @@ public final class CentrifugeHandler extends WebSocketSession implements Centrif
     @Override
     protected void onOpen() {
         lastInboundNanos = System.nanoTime();
+        armConnectTimeout();
+    }
+
+    /** Closes with 3003 unless a connect succeeds within {@code gateway.connect.timeout} from now. */
+    private void armConnectTimeout() {
         connectTimeout = channel.eventLoop().schedule(
                 () -> disconnect(DISCONNECT_STALE, "stale: no connect command"),
                 config.connectTimeout().toNanos(), TimeUnit.NANOSECONDS);
@@ -169,6 +180,10 @@ public final class CentrifugeHandler extends WebSocketSession implements Centrif
 
     @Override
     protected void cancelTimers() {
+        cancelConnectTimeout();
+    }
+
+    private void cancelConnectTimeout() {
         if (connectTimeout != null) {
             connectTimeout.cancel(false);
             connectTimeout = null;
@@ -209,11 +224,11 @@ public final class CentrifugeHandler extends WebSocketSession implements Centrif
             }
         } else if (cmd instanceof CentrifugeCommand.Invalid bad) {
             replyError(id, ERROR_BAD_REQUEST, bad.message(), false);
-        } else if (state == State.CONNECTING && !(cmd instanceof CentrifugeCommand.Connect)) {
+        } else if (state != State.CONNECTED && !(cmd instanceof CentrifugeCommand.Connect)) {
             ctx.countProtocolError(codec.protocol(), "not_connected");
             disconnect(DISCONNECT_BAD_REQUEST, "bad request: connect first");
         } else if (cmd instanceof CentrifugeCommand.Connect c) {
-            onConnect(id, c.token());
+            onConnect(id, c);
         } else if (cmd instanceof CentrifugeCommand.Subscribe c) {
             onSubscribe(id, c);
         } else if (cmd instanceof CentrifugeCommand.Unsubscribe c) {
@@ -278,10 +293,16 @@ public final class CentrifugeHandler extends WebSocketSession implements Centrif
 
     // ---- connect / refresh ------------------------------------------------------------------------------------
 
-    private void onConnect(long id, String token) {
+    private void onConnect(long id, CentrifugeCommand.Connect c) {
         if (state != State.CONNECTING) {
             ctx.countProtocolError(codec.protocol(), "second_connect");
-            disconnect(DISCONNECT_BAD_REQUEST, "bad request: already connected");
+            disconnect(DISCONNECT_BAD_REQUEST, state == State.CONNECTED ? "bad request: already connected"
+                    : "bad request: already connecting");
+            return;
+        }
+        String token = c.token();
+        if (token.isEmpty() && ctx.backend().connectEnabled()) {
+            connectThroughProxy(id, c);
             return;
         }
         Identity who;
@@ -304,19 +325,91 @@ public final class CentrifugeHandler extends WebSocketSession implements Centrif
                 return;
             }
         }
+        connected(id, who, UUID.randomUUID(), null);
+    }
+
+    /**
+     * The connection is {@code who} from now on, with client id {@code client}: the connect reply, then, after a
+     * connect proxy's answer ({@code proxied}), its {@code channels} as server-side subscriptions (subscribe
+     * pushes, as the server API's subscribe makes them).
+     */
+    private void connected(long id, Identity who, UUID client, ConnectResult proxied) {
         identity = who;
         state = State.CONNECTED;
-        if (connectTimeout != null) {
-            connectTimeout.cancel(false);
-            connectTimeout = null;
+        cancelConnectTimeout();
+        if (channel.hasAttr(ConnectHeaders.KEY)) {
+            channel.attr(ConnectHeaders.KEY).set(null); // needed only until now
         }
-        UUID client = UUID.randomUUID();
         clientIdHigh = client.getMostSignificantBits();
         clientIdLow = client.getLeastSignificantBits();
         startTicks();
         authenticated(who);
         send(new CentrifugeReply.Connect(id, client.toString(), GatewayContext.VERSION,
-                Math.max(1, config.pingInterval().toSeconds()), true));
+                Math.max(1, config.pingInterval().toSeconds()), true, proxied == null || proxied.dataJson() == null
+                        ? null : proxied.dataJson().getBytes(StandardCharsets.UTF_8)));
+        if (proxied != null) {
+            for (String room : proxied.channels()) {
+                serverSubscribe(room);
+            }
+        }
+    }
+
+    /**
+     * A connect without a token, with {@code gateway.backend.connect-url} set: the backend says who the connection
+     * is ({@link #onConnectAnswer}). Its {@code data} must be JSON (error 107 otherwise: a Protobuf client's bytes
+     * that are not). Until the answer, the backend's timeout bounds the wait and no other command is accepted.
+     */
+    private void connectThroughProxy(long id, CentrifugeCommand.Connect c) {
+        JsonNode data;
+        try {
+            data = backendData(c.data());
+        } catch (IOException e) {
+            replyError(id, ERROR_BAD_REQUEST, "bad request: connect.data (expected: JSON)", false);
+            return;
+        }
+        state = State.AUTHENTICATING;
+        cancelConnectTimeout();
+        UUID client = UUID.randomUUID();
+        Map<String, String> headers = channel.hasAttr(ConnectHeaders.KEY) ? channel.attr(ConnectHeaders.KEY).get()
+                : null;
+        backendCalls().connect(new ConnectCall(client.toString(), "websocket", protocolName(), c.name(),
+                c.version(), data, headers), answer -> onConnectAnswer(id, client, answer));
+    }
+
+    /**
+     * The connect proxy's answer: a result connects (a user, or anonymous when it names none and anonymous
+     * connections are allowed, else close 3500); an {@code expire_at} already past (with the token leeway) is
+     * error 109, as an expired token is; an error is the connect's error reply (the connection may connect
+     * again); a disconnect closes with its code; a failure of the call is error 100 (temporary: the SDKs
+     * reconnect with backoff).
+     */
+    private void onConnectAnswer(long id, UUID client, ProxyAnswer<ConnectResult> answer) {
+        if (isClosed()) {
+            return;
+        }
+        if (answer instanceof ProxyAnswer.Disconnect<ConnectResult> d) {
+            disconnect(d.code(), d.reason());
+        } else if (answer instanceof ProxyAnswer.Error<ConnectResult> e) {
+            notConnected(id, e.code(), e.message(), e.temporary());
+        } else if (answer instanceof ProxyAnswer.Result<ConnectResult> r) {
+            ConnectResult result = r.value();
+            if (result.user().isEmpty() && !ctx.allowAnonymous()) {
+                disconnect(DISCONNECT_INVALID_TOKEN, "invalid token: the connect proxy named no user and anonymous "
+                        + "connections are off");
+            } else if (result.expired(Instant.now(), ctx.tokens().leeway())) {
+                notConnected(id, ERROR_TOKEN_EXPIRED, "token expired: the connect proxy's expire_at has passed",
+                        true);
+            } else {
+                connected(id, result.identity(), client, result);
+            }
+        }
+    }
+
+    /** The connect failed with an error reply: back to waiting for a connect, for the connect timeout. */
+    private void notConnected(long id, int code, String message, boolean temporary) {
+        state = State.CONNECTING;
+        armConnectTimeout();
+        replyError(id, code, message, temporary);
     }
 
     private void onRefresh(long id, String token) {
@@ -639,14 +732,46 @@ public final class CentrifugeHandler extends WebSocketSession implements Centrif
         if (!privateRoomAllowed(id, room)) {
             return;
         }
+        PostRequest req = postRequest(id, room, data);
+        if (req == null) {
+            return;
+        }
+        if (ctx.backend().publishEnabled()) {
+            backendCalls().publish(backendCall(), room, data, answer -> onPublishAnswer(id, room, req, answer));
+        } else {
+            post(id, req);
+        }
+    }
+
+    /**
+     * The publish proxy's answer, in the order of this connection's publishes: a result lets the post go to logic
+     * (with the result's {@code data} instead of the client's when it gives one, checked as the client's is:
+     * error 107 naming the field when it is not a danmaku post); an error is the publish's error reply; a
+     * disconnect closes with its code; a failure of the call is error 100. Nothing is posted but on a result.
+     */
+    private void onPublishAnswer(long id, String room, PostRequest asSent, ProxyAnswer<JsonNode> answer) {
+        if (!isClosed() && !relayedRefusal(id, answer) && answer instanceof ProxyAnswer.Result<JsonNode> r) {
+            PostRequest req = r.value() == null ? asSent : postRequest(id, room, r.value());
+            if (req != null) {
+                post(id, req);
+            }
+        }
+    }
+
+    /**
+     * The post a publish's {@code data} makes, checked: null after replying error 107 naming the field when it is
+     * not an object with a string {@code text}, integer {@code color}, {@code mode} and {@code progress}, string
+     * {@code clientMsgId}.
+     */
+    private PostRequest postRequest(long id, String room, JsonNode data) {
         if (data == null || !data.isObject()) {
             replyError(id, ERROR_BAD_REQUEST, "bad_request: publish.data (expected: an object with text)", false);
-            return;
+            return null;
         }
         JsonNode text = data.get("text");
         if (text != null && !text.isNull() && !text.isTextual()) {
             replyError(id, ERROR_BAD_REQUEST, "bad_request: publish.data.text (expected: a string)", false);
-            return;
+            return null;
         }
         Integer color = optionalInt(data, "color");
         Integer mode = optionalInt(data, "mode");
@@ -655,16 +780,21 @@ public final class CentrifugeHandler extends WebSocketSession implements Centrif
             String field = color == BAD ? "color" : mode == BAD ? "mode" : "clientMsgId";
             replyError(id, ERROR_BAD_REQUEST, "bad_request: publish.data." + field + " (expected: "
                     + (field.equals("clientMsgId") ? "a string" : "an integer") + ")", false);
-            return;
+            return null;
         }
         JsonNode progress = data.get("progress"); // ms into a video that is not live; logic checks the range
         if (progress != null && !progress.isNull() && (!progress.isIntegralNumber() || !progress.canConvertToLong())) {
             replyError(id, ERROR_BAD_REQUEST, "bad_request: publish.data.progress (expected: an integer)", false);
-            return;
+            return null;
         }
-        PostRequest req = new PostRequest(room, identity.user(), text == null || text.isNull() ? null : text.asText(),
+        return new PostRequest(room, identity.user(), text == null || text.isNull() ? null : text.asText(),
                 color, mode, clientMsgId == null || clientMsgId.isNull() ? null : clientMsgId.asText(),
                 TraceId.random(), progress == null || progress.isNull() ? null : progress.longValue());
+    }
+
+    /** Hands a checked post to logic (through the loop's batcher); answered when logic answers. */
+    private void post(long id, PostRequest req) {
+        String room = req.room();
         if (log.isTraceEnabled()) {
             try (TraceMdc.Scope ignored = TraceMdc.put(req.traceId())) {
                 log.trace("[{}] post to room {} from user {}", channel.id(), room, identity.user().id());
@@ -837,22 +967,36 @@ public final class CentrifugeHandler extends WebSocketSession implements Centrif
     }
 
     private BackendCall backendCall() {
-        return new BackendCall(clientId(), "websocket", codec instanceof CentrifugeProtobufCodec ? "protobuf" : "json",
+        return new BackendCall(clientId(), "websocket", protocolName(),
                 identity.anonymous() ? "" : identity.user().id());
     }
 
-    private void onRpcAnswer(long id, RpcAnswer answer) {
-        if (isClosed()) {
-            return;
+    /** The {@code protocol} of backend calls: {@code json} or {@code protobuf}. */
+    private String protocolName() {
+        return codec instanceof CentrifugeProtobufCodec ? "protobuf" : "json";
+    }
+
+    private void onRpcAnswer(long id, ProxyAnswer<String> answer) {
+        if (!isClosed() && !relayedRefusal(id, answer) && answer instanceof ProxyAnswer.Result<String> r) {
+            send(new CentrifugeReply.Rpc(id, r.value() == null ? new byte[0]
+                    : r.value().getBytes(StandardCharsets.UTF_8)));
         }
-        if (answer instanceof RpcAnswer.Result r) {
-            send(new CentrifugeReply.Rpc(id, r.dataJson() == null ? new byte[0]
-                    : r.dataJson().getBytes(StandardCharsets.UTF_8)));
-        } else if (answer instanceof RpcAnswer.Error e) {
-            replyError(id, e.code(), e.message(), e.temporary());
-        } else if (answer instanceof RpcAnswer.Disconnect d) {
+    }
+
+    /**
+     * A backend's error answer (or a failure of the call: 100, or 111 at the bound) is command {@code id}'s error
+     * reply, a disconnect answer closes with its code: returns whether {@code answer} was one of them.
+     */
+    private boolean relayedRefusal(long id, ProxyAnswer<?> answer) {
+        if (answer instanceof ProxyAnswer.Disconnect<?> d) {
             disconnect(d.code(), d.reason());
+            return true;
         }
+        if (answer instanceof ProxyAnswer.Error<?> e) {
+            replyError(id, e.code(), e.message(), e.temporary());
+            return true;
+        }
+        return false;
     }
 
     // ---- pings, slow consumers -------------------------------------------------------------------------------

@@ -128,7 +128,8 @@ public final class CentrifugeJsonCodec implements CentrifugeCodec {
         }
         JsonNode p = params;
         return switch (method) {
-            case "connect" -> new CentrifugeCommand.Connect(id, p.path("token").asText(""));
+            case "connect" -> new CentrifugeCommand.Connect(id, p.path("token").asText(""), jsonBytes(p.get("data")),
+                    p.path("name").asText(""), p.path("version").asText(""));
             case "subscribe" -> new CentrifugeCommand.Subscribe(id, p.path("channel").asText(null),
                     p.path("token").asText(""), p.path("recover").asBoolean(false), p.path("offset").asLong(0),
                     p.path("epoch").asText(""), p.path("join_leave").asBoolean(false));
@@ -192,6 +193,9 @@ public final class CentrifugeJsonCodec implements CentrifugeCodec {
             ObjectNode r = root.putObject("connect");
             r.put("client", c.client());
             r.put("version", c.version());
+            if (c.data() != null) {
+                r.putRawValue("data", new RawValue(new String(c.data(), StandardCharsets.UTF_8)));
+            }
             r.put("ping", c.pingSeconds());
             r.put("pong", c.pong());
             return root;

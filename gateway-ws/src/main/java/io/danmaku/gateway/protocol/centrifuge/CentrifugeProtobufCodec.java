@@ -141,7 +141,9 @@ public final class CentrifugeProtobufCodec implements CentrifugeCodec {
     private static CentrifugeCommand command(Command c) {
         long id = Integer.toUnsignedLong(c.getId());
         if (c.hasConnect()) {
-            return new CentrifugeCommand.Connect(id, c.getConnect().getToken());
+            var connect = c.getConnect();
+            return new CentrifugeCommand.Connect(id, connect.getToken(), connect.getData().toByteArray(),
+                    connect.getName(), connect.getVersion());
         }
         if (c.hasSubscribe()) {
             var s = c.getSubscribe();
@@ -224,8 +226,12 @@ public final class CentrifugeProtobufCodec implements CentrifugeCodec {
             return reply(e.id()).setError(io.danmaku.gateway.protocol.centrifuge.pb.Error.newBuilder()
                     .setCode(e.code()).setMessage(e.message()).setTemporary(e.temporary())).build();
         } else if (reply instanceof CentrifugeReply.Connect c) {
-            return reply(c.id()).setConnect(ConnectResult.newBuilder().setClient(c.client())
-                    .setVersion(c.version()).setPing((int) c.pingSeconds()).setPong(c.pong())).build();
+            ConnectResult.Builder b = ConnectResult.newBuilder().setClient(c.client()).setVersion(c.version())
+                    .setPing((int) c.pingSeconds()).setPong(c.pong());
+            if (c.data() != null) {
+                b.setData(ByteString.copyFrom(c.data()));
+            }
+            return reply(c.id()).setConnect(b).build();
         } else if (reply instanceof CentrifugeReply.Refresh c) {
             return reply(c.id()).setRefresh(RefreshResult.newBuilder().setClient(c.client())
                     .setVersion(c.version())).build();

@@ -19,8 +19,12 @@ public sealed interface CentrifugeReply {
     record Error(long id, int code, String message, boolean temporary) implements CentrifugeReply {
     }
 
-    /** {@code connect}: the client id, the server version, the ping interval in seconds, pong expected. */
-    record Connect(long id, String client, String version, long pingSeconds, boolean pong) implements CentrifugeReply {
+    /**
+     * {@code connect}: the client id, the server version, the ping interval in seconds, pong expected; {@code data}
+     * for the client (JSON, the connect proxy's {@code data}), null when none.
+     */
+    record Connect(long id, String client, String version, long pingSeconds, boolean pong, byte[] data)
+            implements CentrifugeReply {
     }
 
     record Refresh(long id, String client, String version) implements CentrifugeReply {

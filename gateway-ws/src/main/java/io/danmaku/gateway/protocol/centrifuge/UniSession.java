@@ -5,9 +5,15 @@ import static io.danmaku.gateway.protocol.centrifuge.CentrifugeCodes.DISCONNECT_
 import static io.danmaku.gateway.protocol.centrifuge.CentrifugeCodes.DISCONNECT_INVALID_TOKEN;
 import static io.danmaku.gateway.protocol.centrifuge.CentrifugeCodes.DISCONNECT_SLOW;
 
+import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import com.fasterxml.jackson.databind.util.RawValue;
 import io.danmaku.gateway.auth.Identity;
 import io.danmaku.gateway.auth.TokenException;
+import io.danmaku.gateway.backend.BackendCalls;
+import io.danmaku.gateway.backend.ConnectCall;
+import io.danmaku.gateway.backend.ConnectResult;
+import io.danmaku.gateway.backend.ProxyAnswer;
 import io.danmaku.gateway.room.BatchEncoder;
 import io.danmaku.gateway.room.RoomSubscription;
 import io.danmaku.gateway.session.GatewayContext;
@@ -24,6 +30,7 @@ import io.netty.handler.codec.http.LastHttpContent;
 import io.netty.handler.codec.http.websocketx.WebSocketFrame;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
+import java.time.Instant;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.LinkedHashMap;
@@ -39,9 +46,9 @@ import org.slf4j.LoggerFactory;
  * server writes pushes only, as Centrifugo does on these transports (the push objects themselves, no reply
  * envelope):
  * <ol>
- *   <li>{@code {"connect":{"client","version","ping","session","subs":{"<room>":{subscribe result}}}}} first, with
- *       the rooms joined at connect: those of the token's {@code rooms} claim and those the request's {@code subs}
- *       names (with {@code recover}, {@code offset}, {@code epoch}: the missed publications come in the room's
+ *   <li>{@code {"connect":{"client","version","data","ping","session","subs":{"<room>":{subscribe result}}}}}
+ *       first ({@code data} only from the connect proxy), with the rooms joined at connect: the connect proxy's
+ *       {@code channels}, those of the token's {@code rooms} claim and those the request's {@code subs} names (with {@code recover}, {@code offset}, {@code epoch}: the missed publications come in the room's
  *       {@code publications}, as a WebSocket subscribe answers them);</li>
  *   <li>then {@code {"channel","pub"}} publications, batched and encoded once per batch and transport by the room
  *       like a WebSocket member's frames ({@link UniBatchEncoder});</li>
@@ -91,8 +98,17 @@ public final class UniSession extends WebSocketSession {
      *
      * @param token the connection token, {@code ""} when none
      * @param subs rooms asked for, in request order
+     * @param data the request's {@code data} (for the connect proxy), or null
+     * @param name the client's {@code name} (for the connect proxy), {@code ""} when none
+     * @param version the client's {@code version} (for the connect proxy), {@code ""} when none
+     * @param headers the HTTP request's headers the connect proxy forwards ({@code gateway.backend.connect-headers})
      */
-    public record ConnectRequest(String token, Map<String, SubRequest> subs) {
+    public record ConnectRequest(String token, Map<String, SubRequest> subs, JsonNode data, String name,
+                                 String version, Map<String, String> headers) {
+        /** This request with the forwarded headers of its HTTP request. */
+        public ConnectRequest withHeaders(Map<String, String> forwarded) {
+            return new ConnectRequest(token, subs, data, name, version, forwarded);
+        }
     }
 
     private final Transport transport;
@@ -146,8 +162,19 @@ public final class UniSession extends WebSocketSession {
 
     // ---- connect --------------------------------------------------------------------------------------------
 
-    /** Runs the connect request: on the connection's event loop, right after the response head was written. */
+    /**
+     * Runs the connect request: on the connection's event loop, right after the response head was written. Without
+     * a token and with {@code gateway.backend.connect-url} set, the backend says who the connection is first
+     * ({@link #onConnectAnswer}).
+     */
     public void connect(ConnectRequest request) {
+        if (request.token().isEmpty() && ctx.backend().connectEnabled()) {
+            clientId = UUID.randomUUID().toString();
+            new BackendCalls(ctx.backend(), channel.eventLoop()).connect(new ConnectCall(clientId, transport.tag,
+                    "json", request.name(), request.version(), request.data(), request.headers()),
+                    answer -> onConnectAnswer(request, answer));
+            return;
+        }
         Identity who;
         if (request.token().isEmpty()) {
             if (!ctx.allowAnonymous()) {
@@ -168,10 +195,52 @@ public final class UniSession extends WebSocketSession {
                 return;
             }
         }
-        identity = who;
         clientId = UUID.randomUUID().toString();
+        connected(request, who, null);
+    }
+
+    /**
+     * The connect proxy's answer, told as unidirectional clients are told everything, by the disconnect push: a
+     * disconnect closes with its code; an error (the backend's, or a failure of the call) with 3004, the error's
+     * message as the reason, as Centrifugo does by default; a result with no user while anonymous connections are
+     * off with 3500; an {@code expire_at} already past with 3005, as an expired token. A result connects: its
+     * {@code channels} are joined with the requested rooms, its {@code data} is in the connect push.
+     */
+    private void onConnectAnswer(ConnectRequest request, ProxyAnswer<ConnectResult> answer) {
+        if (isClosed()) {
+            return;
+        }
+        if (answer instanceof ProxyAnswer.Disconnect<ConnectResult> d) {
+            disconnect(d.code(), d.reason());
+        } else if (answer instanceof ProxyAnswer.Error<ConnectResult> e) {
+            disconnect(DISCONNECT_SERVER_ERROR, e.message().isEmpty() ? "internal server error" : e.message());
+        } else if (answer instanceof ProxyAnswer.Result<ConnectResult> r) {
+            ConnectResult result = r.value();
+            if (result.user().isEmpty() && !ctx.allowAnonymous()) {
+                disconnect(DISCONNECT_INVALID_TOKEN, "invalid token: the connect proxy named no user");
+            } else if (result.expired(Instant.now(), ctx.tokens().leeway())) {
+                disconnect(DISCONNECT_EXPIRED, "expired");
+            } else {
+                connected(request, result.identity(), result);
+            }
+        }
+    }
+
+    /**
+     * Joins the rooms and answers with the connect push: those the connect proxy gave ({@code proxied}'s
+     * {@code channels}: the backend decided, no further check), those the request's {@code subs} names and those
+     * of the token's {@code rooms} claim (both checked: {@link #joinable}), up to the per-connection limit.
+     */
+    private void connected(ConnectRequest request, Identity who, ConnectResult proxied) {
+        identity = who;
         authenticated(who);
-        Map<String, SubRequest> wanted = new LinkedHashMap<>(request.subs());
+        String data = proxied == null ? null : proxied.dataJson();
+        Map<String, SubRequest> wanted = new LinkedHashMap<>();
+        List<String> trusted = proxied == null ? List.of() : proxied.channels();
+        for (String room : trusted) {
+            wanted.put(room, new SubRequest(false, 0, "", false));
+        }
+        wanted.putAll(request.subs());
         if (who.allowedRooms() != null) {
             for (String room : who.allowedRooms().stream().sorted().toList()) {
                 wanted.putIfAbsent(room, new SubRequest(false, 0, "", false));
@@ -184,14 +253,14 @@ public final class UniSession extends WebSocketSession {
                         config.maxSubscriptionsPerConnection());
                 continue;
             }
-            if (joinable(room)) {
+            if (trusted.contains(room) || joinable(room)) {
                 rooms.add(room);
             }
         }
         RoomJoin.Outcome[] outcomes = new RoomJoin.Outcome[rooms.size()];
         int[] left = {rooms.size()};
         if (rooms.isEmpty()) {
-            finishConnect(rooms, outcomes);
+            finishConnect(rooms, outcomes, data);
             return;
         }
         for (int i = 0; i < rooms.size(); i++) {
@@ -202,7 +271,7 @@ public final class UniSession extends WebSocketSession {
                     s.epoch(), outcome -> {
                         outcomes[at] = outcome;
                         if (--left[0] == 0 && !isClosed()) {
-                            finishConnect(rooms, outcomes);
+                            finishConnect(rooms, outcomes, data);
                         }
                     });
             sub.joinLeave(s.joinLeave()); // pushed only in rooms of gateway.join-leave.rooms
@@ -225,7 +294,8 @@ public final class UniSession extends WebSocketSession {
         return ok;
     }
 
-    private void finishConnect(List<String> rooms, RoomJoin.Outcome[] outcomes) {
+    /** The connect push, once every room's position is known; {@code data}: the connect proxy's, or null. */
+    private void finishConnect(List<String> rooms, RoomJoin.Outcome[] outcomes, String data) {
         connected = true;
         List<RoomSubscription.Recovery> rests = new ArrayList<>(outcomes.length);
         for (RoomJoin.Outcome o : outcomes) {
@@ -235,6 +305,9 @@ public final class UniSession extends WebSocketSession {
         ObjectNode r = root.putObject("connect");
         r.put("client", clientId);
         r.put("version", GatewayContext.VERSION);
+        if (data != null) {
+            r.putRawValue("data", new RawValue(data));
+        }
         if (!rooms.isEmpty()) {
             ObjectNode subsNode = r.putObject("subs");
             for (int i = 0; i < outcomes.length; i++) {
