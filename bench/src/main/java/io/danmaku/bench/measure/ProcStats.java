@@ -18,11 +18,7 @@ public final class ProcStats {
 
     /** User + system CPU seconds of all {@code pids}; processes that are gone count 0. */
     public static double cpuSeconds(List<Long> pids) {
-        double total = 0;
-        for (long pid : pids) {
-            total += cpuSeconds(pid);
-        }
-        return total;
+        return sum(pids, ProcStats::cpuSeconds);
     }
 
     public static double cpuSeconds(long pid) {
@@ -35,9 +31,13 @@ public final class ProcStats {
      * change at all.
      */
     public static double systemSeconds(List<Long> pids) {
+        return sum(pids, ProcStats::systemSeconds);
+    }
+
+    private static double sum(List<Long> pids, java.util.function.LongToDoubleFunction perPid) {
         double total = 0;
         for (long pid : pids) {
-            total += systemSeconds(pid);
+            total += perPid.applyAsDouble(pid);
         }
         return total;
     }
