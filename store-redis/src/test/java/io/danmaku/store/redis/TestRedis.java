@@ -5,7 +5,9 @@ import io.lettuce.core.resource.ClientResources;
 import io.lettuce.core.resource.DefaultClientResources;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
+import java.util.List;
 import java.util.concurrent.TimeUnit;
+import java.util.function.UnaryOperator;
 
 /**
  * Connections for the tests: one set of Lettuce threads for the whole test JVM (creating them per store would
@@ -27,10 +29,28 @@ final class TestRedis {
         return resources;
     }
 
+    /** Settings for {@code redis}: its {@code rediss://} URIs and its client files when it speaks TLS. */
     static RedisStoreConfig config(RedisCluster redis, int historyCapacity) {
-        RedisStoreConfig config = redis.layout().clustered() ? RedisStoreConfig.cluster(redis.seeds())
+        RedisStoreConfig config = redis.layout().clustered() ? RedisStoreConfig.cluster(redis.uris())
                 : RedisStoreConfig.single(redis.uri());
-        return config.withHistoryCapacity(historyCapacity);
+        return config.withHistoryCapacity(historyCapacity).withTls(redis.tlsFiles()
+                .map(f -> new RedisTls(f.caFile(), f.certFile(), f.keyFile())).orElse(null));
+    }
+
+    /** A fresh name whose Redis key ({@code toKey} of it) is served by {@code master} of {@code cluster}. */
+    static String nameServedBy(RedisCluster cluster, RedisCluster.Node master, UnaryOperator<String> toKey) {
+        for (int attempt = 0; attempt < 1000; attempt++) {
+            String name = RedisHotStoreTest.unique("on-" + master.port());
+            if (cluster.masterOf(toKey.apply(name)).port() == master.port()) {
+                return name;
+            }
+        }
+        throw new AssertionError("no key served by " + master.address() + " in 1000 names");
+    }
+
+    /** The masters of {@code cluster} now. */
+    static List<RedisCluster.Node> masters(RedisCluster cluster) {
+        return cluster.nodes().stream().filter(n -> n.role() == RedisCluster.Role.MASTER).toList();
     }
 
     static RedisHotStore connect(RedisCluster redis, int historyCapacity) {
