@@ -121,6 +121,7 @@ public final class RedisHotStore implements HotStore {
     private static final byte ONCE_DONE = 'D';
     private static final long WARN_INTERVAL_NANOS = TimeUnit.SECONDS.toNanos(10);
     private static final Duration SHUTDOWN_TIMEOUT = Duration.ofSeconds(2);
+    private static final Duration FAILED_CONNECT_QUIET_PERIOD = Duration.ofMillis(100);
     /** Users per mute script call: Lua's {@code unpack} of the arguments is limited to a few thousand. */
     private static final int MAX_SCRIPT_ARGS = 1000;
 
@@ -223,7 +224,9 @@ public final class RedisHotStore implements HotStore {
                     () -> single.connectPubSubAsync(CODEC, uri).toCompletableFuture(), registry);
         } catch (RedisException | DanmakuException e) {
             if (client != null) {
-                client.shutdown(Duration.ZERO, SHUTDOWN_TIMEOUT);
+                // A failed connect leaves attempts in flight (other seeds, the topology's recovery): a quiet period
+                // lets them end on live threads before the client's threads stop.
+                client.shutdown(FAILED_CONNECT_QUIET_PERIOD, SHUTDOWN_TIMEOUT);
             }
             if (e instanceof DanmakuException d) {
                 throw d;

@@ -119,11 +119,7 @@ class RedisTlsClusterNamesTest {
         return lines.lines().filter(l -> l.split(" ")[1].endsWith(",localhost")).count();
     }
 
-    /**
-     * A store with Lettuce threads of its own: a refused connect leaves topology refreshes behind, which must not
-     * fire on the threads the other tests share (see {@link TestRedis#connectAlone}).
-     */
     private static RedisHotStore connect(RedisStoreConfig config) {
-        return RedisHotStore.connect(config, new SimpleMeterRegistry());
+        return RedisHotStore.connect(config, new SimpleMeterRegistry(), TestRedis.resources());
     }
 }

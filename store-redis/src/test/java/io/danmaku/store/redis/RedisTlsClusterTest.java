@@ -84,8 +84,7 @@ class RedisTlsClusterTest {
         int slot = cluster.slotOf(RedisKeys.dedupe(mark));
         Node source = cluster.masterOfSlot(slot);
         Node target = masters().stream().filter(m -> m.port() != source.port()).findFirst().orElseThrow();
-        // Stores with threads of their own: the redirections trigger topology refreshes that may outlive them.
-        try (RedisHotStore asked = TestRedis.connectAlone(cluster, CAPACITY, new SimpleMeterRegistry())) {
+        try (RedisHotStore asked = TestRedis.connect(cluster, CAPACITY)) {
             cluster.beginSlotMigration(slot, target);
             // The store sends the key to the source, which migrates the slot and does not hold the key: ASK, then
             // ASKING + SET on the target.
@@ -95,7 +94,7 @@ class RedisTlsClusterTest {
 
             // A store that learnt the topology before the move and sent nothing since (no refresh was triggered,
             // the periodic one is 30 s away) still sends the key to the source, which now answers MOVED.
-            try (RedisHotStore moved = TestRedis.connectAlone(cluster, CAPACITY, new SimpleMeterRegistry())) {
+            try (RedisHotStore moved = TestRedis.connect(cluster, CAPACITY)) {
                 cluster.finishSlotMigration(slot, target);
                 assertThat(get(moved.markOnce(mark, TTL))).as("the mark set through ASK, found on the target")
                         .isFalse();
@@ -136,12 +135,8 @@ class RedisTlsClusterTest {
                 .hasMessageContaining("not issued by an authority in store.redis.tls.ca-file=" + otherCa);
     }
 
-    /**
-     * A store with Lettuce threads of its own: a refused connect leaves topology refreshes behind, which must not
-     * fire on the threads the other tests share (see {@link TestRedis#connectAlone}).
-     */
     private static RedisHotStore connect(RedisStoreConfig config) {
-        return RedisHotStore.connect(config, new SimpleMeterRegistry());
+        return RedisHotStore.connect(config, new SimpleMeterRegistry(), TestRedis.resources());
     }
 
     private static List<Node> masters() {

@@ -3,6 +3,7 @@ package io.danmaku.store.redis;
 import io.danmaku.testkit.redis.RedisCluster;
 import io.lettuce.core.resource.ClientResources;
 import io.lettuce.core.resource.DefaultClientResources;
+import io.lettuce.core.resource.Transports;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import java.util.List;
@@ -11,7 +12,7 @@ import java.util.function.UnaryOperator;
 
 /**
  * Connections for the tests: one set of Lettuce threads for the whole test JVM (creating them per store would
- * dominate the suite's time), shut down when the JVM exits.
+ * dominate the suite's time), kept up between stores and shut down when the JVM exits.
  */
 final class TestRedis {
     private static ClientResources resources;
@@ -22,6 +23,11 @@ final class TestRedis {
     static synchronized ClientResources resources() {
         if (resources == null) {
             ClientResources created = DefaultClientResources.create();
+            // Lettuce shuts its I/O threads down when the last client using them does, with no quiet period: a
+            // connection that a store's topology refresh or a refused connect was still opening then registers on
+            // a loop that is terminating, and its buffers are never released (LEAK:). One reference held for the
+            // JVM's lifetime keeps them up between stores (and saves starting them for each).
+            created.eventLoopGroupProvider().allocate(Transports.eventLoopGroupClass());
             Runtime.getRuntime().addShutdownHook(new Thread(
                     () -> created.shutdown(0, 2, TimeUnit.SECONDS), "lettuce-test-resources-stop"));
             resources = created;
