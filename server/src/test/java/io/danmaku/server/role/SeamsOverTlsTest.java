@@ -1,8 +1,10 @@
 package io.danmaku.server.role;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.danmaku.protocol.DanmakuException;
 import io.danmaku.protocol.json.Json;
 import io.danmaku.server.cli.RoleRunner;
 import io.danmaku.server.config.ConfigLoader;
@@ -70,6 +72,34 @@ class SeamsOverTlsTest {
                 assertThat(Json.MAPPER.readTree(again.body())).as("the first answer, kept in Redis")
                         .isEqualTo(Json.MAPPER.readTree(first.body()));
             }
+        }
+    }
+
+    /**
+     * Redis requires a client certificate and the role has none: the start fails at once (not retried for
+     * store.redis.connect-wait: waiting does not bring a certificate) with a message naming the settings to set.
+     */
+    @Test
+    void aRoleWithoutTheClientCertificateRedisRequiresFailsAtStartNamingTheSetting() {
+        TestCa ca = TestCa.create("seams-ca");
+        Path caFile = ca.writeCertificate(dir.resolve("ca.crt"));
+        TestCa.PemFiles redisFiles = ca.issueServer("redis").writeTo(dir, "redis");
+        try (TlsRedis redis = TlsRedis.start(dir, redisFiles.certFile(), redisFiles.keyFile(), caFile, true);
+             RoleRunner runner = new RoleRunner(new ConfigLoader(DanmakuKeys.DEFINITION).load(null, Map.of(),
+                     List.of("bus.type=kafka", "bus.kafka.bootstrap-servers=127.0.0.1:1",
+                             "bus.kafka.connect-wait=0s",
+                             "store.type=redis", "store.redis.mode=single", "store.redis.uris=" + redis.uri(),
+                             "store.redis.connect-wait=60s", "store.redis.tls.ca-file=" + caFile,
+                             "api.key=seams-api-key", "admin.host=127.0.0.1", "admin.port=0",
+                             "logic.grpc.host=127.0.0.1", "logic.grpc.port=0",
+                             "logic.http.host=127.0.0.1", "logic.http.port=0")), new LogicRole())) {
+            long started = System.nanoTime();
+            assertThatThrownBy(runner::start)
+                    .isInstanceOfSatisfying(DanmakuException.class, e -> assertThat(e.retriable()).isFalse())
+                    .hasMessageContaining("requires a client certificate")
+                    .hasMessageContaining("store.redis.tls.cert-file");
+            assertThat(Duration.ofNanos(System.nanoTime() - started)).as("not retried for the connect wait")
+                    .isLessThan(Duration.ofSeconds(20));
         }
     }
 }

@@ -121,6 +121,7 @@ public final class RedisHotStore implements HotStore {
     private static final byte ONCE_DONE = 'D';
     private static final long WARN_INTERVAL_NANOS = TimeUnit.SECONDS.toNanos(10);
     private static final Duration SHUTDOWN_TIMEOUT = Duration.ofSeconds(2);
+    private static final Duration FAILED_CONNECT_QUIET_PERIOD = Duration.ofMillis(100);
     /** Users per mute script call: Lua's {@code unpack} of the arguments is limited to a few thousand. */
     private static final int MAX_SCRIPT_ARGS = 1000;
 
@@ -171,24 +172,30 @@ public final class RedisHotStore implements HotStore {
     }
 
     /**
-     * Connects, blocking until the connection (and, for a cluster, the topology) is there.
+     * Connects, blocking until the connection (and, for a cluster, the topology) is there. Over TLS every node of a
+     * cluster is reached once, at the address it announces ({@link RedisTlsCheck#reachEveryNode}).
      *
      * @param resources Lettuce resources shared with other clients (left running by {@link #close()}), or null
      *     for the store's own
-     * @throws DanmakuException (retriable) when no node can be reached
+     * @throws DanmakuException retriable when no node can be reached; not retriable when TLS fails, with a
+     *     message naming the {@code store.redis.tls.*} setting (or the certificate) to change
      */
     public static RedisHotStore connect(RedisStoreConfig config, MeterRegistry registry, ClientResources resources) {
         requireNonNull(config, "config");
         requireNonNull(registry, "registry");
-        SocketOptions socket = SocketOptions.builder().connectTimeout(config.connectTimeout()).build();
-        TimeoutOptions timeouts = TimeoutOptions.enabled(config.commandTimeout());
+        ClientOptions options = ClientOptions.builder()
+                .timeoutOptions(TimeoutOptions.enabled(config.commandTimeout()))
+                .socketOptions(SocketOptions.builder().connectTimeout(config.connectTimeout()).build())
+                .sslOptions(sslOptions(config))
+                .autoReconnect(true)
+                .build();
         AbstractRedisClient client = null;
         try {
             if (config.mode() == RedisStoreConfig.Mode.CLUSTER) {
                 RedisClusterClient cluster = resources == null ? RedisClusterClient.create(config.redisUris())
                         : RedisClusterClient.create(resources, config.redisUris());
                 client = cluster;
-                cluster.setOptions(ClusterClientOptions.builder()
+                cluster.setOptions(ClusterClientOptions.builder(options)
                         // Every adaptive trigger (MOVED, ASK, reconnects, uncovered slot, unknown node) is on by
                         // default in Lettuce 7; refresh sooner after one, and periodically as well.
                         .topologyRefreshOptions(ClusterTopologyRefreshOptions.builder()
@@ -196,33 +203,37 @@ public final class RedisHotStore implements HotStore {
                                 .refreshTriggersReconnectAttempts(1)
                                 .enablePeriodicRefresh(config.topologyRefreshPeriod())
                                 .build())
-                        .timeoutOptions(timeouts)
-                        .socketOptions(socket)
-                        .sslOptions(sslOptions(config))
-                        .autoReconnect(true)
                         .build());
                 StatefulRedisClusterConnection<String, byte[]> c = cluster.connect(CODEC);
-                log.info("Redis hot store connected to cluster {}: {} nodes", config.urisForLog(),
-                        cluster.getPartitions().size());
+                if (config.tlsOn()) {
+                    // The seeds answered over TLS; the other nodes are reached at the addresses they announce.
+                    RedisTlsCheck.reachEveryNode(cluster, options, config);
+                }
+                log.info("Redis hot store connected to cluster {}: {} nodes{}", config.urisForLog(),
+                        cluster.getPartitions().size(), config.tlsOn() ? ", each over TLS" : "");
                 return new RedisHotStore(config, cluster, c, c.async(),
                         () -> cluster.connectPubSubAsync(CODEC).thenApply(p -> p), registry);
             }
             RedisClient single = resources == null ? RedisClient.create() : RedisClient.create(resources);
             client = single;
-            single.setOptions(ClientOptions.builder()
-                    .timeoutOptions(timeouts)
-                    .socketOptions(socket)
-                    .sslOptions(sslOptions(config))
-                    .autoReconnect(true)
-                    .build());
+            single.setOptions(options);
             StatefulRedisConnection<String, byte[]> c = single.connect(CODEC, config.redisUris().get(0));
             log.info("Redis hot store connected to single node {}", config.urisForLog());
             RedisURI uri = config.redisUris().get(0);
             return new RedisHotStore(config, single, c, c.async(),
                     () -> single.connectPubSubAsync(CODEC, uri).toCompletableFuture(), registry);
-        } catch (RedisException e) {
+        } catch (RedisException | DanmakuException e) {
             if (client != null) {
-                client.shutdown(Duration.ZERO, SHUTDOWN_TIMEOUT);
+                // A failed connect leaves attempts in flight (other seeds, the topology's recovery): a quiet period
+                // lets them end on live threads before the client's threads stop.
+                client.shutdown(FAILED_CONNECT_QUIET_PERIOD, SHUTDOWN_TIMEOUT);
+            }
+            if (e instanceof DanmakuException d) {
+                throw d;
+            }
+            DanmakuException tls = config.tlsOn() ? RedisTlsCheck.failure(config, e, null) : null;
+            if (tls != null) {
+                throw tls;
             }
             throw new DanmakuException("cannot connect to Redis " + config.urisForLog() + ": " + e.getMessage(), e, true);
         }

@@ -126,6 +126,11 @@ public record RedisStoreConfig(
         }).toList();
     }
 
+    /** Whether the connections are TLS ({@code rediss://} URIs). */
+    public boolean tlsOn() {
+        return uris.stream().anyMatch(u -> u.startsWith("rediss://"));
+    }
+
     /** The URIs as they may be logged: a password inside one ({@code redis://:secret@host}) is never shown. */
     public List<String> urisForLog() {
         return urisForLog(uris);

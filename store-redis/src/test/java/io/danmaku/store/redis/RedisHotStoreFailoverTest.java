@@ -9,6 +9,7 @@ import io.danmaku.protocol.DanmakuException;
 import io.danmaku.protocol.RoomRecord;
 import io.danmaku.protocol.store.HistoryPage;
 import io.danmaku.protocol.store.HistoryQuery;
+import io.danmaku.testkit.redis.OverTls;
 import io.danmaku.testkit.redis.RedisCluster;
 import io.danmaku.testkit.redis.RedisCluster.Node;
 import io.danmaku.testkit.redis.RedisCluster.Role;
@@ -28,8 +29,8 @@ import org.slf4j.LoggerFactory;
 
 /**
  * A Redis master dies (SIGKILL): its replica is promoted, the store follows the new topology by itself and
- * nothing acknowledged before the kill is lost. Runs on the JVM's shared cluster and restarts the killed node,
- * so the cluster is healthy again afterwards.
+ * nothing acknowledged before the kill is lost, in plain text and over TLS. Runs on the JVM's shared clusters and
+ * restarts the killed node, so the cluster is healthy again afterwards.
  */
 @ExtendWith(RedisClusterExtension.class)
 class RedisHotStoreFailoverTest {
@@ -38,6 +39,16 @@ class RedisHotStoreFailoverTest {
 
     @Test
     void historySurvivesTheDeathOfItsMasterAndTheNodeRejoins(RedisCluster cluster) {
+        historySurvivesTheDeathOfItsMaster(cluster);
+    }
+
+    /** The same over TLS: the replica took its data over TLS, the store finds the promoted one over TLS. */
+    @Test
+    void overTlsHistorySurvivesTheDeathOfItsMasterAndTheNodeRejoins(@OverTls RedisCluster cluster) {
+        historySurvivesTheDeathOfItsMaster(cluster);
+    }
+
+    private static void historySurvivesTheDeathOfItsMaster(RedisCluster cluster) {
         SimpleMeterRegistry registry = new SimpleMeterRegistry();
         try (RedisHotStore store = TestRedis.connectAlone(cluster, 100, registry)) {
             String room = unique("room");

@@ -18,7 +18,8 @@ import org.junit.jupiter.api.io.TempDir;
 /**
  * The hot store over TLS to a real Redis ({@code redis-server} with only a TLS port, certificates of a test
  * authority): {@code rediss://} with the authority's file works, a client trusting another authority does not get
- * in, and with {@code tls-auth-clients yes} only a client with a certificate of the authority does.
+ * in, and with {@code tls-auth-clients yes} only a client with a certificate of the authority does; each refusal
+ * names the setting to change.
  */
 class RedisTlsTest {
     @TempDir
@@ -52,14 +53,17 @@ class RedisTlsTest {
         }
         Path otherCa = TestCa.create("other-ca").writeCertificate(dir.resolve("other.crt"));
         assertThatThrownBy(() -> connect(new RedisTls(otherCa, null, null)).close())
-                .isInstanceOf(DanmakuException.class);
+                .isInstanceOfSatisfying(DanmakuException.class, e -> assertThat(e.retriable()).isFalse())
+                .hasMessageContaining("not issued by an authority in store.redis.tls.ca-file=" + otherCa);
     }
 
     @Test
     void mutualTlsNeedsAClientCertificateOfTheAuthority() throws Exception {
         startRedis(true);
         assertThatThrownBy(() -> connect(new RedisTls(caFile, null, null)).close())
-                .as("no client certificate").isInstanceOf(DanmakuException.class);
+                .as("no client certificate")
+                .isInstanceOfSatisfying(DanmakuException.class, e -> assertThat(e.retriable()).isFalse())
+                .hasMessageContaining("set store.redis.tls.cert-file and store.redis.tls.key-file");
         TestCa.PemFiles client = ca.issueClient("danmaku").writeTo(dir, "client");
         try (RedisHotStore store = connect(new RedisTls(caFile, client.certFile(), client.keyFile()))) {
             assertThat(store.markOnce("mtls-key", Duration.ofMinutes(1)).get(10, TimeUnit.SECONDS)).isTrue();

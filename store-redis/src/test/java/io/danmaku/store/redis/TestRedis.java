@@ -3,13 +3,16 @@ package io.danmaku.store.redis;
 import io.danmaku.testkit.redis.RedisCluster;
 import io.lettuce.core.resource.ClientResources;
 import io.lettuce.core.resource.DefaultClientResources;
+import io.lettuce.core.resource.Transports;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
+import java.util.List;
 import java.util.concurrent.TimeUnit;
+import java.util.function.UnaryOperator;
 
 /**
  * Connections for the tests: one set of Lettuce threads for the whole test JVM (creating them per store would
- * dominate the suite's time), shut down when the JVM exits.
+ * dominate the suite's time), kept up between stores and shut down when the JVM exits.
  */
 final class TestRedis {
     private static ClientResources resources;
@@ -20,6 +23,11 @@ final class TestRedis {
     static synchronized ClientResources resources() {
         if (resources == null) {
             ClientResources created = DefaultClientResources.create();
+            // Lettuce shuts its I/O threads down when the last client using them does, with no quiet period: a
+            // connection that a store's topology refresh or a refused connect was still opening then registers on
+            // a loop that is terminating, and its buffers are never released (LEAK:). One reference held for the
+            // JVM's lifetime keeps them up between stores (and saves starting them for each).
+            created.eventLoopGroupProvider().allocate(Transports.eventLoopGroupClass());
             Runtime.getRuntime().addShutdownHook(new Thread(
                     () -> created.shutdown(0, 2, TimeUnit.SECONDS), "lettuce-test-resources-stop"));
             resources = created;
@@ -27,10 +35,28 @@ final class TestRedis {
         return resources;
     }
 
+    /** Settings for {@code redis}: its {@code rediss://} URIs and its client files when it speaks TLS. */
     static RedisStoreConfig config(RedisCluster redis, int historyCapacity) {
-        RedisStoreConfig config = redis.layout().clustered() ? RedisStoreConfig.cluster(redis.seeds())
+        RedisStoreConfig config = redis.layout().clustered() ? RedisStoreConfig.cluster(redis.uris())
                 : RedisStoreConfig.single(redis.uri());
-        return config.withHistoryCapacity(historyCapacity);
+        return config.withHistoryCapacity(historyCapacity).withTls(redis.tlsFiles()
+                .map(f -> new RedisTls(f.caFile(), f.certFile(), f.keyFile())).orElse(null));
+    }
+
+    /** A fresh name whose Redis key ({@code toKey} of it) is served by {@code master} of {@code cluster}. */
+    static String nameServedBy(RedisCluster cluster, RedisCluster.Node master, UnaryOperator<String> toKey) {
+        for (int attempt = 0; attempt < 1000; attempt++) {
+            String name = RedisHotStoreTest.unique("on-" + master.port());
+            if (cluster.masterOf(toKey.apply(name)).port() == master.port()) {
+                return name;
+            }
+        }
+        throw new AssertionError("no key served by " + master.address() + " in 1000 names");
+    }
+
+    /** The masters of {@code cluster} now. */
+    static List<RedisCluster.Node> masters(RedisCluster cluster) {
+        return cluster.nodes().stream().filter(n -> n.role() == RedisCluster.Role.MASTER).toList();
     }
 
     static RedisHotStore connect(RedisCluster redis, int historyCapacity) {

@@ -2,6 +2,7 @@ package io.danmaku.testkit.redis;
 
 import static java.util.Objects.requireNonNull;
 
+import io.danmaku.testkit.tls.TestCa;
 import java.io.File;
 import java.io.IOException;
 import java.io.UncheckedIOException;
@@ -22,18 +23,26 @@ import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeUnit;
 import java.util.function.BooleanSupplier;
 import java.util.stream.Stream;
+import javax.net.ssl.SSLContext;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
  * Real Redis for tests and the local stack: Debian's {@code redis-server} processes on free loopback ports,
- * as a Redis Cluster (3 masters with or without one replica each) or as one plain node.
+ * as a Redis Cluster (3 masters with or without one replica each) or as one plain node, in plain text or speaking
+ * only TLS ({@link Tls}).
  *
  * <p>Every node is a child process ({@code --daemonize no}) with its own fresh directory under
  * {@code java.io.tmpdir} (the build's {@code target/} in tests), no persistence and
  * {@code --cluster-node-timeout 1000}, so a killed master's replica is promoted within about 2.5 s. A
  * cluster is formed with {@code redis-cli --cluster create}; {@link #start} returns once every node reports
  * {@code cluster_state:ok}, knows every other node and every replica is in sync with its master.
+ *
+ * <p>With {@link Tls} every node has only a TLS port ({@code port 0}, {@code tls-port}), requires client
+ * certificates ({@code tls-auth-clients yes}) and speaks TLS to the other nodes as well ({@code tls-cluster yes},
+ * {@code tls-replication yes}, with a client certificate of its own), so the nodes announce their TLS ports;
+ * this class's own connections and {@code redis-cli} present a client certificate of the same authority, whose
+ * files {@link #tlsFiles()} gives to clients under test.
  *
  * <p>A small {@code sh} watchdog shares the lifetime of this JVM: when the JVM dies, even by SIGKILL, it kills
  * the nodes by the PIDs written next to them, so no node outlives its test run. {@link #close()} kills every
@@ -89,6 +98,29 @@ public final class RedisCluster implements AutoCloseable {
         DOWN
     }
 
+    /**
+     * What makes the nodes speak only TLS: the authority of every certificate, and the nodes' server certificate
+     * (it must name the address clients reach the nodes at, which is the address they announce).
+     */
+    public record Tls(TestCa ca, TestCa.Issued serverCertificate) {
+        public Tls {
+            requireNonNull(ca, "ca");
+            requireNonNull(serverCertificate, "serverCertificate");
+        }
+
+        /** Nodes with a certificate of {@code ca} for {@code 127.0.0.1} and {@code localhost}. */
+        public static Tls issuedBy(TestCa ca) {
+            return new Tls(ca, ca.issueServer("redis-cluster"));
+        }
+    }
+
+    /**
+     * The PEM files a client of a TLS cluster needs: the authority of the nodes' certificates and a client
+     * certificate (with its unencrypted PKCS#8 key) that they accept.
+     */
+    public record TlsFiles(Path caFile, Path certFile, Path keyFile) {
+    }
+
     /** One node: its address, the PID of its process ({@code -1} while down) and its current role. */
     public record Node(String host, int port, long pid, Role role) {
         public String address() {
@@ -99,14 +131,33 @@ public final class RedisCluster implements AutoCloseable {
     private final Layout layout;
     private final Path runDir;
     private final List<NodeProcess> nodes = new ArrayList<>();
+    /** Null in plain text. */
+    private final TlsFiles tlsFiles;
+    /** The nodes' certificate and key; null in plain text. */
+    private final TestCa.PemFiles serverFiles;
+    /** This class's own client side of TLS; null in plain text. */
+    private final SSLContext clientContext;
     private Process watchdog;
     private boolean closed;
 
-    private RedisCluster(Layout layout, int basePort) throws IOException {
+    private RedisCluster(Layout layout, int basePort, Tls tls) throws IOException {
         this.layout = layout;
         this.runDir = Files.createTempDirectory(Path.of(System.getProperty("java.io.tmpdir")), "redis-");
         for (int i = 0; i < layout.nodeCount(); i++) {
             nodes.add(new NodeProcess(basePort + i, runDir.resolve(Integer.toString(basePort + i))));
+        }
+        if (tls == null) {
+            tlsFiles = null;
+            serverFiles = null;
+            clientContext = null;
+        } else {
+            Path dir = Files.createDirectories(runDir.resolve("tls"));
+            TestCa.Issued client = tls.ca().issueClient("redis-cluster-client");
+            TestCa.PemFiles clientFiles = client.writeTo(dir, "client");
+            tlsFiles = new TlsFiles(tls.ca().writeCertificate(dir.resolve("ca.crt")), clientFiles.certFile(),
+                    clientFiles.keyFile());
+            serverFiles = tls.serverCertificate().writeTo(dir, "server");
+            clientContext = tls.ca().trust(client).context();
         }
     }
 
@@ -128,6 +179,14 @@ public final class RedisCluster implements AutoCloseable {
      *     not become healthy within 30 s
      */
     public static RedisCluster start(Layout layout, int basePort) {
+        return start(layout, basePort, null);
+    }
+
+    /**
+     * {@link #start(Layout, int)} with nodes that speak only TLS with {@code tls}'s certificates, or in plain text
+     * when it is null.
+     */
+    public static RedisCluster start(Layout layout, int basePort, Tls tls) {
         requireNonNull(layout, "layout");
         if (basePort != 0 && (basePort < 1 || basePort + layout.nodeCount() - 1 + BUS_PORT_OFFSET > 65535)) {
             throw new IllegalArgumentException("basePort: " + basePort + " (expected: 0 for any free range, or"
@@ -141,13 +200,14 @@ public final class RedisCluster implements AutoCloseable {
             long startNanos = System.nanoTime();
             RedisCluster cluster;
             try {
-                cluster = new RedisCluster(layout, base);
+                cluster = new RedisCluster(layout, base, tls);
             } catch (IOException e) {
                 throw new UncheckedIOException("cannot create a directory for Redis", e);
             }
             try {
                 cluster.boot();
-                log.info("Redis {} ready on {} in {} ms (dir {})", layout, String.join(",", cluster.seeds()),
+                log.info("Redis {}{} ready on {} in {} ms (dir {})", layout, tls == null ? "" : " over TLS",
+                        String.join(",", cluster.seeds()),
                         TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - startNanos), cluster.runDir);
                 return cluster;
             } catch (NodeExitedException e) {
@@ -225,12 +285,18 @@ public final class RedisCluster implements AutoCloseable {
         return nodes.stream().map(n -> HOST + ":" + n.port).toList();
     }
 
-    /** {@code redis://host:port} of every node. */
+    /** {@code redis://host:port} of every node ({@code rediss://} over TLS). */
     public List<String> uris() {
-        return nodes.stream().map(n -> "redis://" + HOST + ":" + n.port).toList();
+        String scheme = tlsFiles == null ? "redis://" : "rediss://";
+        return nodes.stream().map(n -> scheme + HOST + ":" + n.port).toList();
     }
 
-    /** {@code redis://host:port} of the first node (the only one of a single node). */
+    /** The files a client needs to reach the nodes over TLS; empty in plain text. */
+    public Optional<TlsFiles> tlsFiles() {
+        return Optional.ofNullable(tlsFiles);
+    }
+
+    /** {@code redis://host:port} (or {@code rediss://}) of the first node (the only one of a single node). */
     public String uri() {
         return uris().get(0);
     }
@@ -262,6 +328,49 @@ public final class RedisCluster implements AutoCloseable {
         int port = slotOwners(anyRunning().port).getOrDefault(slot, -1);
         return nodes.stream().filter(n -> n.port == port).findFirst().map(this::describe)
                 .orElseThrow(() -> new IllegalStateException("no master serves slot " + slot));
+    }
+
+    /**
+     * Begins moving {@code slot} from the master that serves it to {@code target}, another master, as
+     * {@code redis-cli --cluster reshard} does: the target imports it, the source migrates it. From then on the
+     * source answers {@code ASK} for a key of the slot that it does not hold, so such a key is written on the
+     * target. Returns the source. Keys are not moved: {@link #finishSlotMigration} needs the source to hold none.
+     */
+    public synchronized Node beginSlotMigration(int slot, Node target) {
+        requireCluster("beginSlotMigration");
+        Node source = masterOfSlot(slot);
+        NodeProcess to = process(target);
+        if (source.port() == to.port || describe(to).role() != Role.MASTER) {
+            throw new IllegalArgumentException("target: " + target + " (expected: a master other than "
+                    + source.address() + ", which serves slot " + slot + ")");
+        }
+        call(to.port, "CLUSTER", "SETSLOT", Integer.toString(slot), "IMPORTING", nodeId(source.port()));
+        call(source.port(), "CLUSTER", "SETSLOT", Integer.toString(slot), "MIGRATING", nodeId(to.port));
+        log.info("Redis slot {} migrating from {} to {}", slot, source.address(), target.address());
+        return source;
+    }
+
+    /**
+     * Ends the move of {@code slot} begun by {@link #beginSlotMigration}: the target, then every other master
+     * assign it to the target, so the source answers {@code MOVED} for it. Returns once every running node sees
+     * the target serve the slot.
+     *
+     * @throws RespConnection.ErrorReplyException if the source still holds a key of the slot
+     */
+    public synchronized void finishSlotMigration(int slot, Node target) {
+        requireCluster("finishSlotMigration");
+        NodeProcess to = process(target);
+        String targetId = nodeId(to.port);
+        call(to.port, "CLUSTER", "SETSLOT", Integer.toString(slot), "NODE", targetId);
+        for (NodeProcess n : nodes) {
+            if (n != to && n.running() && describe(n).role() == Role.MASTER) {
+                call(n.port, "CLUSTER", "SETSLOT", Integer.toString(slot), "NODE", targetId);
+            }
+        }
+        await("slot " + slot + " served by " + target.address() + " in every node's view", () -> nodes.stream()
+                .filter(NodeProcess::running)
+                .allMatch(n -> slotOwnersOrEmpty(n.port).getOrDefault(slot, -1) == to.port));
+        log.info("Redis slot {} now served by {}", slot, target.address());
     }
 
     /** SIGKILLs the master that serves {@code key} (by PID) and returns it as it was before the kill. */
@@ -364,7 +473,8 @@ public final class RedisCluster implements AutoCloseable {
 
     @Override
     public String toString() {
-        return "RedisCluster[" + layout + " on " + String.join(",", seeds()) + "]";
+        return "RedisCluster[" + layout + (tlsFiles == null ? "" : " over TLS") + " on " + String.join(",", seeds())
+                + "]";
     }
 
     // ------------------------------------------------------------------------------------------ start-up
@@ -399,10 +509,24 @@ public final class RedisCluster implements AutoCloseable {
     }
 
     private void launch(NodeProcess n) {
-        List<String> command = new ArrayList<>(List.of("redis-server",
-                "--bind", HOST, "--port", Integer.toString(n.port), "--dir", n.dir.toString(),
+        List<String> command = new ArrayList<>(List.of("redis-server", "--bind", HOST,
+                "--port", tlsFiles == null ? Integer.toString(n.port) : "0", "--dir", n.dir.toString(),
                 "--daemonize", "no", "--logfile", n.dir.resolve("redis.log").toString(),
                 "--save", "", "--appendonly", "no", "--repl-diskless-sync-delay", "0"));
+        if (tlsFiles != null) {
+            command.addAll(List.of("--tls-port", Integer.toString(n.port),
+                    "--tls-cert-file", serverFiles.certFile().toString(),
+                    "--tls-key-file", serverFiles.keyFile().toString(),
+                    "--tls-ca-cert-file", tlsFiles.caFile().toString(),
+                    "--tls-auth-clients", "yes",
+                    // what a node presents when it connects to another (replication, cluster bus, MIGRATE)
+                    "--tls-client-cert-file", tlsFiles.certFile().toString(),
+                    "--tls-client-key-file", tlsFiles.keyFile().toString(),
+                    "--tls-replication", "yes"));
+            if (layout.clustered()) {
+                command.addAll(List.of("--tls-cluster", "yes"));
+            }
+        }
         if (layout.clustered()) {
             command.addAll(List.of("--cluster-enabled", "yes", "--cluster-config-file", "nodes.conf",
                     "--cluster-node-timeout", Long.toString(NODE_TIMEOUT.toMillis())));
@@ -430,7 +554,12 @@ public final class RedisCluster implements AutoCloseable {
     }
 
     private void createCluster() {
-        List<String> command = new ArrayList<>(List.of("redis-cli", "--cluster", "create"));
+        List<String> command = new ArrayList<>(List.of("redis-cli"));
+        if (tlsFiles != null) {
+            command.addAll(List.of("--tls", "--cacert", tlsFiles.caFile().toString(),
+                    "--cert", tlsFiles.certFile().toString(), "--key", tlsFiles.keyFile().toString()));
+        }
+        command.addAll(List.of("--cluster", "create"));
         command.addAll(seeds());
         command.addAll(List.of("--cluster-replicas", Integer.toString(layout.replicasPerMaster), "--cluster-yes"));
         Path out = runDir.resolve("create.log");
@@ -539,17 +668,25 @@ public final class RedisCluster implements AutoCloseable {
             if (!"ok".equals(info.get("cluster_state"))) {
                 return false;
             }
-            Map<Integer, Integer> owners;
-            try {
-                owners = slotOwners(port);
-            } catch (RuntimeException e) {
-                return false;
-            }
+            Map<Integer, Integer> owners = slotOwnersOrEmpty(port);
             if (owners.size() != 16384 || !running.containsAll(owners.values().stream().distinct().toList())) {
                 return false;
             }
         }
         return true;
+    }
+
+    /** {@link #slotOwners}, or nothing while the node does not answer. */
+    private Map<Integer, Integer> slotOwnersOrEmpty(int port) {
+        try {
+            return slotOwners(port);
+        } catch (RuntimeException e) {
+            return Map.of();
+        }
+    }
+
+    private String nodeId(int port) {
+        return (String) call(port, "CLUSTER", "MYID");
     }
 
     /** Slot → master port from {@code CLUSTER SLOTS} as node {@code port} sees it. */
@@ -599,7 +736,7 @@ public final class RedisCluster implements AutoCloseable {
     }
 
     private Object call(int port, String... args) {
-        try (RespConnection c = RespConnection.open(HOST, port, CALL_TIMEOUT)) {
+        try (RespConnection c = RespConnection.open(HOST, port, CALL_TIMEOUT, clientContext)) {
             return c.call(args);
         } catch (IOException e) {
             throw new UncheckedIOException("Redis " + HOST + ":" + port + " " + String.join(" ", args), e);
@@ -607,8 +744,8 @@ public final class RedisCluster implements AutoCloseable {
     }
 
     /** {@link #call}, or null when the node does not answer or answers with an error. */
-    private static Object tryCall(int port, String... args) {
-        try (RespConnection c = RespConnection.open(HOST, port, CALL_TIMEOUT)) {
+    private Object tryCall(int port, String... args) {
+        try (RespConnection c = RespConnection.open(HOST, port, CALL_TIMEOUT, clientContext)) {
             return c.call(args);
         } catch (IOException | RespConnection.ErrorReplyException e) {
             return null;

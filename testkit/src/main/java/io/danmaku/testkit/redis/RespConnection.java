@@ -15,9 +15,11 @@ import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import javax.net.ssl.SSLContext;
+import javax.net.ssl.SSLSocket;
 
 /**
- * A blocking RESP2 connection to one Redis node, for test set-up and assertions only (no pipelining, no
+ * A blocking RESP2 connection to one Redis node, plain or TLS, for test set-up and assertions only (no pipelining, no
  * cluster redirects). Replies map to {@code String} (simple and bulk strings, UTF-8), {@code Long}
  * (integers), {@code List<Object>} (arrays) and {@code null} (nil); an error reply throws
  * {@link ErrorReplyException}. Not thread-safe.
@@ -35,6 +37,14 @@ public final class RespConnection implements AutoCloseable {
 
     /** Connects with {@code timeout} as both the connect and the read timeout. */
     public static RespConnection open(String host, int port, Duration timeout) throws IOException {
+        return open(host, port, timeout, null);
+    }
+
+    /**
+     * Connects over TLS with {@code tls} (its trust and its client certificate; the server's name is not checked),
+     * or in plain text when it is null, with {@code timeout} as the connect, handshake and read timeout.
+     */
+    public static RespConnection open(String host, int port, Duration timeout, SSLContext tls) throws IOException {
         requireNonNull(host, "host");
         int timeoutMillis = Math.toIntExact(timeout.toMillis());
         Socket socket = new Socket();
@@ -42,7 +52,12 @@ public final class RespConnection implements AutoCloseable {
             socket.setTcpNoDelay(true);
             socket.connect(new InetSocketAddress(host, port), timeoutMillis);
             socket.setSoTimeout(timeoutMillis);
-            return new RespConnection(socket);
+            if (tls == null) {
+                return new RespConnection(socket);
+            }
+            SSLSocket secure = (SSLSocket) tls.getSocketFactory().createSocket(socket, host, port, true);
+            secure.startHandshake();
+            return new RespConnection(secure);
         } catch (IOException | RuntimeException e) {
             socket.close();
             throw e;

@@ -25,6 +25,7 @@ import java.util.Date;
 import java.util.List;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.regex.Pattern;
 import javax.net.ssl.KeyManagerFactory;
 import javax.net.ssl.SSLContext;
 import javax.net.ssl.SSLEngine;
@@ -49,12 +50,13 @@ import org.bouncycastle.operator.jcajce.JcaContentSignerBuilder;
 
 /**
  * A throw-away certificate authority (EC P-256) for tests: issues server certificates valid for
- * {@code 127.0.0.1} and {@code localhost}, and client certificates, each with its own serial number. Everything is
- * made in memory at test time; {@link Issued#writeTo} writes the PEM files a server reads (certificate, then
- * the private key as unencrypted PKCS#8).
+ * {@code 127.0.0.1} and {@code localhost} (or for the names given), and client certificates, each with its own
+ * serial number. Everything is made in memory at test time; {@link Issued#writeTo} writes the PEM files a server
+ * reads (certificate, then the private key as unencrypted PKCS#8).
  */
 public final class TestCa {
     private static final SecureRandom RANDOM = new SecureRandom();
+    private static final Pattern IP_LITERAL = Pattern.compile("\\d{1,3}(\\.\\d{1,3}){3}");
     private static final AtomicLong SERIALS = new AtomicLong(System.currentTimeMillis());
 
     private final String name;
@@ -94,16 +96,29 @@ public final class TestCa {
 
     /** A server certificate for {@code 127.0.0.1} and {@code localhost}, named {@code CN=<commonName>}. */
     public Issued issueServer(String commonName) {
-        return issue(commonName, true);
+        return issueServer(commonName, List.of("127.0.0.1", "localhost"));
+    }
+
+    /**
+     * A server certificate named {@code CN=<commonName>} for exactly {@code names}: each an IP address (an IP
+     * entry of the subject alternative names) or a DNS name.
+     */
+    public Issued issueServer(String commonName, List<String> names) {
+        if (requireNonNull(names, "names").isEmpty()) {
+            throw new IllegalArgumentException("names: [] (expected: at least one address or DNS name)");
+        }
+        return issue(commonName, names);
     }
 
     /** A client certificate named {@code CN=<commonName>}. */
     public Issued issueClient(String commonName) {
-        return issue(commonName, false);
+        return issue(commonName, null);
     }
 
-    private Issued issue(String commonName, boolean server) {
+    /** {@code serverNames} null = a client certificate. */
+    private Issued issue(String commonName, List<String> serverNames) {
         requireNonNull(commonName, "commonName");
+        boolean server = serverNames != null;
         try {
             KeyPair leafKeys = newKeyPair();
             X509v3CertificateBuilder b = builder(new X500Name("CN=" + name), new X500Name("CN=" + commonName),
@@ -113,9 +128,10 @@ public final class TestCa {
             b.addExtension(Extension.extendedKeyUsage, false, new ExtendedKeyUsage(
                     server ? KeyPurposeId.id_kp_serverAuth : KeyPurposeId.id_kp_clientAuth));
             if (server) {
-                b.addExtension(Extension.subjectAlternativeName, false, new GeneralNames(new GeneralName[] {
-                    new GeneralName(GeneralName.iPAddress, "127.0.0.1"),
-                    new GeneralName(GeneralName.dNSName, "localhost")}));
+                b.addExtension(Extension.subjectAlternativeName, false, new GeneralNames(serverNames.stream()
+                        .map(n -> new GeneralName(IP_LITERAL.matcher(n).matches() || n.contains(":")
+                                ? GeneralName.iPAddress : GeneralName.dNSName, n))
+                        .toArray(GeneralName[]::new)));
             }
             return new Issued(sign(b, keys.getPrivate()), leafKeys.getPrivate(), this);
         } catch (IOException | GeneralSecurityException | org.bouncycastle.operator.OperatorCreationException e) {
