@@ -136,11 +136,7 @@ public final class BackendProxy implements AutoCloseable {
      * normally (failures are {@link ProxyAnswer.Error} 100), on a backend thread.
      */
     public CompletableFuture<ProxyAnswer<ConnectResult>> connect(ConnectCall call) {
-        ObjectNode body = Json.MAPPER.createObjectNode();
-        body.put("client", call.client());
-        body.put("transport", call.transport());
-        body.put("protocol", call.protocol());
-        body.put("encoding", "json");
+        ObjectNode body = connection(call.client(), call.transport(), call.protocol());
         if (!call.name().isEmpty()) {
             body.put("name", call.name());
         }
@@ -328,12 +324,16 @@ public final class BackendProxy implements AutoCloseable {
 
     /** The fields naming a connection's call: client, transport, protocol, encoding, user. */
     private static ObjectNode request(BackendCall call) {
+        return connection(call.client(), call.transport(), call.protocol()).put("user", call.user());
+    }
+
+    /** The fields naming the connection in every proxy request: client, transport, protocol, encoding. */
+    private static ObjectNode connection(String client, String transport, String protocol) {
         ObjectNode o = Json.MAPPER.createObjectNode();
-        o.put("client", call.client());
-        o.put("transport", call.transport());
-        o.put("protocol", call.protocol());
+        o.put("client", client);
+        o.put("transport", transport);
+        o.put("protocol", protocol);
         o.put("encoding", "json");
-        o.put("user", call.user());
         return o;
     }
 

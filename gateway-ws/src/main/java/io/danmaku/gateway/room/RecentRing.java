@@ -3,9 +3,7 @@ package io.danmaku.gateway.room;
 import io.danmaku.protocol.Retraction;
 import io.danmaku.protocol.RoomRecord;
 import java.util.ArrayList;
-import java.util.HashMap;
 import java.util.List;
-import java.util.Map;
 import java.util.Set;
 
 /**
@@ -43,19 +41,13 @@ final class RecentRing {
 
     /**
      * Appends {@code records}, marking those of {@code sampledOut} (the posts a sampled room's fan-out left out, with
-     * their authors) as left out.
+     * their authors) as left out; both ascending by offset ({@link FanoutBatch}).
      */
     synchronized void append(List<RoomRecord> records, List<FanoutBatch.OwnPost> sampledOut) {
         if (slots.length == 0) {
             return;
         }
-        Map<Long, String> out = null;
-        if (!sampledOut.isEmpty()) {
-            out = new HashMap<>();
-            for (FanoutBatch.OwnPost p : sampledOut) {
-                out.put(p.record().offset(), p.author() == null ? NO_AUTHOR : p.author());
-            }
-        }
+        int next = 0; // both lists ascend by offset: one walk marks the left-out records
         for (RoomRecord r : records) {
             if (epoch == null || !epoch.equals(r.epoch())) {
                 java.util.Arrays.fill(slots, null);
@@ -75,7 +67,14 @@ final class RecentRing {
                 size--;
             }
             slots[(head + size) % slots.length] = r;
-            leftOut[(head + size) % slots.length] = out == null ? null : out.get(r.offset());
+            while (next < sampledOut.size() && sampledOut.get(next).record().offset() < r.offset()) {
+                next++;
+            }
+            String author = null;
+            if (next < sampledOut.size() && sampledOut.get(next).record().offset() == r.offset()) {
+                author = sampledOut.get(next).author() == null ? NO_AUTHOR : sampledOut.get(next).author();
+            }
+            leftOut[(head + size) % slots.length] = author;
             size++;
             if (Retraction.isRetraction(r.payload())) {
                 forget(Retraction.ids(r.payload()));
